@@ -1,0 +1,16 @@
+"""Django application configuration."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PrismiqConfig(AppConfig):
+    """App config: registers system checks and signal handlers, nothing else."""
+
+    name = "prismiq_django"
+    verbose_name = "Prismiq analytics"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from prismiq_django import checks  # noqa: F401  (registers the checks)

@@ -1,0 +1,126 @@
+"""The only reader of ``settings.PRISMIQ``.
+
+Settings are read lazily on every access, so ``override_settings(PRISMIQ=...)`` works in tests
+without any reload step. Unknown keys are refused with :class:`ImproperlyConfigured` so that a typo
+never silently falls back to a default.
+
+Usage::
+
+    from prismiq_django.conf import prismiq_settings
+
+    prismiq_settings.MAX_ROWS            # typed value, default applied
+    prismiq_settings.PERMISSION_CLASSES  # list of classes, dotted paths resolved
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+#: Every setting, with its default. The README documents each one; keep them in sync.
+DEFAULTS: Final[Mapping[str, Any]] = {
+    # Connection alias the analytics queries run on (may be a replica or a read-only role).
+    "DATABASE": "default",
+    # Database schema(s) introspected on PostgreSQL: a name, a list of names, or None for "public".
+    "DB_SCHEMA": None,
+    # Code-only exposure: list of table names. When set (not None) it wins over the admin models.
+    "EXPOSED_TABLES": None,
+    # DRF permission classes for every endpoint except the health probes and metrics.
+    "PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF permission classes for the metrics endpoint.
+    "METRICS_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Row cap: a missing limit means MAX_ROWS; a larger one is capped.
+    "MAX_ROWS": 10_000,
+    # Database-side statement timeout, in seconds.
+    "QUERY_TIMEOUT": 30.0,
+    # Complexity limits of one query definition.
+    "MAX_TABLES": 20,
+    "MAX_COLUMNS": 100,
+    "MAX_FILTERS": 200,
+    "MAX_DEPTH": 8,
+    # Largest list accepted as the value of in_/not_in/in_or_null.
+    "MAX_LIST_VALUES": 1_000,
+    # Django cache alias for result and schema caches and rate-limit counters.
+    "CACHE_ALIAS": "default",
+    # Result cache time to live, in seconds (0 disables the result cache).
+    "RESULT_CACHE_TTL": 300,
+    # Schema (catalog) cache time to live, in seconds (0 disables the schema cache).
+    "SCHEMA_CACHE_TTL": 3600,
+    # django-ratelimit rate for the query endpoints, per user (per IP when anonymous); None = off.
+    "RATE_LIMIT": "120/m",
+    # Dotted path to ``callable(request) -> value | None``: the tenant value for tables that have
+    # a tenant column. A table with a tenant column and no tenant value is refused (fail closed).
+    "TENANT_CALLBACK": None,
+}
+
+_CLASS_LIST_SETTINGS: Final = frozenset({"PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES"})
+_CALLBACK_SETTINGS: Final = frozenset({"TENANT_CALLBACK"})
+
+
+def user_settings() -> dict[str, Any]:
+    """Return the site's ``PRISMIQ`` dict (empty when unset).
+
+    Raises :class:`ImproperlyConfigured` if it is not a dict or names an unknown key.
+    """
+    raw = getattr(settings, "PRISMIQ", None)
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ImproperlyConfigured("settings.PRISMIQ must be a dict.")
+    unknown = sorted(set(raw) - set(DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in settings.PRISMIQ: {', '.join(map(str, unknown))}. "
+            f"Valid keys: {', '.join(sorted(DEFAULTS))}."
+        )
+    return dict(raw)
+
+
+def import_from_setting(name: str, dotted: object) -> Any:
+    """Import ``dotted`` (a dotted path or an object) for the setting ``name``.
+
+    Raises :class:`ImproperlyConfigured` naming the setting when the import fails.
+    """
+    if not isinstance(dotted, str):
+        return dotted
+    try:
+        return import_string(dotted)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"Could not import {dotted!r} for setting PRISMIQ[{name!r}]: {exc}"
+        ) from exc
+
+
+class PrismiqSettings:
+    """Attribute access to the ``PRISMIQ`` settings with defaults applied, read on every access."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid prismiq_django setting: {name!r}")
+        value = user_settings().get(name, DEFAULTS[name])
+        if name in _CLASS_LIST_SETTINGS:
+            return [import_from_setting(name, item) for item in value]
+        if name in _CALLBACK_SETTINGS and value is not None:
+            return import_from_setting(name, value)
+        return value
+
+    def raw(self, name: str) -> Any:
+        """Return the configured value of ``name`` without resolving dotted paths."""
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid prismiq_django setting: {name!r}")
+        return user_settings().get(name, DEFAULTS[name])
+
+    @property
+    def tenant_callback(self) -> Callable[..., Any] | None:
+        """The resolved ``TENANT_CALLBACK`` or None."""
+        cb: Callable[..., Any] | None = self.TENANT_CALLBACK
+        return cb
+
+
+prismiq_settings = PrismiqSettings()
+
+__all__ = ["DEFAULTS", "PrismiqSettings", "import_from_setting", "prismiq_settings", "user_settings"]

@@ -1,0 +1,54 @@
+"""Errors raised by the glue layer (execution, services).
+
+The query core raises :class:`prismiq_django.query.errors.QueryError` subclasses; the glue adds
+runtime failures. The HTTP layer translates all of them in one place. None of these carries
+database error text or SQL in its message: the message is safe to show to a caller.
+"""
+
+from __future__ import annotations
+
+
+class PrismiqError(Exception):
+    """Base class of the glue-layer errors. ``message`` is safe to show to callers."""
+
+    default_message = "Analytics error."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class QueryTimeout(PrismiqError):
+    """The database-side statement timeout fired (HTTP 504, code ``query_timeout``)."""
+
+    default_message = "The query took too long and was stopped."
+
+
+class DatabaseUnavailable(PrismiqError):
+    """The analytics database could not be reached (HTTP 503)."""
+
+    default_message = "The analytics database is unavailable."
+
+
+class ObjectNotFound(PrismiqError):
+    """An unknown, unexposed or hidden table/column was asked for by name (HTTP 404)."""
+
+    default_message = "Not found."
+
+
+class QueryExecutionError(PrismiqError):
+    """The database refused a statement for a reason other than timeout or outage (HTTP 500).
+
+    The original database exception is chained (``raise ... from``) and logged, never shown.
+    """
+
+    default_message = "The query could not be executed."
+
+
+__all__ = [
+    "DatabaseUnavailable",
+    "ObjectNotFound",
+    "PrismiqError",
+    "QueryExecutionError",
+    "QueryTimeout",
+]

@@ -1,1 +1,65 @@
+"""Shared pytest configuration.
+
+Markers select the backend a test needs:
+
+- ``@pytest.mark.postgres`` / ``@pytest.mark.sqlite``: runs only when the ``default`` database is
+  that vendor; it is skipped in the other pass (CI runs both passes, so nothing is left unrun).
+- ``@pytest.mark.redis``: needs the ``default`` cache to be django-redis (``REDIS_URL``).
+
+With ``PRISMIQ_REQUIRE_SERVICES=1`` (set by ``.ci/run`` for the PostgreSQL + Redis pass) the run
+fails at once when the configured database or cache is not reachable, instead of skipping.
+"""
+
 from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def _vendor() -> str:
+    from django.db import connection
+
+    return str(connection.vendor)
+
+
+def _redis_configured() -> bool:
+    from django.conf import settings
+
+    return "django_redis" in str(settings.CACHES["default"]["BACKEND"])
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("PRISMIQ_REQUIRE_SERVICES") != "1":
+        return
+    import django
+
+    django.setup()
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
+        raise pytest.UsageError("PRISMIQ_REQUIRE_SERVICES=1 needs DATABASE_URL=postgres://...")
+    if not _redis_configured():
+        raise pytest.UsageError("PRISMIQ_REQUIRE_SERVICES=1 needs REDIS_URL=redis://...")
+    import psycopg
+    import redis
+
+    url = os.environ["DATABASE_URL"]
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        raise pytest.UsageError(f"PostgreSQL is not reachable at DATABASE_URL: {exc}") from exc
+    try:
+        redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        raise pytest.UsageError(f"Redis is not reachable at REDIS_URL: {exc}") from exc
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    vendor = None
+    for name in ("postgres", "sqlite"):
+        if item.get_closest_marker(name) is not None:
+            vendor = vendor or _vendor()
+            wanted = "postgresql" if name == "postgres" else "sqlite"
+            if vendor != wanted:
+                pytest.skip(f"runs in the {wanted} pass")
+    if item.get_closest_marker("redis") is not None and not _redis_configured():
+        pytest.skip("runs in the Redis pass (REDIS_URL)")

@@ -22,8 +22,14 @@ from django.core.exceptions import ImproperlyConfigured
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
 from prismiq_django.protected import is_protected_table
 
-_POSITIVE_INTS = ("MAX_ROWS", "MAX_TABLES", "MAX_COLUMNS", "MAX_FILTERS", "MAX_DEPTH",
-                  "MAX_LIST_VALUES")
+_POSITIVE_INTS = (
+    "MAX_ROWS",
+    "MAX_TABLES",
+    "MAX_COLUMNS",
+    "MAX_FILTERS",
+    "MAX_DEPTH",
+    "MAX_LIST_VALUES",
+)
 _NON_NEGATIVE_INTS = ("RESULT_CACHE_TTL", "SCHEMA_CACHE_TTL")
 
 
@@ -38,41 +44,61 @@ def _is_int(value: object) -> bool:
 def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
     for key in _POSITIVE_INTS:
         if key in conf and not (_is_int(conf[key]) and conf[key] > 0):
-            yield _error(f"PRISMIQ[{key!r}] must be a positive integer.",
-                         f"Default: {DEFAULTS[key]!r}.", "E002")
+            yield _error(
+                f"PRISMIQ[{key!r}] must be a positive integer.",
+                f"Default: {DEFAULTS[key]!r}.",
+                "E002",
+            )
     for key in _NON_NEGATIVE_INTS:
         if key in conf and not (_is_int(conf[key]) and conf[key] >= 0):
-            yield _error(f"PRISMIQ[{key!r}] must be an integer >= 0 (seconds).",
-                         "Use 0 to disable the cache.", "E002")
+            yield _error(
+                f"PRISMIQ[{key!r}] must be an integer >= 0 (seconds).",
+                "Use 0 to disable the cache.",
+                "E002",
+            )
     timeout = conf.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"])
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        yield _error("PRISMIQ['QUERY_TIMEOUT'] must be a positive number of seconds.",
-                     "Default: 30.", "E002")
+        yield _error(
+            "PRISMIQ['QUERY_TIMEOUT'] must be a positive number of seconds.", "Default: 30.", "E002"
+        )
     for key in ("DATABASE", "CACHE_ALIAS"):
         if key in conf and not isinstance(conf[key], str):
-            yield _error(f"PRISMIQ[{key!r}] must be a string alias.", f"Default: {DEFAULTS[key]!r}.",
-                         "E002")
+            yield _error(
+                f"PRISMIQ[{key!r}] must be a string alias.", f"Default: {DEFAULTS[key]!r}.", "E002"
+            )
     schema = conf.get("DB_SCHEMA")
     if schema is not None and not (
         isinstance(schema, str)
         or (isinstance(schema, list | tuple) and all(isinstance(s, str) for s in schema))
     ):
-        yield _error("PRISMIQ['DB_SCHEMA'] must be None, a schema name or a list of names.",
-                     "Example: 'public' or ['public', 'sales'].", "E002")
+        yield _error(
+            "PRISMIQ['DB_SCHEMA'] must be None, a schema name or a list of names.",
+            "Example: 'public' or ['public', 'sales'].",
+            "E002",
+        )
     exposed = conf.get("EXPOSED_TABLES")
     if exposed is not None and not (
         isinstance(exposed, list | tuple) and all(isinstance(t, str) for t in exposed)
     ):
-        yield _error("PRISMIQ['EXPOSED_TABLES'] must be None or a list of table names.",
-                     "Example: ['shop_order', 'shop_customer'].", "E002")
+        yield _error(
+            "PRISMIQ['EXPOSED_TABLES'] must be None or a list of table names.",
+            "Example: ['shop_order', 'shop_customer'].",
+            "E002",
+        )
     rate = conf.get("RATE_LIMIT", DEFAULTS["RATE_LIMIT"])
     if rate is not None and not _valid_rate(rate):
-        yield _error("PRISMIQ['RATE_LIMIT'] must be None or a rate such as '120/m'.",
-                     "Format: '<count>/<s|m|h|d>', e.g. '120/m' or '10/s'.", "E002")
+        yield _error(
+            "PRISMIQ['RATE_LIMIT'] must be None or a rate such as '120/m'.",
+            "Format: '<count>/<s|m|h|d>', e.g. '120/m' or '10/s'.",
+            "E002",
+        )
     for key in ("PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES"):
         if key in conf and not isinstance(conf[key], list | tuple):
-            yield _error(f"PRISMIQ[{key!r}] must be a list of dotted paths or classes.",
-                         "Example: ['rest_framework.permissions.IsAuthenticated'].", "E002")
+            yield _error(
+                f"PRISMIQ[{key!r}] must be a list of dotted paths or classes.",
+                "Example: ['rest_framework.permissions.IsAuthenticated'].",
+                "E002",
+            )
 
 
 def _valid_rate(rate: object) -> bool:
@@ -80,8 +106,11 @@ def _valid_rate(rate: object) -> bool:
         return False
     count, _, period = rate.partition("/")
     digits = period.rstrip("smhd")
-    return count.isdigit() and int(count) > 0 and period[-1:] in {"s", "m", "h", "d"} and (
-        digits == "" or digits.isdigit()
+    return (
+        count.isdigit()
+        and int(count) > 0
+        and period[-1:] in {"s", "m", "h", "d"}
+        and (digits == "" or digits.isdigit())
     )
 
 
@@ -95,8 +124,7 @@ def _import_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
             try:
                 import_from_setting(key, item)
             except ImproperlyConfigured as exc:
-                yield _error(str(exc), "Check the dotted path and that its module imports.",
-                             "E005")
+                yield _error(str(exc), "Check the dotted path and that its module imports.", "E005")
 
 
 @register(Tags.compatibility)
@@ -109,22 +137,34 @@ def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMe
     errors: list[CheckMessage] = [*_type_errors(conf), *_import_errors(conf)]
     database = conf.get("DATABASE", DEFAULTS["DATABASE"])
     if isinstance(database, str) and database not in settings.DATABASES:
-        errors.append(_error(f"PRISMIQ['DATABASE'] = {database!r} is not in settings.DATABASES.",
-                             f"Configured aliases: {', '.join(settings.DATABASES)}.", "E003"))
+        errors.append(
+            _error(
+                f"PRISMIQ['DATABASE'] = {database!r} is not in settings.DATABASES.",
+                f"Configured aliases: {', '.join(settings.DATABASES)}.",
+                "E003",
+            )
+        )
     cache_alias = conf.get("CACHE_ALIAS", DEFAULTS["CACHE_ALIAS"])
     if isinstance(cache_alias, str) and cache_alias not in settings.CACHES:
-        errors.append(_error(f"PRISMIQ['CACHE_ALIAS'] = {cache_alias!r} is not in settings.CACHES.",
-                             f"Configured aliases: {', '.join(settings.CACHES)}.", "E004"))
+        errors.append(
+            _error(
+                f"PRISMIQ['CACHE_ALIAS'] = {cache_alias!r} is not in settings.CACHES.",
+                f"Configured aliases: {', '.join(settings.CACHES)}.",
+                "E004",
+            )
+        )
     exposed = conf.get("EXPOSED_TABLES")
     if isinstance(exposed, list | tuple):
         for name in exposed:
             if isinstance(name, str) and is_protected_table(name):
-                errors.append(_error(
-                    f"PRISMIQ['EXPOSED_TABLES'] names {name!r}, which may never be exposed.",
-                    "Django's auth, session, admin-log, contenttypes and migrations tables and "
-                    "prismiq_django's own tables are never queryable. Remove it.",
-                    "E006",
-                ))
+                errors.append(
+                    _error(
+                        f"PRISMIQ['EXPOSED_TABLES'] names {name!r}, which may never be exposed.",
+                        "Django's auth, session, admin-log, contenttypes and migrations tables and "
+                        "prismiq_django's own tables are never queryable. Remove it.",
+                        "E006",
+                    )
+                )
     return errors
 
 

@@ -123,4 +123,10 @@ class PrismiqSettings:
 
 prismiq_settings = PrismiqSettings()
 
-__all__ = ["DEFAULTS", "PrismiqSettings", "import_from_setting", "prismiq_settings", "user_settings"]
+__all__ = [
+    "DEFAULTS",
+    "PrismiqSettings",
+    "import_from_setting",
+    "prismiq_settings",
+    "user_settings",
+]

@@ -27,7 +27,7 @@ def _user_model_table() -> str | None:
         from django.contrib.auth import get_user_model
 
         return str(get_user_model()._meta.db_table)
-    except Exception:  # noqa: BLE001 - auth not installed or apps not ready: nothing to add
+    except Exception:  # auth not installed or apps not ready: nothing to add
         return None
 
 

@@ -1,0 +1,59 @@
+# The two commands a newcomer needs (see README):
+#   make demo   - virtualenv + install + migrate + demo data + runserver on SQLite (no services)
+#   make test   - virtualenv if needed + the test suite on SQLite (no services)
+# Everything else here is a convenience for contributors.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+DEMO_ORDERS ?= 20000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test test-postgres lint typecheck migrations-check check clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo_data --orders $(DEMO_ORDERS)
+	@echo ""
+	@echo "  prismiq_django demo: http://$(HOST):$(PORT)/api/analytics/docs/"
+	@echo "  admin:               http://$(HOST):$(PORT)/admin/"
+	@echo "  login:               demo / demo"
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# SQLite + locmem cache, whatever DATABASE_URL / REDIS_URL the shell has.
+test: venv
+	env -u DATABASE_URL -u REDIS_URL -u PRISMIQ_REQUIRE_SERVICES $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite on real PostgreSQL + Redis; fails (does not skip) when either is unreachable.
+test-postgres: venv
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+migrations-check: venv
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+check: test test-postgres lint typecheck migrations-check
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

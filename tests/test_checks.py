@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import pytest
+from django.core.checks import Error
+from django.test import override_settings
+
+from prismiq_django.checks import check_settings
+
+
+def ids(messages: list[Error]) -> list[str]:
+    return [m.id for m in messages if m.id]
+
+
+def test_default_configuration_is_clean():
+    with override_settings(PRISMIQ={}):
+        assert check_settings() == []
+
+
+def test_checks_are_registered_with_django():
+    from django.core import checks
+
+    assert check_settings in checks.registry.registry.get_checks()
+
+
+def test_e001_unknown_key():
+    with override_settings(PRISMIQ={"MAX_ROWZ": 1}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E001"]
+    assert "MAX_ROWZ" in messages[0].msg
+    assert messages[0].hint
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("MAX_ROWS", 0),
+        ("MAX_ROWS", "100"),
+        ("MAX_ROWS", True),
+        ("MAX_DEPTH", -1),
+        ("RESULT_CACHE_TTL", -5),
+        ("SCHEMA_CACHE_TTL", 1.5),
+        ("QUERY_TIMEOUT", 0),
+        ("QUERY_TIMEOUT", "30"),
+        ("DATABASE", 1),
+        ("CACHE_ALIAS", None),
+        ("DB_SCHEMA", 3),
+        ("DB_SCHEMA", ["public", 4]),
+        ("EXPOSED_TABLES", "shop_order"),
+        ("RATE_LIMIT", "lots"),
+        ("RATE_LIMIT", "0/m"),
+        ("RATE_LIMIT", "10/w"),
+        ("PERMISSION_CLASSES", "rest_framework.permissions.AllowAny"),
+    ],
+)
+def test_e002_wrong_types(key, value):
+    with override_settings(PRISMIQ={key: value}):
+        assert "prismiq_django.E002" in ids(check_settings())
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("MAX_ROWS", 100_000),
+        ("QUERY_TIMEOUT", 2.5),
+        ("RESULT_CACHE_TTL", 0),
+        ("DB_SCHEMA", ["public", "sales"]),
+        ("DB_SCHEMA", "public"),
+        ("EXPOSED_TABLES", ["shop_order"]),
+        ("RATE_LIMIT", None),
+        ("RATE_LIMIT", "10/s"),
+        ("RATE_LIMIT", "1000/5m"),
+    ],
+)
+def test_valid_values_pass(key, value):
+    with override_settings(PRISMIQ={key: value}):
+        assert check_settings() == []
+
+
+def test_e003_unknown_database_alias():
+    with override_settings(PRISMIQ={"DATABASE": "replica"}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E003"]
+    assert "default" in messages[0].hint
+
+
+def test_e004_unknown_cache_alias():
+    with override_settings(PRISMIQ={"CACHE_ALIAS": "analytics"}):
+        assert ids(check_settings()) == ["prismiq_django.E004"]
+
+
+def test_e005_unimportable_dotted_path():
+    with override_settings(PRISMIQ={"PERMISSION_CLASSES": ["nope.Nope"]}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E005"]
+    assert "PERMISSION_CLASSES" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "auth_user",
+        "AUTH_USER",
+        "auth_group",
+        "django_session",
+        "django_admin_log",
+        "django_content_type",
+        "django_migrations",
+        "prismiq_django_savedquery",
+        "prismiq_django_exposedtable",
+    ],
+)
+def test_e006_protected_table_in_exposed_tables(table):
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": ["shop_order", table]}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E006"]
+    assert table in messages[0].msg

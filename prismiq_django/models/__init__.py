@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from prismiq_django.models.exposure import ExposedColumn, ExposedTable
+from prismiq_django.models.saved_queries import SavedQuery
 
-__all__ = ["ExposedColumn", "ExposedTable"]
+__all__ = ["ExposedColumn", "ExposedTable", "SavedQuery"]

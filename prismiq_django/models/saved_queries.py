@@ -1,0 +1,57 @@
+"""Saved queries: a named query definition owned by a user, optionally shared with everyone.
+
+Visibility lives in one place, :meth:`SavedQueryQuerySet.visible_to` (own + shared); the write rule
+(only the owner changes or deletes) is :class:`prismiq_django.permissions.SavedQueryAccess`.
+The stored ``query`` is validated against the caller's exposed schema when saved and again when run
+(exposure may have changed since).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class SavedQueryQuerySet(models.QuerySet["SavedQuery"]):
+    """Query set of saved queries with the visibility rule."""
+
+    def visible_to(self, user: Any) -> SavedQueryQuerySet:
+        """Saved queries ``user`` may see: their own and the shared ones (none when anonymous)."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(Q(owner=user) | Q(is_shared=True))
+
+
+class SavedQuery(models.Model):
+    """A named query definition (SPEC section 3) owned by ``owner``."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    query = models.JSONField(help_text="The query definition, as sent to query/execute.")
+    is_shared = models.BooleanField(
+        default=False, help_text="Visible to (and runnable by) every user of the API."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="prismiq_saved_queries",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SavedQueryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "saved query"
+        verbose_name_plural = "saved queries"
+        ordering = ("-updated_at", "-id")
+        indexes = (models.Index(fields=("owner", "is_shared"), name="prismiq_savedquery_owner"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+__all__ = ["SavedQuery", "SavedQueryQuerySet"]

@@ -19,20 +19,30 @@ from prismiq_django.query.catalog import (
     RowScope,
     Table,
 )
+from prismiq_django.query.compiler import Compiled, build, compile_query
+from prismiq_django.query.dialects import Dialect, get_dialect
 from prismiq_django.query.errors import (
     ErrorDetail,
     QueryError,
     QueryValidationError,
 )
+from prismiq_django.query.parse import Limits, parse
 
 __all__ = [
     "Catalog",
     "Column",
+    "Compiled",
+    "Dialect",
     "ErrorDetail",
+    "Limits",
     "LogicalType",
     "QueryError",
     "QueryValidationError",
     "Relationship",
     "RowScope",
     "Table",
+    "build",
+    "compile_query",
+    "get_dialect",
+    "parse",
 ]

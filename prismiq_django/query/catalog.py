@@ -73,7 +73,7 @@ class Table:
     kind: TableKind = "table"
     tenant_column: str | None = None
     _by_name: Mapping[str, Column] = field(
-        default=MappingProxyType({}), init=False, repr=False, compare=False
+        default_factory=dict, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:

@@ -1,0 +1,335 @@
+"""Validated AST -> :class:`Compiled` parameterized SQL for one dialect.
+
+Identifiers come only from the :class:`Catalog` (quoted by the dialect); tables get generated
+aliases ``t0``, ``t1``...; every value is a bound ``%s`` parameter. Row scopes are applied to every
+reference of a scoped table: in ``WHERE``, or in the ``ON`` clause of the outer join that makes the
+table nullable, or — when the query has a ``FULL`` join, where neither placement would hide other
+tenants' rows — as a filtered derived table. Plain filters that reference only a table on the
+nullable side of an outer join go into that join's ``ON`` clause.
+
+``GROUP BY`` and ``ORDER BY`` refer to selected expressions by ordinal, so an expression with a
+bound parameter (the time zone of a truncation) is never repeated with a second parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+
+from prismiq_django.query.ast import (
+    Condition,
+    Expr,
+    FilterNode,
+    Group,
+    Not,
+    Query,
+    TableRef,
+)
+from prismiq_django.query.catalog import Catalog, LogicalType, RowScope
+from prismiq_django.query.dialects import Dialect, escape_like, get_dialect
+from prismiq_django.query.errors import ErrorDetail, QueryValidationError, pointer
+from prismiq_django.query.parse import DEFAULT_LIMITS, Limits, expr_key, parse
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A statement ready for ``cursor.execute(sql, params)``.
+
+    ``tables`` are the catalog table names it reads (for cache tags); ``columns`` are the output
+    column names in order; ``limit`` is the number of rows to return — the SQL fetches one more so
+    the executor can tell that the result was truncated.
+    """
+
+    sql: str
+    params: tuple[object, ...]
+    tables: frozenset[str]
+    columns: tuple[str, ...]
+    limit: int
+
+
+_COMPARE = {"eq": " = %s", "neq": " <> %s", "gt": " > %s", "gte": " >= %s", "lt": " < %s"}
+_COMPARE["lte"] = " <= %s"
+_AGG_SQL = {"sum": "SUM(", "avg": "AVG(", "min": "MIN(", "max": "MAX(", "count": "COUNT("}
+
+
+class _Compiler:
+    """One compilation: ``visit_<node>`` methods append their parameters in SQL text order."""
+
+    def __init__(self, query: Query, catalog: Catalog, dialect: Dialect) -> None:
+        self.query = query
+        self.catalog = catalog
+        self.dialect = dialect
+        self.params: list[object] = []
+        self.aliases = {ref.position: dialect.quote(f"t{ref.position}") for ref in query.tables}
+
+    # -- expressions -----------------------------------------------------------------------
+    def visit_expr(self, expr: Expr) -> str:
+        col = expr.col
+        if col.column is None:
+            return "COUNT(*)"
+        sql = self.aliases[col.ref.position] + "." + self.dialect.quote(col.column.name)
+        if expr.date_trunc is not None:
+            sql, params = self.dialect.date_trunc(
+                sql, expr.date_trunc, col.column, self.query.tz_name
+            )
+            self.params.extend(params)
+        agg = expr.aggregation
+        if agg is None:
+            return sql
+        if agg == "count_distinct":
+            return f"COUNT(DISTINCT {sql})"
+        return f"{_AGG_SQL[agg]}{sql})"
+
+    def value(self, value: object, type_: LogicalType) -> str:
+        self.params.append(self.dialect.adapt(value, type_))
+        return "%s"
+
+    def values(self, values: tuple[object, ...], type_: LogicalType) -> str:
+        adapt = self.dialect.adapt
+        self.params.extend(adapt(v, type_) for v in values)
+        return ", ".join(["%s"] * len(values))
+
+    # -- filters ---------------------------------------------------------------------------
+    def visit_node(self, node: FilterNode) -> str:
+        if isinstance(node, Condition):
+            return self.visit_condition(node)
+        if isinstance(node, Group):
+            return self.visit_group(node)
+        return self.visit_not(node)
+
+    def visit_group(self, node: Group) -> str:
+        if not node.items:
+            return "1 = 1" if node.kind == "all" else "1 = 0"
+        joiner = " AND " if node.kind == "all" else " OR "
+        return "(" + joiner.join(self.visit_node(item) for item in node.items) + ")"
+
+    def visit_not(self, node: Not) -> str:
+        return f"NOT ({self.visit_node(node.item)})"
+
+    def visit_condition(self, node: Condition) -> str:  # noqa: C901 - one branch per operator
+        op = node.operator
+        value = node.value
+        type_ = node.expr.type
+        lhs = self.visit_expr(node.expr)
+        if op == "is_null" or (op == "eq" and value is None):
+            return f"{lhs} IS NULL"
+        if op == "is_not_null" or (op == "neq" and value is None):
+            return f"{lhs} IS NOT NULL"
+        if op in _COMPARE:
+            self.value(value, type_)
+            return lhs + _COMPARE[op]
+        if op in ("in", "not_in", "in_or_null"):
+            assert isinstance(value, tuple)
+            if not value:
+                return {"in": "1 = 0", "not_in": "1 = 1"}.get(op) or f"{lhs} IS NULL"
+            listed = self.values(value, type_)
+            if op == "in":
+                return f"{lhs} IN ({listed})"
+            if op == "not_in":
+                return f"{lhs} NOT IN ({listed})"
+            return f"({lhs} IN ({listed}) OR {lhs} IS NULL)"
+        if op == "between":
+            assert isinstance(value, tuple)
+            self.values(value, type_)
+            return f"{lhs} BETWEEN %s AND %s"
+        if op == "date_relative":
+            assert isinstance(value, tuple)
+            self.values(value, type_)
+            return f"({lhs} >= %s AND {lhs} < %s)"
+        assert isinstance(value, str)
+        if op in ("like", "not_like", "ilike", "not_ilike"):
+            self.params.append(value)
+            return self.dialect.like(
+                lhs, negate=op.startswith("not_"), case_insensitive=op.endswith("ilike")
+            )
+        text = escape_like(value)
+        pattern = {"contains": f"%{text}%", "starts_with": f"{text}%"}.get(op, f"%{text}")
+        self.params.append(pattern)
+        return self.dialect.like(lhs, negate=False, case_insensitive=True)
+
+    def visit_scope(self, scope: RowScope, alias: str) -> str:
+        col = alias + "." + self.dialect.quote(scope.column)
+        if not scope.values:
+            return "1 = 0"
+        ref_table = self.catalog.table(scope.table)
+        column = ref_table.column(scope.column) if ref_table is not None else None
+        type_: LogicalType = column.type if column is not None else "unknown"
+        if len(scope.values) == 1:
+            return f"{col} = {self.value(scope.values[0], type_)}"
+        return f"{col} IN ({self.values(scope.values, type_)})"
+
+    # -- statement -------------------------------------------------------------------------
+    def scopes(self, ref: TableRef) -> tuple[RowScope, ...]:
+        table = ref.table
+        scopes = self.catalog.scopes_for(table.name)
+        if table.tenant_column is not None and not any(
+            s.column == table.tenant_column for s in scopes
+        ):
+            raise QueryValidationError(
+                [
+                    ErrorDetail(
+                        "invalid_definition",
+                        f"Table {table.name!r} needs a tenant scope and none is in force.",
+                        pointer("tables", ref.position, "name"),
+                    )
+                ]
+            )
+        return scopes
+
+    def compile(self) -> Compiled:
+        q = self.query
+        d = self.dialect
+        quote = d.quote
+        select_sql = ", ".join(
+            f"{self.visit_expr(item.expr)} AS {quote(item.name)}" for item in q.select
+        )
+
+        # Where each table's single-table predicates go: None = WHERE, k = ON of join k.
+        home: dict[int, int | None] = {ref.position: None for ref in q.tables}
+        has_full = False
+        seen = [q.tables[0].position]
+        for k, join in enumerate(q.joins):
+            right = join.right.ref.position
+            if join.kind in ("LEFT", "FULL"):
+                home[right] = k
+            if join.kind in ("RIGHT", "FULL"):
+                for pos in seen:
+                    if home[pos] is None:
+                        home[pos] = k
+            has_full = has_full or join.kind == "FULL"
+            seen.append(right)
+
+        scope_map = {ref.position: self.scopes(ref) for ref in q.tables}
+        on_extra: dict[int, list[FilterNode]] = {}
+        where_nodes: list[FilterNode] = []
+        for node in q.where:
+            positions = _positions(node)
+            if len(positions) == 1:
+                (pos,) = positions
+                target = home.get(pos)
+                if target is not None:
+                    on_extra.setdefault(target, []).append(node)
+                    continue
+            where_nodes.append(node)
+
+        # FROM and JOINs (parameters in text order).
+        first = q.tables[0]
+        parts = ["SELECT ", select_sql, " FROM ", self.table_source(first, has_full, scope_map)]
+        where_scopes: list[str] = []
+        if not has_full:
+            where_scopes.extend(self.scope_sql(first, scope_map, home, None))
+        for k, join in enumerate(q.joins):
+            right = join.right.ref
+            kind = "INNER" if join.kind == "INNER" else f"{join.kind} OUTER"
+            source = self.table_source(right, has_full, scope_map)
+            on = [
+                f"{self.aliases[join.left.ref.position]}.{quote(_name(join.left))} = "
+                f"{self.aliases[right.position]}.{quote(_name(join.right))}"
+            ]
+            if not has_full:
+                for ref in (*(r for r in q.tables if home[r.position] == k),):
+                    on.extend(self.scope_sql(ref, scope_map, home, k))
+            on.extend(self.visit_node(n) for n in on_extra.get(k, ()))
+            parts.append(f" {kind} JOIN {source} ON {' AND '.join(on)}")
+            if not has_full and home[right.position] is None:
+                where_scopes.extend(self.scope_sql(right, scope_map, home, None))
+
+        where = where_scopes + [self.visit_node(n) for n in where_nodes]
+        if where:
+            parts.append(" WHERE " + " AND ".join(where))
+        if q.group_by:
+            parts.append(" GROUP BY " + ", ".join(self.group_key(e) for e in q.group_by))
+        if q.having:
+            parts.append(" HAVING " + " AND ".join(self.visit_node(n) for n in q.having))
+        if q.order_by:
+            keys = []
+            for o in q.order_by:
+                target = str(o.output + 1) if o.output is not None else None
+                if target is None:
+                    assert o.expr is not None
+                    target = self.visit_expr(o.expr)
+                keys.append(target + d.order_suffix(o.direction == "DESC"))
+            parts.append(" ORDER BY " + ", ".join(keys))
+        limit_sql, limit_params = d.limit_offset(q.limit + 1, q.offset)
+        parts.append(limit_sql)
+        self.params.extend(limit_params)
+        return Compiled(
+            sql="".join(parts),
+            params=tuple(self.params),
+            tables=frozenset(ref.table.name for ref in q.tables),
+            columns=tuple(item.name for item in q.select),
+            limit=q.limit,
+        )
+
+    def group_key(self, expr: Expr) -> str:
+        key = expr_key(expr)
+        for n, item in enumerate(self.query.select):
+            if expr_key(item.expr) == key:
+                return str(n + 1)
+        return self.visit_expr(expr)
+
+    def table_source(
+        self, ref: TableRef, derived: bool, scope_map: dict[int, tuple[RowScope, ...]]
+    ) -> str:
+        alias = self.aliases[ref.position]
+        table_sql = self.dialect.table_sql(ref.table)
+        scopes = scope_map[ref.position]
+        if not (derived and scopes):
+            return f"{table_sql} {alias}"
+        inner = " AND ".join(self.visit_scope(s, table_sql) for s in scopes)
+        return f"(SELECT * FROM {table_sql} WHERE {inner}) {alias}"
+
+    def scope_sql(
+        self,
+        ref: TableRef,
+        scope_map: dict[int, tuple[RowScope, ...]],
+        home: dict[int, int | None],
+        target: int | None,
+    ) -> list[str]:
+        if home[ref.position] != target:
+            return []
+        alias = self.aliases[ref.position]
+        return [self.visit_scope(s, alias) for s in scope_map[ref.position]]
+
+
+def _name(col: object) -> str:
+    column = getattr(col, "column", None)
+    assert column is not None
+    return str(column.name)
+
+
+def _positions(node: FilterNode) -> set[int]:
+    if isinstance(node, Condition):
+        return {node.expr.col.ref.position}
+    if isinstance(node, Not):
+        return _positions(node.item)
+    out: set[int] = set()
+    for item in node.items:
+        out |= _positions(item)
+    return out
+
+
+def compile_query(query: Query, catalog: Catalog, dialect: str | Dialect) -> Compiled:
+    """Compile a parsed query for ``dialect`` (a :class:`Dialect` or a Django vendor name).
+
+    ``catalog`` supplies the row scopes in force. Raises :class:`QueryValidationError`
+    (``invalid_definition``) when a table with a tenant column has no scope (fail closed).
+    """
+    d = get_dialect(dialect) if isinstance(dialect, str) else dialect
+    return _Compiler(query, catalog, d).compile()
+
+
+def build(
+    data: object,
+    catalog: Catalog,
+    dialect: str | Dialect,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    now: datetime | None = None,
+    tz: tzinfo = UTC,
+) -> Compiled:
+    """:func:`parse` then :func:`compile_query`; raises :class:`QueryValidationError`."""
+    return compile_query(parse(data, catalog, limits=limits, now=now, tz=tz), catalog, dialect)
+
+
+__all__ = ["Compiled", "build", "compile_query"]

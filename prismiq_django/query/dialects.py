@@ -1,0 +1,186 @@
+"""Per-vendor SQL details: quoting, date truncation, case-insensitive matching, parameters.
+
+A :class:`Dialect` holds only what differs between databases; the compiler does the rest.
+Dialects are registered by Django's ``connection.vendor`` (``"postgresql"``, ``"sqlite"``) and
+looked up with :func:`get_dialect`. A new vendor (MySQL: backtick quoting, ``DATE_FORMAT``
+truncation, no ``NULLS LAST``) is one subclass plus one registry entry.
+
+Every fragment a dialect returns uses ``%s`` placeholders and doubles any literal ``%``, as Django
+cursors expect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
+
+from prismiq_django.query.catalog import Column, LogicalType, Table
+from prismiq_django.query.errors import ErrorDetail, QueryValidationError
+
+#: The escape character used in every LIKE pattern, on every dialect.
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """Escape ``\\``, ``%`` and ``_`` so that ``text`` matches literally inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Dialect:
+    """SQL generation details of one database vendor. Instances are stateless and shared."""
+
+    vendor: ClassVar[str] = ""
+    #: Whether ``NULLS FIRST/LAST`` must be spelled out to match PostgreSQL's default ordering
+    #: (NULLs sort as larger than every value).
+    explicit_nulls_order: ClassVar[bool] = False
+
+    def quote(self, name: str) -> str:
+        """Quote an identifier taken from the catalog (or a validated output alias)."""
+        return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+
+    def table_sql(self, table: Table) -> str:
+        """The (schema-qualified) quoted name of a catalog table."""
+        if table.schema_name:
+            return self.quote(table.schema_name) + "." + self.quote(table.name)
+        return self.quote(table.name)
+
+    def date_trunc(
+        self, sql: str, unit: str, column: Column, tz_name: str
+    ) -> tuple[str, tuple[object, ...]]:
+        """Truncate ``sql`` (a date or datetime column) to ``unit``, weeks starting Monday.
+
+        Datetimes are truncated in the wall-clock time of ``tz_name`` and come back as naive
+        local timestamps; dates come back as dates. ``unit`` is from the closed vocabulary.
+        """
+        raise NotImplementedError
+
+    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
+        """``sql [NOT] LIKE %s ESCAPE '\\'`` with the vendor's case-insensitive variant."""
+        raise NotImplementedError
+
+    def order_suffix(self, descending: bool) -> str:
+        if not self.explicit_nulls_order:
+            return " DESC" if descending else " ASC"
+        return " DESC NULLS FIRST" if descending else " ASC NULLS LAST"
+
+    def adapt(self, value: object, type_: LogicalType) -> object:
+        """Convert a coerced Python value to what the vendor's Django cursor compares right."""
+        return value
+
+    def limit_offset(self, limit: int, offset: int) -> tuple[str, tuple[object, ...]]:
+        if offset:
+            return " LIMIT %s OFFSET %s", (limit, offset)
+        return " LIMIT %s", (limit,)
+
+    def explain_sql(self, sql: str, *, analyze: bool) -> str:
+        """Wrap a compiled statement so that running it returns the plan."""
+        raise NotImplementedError
+
+
+def _naive_timestamp(column: Column) -> bool:
+    kind = column.data_type.lower()
+    return kind.startswith("timestamp") and not kind.startswith("timestamptz") and (
+        "with time zone" not in kind
+    )
+
+
+class PostgreSQLDialect(Dialect):
+    """PostgreSQL 15+: ``ILIKE``, ``date_trunc`` with the time zone as a bound parameter."""
+
+    vendor = "postgresql"
+
+    def date_trunc(
+        self, sql: str, unit: str, column: Column, tz_name: str
+    ) -> tuple[str, tuple[object, ...]]:
+        if column.type == "date":
+            return f"CAST(date_trunc('{unit}', CAST({sql} AS timestamp)) AS date)", ()
+        if _naive_timestamp(column):
+            return f"date_trunc('{unit}', {sql})", ()
+        return f"date_trunc('{unit}', {sql} AT TIME ZONE %s)", (tz_name,)
+
+    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
+        op = "ILIKE" if case_insensitive else "LIKE"
+        return f"{sql} {'NOT ' if negate else ''}{op} %s ESCAPE '\\'"
+
+    def explain_sql(self, sql: str, *, analyze: bool) -> str:
+        return f"EXPLAIN (FORMAT JSON{', ANALYZE' if analyze else ''}) {sql}"
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ")
+
+
+class SQLiteDialect(Dialect):
+    """SQLite 3.39+ as configured by Django's backend.
+
+    Date truncation uses the ``django_date_trunc``/``django_datetime_trunc`` functions Django
+    registers on every SQLite connection (so statements must run on a Django connection).
+    Values are adapted to Django's storage format: datetimes as naive UTC text, UUIDs as 32 hex
+    digits, decimals as numbers (SQLite stores them as REAL). ``LIKE`` is case-insensitive for
+    ASCII letters only, for ``like`` as well as ``ilike`` (a SQLite limitation).
+    """
+
+    vendor = "sqlite"
+    explicit_nulls_order = True
+
+    def date_trunc(
+        self, sql: str, unit: str, column: Column, tz_name: str
+    ) -> tuple[str, tuple[object, ...]]:
+        if column.type == "date":
+            return f"django_date_trunc('{unit}', {sql}, NULL, NULL)", ()
+        return f"django_datetime_trunc('{unit}', {sql}, %s, 'UTC')", (tz_name,)
+
+    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
+        return f"{sql} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\'"
+
+    def adapt(self, value: object, type_: LogicalType) -> object:
+        if isinstance(value, datetime):
+            return _sqlite_datetime(value)
+        if isinstance(value, (date, time)):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, UUID):
+            return value.hex
+        return value
+
+    def explain_sql(self, sql: str, *, analyze: bool) -> str:
+        return f"EXPLAIN QUERY PLAN {sql}"
+
+
+_REGISTRY: dict[str, Callable[[], Dialect]] = {
+    "postgresql": PostgreSQLDialect,
+    "sqlite": SQLiteDialect,
+}
+_INSTANCES: dict[str, Dialect] = {}
+
+
+def get_dialect(vendor: str) -> Dialect:
+    """Return the dialect for Django's ``connection.vendor``.
+
+    Raises :class:`QueryValidationError` (``invalid_definition``) for a vendor with no dialect.
+    """
+    dialect = _INSTANCES.get(vendor)
+    if dialect is None:
+        factory = _REGISTRY.get(vendor)
+        if factory is None:
+            raise QueryValidationError(
+                [ErrorDetail("invalid_definition", "This database vendor is not supported.", "")]
+            )
+        dialect = _INSTANCES[vendor] = factory()
+    return dialect
+
+
+__all__ = [
+    "LIKE_ESCAPE",
+    "Dialect",
+    "PostgreSQLDialect",
+    "SQLiteDialect",
+    "escape_like",
+    "get_dialect",
+]

@@ -1,9 +1,40 @@
-"""URLconf of the API; a site mounts it with ``include("prismiq_django.urls")``."""
+"""URLconf of the API; a site mounts it with ``include("prismiq_django.urls")``.
+
+Every path answers with and without its trailing slash (``/?$``), so clients need not care and no
+redirect ever turns a POST into a GET. URL names are in the ``prismiq_django`` namespace
+(``reverse("prismiq_django:query-execute")``); the request log uses them as endpoint labels.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, re_path
+from rest_framework.routers import SimpleRouter
+
+from prismiq_django import views
 
 app_name = "prismiq_django"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+_NAME = r"(?P<name>[^/]+)"
+_COLUMN = r"(?P<column>[^/]+)"
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("saved-queries", views.SavedQueryViewSet, basename="saved-query")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    re_path(r"^schema/?$", views.SchemaView.as_view(), name="schema"),
+    re_path(r"^tables/?$", views.TableListView.as_view(), name="table-list"),
+    re_path(rf"^tables/{_NAME}/?$", views.TableDetailView.as_view(), name="table-detail"),
+    re_path(
+        rf"^tables/{_NAME}/columns/{_COLUMN}/values/?$",
+        views.ColumnValuesView.as_view(),
+        name="column-values",
+    ),
+    re_path(r"^query/validate/?$", views.ValidateView.as_view(), name="query-validate"),
+    re_path(r"^query/sql/?$", views.SqlView.as_view(), name="query-sql"),
+    re_path(r"^query/execute/?$", views.ExecuteView.as_view(), name="query-execute"),
+    re_path(r"^query/preview/?$", views.PreviewView.as_view(), name="query-preview"),
+    re_path(r"^query/explain/?$", views.ExplainView.as_view(), name="query-explain"),
+    *router.urls,
+    re_path(r"^openapi/?$", views.OpenApiView.as_view(), name="openapi"),
+    re_path(r"^docs/?$", views.DocsView.as_view(), name="docs"),
+]

@@ -1,0 +1,250 @@
+"""Serializers of the HTTP API.
+
+Two kinds live here:
+
+- *Input* serializers for the request envelopes and query parameters (``bypass_cache``, ``limit``,
+  ``search`` ...). They check only the envelope: the query definition itself is passed to the
+  services untouched, because the query core validates it and reports every problem with a stable
+  code and a JSON pointer (a serializer would report fewer problems, with other codes).
+- *Docs-only* serializers describing responses for the OpenAPI document. Views return the
+  services' dicts directly (no per-row serializer cost); these classes only feed drf-spectacular.
+  :mod:`prismiq_django.openapi` maps :class:`QueryDefinitionSerializer`,
+  :class:`QueryResultSerializer` and :class:`QueryDefinitionField` to full schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from prismiq_django import openapi  # noqa: F401  (registers the drf-spectacular extensions)
+from prismiq_django.models import SavedQuery
+from prismiq_django.query.catalog import LOGICAL_TYPES
+from prismiq_django.query.errors import ERROR_CODES, QueryValidationError
+
+ANY_VALUE_SCHEMA: dict[str, Any] = {
+    "nullable": True,
+    "oneOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "object", "additionalProperties": True},
+        {"type": "array", "items": {}},
+    ],
+}
+
+
+class QueryDefinitionField(serializers.JSONField):
+    """Any JSON value, documented as ``QueryDefinition``; validation is left to the query core."""
+
+
+@extend_schema_field(ANY_VALUE_SCHEMA)
+class AnyValueField(serializers.JSONField):
+    """A JSON value of any type (a cell, a bound parameter, a plan)."""
+
+
+class QueryDefinitionSerializer(serializers.Serializer[Any]):
+    """Docs only: the query definition (SPEC section 3); see :mod:`prismiq_django.openapi`."""
+
+
+class QueryResultSerializer(serializers.Serializer[Any]):
+    """Docs only: the query result (SPEC section 4); see :mod:`prismiq_django.openapi`."""
+
+
+# --- request envelopes ---------------------------------------------------------------------------
+
+
+class ExecuteRequestSerializer(serializers.Serializer[Any]):
+    """``POST query/execute``: ``{query, bypass_cache?: false}``."""
+
+    query = QueryDefinitionField(help_text="The query definition.")
+    bypass_cache = serializers.BooleanField(
+        default=False, help_text="Run on the database even when a cached result exists."
+    )
+
+
+class PreviewRequestSerializer(serializers.Serializer[Any]):
+    """``POST query/preview``: ``{query, limit?: 100}``."""
+
+    query = QueryDefinitionField(help_text="The query definition.")
+    limit = serializers.IntegerField(
+        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS)."
+    )
+
+
+class PreviewParamsSerializer(serializers.Serializer[Any]):
+    """``?limit=`` of ``POST query/preview`` when the body is a bare query definition."""
+
+    limit = serializers.IntegerField(
+        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS)."
+    )
+
+
+class ExplainRequestSerializer(serializers.Serializer[Any]):
+    """``POST query/explain``: ``{query, analyze?: false}``."""
+
+    query = QueryDefinitionField(help_text="The query definition.")
+    analyze = serializers.BooleanField(
+        default=False, help_text="Run the statement to report actual timings (PostgreSQL)."
+    )
+
+
+class SavedQueryExecuteSerializer(serializers.Serializer[Any]):
+    """``POST saved-queries/{id}/execute``: ``{bypass_cache?: false}``."""
+
+    bypass_cache = serializers.BooleanField(default=False)
+
+
+class ColumnValuesParamsSerializer(serializers.Serializer[Any]):
+    """Query parameters of ``GET tables/{name}/columns/{column}/values``."""
+
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Case-insensitive substring the values must contain.",
+    )
+
+
+# --- responses (docs only) -----------------------------------------------------------------------
+
+
+class ErrorItemSerializer(serializers.Serializer[Any]):
+    code = serializers.ChoiceField(choices=sorted(ERROR_CODES))
+    message = serializers.CharField()
+    path = serializers.CharField(help_text="JSON pointer into the request, e.g. /columns/2/column.")
+
+
+class ValidationErrorResponseSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField(help_text='"Query validation failed" or "Invalid request".')
+    errors = ErrorItemSerializer(many=True)
+
+
+class ErrorResponseSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    code = serializers.CharField(
+        required=False, help_text="query_timeout, database_unavailable or server_error."
+    )
+    request_id = serializers.CharField(required=False, help_text="Present on 500 answers.")
+
+
+class ValidateResponseSerializer(serializers.Serializer[Any]):
+    valid = serializers.BooleanField()
+    errors = ErrorItemSerializer(many=True)
+
+
+class SqlResponseSerializer(serializers.Serializer[Any]):
+    sql = serializers.CharField(help_text="The exact statement that would run (%s placeholders).")
+    params = serializers.ListField(child=AnyValueField(), help_text="Bound parameters, in order.")
+
+
+class ExplainResponseSerializer(serializers.Serializer[Any]):
+    plan = AnyValueField(help_text="The database's plan; JSON where the vendor gives JSON.")
+
+
+class TableColumnSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    data_type = serializers.CharField(help_text="The database's type name.")
+    type = serializers.ChoiceField(choices=sorted(LOGICAL_TYPES), help_text="Logical type.")
+    is_nullable = serializers.BooleanField()
+    is_primary_key = serializers.BooleanField()
+    default_value = serializers.CharField(allow_null=True)
+    display_name = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_null=True)
+
+
+class TableSchemaSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    schema_name = serializers.CharField(allow_null=True)
+    display_name = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_null=True)
+    row_count = serializers.IntegerField(allow_null=True, help_text="Estimate, or null.")
+    columns = TableColumnSerializer(many=True)
+
+
+class RelationshipSerializer(serializers.Serializer[Any]):
+    from_table = serializers.CharField()
+    from_column = serializers.CharField()
+    to_table = serializers.CharField()
+    to_column = serializers.CharField()
+
+
+class SchemaResponseSerializer(serializers.Serializer[Any]):
+    tables = TableSchemaSerializer(many=True)
+    relationships = RelationshipSerializer(many=True)
+
+
+class TableListSerializer(serializers.Serializer[Any]):
+    tables = serializers.ListField(child=serializers.CharField())
+
+
+class ColumnValuesSerializer(serializers.Serializer[Any]):
+    values = serializers.ListField(child=AnyValueField(), help_text="Distinct, non-null, sorted.")
+
+
+# --- saved queries -------------------------------------------------------------------------------
+
+
+class SavedQuerySerializer(serializers.ModelSerializer[SavedQuery]):
+    """A saved query. ``owner`` is the creating user (read-only); ``query`` is validated against
+    the caller's exposed schema and refused with 400 and per-problem codes when invalid.
+    """
+
+    query = QueryDefinitionField(help_text="The query definition.")
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = SavedQuery
+        fields = (
+            "id",
+            "name",
+            "description",
+            "query",
+            "is_shared",
+            "owner",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "owner", "created_at", "updated_at")
+
+    def validate_query(self, value: object) -> object:
+        """Refuse a definition the services would refuse (raised as a core validation error, so
+        the answer carries codes and JSON pointers under ``/query``)."""
+        from prismiq_django import services
+        from prismiq_django.http_errors import prefix_errors
+
+        problems = services.validate(self.context.get("request"), value)
+        if problems:
+            raise QueryValidationError(prefix_errors(problems, "query"))
+        return value
+
+
+__all__ = [
+    "ANY_VALUE_SCHEMA",
+    "AnyValueField",
+    "ColumnValuesParamsSerializer",
+    "ColumnValuesSerializer",
+    "ErrorItemSerializer",
+    "ErrorResponseSerializer",
+    "ExecuteRequestSerializer",
+    "ExplainRequestSerializer",
+    "ExplainResponseSerializer",
+    "PreviewParamsSerializer",
+    "PreviewRequestSerializer",
+    "QueryDefinitionField",
+    "QueryDefinitionSerializer",
+    "QueryResultSerializer",
+    "RelationshipSerializer",
+    "SavedQueryExecuteSerializer",
+    "SavedQuerySerializer",
+    "SchemaResponseSerializer",
+    "SqlResponseSerializer",
+    "TableColumnSerializer",
+    "TableListSerializer",
+    "TableSchemaSerializer",
+    "ValidateResponseSerializer",
+    "ValidationErrorResponseSerializer",
+]

@@ -1,0 +1,399 @@
+"""Views of the HTTP API (SPEC section 5). Thin: parse the envelope, call one service, answer.
+
+Every view derives from :class:`PrismiqAPIView` (or :class:`SavedQueryViewSet`), which fixes the
+policy in one place:
+
+- permissions: ``PRISMIQ["PERMISSION_CLASSES"]``, read per request (:func:`configured_permissions`);
+- authentication: the site's DRF defaults;
+- errors: :func:`prismiq_django.http_errors.exception_handler` (set per view, so the site's global
+  ``EXCEPTION_HANDLER`` is untouched);
+- input: JSON bodies only (``415`` otherwise);
+- rate limiting (``RATE_LIMIT``) on the endpoints that run or compile queries;
+- OpenAPI: drf-spectacular's ``AutoSchema`` whatever the site's ``DEFAULT_SCHEMA_CLASS`` is.
+
+The query definition is handed to :mod:`prismiq_django.services` as received; the core validates
+it. When it is nested in an envelope (``{"query": ...}``) error paths are prefixed with ``/query``
+so that each stays a JSON pointer into the request body.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
+
+from prismiq_django import __version__
+from prismiq_django.conf import prismiq_settings
+from prismiq_django.http_errors import exception_handler, nested_errors
+from prismiq_django.models import SavedQuery
+from prismiq_django.openapi import (
+    DATE_TRUNCS,
+    DEFINITION_EXAMPLES,
+    RESULT_EXAMPLES,
+    VALIDATION_ERROR_EXAMPLE,
+)
+from prismiq_django.permissions import SavedQueryAccess, configured_permissions
+from prismiq_django.query.catalog import LOGICAL_TYPES
+from prismiq_django.serializers import (
+    ColumnValuesParamsSerializer,
+    ColumnValuesSerializer,
+    ErrorResponseSerializer,
+    ExecuteRequestSerializer,
+    ExplainRequestSerializer,
+    ExplainResponseSerializer,
+    PreviewParamsSerializer,
+    PreviewRequestSerializer,
+    QueryDefinitionSerializer,
+    QueryResultSerializer,
+    SavedQueryExecuteSerializer,
+    SavedQuerySerializer,
+    SchemaResponseSerializer,
+    SqlResponseSerializer,
+    TableListSerializer,
+    TableSchemaSerializer,
+    ValidateResponseSerializer,
+    ValidationErrorResponseSerializer,
+)
+from prismiq_django.throttling import RateLimitMixin
+
+if TYPE_CHECKING:
+    from prismiq_django import services
+else:
+
+    class _LazyServices:
+        # TEMPORARY: the services module lands in parallel; import it on first use.
+        def __getattr__(self, name: str) -> Any:
+            return getattr(import_module("prismiq_django.services"), name)
+
+    services = _LazyServices()
+
+_INVALID = OpenApiResponse(ValidationErrorResponseSerializer, "Invalid query or request.")
+_NOT_FOUND = OpenApiResponse(ErrorResponseSerializer, "Unknown or unexposed object.")
+_TIMEOUT = OpenApiResponse(ErrorResponseSerializer, "Statement timeout (code query_timeout).")
+_DOWN = OpenApiResponse(ErrorResponseSerializer, "The analytics database is unreachable.")
+_QUERY_ERRORS: dict[int, OpenApiResponse] = {400: _INVALID, 503: _DOWN, 504: _TIMEOUT}
+_NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Exposed table name.")
+_COLUMN = OpenApiParameter("column", str, OpenApiParameter.PATH, description="Column name.")
+
+
+class PrismiqViewMixin:
+    """Policy shared by every API view: permissions, error mapping, JSON input, OpenAPI."""
+
+    parser_classes = [JSONParser]
+    schema = AutoSchema()
+
+    def get_permissions(self) -> list[BasePermission]:
+        """``PRISMIQ["PERMISSION_CLASSES"]``, instantiated for this request."""
+        return configured_permissions()
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+
+class PrismiqAPIView(PrismiqViewMixin, APIView):
+    """Base class of the API's plain views."""
+
+
+def _result(result: Any) -> Response:
+    return Response(result.as_dict())
+
+
+def _is_envelope(data: object) -> bool:
+    """True when a preview body is ``{query, limit?}`` rather than a bare definition."""
+    return isinstance(data, dict) and "query" in data and "tables" not in data
+
+
+def _preview_limit(limit: int) -> int:
+    return min(limit, int(prismiq_settings.MAX_ROWS))
+
+
+# --- schema --------------------------------------------------------------------------------------
+
+
+class SchemaView(PrismiqAPIView):
+    """The exposed schema: every table with its visible columns, and the relationships."""
+
+    @extend_schema(
+        operation_id="schema_retrieve", responses={200: SchemaResponseSerializer}, tags=["schema"]
+    )
+    def get(self, request: Request) -> Response:
+        return Response(services.schema(request))
+
+
+class TableListView(PrismiqAPIView):
+    """Names of the exposed tables."""
+
+    @extend_schema(
+        operation_id="tables_list", responses={200: TableListSerializer}, tags=["schema"]
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"tables": services.table_names(request)})
+
+
+class TableDetailView(PrismiqAPIView):
+    """One exposed table; 404 for unknown, unexposed and protected tables alike."""
+
+    @extend_schema(
+        operation_id="table_retrieve",
+        parameters=[_NAME],
+        responses={200: TableSchemaSerializer, 404: _NOT_FOUND},
+        tags=["schema"],
+    )
+    def get(self, request: Request, name: str) -> Response:
+        return Response(services.table_schema(request, name))
+
+
+class ColumnValuesView(RateLimitMixin, PrismiqAPIView):
+    """Distinct non-null values of one column, sorted (for filter pickers)."""
+
+    @extend_schema(
+        operation_id="column_values_list",
+        parameters=[_NAME, _COLUMN, ColumnValuesParamsSerializer],
+        responses={200: ColumnValuesSerializer, 400: _INVALID, 404: _NOT_FOUND, **_QUERY_ERRORS},
+        tags=["schema"],
+    )
+    def get(self, request: Request, name: str, column: str) -> Response:
+        params = ColumnValuesParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        values = services.column_values(
+            request,
+            name,
+            column,
+            limit=params.validated_data["limit"],
+            search=params.validated_data.get("search") or None,
+        )
+        return Response({"values": values})
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+class ValidateView(RateLimitMixin, PrismiqAPIView):
+    """Validate a definition: always 200, with every problem found."""
+
+    @extend_schema(
+        operation_id="query_validate",
+        request=QueryDefinitionSerializer,
+        responses={200: ValidateResponseSerializer},
+        examples=DEFINITION_EXAMPLES,
+        tags=["query"],
+    )
+    def post(self, request: Request) -> Response:
+        problems = services.validate(request, request.data)
+        return Response({"valid": not problems, "errors": [p.as_dict() for p in problems]})
+
+
+class SqlView(RateLimitMixin, PrismiqAPIView):
+    """The exact statement and parameters the definition compiles to (nothing runs)."""
+
+    @extend_schema(
+        operation_id="query_sql",
+        request=QueryDefinitionSerializer,
+        responses={200: SqlResponseSerializer, 400: _INVALID},
+        examples=[*DEFINITION_EXAMPLES, VALIDATION_ERROR_EXAMPLE],
+        tags=["query"],
+    )
+    def post(self, request: Request) -> Response:
+        compiled = services.to_sql(request, request.data)
+        return Response({"sql": compiled.sql, "params": list(compiled.params)})
+
+
+class ExecuteView(RateLimitMixin, PrismiqAPIView):
+    """Run a definition; the result may come from the result cache."""
+
+    @extend_schema(
+        operation_id="query_execute",
+        request=ExecuteRequestSerializer,
+        responses={200: QueryResultSerializer, **_QUERY_ERRORS},
+        examples=[*RESULT_EXAMPLES, VALIDATION_ERROR_EXAMPLE],
+        tags=["query"],
+    )
+    def post(self, request: Request) -> Response:
+        envelope = ExecuteRequestSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        with nested_errors("query"):
+            result = services.execute(
+                request,
+                envelope.validated_data["query"],
+                bypass_cache=envelope.validated_data["bypass_cache"],
+            )
+        return _result(result)
+
+
+class PreviewView(RateLimitMixin, PrismiqAPIView):
+    """Run a definition with a small limit. Body: ``{query, limit?}`` or a bare definition with
+    ``?limit=``."""
+
+    @extend_schema(
+        operation_id="query_preview",
+        request=PolymorphicProxySerializer(
+            component_name="PreviewBody",
+            serializers=[PreviewRequestSerializer, QueryDefinitionSerializer],
+            resource_type_field_name=None,
+        ),
+        parameters=[PreviewParamsSerializer],
+        responses={200: QueryResultSerializer, **_QUERY_ERRORS},
+        examples=RESULT_EXAMPLES,
+        tags=["query"],
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if _is_envelope(data):
+            envelope = PreviewRequestSerializer(data=data)
+            envelope.is_valid(raise_exception=True)
+            with nested_errors("query"):
+                result = services.preview(
+                    request,
+                    envelope.validated_data["query"],
+                    limit=_preview_limit(envelope.validated_data["limit"]),
+                )
+            return _result(result)
+        params = PreviewParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        result = services.preview(
+            request, data, limit=_preview_limit(params.validated_data["limit"])
+        )
+        return _result(result)
+
+
+class ExplainView(RateLimitMixin, PrismiqAPIView):
+    """The database's plan for the compiled statement."""
+
+    @extend_schema(
+        operation_id="query_explain",
+        request=ExplainRequestSerializer,
+        responses={200: ExplainResponseSerializer, **_QUERY_ERRORS},
+        tags=["query"],
+    )
+    def post(self, request: Request) -> Response:
+        envelope = ExplainRequestSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        with nested_errors("query"):
+            plan = services.explain(
+                request,
+                envelope.validated_data["query"],
+                analyze=envelope.validated_data["analyze"],
+            )
+        return Response({"plan": plan})
+
+
+# --- saved queries -------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["saved queries"])
+class SavedQueryViewSet(RateLimitMixin, PrismiqViewMixin, viewsets.ModelViewSet[SavedQuery]):
+    """Saved queries: a user lists their own and the shared ones; only the owner changes or
+    deletes one (404 for another user's private query, 403 for a shared one)."""
+
+    serializer_class = SavedQuerySerializer
+    rate_limit_actions = frozenset({"execute"})
+    queryset = SavedQuery.objects.none()  # for the OpenAPI generator; see get_queryset
+
+    def get_queryset(self) -> QuerySet[SavedQuery]:
+        return SavedQuery.objects.visible_to(self.request.user)
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [*configured_permissions(), SavedQueryAccess()]
+
+    def perform_create(self, serializer: BaseSerializer[SavedQuery]) -> None:
+        serializer.save(owner=self.request.user)
+
+    @extend_schema(
+        request=SavedQueryExecuteSerializer,
+        responses={200: QueryResultSerializer, 404: _NOT_FOUND, **_QUERY_ERRORS},
+        examples=RESULT_EXAMPLES,
+    )
+    @action(detail=True, methods=["post"])
+    def execute(self, request: Request, pk: str | None = None) -> Response:
+        """Run the saved query for the caller (their exposed schema and row scopes apply)."""
+        saved = self.get_object()
+        options = SavedQueryExecuteSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        with nested_errors("query"):
+            result = services.execute(
+                request, saved.query, bypass_cache=options.validated_data["bypass_cache"]
+            )
+        return _result(result)
+
+
+# --- OpenAPI -------------------------------------------------------------------------------------
+
+_OPENAPI_SUFFIX = re.compile(r"openapi/?$")
+_DOCS_SUFFIX = re.compile(r"docs/?$")
+
+
+class OpenApiView(PrismiqViewMixin, SpectacularAPIView):
+    """The OpenAPI 3 document of this API (and only this API), with paths under the mount point."""
+
+    urlconf = "prismiq_django.urls"
+    custom_settings = {
+        "TITLE": "Prismiq analytics API",
+        "DESCRIPTION": (
+            "Embedded analytics: JSON query definitions over the exposed tables, compiled to "
+            "parameterized read-only SQL, answered with typed rows."
+        ),
+        "VERSION": __version__,
+        "SCHEMA_PATH_PREFIX": "/",
+        "COMPONENT_SPLIT_REQUEST": False,
+        "ENUM_NAME_OVERRIDES": {
+            "LogicalTypeEnum": sorted(LOGICAL_TYPES),
+            "DateTruncEnum": list(DATE_TRUNCS),
+        },
+    }
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response: Response = super().get(request, *args, **kwargs)
+        mount = _OPENAPI_SUFFIX.sub("", request.path).rstrip("/")
+        response.data["paths"] = {
+            mount + path: item for path, item in response.data["paths"].items()
+        }
+        return response
+
+
+class DocsView(PrismiqViewMixin, SpectacularSwaggerView):
+    """Swagger UI over :class:`OpenApiView` (mounted next to it)."""
+
+    title = "Prismiq analytics API"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.url = _DOCS_SUFFIX.sub("openapi", request.path)
+        response: Response = super().get(request, *args, **kwargs)
+        return response
+
+
+__all__ = [
+    "ColumnValuesView",
+    "DocsView",
+    "ExecuteView",
+    "ExplainView",
+    "OpenApiView",
+    "PreviewView",
+    "PrismiqAPIView",
+    "PrismiqViewMixin",
+    "SavedQueryViewSet",
+    "SchemaView",
+    "SqlView",
+    "TableDetailView",
+    "TableListView",
+    "ValidateView",
+]

@@ -1,0 +1,142 @@
+"""Fixtures of the operations tests: an isolated cache namespace per test, dead services, data."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from prismiq_django.cache import breaker
+from prismiq_django.observability import JsonFormatter
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+@dataclass(frozen=True, slots=True)
+class Stmt:
+    """A compiled statement as the cache and the executor see it (sql, params, tables...)."""
+
+    sql: str
+    params: tuple[object, ...]
+    tables: frozenset[str]
+    columns: tuple[str, ...] = ()
+    limit: int = 1000
+
+
+@dataclass
+class Counter:
+    """A ``compute`` wrapper counting its calls."""
+
+    fn: Callable[[], Any]
+    calls: int = 0
+    seen: list[Any] = field(default_factory=list)
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        result = self.fn()
+        self.seen.append(result)
+        return result
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings: Any) -> Iterator[str]:
+    """Give every test its own key prefix on the configured cache (never FLUSH shared Redis)."""
+    prefix = f"prismiq-ops-{uuid.uuid4().hex[:12]}"
+    caches = {alias: dict(conf) for alias, conf in django_settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    breaker.reset()
+    yield prefix
+    breaker.reset()
+
+
+@pytest.fixture
+def dead_cache(settings: Any) -> str:
+    """Point ``CACHE_ALIAS`` (and the rate-limit counters) at a Redis port nobody listens on."""
+    caches = dict(settings.CACHES)
+    caches["dead"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": DEAD_REDIS,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+    settings.CACHES = caches
+    settings.PRISMIQ = {**settings.PRISMIQ, "CACHE_ALIAS": "dead"}
+    settings.RATELIMIT_USE_CACHE = "dead"
+    return "dead"
+
+
+@pytest.fixture
+def customers(db: None) -> list[Any]:
+    """Six customers in two tenants (real rows in the test database)."""
+    from example_project.shop.models import Customer
+
+    now = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    rows = [
+        Customer(
+            tenant_id=1 + i % 2,
+            name=f"Customer {i}",
+            email=f"c{i}@example.com",
+            city="Paris" if i < 3 else "Lyon",
+            country="FR",
+            created_at=now,
+        )
+        for i in range(6)
+    ]
+    return list(Customer.objects.bulk_create(rows))
+
+
+def customer_stmt(tenant: int) -> Stmt:
+    return Stmt(
+        sql='SELECT "name", "city" FROM "shop_customer" WHERE "tenant_id" = %s ORDER BY "name"',
+        params=(tenant,),
+        tables=frozenset({"shop_customer"}),
+        columns=("name", "city"),
+    )
+
+
+def run(stmt: Stmt) -> Any:
+    """Execute ``stmt`` for real on the default database with the production executor."""
+    from prismiq_django.execution import execute_compiled
+
+    return execute_compiled(stmt, alias="default", timeout=10.0)  # type: ignore[arg-type]
+
+
+def make_result(rows: list[list[Any]]) -> Any:
+    from prismiq_django.execution import QueryResult
+
+    return QueryResult(
+        columns=["a", "b"],
+        column_types=["integer", "decimal"],
+        rows=rows,
+        row_count=len(rows),
+        truncated=False,
+        execution_time_ms=1.5,
+    )
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[str]]]:
+    """Capture everything the ``prismiq_django`` loggers emit, formatted by JsonFormatter."""
+    stream = StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger("prismiq_django")
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield lambda: [line for line in stream.getvalue().splitlines() if line]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+
+
+__all__ = ["DEAD_REDIS", "Counter", "Stmt", "customer_stmt", "make_result", "run"]

@@ -106,7 +106,7 @@ class _Compiler:
     def visit_not(self, node: Not) -> str:
         return f"NOT ({self.visit_node(node.item)})"
 
-    def visit_condition(self, node: Condition) -> str:  # noqa: C901 - one branch per operator
+    def visit_condition(self, node: Condition) -> str:
         op = node.operator
         value = node.value
         type_ = node.expr.type
@@ -189,35 +189,33 @@ class _Compiler:
         has_full = False
         seen = [q.tables[0].position]
         for k, join in enumerate(q.joins):
-            right = join.right.ref.position
+            joined = join.right.ref.position
             if join.kind in ("LEFT", "FULL"):
-                home[right] = k
+                home[joined] = k
             if join.kind in ("RIGHT", "FULL"):
                 for pos in seen:
                     if home[pos] is None:
                         home[pos] = k
             has_full = has_full or join.kind == "FULL"
-            seen.append(right)
+            seen.append(joined)
 
         scope_map = {ref.position: self.scopes(ref) for ref in q.tables}
         on_extra: dict[int, list[FilterNode]] = {}
         where_nodes: list[FilterNode] = []
         for node in q.where:
             positions = _positions(node)
-            if len(positions) == 1:
-                (pos,) = positions
-                target = home.get(pos)
-                if target is not None:
-                    on_extra.setdefault(target, []).append(node)
-                    continue
-            where_nodes.append(node)
+            home_join = home.get(next(iter(positions))) if len(positions) == 1 else None
+            if home_join is not None:
+                on_extra.setdefault(home_join, []).append(node)
+            else:
+                where_nodes.append(node)
 
         # FROM and JOINs (parameters in text order).
-        first = q.tables[0]
-        parts = ["SELECT ", select_sql, " FROM ", self.table_source(first, has_full, scope_map)]
+        base = q.tables[0]
+        parts = ["SELECT ", select_sql, " FROM ", self.table_source(base, has_full, scope_map)]
         where_scopes: list[str] = []
         if not has_full:
-            where_scopes.extend(self.scope_sql(first, scope_map, home, None))
+            where_scopes.extend(self.scope_sql(base, scope_map, home, None))
         for k, join in enumerate(q.joins):
             right = join.right.ref
             kind = "INNER" if join.kind == "INNER" else f"{join.kind} OUTER"
@@ -227,7 +225,7 @@ class _Compiler:
                 f"{self.aliases[right.position]}.{quote(_name(join.right))}"
             ]
             if not has_full:
-                for ref in (*(r for r in q.tables if home[r.position] == k),):
+                for ref in q.tables:
                     on.extend(self.scope_sql(ref, scope_map, home, k))
             on.extend(self.visit_node(n) for n in on_extra.get(k, ()))
             parts.append(f" {kind} JOIN {source} ON {' AND '.join(on)}")
@@ -244,11 +242,12 @@ class _Compiler:
         if q.order_by:
             keys = []
             for o in q.order_by:
-                target = str(o.output + 1) if o.output is not None else None
-                if target is None:
+                if o.output is not None:
+                    sort_key = str(o.output + 1)
+                else:
                     assert o.expr is not None
-                    target = self.visit_expr(o.expr)
-                keys.append(target + d.order_suffix(o.direction == "DESC"))
+                    sort_key = self.visit_expr(o.expr)
+                keys.append(sort_key + d.order_suffix(o.direction == "DESC"))
             parts.append(" ORDER BY " + ", ".join(keys))
         limit_sql, limit_params = d.limit_offset(q.limit + 1, q.offset)
         parts.append(limit_sql)
@@ -277,7 +276,7 @@ class _Compiler:
         if not (derived and scopes):
             return f"{table_sql} {alias}"
         inner = " AND ".join(self.visit_scope(s, table_sql) for s in scopes)
-        return f"(SELECT * FROM {table_sql} WHERE {inner}) {alias}"
+        return f"(SELECT * FROM {table_sql} WHERE {inner}) {alias}"  # noqa: S608 - catalog names
 
     def scope_sql(
         self,

@@ -8,7 +8,7 @@ before it; ``{"last": 3, "unit": "month"}`` is this month and the two before it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,7 @@ def tz_name(tz: tzinfo) -> str:
     """
     if isinstance(tz, ZoneInfo):
         return tz.key
-    if tz is UTC or tz == timezone.utc:
+    if tz is UTC or tz == UTC:
         return "UTC"
     raise ValueError("time zone must be a zoneinfo.ZoneInfo or datetime.UTC")
 

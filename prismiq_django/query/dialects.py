@@ -82,8 +82,10 @@ class Dialect:
 
 def _naive_timestamp(column: Column) -> bool:
     kind = column.data_type.lower()
-    return kind.startswith("timestamp") and not kind.startswith("timestamptz") and (
-        "with time zone" not in kind
+    return (
+        kind.startswith("timestamp")
+        and not kind.startswith("timestamptz")
+        and ("with time zone" not in kind)
     )
 
 

@@ -41,7 +41,7 @@ from prismiq_django.query.ast import (
     TableRef,
     TruncUnit,
 )
-from prismiq_django.query.catalog import NUMERIC_TYPES, Catalog, Column, LogicalType
+from prismiq_django.query.catalog import NUMERIC_TYPES, Catalog, LogicalType
 from prismiq_django.query.errors import ErrorCode, ErrorDetail, QueryValidationError, pointer
 
 
@@ -65,7 +65,9 @@ MAX_STRING_VALUE: Final = 10_000
 MAX_OFFSET: Final = 2**62
 _INT64: Final = 2**63
 
-ORDERED_TYPES: Final = frozenset({"integer", "decimal", "float", "string", "date", "datetime", "time"})
+ORDERED_TYPES: Final = frozenset(
+    {"integer", "decimal", "float", "string", "date", "datetime", "time"}
+)
 EQUALITY_TYPES: Final = ORDERED_TYPES | {"boolean", "uuid"}
 _JOINABLE: Final = EQUALITY_TYPES | {"binary"}
 
@@ -75,7 +77,12 @@ _LIST_OPS: Final = frozenset({"in", "not_in", "in_or_null"})
 _LIKE_OPS: Final = frozenset({"like", "ilike", "not_like", "not_ilike"})
 _TEXT_OPS: Final = frozenset({"contains", "starts_with", "ends_with"})
 _NULL_OPS: Final = frozenset({"is_null", "is_not_null"})
-_FLIP: Final[dict[str, JoinType]] = {"LEFT": "RIGHT", "RIGHT": "LEFT", "INNER": "INNER", "FULL": "FULL"}
+_FLIP: Final[dict[str, JoinType]] = {
+    "LEFT": "RIGHT",
+    "RIGHT": "LEFT",
+    "INNER": "INNER",
+    "FULL": "FULL",
+}
 
 _FAIL: Final = object()
 
@@ -86,8 +93,8 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
-    """" Did you mean 'x'?" among ``candidates`` (exposed names only), or ''."""
+def _suggest(name: object, candidates: Iterable[str]) -> str:
+    """ " Did you mean 'x'?" among ``candidates`` (exposed names only), or ''."""
     if not isinstance(name, str) or len(name) > 200:
         return ""
     match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
@@ -126,6 +133,8 @@ class _Parser:
         self.refs: dict[str, TableRef] = {}
         self.bad_ids: set[str] = set()  # declared ids whose table was refused (reported once)
         self.filter_count = 0
+        self.select_paths: list[str] = []  # JSON pointer of each select item
+        self.order_paths: list[str] = []  # JSON pointer of each order item
 
     # -- helpers ---------------------------------------------------------------------------
     def error(self, code: ErrorCode, message: str, *path: str | int) -> None:
@@ -158,7 +167,7 @@ class _Parser:
             self.error("invalid_value", f"'{key}' must be a non-empty string.", *path, key)
         return None
 
-    def aggregation(self, item: Mapping[str, Any], *path: str | int) -> Aggregation | None | object:
+    def aggregation(self, item: Mapping[str, Any], *path: str | int) -> object:
         value = item.get("aggregation")
         if value is None or value == "none":
             return None
@@ -231,7 +240,7 @@ class _Parser:
             raise QueryValidationError(self.errors)
         self.parse_tables(data)
         joins = self.parse_joins(data)
-        select, trunc_by_col = self.parse_columns(data)
+        select = self.parse_columns(data)
         where, having = self.parse_filters(data)
         group_by_raw = self.parse_group_by(data)
         order = self.parse_order_by(data, select)
@@ -248,10 +257,9 @@ class _Parser:
         group_by: tuple[Expr, ...] = ()
         if aggregated:
             group_by = self.resolve_group_by(group_by_raw, select)
-            self.check_order_grouped(order, group_by, select)
+            self.check_order_grouped(order, group_by)
         if self.errors:
             raise QueryValidationError(self.errors)
-        del trunc_by_col
         return Query(
             tables=tuple(self.refs.values()),
             joins=joins,
@@ -309,7 +317,11 @@ class _Parser:
                 continue
             if table_id in self.refs:
                 self.error(
-                    "invalid_definition", f"Duplicate table id {_show(table_id)}.", "tables", i, "id"
+                    "invalid_definition",
+                    f"Duplicate table id {_show(table_id)}.",
+                    "tables",
+                    i,
+                    "id",
                 )
                 continue
             if table is not None:
@@ -339,8 +351,10 @@ class _Parser:
             if left is None or right is None:
                 continue
             lt, rt = left.type, right.type
-            if lt not in _JOINABLE or rt not in _JOINABLE or (
-                lt != rt and not (lt in NUMERIC_TYPES and rt in NUMERIC_TYPES)
+            if (
+                lt not in _JOINABLE
+                or rt not in _JOINABLE
+                or (lt != rt and not (lt in NUMERIC_TYPES and rt in NUMERIC_TYPES))
             ):
                 self.error(
                     "invalid_join",
@@ -385,7 +399,10 @@ class _Parser:
                 progress = True
         for join in pending:
             self.error(
-                "invalid_join", "This join is not connected to the first table.", "joins", join.index
+                "invalid_join",
+                "This join is not connected to the first table.",
+                "joins",
+                join.index,
             )
         for ref in self.refs.values():
             if ref.position not in introduced:
@@ -430,7 +447,10 @@ class _Parser:
         if expr.date_trunc is not None:
             if base not in ("date", "datetime"):
                 self.error(
-                    "invalid_value", "date_trunc needs a date or datetime column.", *path, "date_trunc"
+                    "invalid_value",
+                    "date_trunc needs a date or datetime column.",
+                    *path,
+                    "date_trunc",
                 )
                 return None
             if base == "date" and expr.date_trunc in ("minute", "hour"):
@@ -490,21 +510,20 @@ class _Parser:
             return None
         return raw
 
-    def parse_columns(
-        self, data: Mapping[str, Any]
-    ) -> tuple[tuple[SelectItem, ...], dict[tuple[int, str], TruncUnit]]:
+    def parse_columns(self, data: Mapping[str, Any]) -> tuple[SelectItem, ...]:
         items = self.list_of(data, "columns", required=True)
         if not items and isinstance(data.get("columns"), list):
             self.error("invalid_definition", "At least one column is required.", "columns")
         if len(items) > self.limits.max_columns:
             self.error("too_complex", f"At most {self.limits.max_columns} columns.", "columns")
-            return (), {}
+            return ()
         select: list[SelectItem] = []
         names: dict[str, str] = {}
         ts = self.parse_time_series(data)
         if ts is not None:
             select.append(ts[0])
             names[ts[0].name] = pointer("time_series")
+            self.select_paths.append(pointer("time_series"))
         for i, raw in enumerate(items):
             item = self.mapping(raw, "columns", i)
             if item is None:
@@ -527,8 +546,9 @@ class _Parser:
                 )
                 continue
             names[name] = pointer("columns", i)
+            self.select_paths.append(names[name])
             select.append(SelectItem(expr, name))
-        return tuple(select), {}
+        return tuple(select)
 
     def parse_time_series(self, data: Mapping[str, Any]) -> tuple[SelectItem] | None:
         raw = data.get("time_series")
@@ -801,19 +821,23 @@ class _Parser:
             assert col.column is not None
             ident = (col.ref.position, col.column.name)
             grouped_cols.add(ident)
-            matches = [s.expr for s in plain if (s.expr.col.ref.position, _colname(s.expr)) == ident]
+            matches = [
+                s.expr for s in plain if (s.expr.col.ref.position, _colname(s.expr)) == ident
+            ]
             for expr in matches or [Expr(col)]:
                 result.setdefault(expr_key(expr), expr)
-        for s in select:
+        for s, path in zip(select, self.select_paths, strict=True):
             if s.expr.is_aggregate:
                 continue
-            if (s.expr.col.ref.position, _colname(s.expr)) not in grouped_cols:
-                if s.name in ("",):
-                    continue
-                self.error(
-                    "invalid_definition",
-                    f"Output column {_show(s.name)} must be aggregated or listed in group_by.",
-                    "columns",
+            if path == "/time_series":  # the bucket is always grouped
+                result.setdefault(expr_key(s.expr), s.expr)
+            elif (s.expr.col.ref.position, _colname(s.expr)) not in grouped_cols:
+                self.errors.append(
+                    ErrorDetail(
+                        "invalid_definition",
+                        f"Output column {_show(s.name)} must be aggregated or listed in group_by.",
+                        path,
+                    )
                 )
         return tuple(result.values())
 
@@ -823,6 +847,7 @@ class _Parser:
         out: list[OrderItem] = []
         if isinstance(data.get("time_series"), Mapping) and select:
             out.append(OrderItem("ASC", output=0))
+            self.order_paths.append(pointer("time_series"))
         items = self.list_of(data, "order_by", required=False)
         if len(items) > self.limits.max_columns:
             self.error("too_complex", f"At most {self.limits.max_columns} order_by.", "order_by")
@@ -844,6 +869,7 @@ class _Parser:
                 alias = item["alias"]
                 if isinstance(alias, str) and alias in names:
                     out.append(OrderItem(dir_, output=names[alias]))
+                    self.order_paths.append(pointer("order_by", i))
                 else:
                     self.error(
                         "invalid_reference",
@@ -860,10 +886,14 @@ class _Parser:
             if expr.aggregation is None:
                 ident = (expr.col.ref.position, _colname(expr))
                 for n, s in enumerate(select):
-                    if not s.expr.is_aggregate and (
-                        s.expr.col.ref.position,
-                        _colname(s.expr),
-                    ) == ident:
+                    if (
+                        not s.expr.is_aggregate
+                        and (
+                            s.expr.col.ref.position,
+                            _colname(s.expr),
+                        )
+                        == ident
+                    ):
                         position = n
                         break
             else:
@@ -873,21 +903,25 @@ class _Parser:
                 out.append(OrderItem(dir_, output=position))
             else:
                 out.append(OrderItem(dir_, expr=expr))
+            self.order_paths.append(pointer("order_by", i))
         return tuple(out)
 
-    def check_order_grouped(
-        self, order: tuple[OrderItem, ...], group_by: tuple[Expr, ...], select: tuple[SelectItem, ...]
-    ) -> None:
+    def check_order_grouped(self, order: tuple[OrderItem, ...], group_by: tuple[Expr, ...]) -> None:
         grouped = {(e.col.ref.position, _colname(e)) for e in group_by}
-        for i, o in enumerate(order):
-            if o.expr is not None and not o.expr.is_aggregate:
-                if (o.expr.col.ref.position, _colname(o.expr)) not in grouped:
-                    self.error(
+        for o, path in zip(order, self.order_paths, strict=True):
+            expr = o.expr
+            if (
+                expr is not None
+                and not expr.is_aggregate
+                and (expr.col.ref.position, _colname(expr)) not in grouped
+            ):
+                self.errors.append(
+                    ErrorDetail(
                         "invalid_definition",
                         "In an aggregated query, order_by needs a grouped column or an aggregate.",
-                        "order_by",
-                        i - (1 if order and order[0].output == 0 and i > 0 else 0),
+                        path,
                     )
+                )
 
     def parse_paging(self, data: Mapping[str, Any]) -> tuple[int, int]:
         limit = self.limits.max_rows
@@ -912,7 +946,7 @@ def _colname(expr: Expr) -> str:
     return "*" if column is None else column.name
 
 
-def _coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:  # noqa: C901 - one switch
+def _coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:
     if raw is None or isinstance(raw, (list, dict)):
         return _FAIL
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, re_path
 from rest_framework.routers import SimpleRouter
 
-from prismiq_django import views
+from prismiq_django import health, metrics, views
 
 app_name = "prismiq_django"
 
@@ -35,6 +35,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^query/preview/?$", views.PreviewView.as_view(), name="query-preview"),
     re_path(r"^query/explain/?$", views.ExplainView.as_view(), name="query-explain"),
     *router.urls,
+    re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
+    re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
+    re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),
+    re_path(r"^metrics/?$", metrics.MetricsView.as_view(), name="metrics"),
     re_path(r"^openapi/?$", views.OpenApiView.as_view(), name="openapi"),
     re_path(r"^docs/?$", views.DocsView.as_view(), name="docs"),
 ]

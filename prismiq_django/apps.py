@@ -14,3 +14,6 @@ class PrismiqConfig(AppConfig):
 
     def ready(self) -> None:
         from prismiq_django import checks  # noqa: F401  (registers the checks)
+        from prismiq_django.signals import connect
+
+        connect()

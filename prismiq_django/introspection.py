@@ -1,0 +1,410 @@
+"""Read the database schema into a raw (unfiltered) :class:`Catalog` in a fixed number of queries.
+
+:func:`introspect` returns every table, view, materialized view, partitioned parent and foreign
+table of the configured schemas with their columns (database type name, logical type,
+nullability, default, primary key, comment), single-column foreign keys and row estimates. What
+end users may see is decided afterwards by :mod:`prismiq_django.exposure`.
+
+- PostgreSQL: three ``pg_catalog`` queries whatever the table count (relations; columns; primary
+  and foreign keys). Partitions are left out (their parent is shown once, with the sum of the
+  partitions' row estimates). Domains take the logical type of their base type, enums are
+  strings, arrays are ``array``. With several schemas (``PRISMIQ["DB_SCHEMA"]``) a name found in
+  more than one keeps the first schema listed, like a ``search_path``.
+- SQLite: ``sqlite_master`` joined to the ``pragma_table_info`` and ``pragma_foreign_key_list``
+  table-valued functions, two queries (three when ``sqlite_stat1`` exists for row estimates).
+  Columns declared ``text`` with a ``JSON_VALID`` check (Django's ``JSONField``) are ``json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from prismiq_django.exceptions import DatabaseUnavailable
+from prismiq_django.query.catalog import (
+    Catalog,
+    Column,
+    LogicalType,
+    Relationship,
+    Table,
+    TableKind,
+)
+
+logger = logging.getLogger("prismiq_django.introspection")
+
+# --- logical types ----------------------------------------------------------------------------
+
+_PG_TYPES: Final[dict[str, LogicalType]] = {
+    **dict.fromkeys(("int2", "int4", "int8", "oid", "xid", "cid", "regclass"), "integer"),
+    **dict.fromkeys(("numeric", "money"), "decimal"),
+    **dict.fromkeys(("float4", "float8"), "float"),
+    "bool": "boolean",
+    "date": "date",
+    **dict.fromkeys(("timestamp", "timestamptz"), "datetime"),
+    **dict.fromkeys(("time", "timetz"), "time"),
+    "interval": "duration",
+    **dict.fromkeys(("json", "jsonb"), "json"),
+    "uuid": "uuid",
+    "bytea": "binary",
+    **dict.fromkeys(("text", "varchar", "bpchar", "char", "name", "citext", "xml"), "string"),
+}
+_PG_CATEGORIES: Final[dict[str, LogicalType]] = {
+    "A": "array",
+    "B": "boolean",
+    "E": "string",  # enums
+    "G": "string",  # geometric types travel as text
+    "I": "string",  # inet/cidr
+    "N": "decimal",
+    "S": "string",
+    "T": "duration",
+    "V": "string",  # bit strings
+}
+
+
+def pg_logical_type(typname: str, category: str = "") -> LogicalType:
+    """Map a PostgreSQL type (``pg_type.typname`` and ``typcategory``) to a logical type."""
+    if typname.startswith("_") or category == "A":
+        return "array"
+    found = _PG_TYPES.get(typname)
+    if found is not None:
+        return found
+    return _PG_CATEGORIES.get(category, "unknown")
+
+
+_SQLITE_RULES: Final[tuple[tuple[str, LogicalType], ...]] = (
+    ("bool", "boolean"),
+    ("int", "integer"),
+    ("datetime", "datetime"),
+    ("timestamp", "datetime"),
+    ("date", "date"),
+    ("time", "time"),
+    ("interval", "duration"),
+    ("decimal", "decimal"),
+    ("numeric", "decimal"),
+    ("real", "float"),
+    ("floa", "float"),
+    ("doub", "float"),
+    ("json", "json"),
+    ("uuid", "uuid"),
+    ("char", "string"),
+    ("clob", "string"),
+    ("text", "string"),
+    ("blob", "binary"),
+)
+
+
+def sqlite_logical_type(declared: str) -> LogicalType:
+    """Map a SQLite declared column type (Django's names included) to a logical type."""
+    lowered = declared.lower()
+    for needle, logical in _SQLITE_RULES:
+        if needle in lowered:
+            return logical
+    return "unknown"
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ForeignKey:
+    table: str
+    columns: tuple[str, ...]
+    target: str
+    target_columns: tuple[str, ...]
+
+
+def schema_names(value: object) -> list[str]:
+    """Normalise ``PRISMIQ["DB_SCHEMA"]`` (None, a name or a list) to a list of names."""
+    if value is None:
+        return ["public"]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value] or ["public"]
+    raise TypeError("DB_SCHEMA must be None, a string or a list of strings")
+
+
+def _fetchall(
+    cursor: Any, sql: str, params: Sequence[object] | None = None
+) -> list[tuple[Any, ...]]:
+    if params is None:
+        cursor.execute(sql)
+    else:
+        cursor.execute(sql, params)
+    rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
+
+
+def _relationships(foreign_keys: Iterable[_ForeignKey]) -> list[Relationship]:
+    rels = []
+    for fk in foreign_keys:
+        if len(fk.columns) == 1 and len(fk.target_columns) == 1:
+            rels.append(Relationship(fk.table, fk.columns[0], fk.target, fk.target_columns[0]))
+    return rels
+
+
+def introspect(alias: str, *, db_schema: object = None) -> Catalog:
+    """Return the raw catalog of the database ``alias`` (nothing filtered out yet).
+
+    ``db_schema`` is ``PRISMIQ["DB_SCHEMA"]`` (PostgreSQL only). Raises
+    :class:`DatabaseUnavailable` when the database cannot be reached.
+    """
+    connection = connections[alias]
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        logger.exception("prismiq introspection: database unreachable")
+        raise DatabaseUnavailable() from exc
+    if connection.vendor == "postgresql":
+        return _introspect_postgresql(connection, schema_names(db_schema))
+    if connection.vendor == "sqlite":
+        return _introspect_sqlite(connection)
+    raise NotImplementedError(f"introspection of {connection.vendor!r} is not supported")
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+_PG_KINDS: Final[dict[str, TableKind]] = {
+    "r": "table",
+    "v": "view",
+    "m": "materialized_view",
+    "p": "partitioned",
+    "f": "foreign_table",
+}
+
+_PG_RELATIONS_SQL: Final = """
+SELECT c.oid::int, n.nspname, c.relname, c.relkind, c.reltuples::float8, d.description,
+       CASE WHEN c.relkind = 'p' THEN (
+           SELECT sum(GREATEST(ch.reltuples, 0))::float8
+           FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class ch ON ch.oid = i.inhrelid
+           WHERE i.inhparent = c.oid) END
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition
+"""
+
+_PG_COLUMNS_SQL: Final = """
+SELECT a.attrelid::int, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), d.description,
+       COALESCE(bt.typname, t.typname), t.typcategory
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
+      AND d.objsubid = a.attnum
+WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
+"""
+
+_PG_CONSTRAINTS_SQL: Final = """
+SELECT con.contype, con.conrelid::int, con.confrelid::int, con.conkey, con.confkey
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE con.contype IN ('p', 'f') AND n.nspname = ANY(%s) AND NOT c.relispartition
+  AND con.conparentid = 0
+ORDER BY con.conrelid, con.conname
+"""
+
+
+def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) -> Catalog:
+    with connection.cursor() as cursor:
+        relations = _fetchall(cursor, _PG_RELATIONS_SQL, [schemas])
+        columns = _fetchall(cursor, _PG_COLUMNS_SQL, [schemas])
+        constraints = _fetchall(cursor, _PG_CONSTRAINTS_SQL, [schemas])
+
+    rank = {name: i for i, name in enumerate(schemas)}
+    chosen: dict[str, tuple[int, tuple[Any, ...]]] = {}
+    for row in relations:
+        name, schema = row[2], row[1]
+        current = chosen.get(name)
+        if current is None or rank[schema] < rank[current[1][1]]:
+            chosen[name] = (row[0], row)
+    oid_to_name = {oid: row[2] for oid, row in chosen.values()}
+
+    attnames: dict[int, dict[int, str]] = defaultdict(dict)
+    column_rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in columns:
+        if row[0] in oid_to_name:
+            attnames[row[0]][row[1]] = row[2]
+            column_rows[row[0]].append(row)
+
+    primary: dict[int, set[str]] = defaultdict(set)
+    foreign_keys: list[_ForeignKey] = []
+    for contype, relid, frelid, conkey, confkey in constraints:
+        if relid not in oid_to_name:
+            continue
+        names = tuple(attnames[relid].get(k, "") for k in conkey or ())
+        if contype == "p":
+            primary[relid].update(names)
+        elif frelid in oid_to_name:
+            targets = tuple(attnames[frelid].get(k, "") for k in confkey or ())
+            foreign_keys.append(
+                _ForeignKey(oid_to_name[relid], names, oid_to_name[frelid], targets)
+            )
+
+    tables = []
+    for oid, row in chosen.values():
+        _, schema, name, relkind, reltuples, comment, partition_rows = row
+        kind = _PG_KINDS[relkind]
+        estimate = partition_rows if relkind == "p" else reltuples
+        row_count = None if kind == "view" or estimate is None or estimate < 0 else int(estimate)
+        cols = tuple(
+            Column(
+                name=r[2],
+                data_type=r[3],
+                type=pg_logical_type(r[7], r[8]),
+                is_nullable=not r[4],
+                is_primary_key=r[2] in primary[oid],
+                default_value=r[5],
+                description=r[6],
+            )
+            for r in column_rows[oid]
+        )
+        tables.append(
+            Table(
+                name=name,
+                columns=cols,
+                schema_name=schema,
+                description=comment,
+                row_count=row_count,
+                kind=kind,
+            )
+        )
+    tables.sort(key=lambda t: t.name)
+    return Catalog.build(tables, _relationships(foreign_keys))
+
+
+# --- SQLite -----------------------------------------------------------------------------------
+
+_SQLITE_COLUMNS_SQL: Final = """
+SELECT m.type, m.name, m.sql, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk
+FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p
+WHERE m.type IN ('table', 'view')
+ORDER BY m.name, p.cid
+"""
+_SQLITE_FOREIGN_KEYS_SQL: Final = """
+SELECT m.name, f.id, f.seq, f."table", f."from", f."to"
+FROM sqlite_master AS m JOIN pragma_foreign_key_list(m.name) AS f
+WHERE m.type = 'table'
+ORDER BY m.name, f.id, f.seq
+"""
+_SQLITE_ONE_TABLE_SQL: Final = (
+    'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(%s)'
+)
+_SQLITE_STATS_SQL: Final = "SELECT tbl, stat FROM sqlite_stat1"
+_JSON_CHECK: Final = re.compile(
+    r'json_valid\s*\(\s*("(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|\w+)\s*\)', re.I
+)
+
+
+def _sqlite_json_columns(sql: str | None) -> set[str]:
+    if not sql:
+        return set()
+    found = set()
+    for token in _JSON_CHECK.findall(sql):
+        if token[0] in '"`[':
+            token = token[1:-1].replace('""', '"')
+        found.add(token)
+    return found
+
+
+def _sqlite_columns(cursor: Any) -> list[tuple[Any, ...]]:
+    try:
+        return _fetchall(cursor, _SQLITE_COLUMNS_SQL)
+    except DatabaseError:
+        # A broken view (its table was dropped) makes the whole join fail: go table by table.
+        logger.warning("prismiq introspection: bulk SQLite query failed, reading table by table")
+    masters = _fetchall(
+        cursor, "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view')"
+    )
+    rows: list[tuple[Any, ...]] = []
+    for kind, name, sql in masters:
+        try:
+            info = _fetchall(cursor, _SQLITE_ONE_TABLE_SQL, [name])
+        except DatabaseError:
+            logger.warning("prismiq introspection: skipping unreadable SQLite object %r", name)
+            continue
+        rows.extend((kind, name, sql, *col) for col in info)
+    return sorted(rows, key=lambda r: (r[1], r[3]))
+
+
+def _introspect_sqlite(connection: BaseDatabaseWrapper) -> Catalog:
+    with connection.cursor() as cursor:
+        column_rows = _sqlite_columns(cursor)
+        fk_rows = _fetchall(cursor, _SQLITE_FOREIGN_KEYS_SQL)
+        names = {row[1] for row in column_rows}
+        stats_rows = _fetchall(cursor, _SQLITE_STATS_SQL) if "sqlite_stat1" in names else []
+
+    estimates: dict[str, int] = {}
+    for tbl, stat in stats_rows:
+        first = str(stat or "").split(" ", 1)[0]
+        if first.isdigit():
+            estimates[tbl] = max(estimates.get(tbl, 0), int(first))
+
+    grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in column_rows:
+        if not row[1].lower().startswith("sqlite_"):
+            grouped[row[1]].append(row)
+
+    pk_columns: dict[str, list[str]] = defaultdict(list)
+    tables = []
+    for name, rows in grouped.items():
+        kind: TableKind = "view" if rows[0][0] == "view" else "table"
+        json_columns = _sqlite_json_columns(rows[0][2])
+        cols = []
+        for _, _, _, _, col_name, declared, notnull, default, pk in rows:
+            declared = declared or ""
+            logical = "json" if col_name in json_columns else sqlite_logical_type(declared)
+            if pk:
+                pk_columns[name].append(col_name)
+            cols.append(
+                Column(
+                    name=col_name,
+                    data_type=declared.lower() or "",
+                    type=logical,
+                    is_nullable=not notnull and not pk,
+                    is_primary_key=bool(pk),
+                    default_value=default,
+                )
+            )
+        tables.append(
+            Table(
+                name=name,
+                columns=tuple(cols),
+                schema_name=None,
+                row_count=estimates.get(name) if kind == "table" else None,
+                kind=kind,
+            )
+        )
+
+    by_fk: dict[tuple[str, int], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in fk_rows:
+        by_fk[(row[0], row[1])].append(row)
+    foreign_keys = []
+    for (table, _), parts in by_fk.items():
+        target = parts[0][3]
+        from_cols = tuple(p[4] for p in parts)
+        to_cols = tuple(p[5] for p in parts)
+        if any(c is None for c in to_cols):
+            to_cols = tuple(pk_columns.get(target, ()))
+        foreign_keys.append(_ForeignKey(table, from_cols, target, to_cols))
+    tables.sort(key=lambda t: t.name)
+    return Catalog.build(tables, _relationships(foreign_keys))
+
+
+__all__ = ["introspect", "pg_logical_type", "schema_names", "sqlite_logical_type"]

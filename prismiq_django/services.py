@@ -1,0 +1,398 @@
+"""The single entry point the HTTP layer (and commands) call.
+
+``request`` is the Django/DRF request, or None for "no tenant" (commands, tests). Every function
+works on the exposed catalog of that request: unexposed tables and hidden columns do not exist
+here, so asking for one fails exactly like asking for something absent.
+
+Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
+:class:`~prismiq_django.exceptions.ObjectNotFound` for unknown names,
+:class:`~prismiq_django.exceptions.QueryTimeout`,
+:class:`~prismiq_django.exceptions.DatabaseUnavailable` and
+:class:`~prismiq_django.exceptions.QueryExecutionError` from execution.
+
+Catalog cache: the exposed catalog (without row scopes) is stored in the Django cache
+``CACHE_ALIAS`` for ``SCHEMA_CACHE_TTL`` seconds under a *version* token, and memoised per
+process for the same version, so a request costs one small cache read, not an unpickling of the
+whole catalog. :func:`invalidate_catalog` (called when exposure rows change, by
+``prismiq_refresh_schema`` and after migrations) stores a new version token. A cache outage
+degrades to rebuilding the catalog from the database; it never fails a request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.core.cache import caches
+from django.db import connections
+from django.utils import timezone
+
+from prismiq_django import cache as result_cache
+from prismiq_django.conf import prismiq_settings
+from prismiq_django.exceptions import ObjectNotFound
+from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
+from prismiq_django.exposure import (
+    apply_exposure,
+    catalog_from_primitive,
+    catalog_to_primitive,
+    load_exposure,
+)
+from prismiq_django.introspection import introspect
+from prismiq_django.query import (
+    Catalog,
+    Compiled,
+    ErrorDetail,
+    Limits,
+    QueryValidationError,
+    RowScope,
+    Table,
+    compile_query,
+    get_dialect,
+    parse,
+)
+from prismiq_django.query.ast import Query
+
+logger = logging.getLogger("prismiq_django.services")
+
+CATALOG_VERSION_KEY: Final = "prismiq:catalog:version"
+CATALOG_KEY_PREFIX: Final = "prismiq:catalog:"
+#: Largest ``limit`` of :func:`column_values` (SPEC section 5).
+MAX_COLUMN_VALUES: Final = 1_000
+
+
+# --- catalog ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Memo:
+    version: str
+    built_at: float
+    catalog: Catalog
+
+
+_memo: dict[str, _Memo] = {}
+_memo_lock = threading.Lock()
+
+
+def _alias() -> str:
+    return str(prismiq_settings.DATABASE)
+
+
+def _config_key() -> str:
+    alias = _alias()
+    name = connections[alias].settings_dict.get("NAME")
+    raw = repr(
+        (
+            alias,
+            str(name),
+            prismiq_settings.raw("DB_SCHEMA"),
+            prismiq_settings.raw("EXPOSED_TABLES"),
+        )
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def build_exposed_catalog() -> Catalog:
+    """Introspect the analytics database and apply the exposure configuration (no cache)."""
+    raw = introspect(_alias(), db_schema=prismiq_settings.raw("DB_SCHEMA"))
+    config = load_exposure(prismiq_settings.raw("EXPOSED_TABLES"))
+    return apply_exposure(raw, config)
+
+
+def _cache_version(cache: Any) -> str:
+    version = cache.get(CATALOG_VERSION_KEY)
+    if isinstance(version, str):
+        return version
+    fresh = secrets.token_hex(8)
+    cache.add(CATALOG_VERSION_KEY, fresh, None)
+    stored = cache.get(CATALOG_VERSION_KEY)
+    return stored if isinstance(stored, str) else fresh
+
+
+def exposed_catalog() -> Catalog:
+    """Return the exposed catalog without row scopes, from the memo/cache when fresh."""
+    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
+    if ttl <= 0:
+        return build_exposed_catalog()
+    config_key = _config_key()
+    try:
+        cache = caches[str(prismiq_settings.CACHE_ALIAS)]
+        version = _cache_version(cache)
+    except Exception:
+        logger.warning("prismiq schema cache unavailable; rebuilding the catalog", exc_info=True)
+        return build_exposed_catalog()
+    now = time.monotonic()
+    memo = _memo.get(config_key)
+    if memo is not None and memo.version == version and now - memo.built_at < ttl:
+        return memo.catalog
+    key = f"{CATALOG_KEY_PREFIX}{version}:{config_key}"
+    catalog: Catalog | None = None
+    try:
+        stored = cache.get(key)
+        if stored is not None:
+            catalog = catalog_from_primitive(stored)
+    except Exception:
+        logger.warning("prismiq schema cache entry unreadable; rebuilding", exc_info=True)
+    if catalog is None:
+        catalog = build_exposed_catalog()
+        try:
+            cache.set(key, catalog_to_primitive(catalog), ttl)
+        except Exception:
+            logger.warning("prismiq schema cache write failed", exc_info=True)
+    with _memo_lock:
+        _memo[config_key] = _Memo(version, now, catalog)
+    return catalog
+
+
+def invalidate_catalog() -> None:
+    """Drop the cached catalog in every process (new version token) and in this one."""
+    with _memo_lock:
+        _memo.clear()
+    try:
+        caches[str(prismiq_settings.CACHE_ALIAS)].set(
+            CATALOG_VERSION_KEY, secrets.token_hex(8), None
+        )
+    except Exception:
+        logger.warning("prismiq schema cache invalidation failed", exc_info=True)
+
+
+def get_row_scopes(request: object, catalog: Catalog) -> list[RowScope]:
+    """Return the row scopes for ``request``: one per table that has a tenant column.
+
+    The tenant value comes from ``PRISMIQ["TENANT_CALLBACK"](request)``; a list, tuple or set
+    means "any of these tenants". With no request, no callback or a None value there is no
+    scope, and the compiler refuses every tenant table (fail closed).
+    """
+    tenant_tables = [t for t in catalog.tables.values() if t.tenant_column]
+    if not tenant_tables or request is None:
+        return []
+    callback = prismiq_settings.tenant_callback
+    if callback is None:
+        return []
+    value = callback(request)
+    if value is None:
+        return []
+    values = tuple(value) if isinstance(value, list | tuple | set | frozenset) else (value,)
+    return [RowScope(t.name, str(t.tenant_column), values) for t in tenant_tables]
+
+
+def get_catalog(request: object = None) -> Catalog:
+    """Return the exposed catalog with the row scopes of ``request`` in force."""
+    catalog = exposed_catalog()
+    scopes = get_row_scopes(request, catalog)
+    return catalog.with_row_scopes(scopes) if scopes else catalog
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def table_dict(table: Table) -> dict[str, Any]:
+    """Return the TableSchema of SPEC section 5 (plus each column's ``format_hint``)."""
+    return {
+        "name": table.name,
+        "schema_name": table.schema_name,
+        "display_name": table.display_name or table.name,
+        "description": table.description,
+        "row_count": table.row_count,
+        "columns": [
+            {
+                "name": c.name,
+                "data_type": c.data_type,
+                "type": c.type,
+                "is_nullable": c.is_nullable,
+                "is_primary_key": c.is_primary_key,
+                "default_value": c.default_value,
+                "display_name": c.display_name or c.name,
+                "description": c.description,
+                "format_hint": c.format_hint,
+            }
+            for c in table.columns
+        ],
+    }
+
+
+def schema(request: object) -> dict[str, Any]:
+    """Return ``{"tables": [TableSchema], "relationships": [...]}`` sorted by table name."""
+    catalog = get_catalog(request)
+    return {
+        "tables": [table_dict(catalog.tables[name]) for name in sorted(catalog.tables)],
+        "relationships": [
+            {
+                "from_table": r.from_table,
+                "from_column": r.from_column,
+                "to_table": r.to_table,
+                "to_column": r.to_column,
+            }
+            for r in catalog.relationships
+        ],
+    }
+
+
+def table_names(request: object) -> list[str]:
+    """Return the exposed table names, sorted."""
+    return sorted(get_catalog(request).tables)
+
+
+def table_schema(request: object, name: str) -> dict[str, Any]:
+    """Return one TableSchema; raises :class:`ObjectNotFound` for unknown or unexposed names."""
+    table = get_catalog(request).table(name)
+    if table is None:
+        raise ObjectNotFound(f"Table {name!r} not found.")
+    return table_dict(table)
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def limits() -> Limits:
+    """The complexity limits from settings."""
+    return Limits(
+        max_rows=int(prismiq_settings.MAX_ROWS),
+        max_tables=int(prismiq_settings.MAX_TABLES),
+        max_columns=int(prismiq_settings.MAX_COLUMNS),
+        max_filters=int(prismiq_settings.MAX_FILTERS),
+        max_depth=int(prismiq_settings.MAX_DEPTH),
+        max_list_values=int(prismiq_settings.MAX_LIST_VALUES),
+    )
+
+
+def _prepare(request: object, definition: object) -> tuple[Catalog, Query, Compiled]:
+    catalog = get_catalog(request)
+    query = parse(
+        definition,
+        catalog,
+        limits=limits(),
+        now=timezone.now(),
+        tz=timezone.get_current_timezone(),
+    )
+    compiled = compile_query(query, catalog, get_dialect(connections[_alias()].vendor))
+    return catalog, query, compiled
+
+
+def validate(request: object, definition: object) -> list[ErrorDetail]:
+    """Return every problem of ``definition`` (``[]`` when it would compile)."""
+    try:
+        _prepare(request, definition)
+    except QueryValidationError as exc:
+        return list(exc.errors)
+    return []
+
+
+def to_sql(request: object, definition: object) -> Compiled:
+    """Return the exact statement :func:`execute` would run; raises QueryValidationError."""
+    return _prepare(request, definition)[2]
+
+
+def _run(catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool) -> QueryResult:
+    alias = _alias()
+    timeout = float(prismiq_settings.QUERY_TIMEOUT)
+    column_types = [item.expr.type for item in query.select]
+
+    def compute() -> QueryResult:
+        return execute_compiled(compiled, alias=alias, timeout=timeout, column_types=column_types)
+
+    return result_cache.fetch_result(
+        alias=alias,
+        compiled=compiled,
+        scopes=catalog.row_scopes,
+        compute=compute,
+        bypass=bypass,
+    )
+
+
+def execute(request: object, definition: object, *, bypass_cache: bool = False) -> QueryResult:
+    """Validate, compile and run ``definition`` (through the result cache)."""
+    catalog, query, compiled = _prepare(request, definition)
+    return _run(catalog, query, compiled, bypass=bypass_cache)
+
+
+def _bad_limit(message: str) -> QueryValidationError:
+    return QueryValidationError([ErrorDetail("invalid_value", message, "/limit")])
+
+
+def preview(request: object, definition: object, *, limit: int = 100) -> QueryResult:
+    """Run ``definition`` with at most ``limit`` rows (the smaller of it and the query's own)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise _bad_limit("The preview limit must be an integer >= 0.")
+    if isinstance(definition, Mapping):
+        requested = definition.get("limit")
+        capped = dict(definition)
+        if requested is None:
+            capped["limit"] = limit
+        elif isinstance(requested, int) and not isinstance(requested, bool) and requested >= 0:
+            capped["limit"] = min(requested, limit)
+        definition = capped
+    return execute(request, definition)
+
+
+def explain(request: object, definition: object, *, analyze: bool = False) -> Any:
+    """Return the database's plan for ``definition`` (JSON on PostgreSQL)."""
+    _, _, compiled = _prepare(request, definition)
+    return explain_compiled(
+        compiled,
+        alias=_alias(),
+        timeout=float(prismiq_settings.QUERY_TIMEOUT),
+        analyze=analyze,
+    )
+
+
+def column_values(
+    request: object,
+    table: str,
+    column: str,
+    *,
+    limit: int = 100,
+    search: str | None = None,
+) -> list[Any]:
+    """Return the distinct non-null values of an exposed column, sorted, at most ``limit``.
+
+    ``search`` keeps values containing it (case-insensitive). Raises :class:`ObjectNotFound` for
+    an unknown, unexposed or hidden table or column; goes through the same parser and row
+    scopes as any query.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise _bad_limit("The limit must be an integer >= 0.")
+    found = get_catalog(request).table(table)
+    if found is None or found.column(column) is None:
+        raise ObjectNotFound(f"Column {column!r} of table {table!r} not found.")
+    ref = {"table_id": "t", "column": column}
+    filters: list[dict[str, Any]] = [{**ref, "operator": "is_not_null", "value": None}]
+    if search:
+        filters.append({**ref, "operator": "contains", "value": search})
+    definition = {
+        "tables": [{"id": "t", "name": table}],
+        "columns": [ref],
+        "filters": filters,
+        "group_by": [ref],
+        "order_by": [{**ref, "direction": "ASC"}],
+        "limit": min(limit, MAX_COLUMN_VALUES),
+    }
+    return [row[0] for row in execute(request, definition).rows]
+
+
+__all__ = [
+    "CATALOG_VERSION_KEY",
+    "MAX_COLUMN_VALUES",
+    "build_exposed_catalog",
+    "column_values",
+    "execute",
+    "explain",
+    "exposed_catalog",
+    "get_catalog",
+    "get_row_scopes",
+    "invalidate_catalog",
+    "limits",
+    "preview",
+    "schema",
+    "table_dict",
+    "table_names",
+    "table_schema",
+    "to_sql",
+    "validate",
+]

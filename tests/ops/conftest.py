@@ -140,3 +140,59 @@ def log_lines() -> Iterator[Callable[[], list[str]]]:
 
 
 __all__ = ["DEAD_REDIS", "Counter", "Stmt", "customer_stmt", "make_result", "run"]
+
+
+@pytest.fixture
+def dead_database(settings: Any, db: None) -> Iterator[str]:
+    """A database alias that cannot be reached, made the analytics ``DATABASE``.
+
+    Same vendor as ``default``: a PostgreSQL port nobody listens on, or an SQLite file in a
+    directory that does not exist.
+    """
+    from django.db import connections
+
+    conf = dict(connections.settings["default"])
+    conf["OPTIONS"] = dict(conf.get("OPTIONS") or {})
+    if conf["ENGINE"].endswith("sqlite3"):
+        conf["NAME"] = "/nonexistent-prismiq-dir/dead.sqlite3"
+    else:
+        conf.update(HOST="127.0.0.1", PORT="1")
+        conf["OPTIONS"]["connect_timeout"] = 2
+    connections.settings["dead"] = conf
+    settings.PRISMIQ = {**settings.PRISMIQ, "DATABASE": "dead"}
+    try:
+        yield "dead"
+    finally:
+        if hasattr(connections._connections, "dead"):
+            connections["dead"].close()
+            del connections["dead"]
+        connections.settings.pop("dead", None)
+
+
+@pytest.fixture
+def user(db: None) -> Any:
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("alice", password="pw-alice")
+
+
+@pytest.fixture
+def other_user(db: None) -> Any:
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("bob", password="pw-bob")
+
+
+@pytest.fixture
+def staff(db: None) -> Any:
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("root", password="pw-root", is_staff=True)
+
+
+@pytest.fixture
+def with_middleware(settings: Any) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "prismiq_django.middleware.RequestIdMiddleware"]
+
+
+API = "/api/analytics/"

@@ -1,0 +1,143 @@
+"""Request id middleware and JSON logs, through real requests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import pytest
+from django.test import RequestFactory
+
+from prismiq_django.middleware import get_request_id
+from prismiq_django.observability import JsonFormatter, current_request_id, record_query
+from tests.ops.conftest import API
+
+HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+def _requests(lines: list[str]) -> list[dict[str, Any]]:
+    parsed = [json.loads(line) for line in lines]
+    return [p for p in parsed if p.get("event") == "request"]
+
+
+def test_a_request_id_is_generated_and_logged(
+    client: Any, with_middleware: None, log_lines: Any
+) -> None:
+    response = client.get(API + "health/live", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    request_id = response["X-Request-ID"]
+    assert HEX32.fullmatch(request_id)
+
+    (line,) = _requests(log_lines())
+    assert line["request_id"] == request_id
+    assert line["method"] == "GET"
+    assert line["path"] == "/api/analytics/health/live"
+    assert line["status"] == 200
+    assert line["user"] is None
+    assert line["endpoint"] == "health-live"
+    assert isinstance(line["duration_ms"], float)
+    assert line["duration_ms"] >= 0
+    assert line["level"] == "INFO"
+    assert line["logger"] == "prismiq_django.request"
+    assert line["ts"].endswith("+00:00")
+
+
+def test_a_well_formed_caller_id_is_echoed(
+    client: Any, user: Any, with_middleware: None, log_lines: Any
+) -> None:
+    client.force_login(user)
+    response = client.get(API + "health", HTTP_X_REQUEST_ID="req-42.abc:XYZ_9")
+    assert response["X-Request-ID"] == "req-42.abc:XYZ_9"
+    (line,) = _requests(log_lines())
+    assert line["request_id"] == "req-42.abc:XYZ_9"
+    assert line["user"] == str(user.pk)
+    assert line["endpoint"] == "health"
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["has space", "x" * 129, "<script>", "a\nb", "", "é", "id;drop"],
+)
+def test_a_malformed_caller_id_is_replaced(
+    client: Any, with_middleware: None, log_lines: Any, given: str
+) -> None:
+    response = client.get(API + "health/live", HTTP_X_REQUEST_ID=given)
+    assert HEX32.fullmatch(response["X-Request-ID"])
+    (line,) = _requests(log_lines())
+    assert line["request_id"] == response["X-Request-ID"]
+
+
+def test_every_record_during_a_request_carries_its_id(
+    client: Any, user: Any, with_middleware: None, log_lines: Any, dead_cache: str
+) -> None:
+    client.force_login(user)
+    response = client.get(API + "health")  # logs a warning from the health check (cache down)
+    request_id = response["X-Request-ID"]
+    parsed = [json.loads(line) for line in log_lines()]
+    warnings = [p for p in parsed if p["level"] == "WARNING"]
+    assert warnings
+    assert all(p["request_id"] == request_id for p in warnings)
+    assert current_request_id.get() is None  # reset once the request is done
+
+
+def test_requests_outside_the_app_are_logged_without_endpoint(
+    client: Any, with_middleware: None, log_lines: Any
+) -> None:
+    client.get("/no-such-page/")
+    (line,) = _requests(log_lines())
+    assert line["status"] == 404
+    assert line["endpoint"] is None
+
+
+def test_get_request_id_without_the_middleware_is_stable() -> None:
+    request = RequestFactory().get("/")
+    first = get_request_id(request)
+    assert HEX32.fullmatch(first)
+    assert get_request_id(request) == first
+
+
+def test_query_log_line(log_lines: Any) -> None:
+    token = current_request_id.set("rid-1")
+    try:
+        record_query(fingerprint="fp1", duration_s=0.0123, rows=4, cache_hit=True, status="ok")
+    finally:
+        current_request_id.reset(token)
+    (line,) = [json.loads(x) for x in log_lines()]
+    assert line == {
+        "ts": line["ts"],
+        "level": "INFO",
+        "logger": "prismiq_django.query",
+        "message": "query",
+        "request_id": "rid-1",
+        "event": "query",
+        "fingerprint": "fp1",
+        "duration_ms": 12.3,
+        "rows": 4,
+        "cache_hit": True,
+        "status": "ok",
+    }
+
+
+def test_formatter_renders_exceptions_and_odd_values() -> None:
+    logger = logging.getLogger("prismiq_django.test")
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        record = logger.makeRecord(
+            logger.name,
+            logging.ERROR,
+            __file__,
+            1,
+            "failed %s",
+            ("x",),
+            __import__("sys").exc_info(),
+            extra={"obj": object(), "n": 1, "nested": {"a": [1, 2]}},
+        )
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "failed x"
+    assert "ValueError: bad" in line["exc"]
+    assert line["n"] == 1
+    assert line["nested"] == {"a": [1, 2]}
+    assert line["obj"].startswith("<object object")
+    assert "\n" not in JsonFormatter().format(record)

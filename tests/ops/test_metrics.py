@@ -146,13 +146,14 @@ def test_multiprocess_mode_sums_every_worker(tmp_path: Path) -> None:
         "PYTHONPATH": str(ROOT),
     }
     workers = [
-        subprocess.Popen([sys.executable, "-c", _WORKER, str(n)], env=env, cwd=ROOT) for n in (5, 7)
+        subprocess.Popen([sys.executable, "-c", _WORKER, str(n)], env=env, cwd=ROOT)  # noqa: S603
+        for n in (5, 7)
     ]
     for proc in workers:
         assert proc.wait(timeout=60) == 0
     assert len(list(tmp_path.glob("*.db"))) >= 2  # one file per worker process
 
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603
         [sys.executable, "-c", _READER],
         env=env,
         cwd=ROOT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from typing import Any
 
 import pytest
@@ -131,7 +132,7 @@ def test_formatter_renders_exceptions_and_odd_values() -> None:
             1,
             "failed %s",
             ("x",),
-            __import__("sys").exc_info(),
+            sys.exc_info(),
             extra={"obj": object(), "n": 1, "nested": {"a": [1, 2]}},
         )
     line = json.loads(JsonFormatter().format(record))

@@ -16,6 +16,7 @@ to memory-mapped files in that directory and :func:`render_metrics` aggregates a
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import logging
 import os
 import time
@@ -102,6 +103,15 @@ def render_metrics() -> tuple[bytes, str]:
         _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def fingerprint(sql: str) -> str:
+    """A short stable id of a statement's shape: 16 hex digits of SHA-256 of the SQL text.
+
+    Parameter values are not part of it (and the SQL is never logged), so one fingerprint
+    groups every execution of the same query definition shape.
+    """
+    return hashlib.sha256(sql.encode()).hexdigest()[:16]
 
 
 def record_cache(result: CacheResult) -> None:
@@ -204,6 +214,7 @@ __all__ = [
     "JsonFormatter",
     "QueryStatus",
     "current_request_id",
+    "fingerprint",
     "multiprocess_enabled",
     "record_cache",
     "record_query",

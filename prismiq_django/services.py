@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from prismiq_django import cache as result_cache
 from prismiq_django.conf import prismiq_settings
-from prismiq_django.exceptions import ObjectNotFound
+from prismiq_django.exceptions import DatabaseUnavailable, ObjectNotFound, QueryTimeout
 from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
 from prismiq_django.exposure import (
     apply_exposure,
@@ -44,6 +44,7 @@ from prismiq_django.exposure import (
     load_exposure,
 )
 from prismiq_django.introspection import introspect
+from prismiq_django.observability import fingerprint, record_query
 from prismiq_django.query import (
     Catalog,
     Compiled,
@@ -297,13 +298,33 @@ def _run(catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool) ->
     def compute() -> QueryResult:
         return execute_compiled(compiled, alias=alias, timeout=timeout, column_types=column_types)
 
-    return result_cache.fetch_result(
-        alias=alias,
-        compiled=compiled,
-        scopes=catalog.row_scopes,
-        compute=compute,
-        bypass=bypass,
-    )
+    started = time.perf_counter()
+    result: QueryResult | None = None
+    status = "error"
+    try:
+        result = result_cache.fetch_result(
+            alias=alias,
+            compiled=compiled,
+            scopes=catalog.row_scopes,
+            compute=compute,
+            bypass=bypass,
+        )
+        status = "ok"
+        return result
+    except QueryTimeout:
+        status = "timeout"
+        raise
+    except DatabaseUnavailable:
+        status = "unavailable"
+        raise
+    finally:
+        record_query(
+            fingerprint=fingerprint(compiled.sql),
+            duration_s=time.perf_counter() - started,
+            rows=result.row_count if result is not None else 0,
+            cache_hit=result is not None and result.is_from_cache,
+            status=status,
+        )
 
 
 def execute(request: object, definition: object, *, bypass_cache: bool = False) -> QueryResult:

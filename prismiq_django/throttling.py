@@ -30,6 +30,7 @@ from django.http import HttpResponseBase
 from django_ratelimit.core import get_usage, user_or_ip
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from prismiq_django.conf import prismiq_settings
 
@@ -153,6 +154,18 @@ class RateLimitMixin:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if self.rate_limit_applies(request):
             enforce(request, self.rate_limit_group)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, RateLimited):
+            wait = int(getattr(exc, "wait", None) or 1)
+            response = Response(
+                {"detail": str(exc.detail), "code": "rate_limited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+            response.exception = True
+            return response
+        return super().handle_exception(exc)  # type: ignore[misc,no-any-return]
 
     def finalize_response(
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any

@@ -287,6 +287,10 @@ class Encoding:
         return cls(tz_suffix="", true=1, false=0, uuid_hex=True)
 
 
+def _given(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
 def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -562,8 +566,8 @@ class Command(BaseCommand):
         orders: int = options["orders"]
         plan = DemoPlan(
             orders=orders,
-            customers=options["customers"] or max(100, orders // 10),
-            products=options["products"] or max(50, min(5_000, orders // 200)),
+            customers=_given(options["customers"], max(100, orders // 10)),
+            products=_given(options["products"], max(50, min(5_000, orders // 200))),
             tenants=options["tenants"],
             items_per_order=options["items_per_order"],
             days=options["days"],
@@ -640,7 +644,7 @@ class Command(BaseCommand):
         """Write every row; print a progress line at each 5% of the orders; return the items."""
         writer.write(Customer, generator.customers())
         writer.write(Product, generator.products())
-        chunk_size = max(1_000, min(50_000, math.ceil(plan.orders / 20)))
+        chunk_size = max(1, min(50_000, math.ceil(plan.orders / 20)))
         next_step = 5
         done = items = 0
         for order_rows, item_rows in generator.order_chunks(chunk_size):

@@ -17,7 +17,8 @@ app_name = "prismiq_django"
 _NAME = r"(?P<name>[^/]+)"
 _COLUMN = r"(?P<column>[^/]+)"
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # the constructor only takes a bool (slash or none)
 router.register("saved-queries", views.SavedQueryViewSet, basename="saved-query")
 
 urlpatterns: list[URLPattern | URLResolver] = [

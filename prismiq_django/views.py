@@ -19,8 +19,7 @@ so that each stays a JSON pointer into the request body.
 from __future__ import annotations
 
 import re
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.openapi import AutoSchema
@@ -40,7 +39,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from prismiq_django import __version__
+from prismiq_django import __version__, services
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.http_errors import exception_handler, nested_errors
 from prismiq_django.models import SavedQuery
@@ -73,17 +72,6 @@ from prismiq_django.serializers import (
     ValidationErrorResponseSerializer,
 )
 from prismiq_django.throttling import RateLimitMixin
-
-if TYPE_CHECKING:
-    from prismiq_django import services
-else:
-
-    class _LazyServices:
-        # TEMPORARY: the services module lands in parallel; import it on first use.
-        def __getattr__(self, name: str) -> Any:
-            return getattr(import_module("prismiq_django.services"), name)
-
-    services = _LazyServices()
 
 _INVALID = OpenApiResponse(ValidationErrorResponseSerializer, "Invalid query or request.")
 _NOT_FOUND = OpenApiResponse(ErrorResponseSerializer, "Unknown or unexposed object.")

@@ -1,0 +1,137 @@
+"""The URLconf: every endpoint refuses anonymous callers (except the two probes), and every path
+answers with and without its trailing slash."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver
+from rest_framework.test import APIClient
+
+from prismiq_django import urls as prismiq_urls
+from tests.api.conftest import API, api, definition
+
+#: The only paths anonymous callers may use (SPEC section 5: probes that reveal nothing).
+OPEN_PATHS = {"health/live", "health/ready"}
+
+#: Endpoints this issue builds; the walk must find every one of them.
+EXPECTED_NAMES = {
+    "schema",
+    "table-list",
+    "table-detail",
+    "column-values",
+    "query-validate",
+    "query-sql",
+    "query-execute",
+    "query-preview",
+    "query-explain",
+    "saved-query-list",
+    "saved-query-detail",
+    "saved-query-execute",
+    "openapi",
+    "docs",
+}
+
+_SAMPLES = {"name": "shop_order", "column": "status", "pk": "1"}
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def _concrete(regex: str) -> str:
+    """Turn ``^tables/(?P<name>[^/]+)/?$`` into ``tables/shop_order``."""
+    path = _GROUP.sub(lambda m: _SAMPLES.get(m.group(1), "1"), regex)
+    path = path.removeprefix("^").removesuffix("$").removesuffix("/?")
+    assert not set(path) & set("()[]?*+\\^$"), f"could not make a concrete path from {regex!r}"
+    return path
+
+
+def _methods(pattern: URLPattern) -> list[str]:
+    callback: Any = pattern.callback
+    actions = getattr(callback, "actions", None)
+    if actions:
+        return sorted({*actions, "options"})
+    view_class = callback.view_class
+    return sorted(m for m in view_class.http_method_names if hasattr(view_class, m))
+
+
+def _walk(
+    patterns: list[URLPattern | URLResolver], prefix: str = ""
+) -> Iterator[tuple[str, str | None, URLPattern]]:
+    for pattern in patterns:
+        regex = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _walk(list(pattern.url_patterns), regex.removesuffix("$"))
+        else:
+            yield _concrete(regex.replace("$^", "")), pattern.name, pattern
+
+
+def test_url_walk_finds_every_endpoint() -> None:
+    names = {name for _, name, _ in _walk(prismiq_urls.urlpatterns)}
+    assert names >= EXPECTED_NAMES
+
+
+@pytest.mark.django_db
+def test_every_endpoint_refuses_anonymous_callers(
+    anon: APIClient, exposed: dict[str, Any], canary: None
+) -> None:
+    checked = 0
+    for path, name, pattern in _walk(prismiq_urls.urlpatterns):
+        if path in OPEN_PATHS:
+            continue
+        for method in _methods(pattern):
+            for url in (API + path, API + path + "/"):
+                response = getattr(anon, method)(url, {}, format="json")
+                assert response.status_code in {401, 403}, (method, url, name, response.content)
+                checked += 1
+    assert checked >= 2 * (len(EXPECTED_NAMES) + 10)
+
+
+@pytest.mark.django_db
+def test_only_the_probes_are_open(anon: APIClient) -> None:
+    open_found = {p for p, _, _ in _walk(prismiq_urls.urlpatterns) if p in OPEN_PATHS}
+    for path in open_found:
+        assert anon.get(API + path).status_code in {200, 503}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("get", "schema", None),
+        ("get", "tables", None),
+        ("get", "tables/shop_order", None),
+        ("get", "tables/shop_order/columns/status/values", None),
+        ("post", "query/validate", definition()),
+        ("post", "query/sql", definition()),
+        ("post", "query/execute", {"query": definition()}),
+        ("post", "query/preview", {"query": definition()}),
+        ("post", "query/explain", {"query": definition()}),
+        ("get", "saved-queries", None),
+        ("get", "openapi", None),
+        ("get", "docs", None),
+    ],
+)
+def test_paths_work_with_and_without_trailing_slash(
+    client: APIClient, method: str, path: str, payload: object
+) -> None:
+    for url in (api(path), api(path) + "/"):
+        response = getattr(client, method)(url, payload, format="json")
+        assert response.status_code == 200, (url, response.content)
+
+
+def test_saved_query_paths_work_with_and_without_trailing_slash(client: APIClient) -> None:
+    created = client.post(
+        api("saved-queries"), {"name": "q", "query": definition()}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    for suffix in ("", "/"):
+        assert client.get(api(f"saved-queries/{pk}{suffix}")).status_code == 200
+        executed = client.post(api(f"saved-queries/{pk}/execute{suffix}"), {}, format="json")
+        assert executed.status_code == 200, executed.content
+        patched = client.patch(
+            api(f"saved-queries/{pk}{suffix}"), {"name": f"q{suffix}"}, format="json"
+        )
+        assert patched.status_code == 200, patched.content
+    assert client.delete(api(f"saved-queries/{pk}")).status_code == 204

@@ -38,7 +38,7 @@ from uuid import UUID
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from prismiq_django.exceptions import (
@@ -173,6 +173,52 @@ def _binary(value: Any) -> Any:
     return _json_safe(value)
 
 
+def _pg_array_text(text: str) -> Any:
+    """Parse PostgreSQL array text (``{a,"b c",NULL,{1,2}}``) into nested lists of strings.
+
+    psycopg returns this text for arrays of types it has no loader for (arrays of enums).
+    """
+    root: list[Any] = []
+    stack: list[list[Any]] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "{":
+            new: list[Any] = []
+            (stack[-1] if stack else root).append(new)
+            stack.append(new)
+            i += 1
+        elif char == "}":
+            if stack:
+                stack.pop()
+            i += 1
+        elif char == "," or not stack:
+            i += 1
+        elif char == '"':
+            i += 1
+            chunk = []
+            while i < n and text[i] != '"':
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                chunk.append(text[i])
+                i += 1
+            stack[-1].append("".join(chunk))
+            i += 1
+        else:
+            start = i
+            while i < n and text[i] not in ",}":
+                i += 1
+            element = text[start:i].strip()
+            stack[-1].append(None if element == "NULL" else element)
+    return root[0] if len(root) == 1 else root
+
+
+def _array(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("{"):
+        return _pg_array_text(value)
+    return _json_safe(value)
+
+
 def _json_safe(value: Any) -> Any:
     """Convert any database value to a JSON-ready one (the fallback of every converter)."""
     if value is None or isinstance(value, str | int):
@@ -211,7 +257,7 @@ _CONVERTERS: Final[dict[str, Converter | None]] = {
     "json": _json,
     "uuid": _uuid,
     "binary": _binary,
-    "array": _json_safe,
+    "array": _array,
     "unknown": _json_safe,
 }
 # SQLite is dynamically typed and its expressions return text/integers for dates and booleans.
@@ -353,7 +399,18 @@ def _is_query_canceled(exc: BaseException) -> bool:
     return getattr(cause, "sqlstate", None) == "57014" or getattr(cause, "pgcode", None) == "57014"
 
 
-def _connection_lost(connection: BaseDatabaseWrapper) -> bool:
+_LOST_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03"})  # shutdowns, cannot connect now
+
+
+def _connection_lost(exc: DatabaseError, connection: BaseDatabaseWrapper) -> bool:
+    if isinstance(exc, InterfaceError):
+        return True
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate is not None and (sqlstate.startswith("08") or sqlstate in _LOST_SQLSTATES):
+        return True
+    if connection.vendor == "postgresql" and sqlstate is None and isinstance(exc, OperationalError):
+        return True  # libpq-level failure: the server went away mid-statement
     raw = connection.connection
     if raw is None:
         return True
@@ -366,7 +423,7 @@ def _translate(
     if deadline.fired or _is_query_canceled(exc):
         logger.warning("prismiq query stopped by the statement timeout (%ss)", deadline.seconds)
         return QueryTimeout()
-    if isinstance(exc, InterfaceError) or _connection_lost(connection):
+    if _connection_lost(exc, connection):
         logger.exception("prismiq analytics database connection lost")
         return DatabaseUnavailable()
     logger.exception("prismiq query failed in the database")

@@ -53,7 +53,13 @@ _PG_TYPES: Final[dict[str, LogicalType]] = {
     **dict.fromkeys(("json", "jsonb"), "json"),
     "uuid": "uuid",
     "bytea": "binary",
-    **dict.fromkeys(("text", "varchar", "bpchar", "char", "name", "citext", "xml"), "string"),
+    **dict.fromkeys(
+        (
+            *("text", "varchar", "bpchar", "char", "name", "citext", "xml", "inet", "cidr"),
+            *("macaddr", "macaddr8", "bit", "varbit", "tsvector", "tsquery", "jsonpath"),
+        ),
+        "string",
+    ),
 }
 _PG_CATEGORIES: Final[dict[str, LogicalType]] = {
     "A": "array",

@@ -1,0 +1,366 @@
+"""Execution rails on real SQLite and PostgreSQL: read-only, timeout, row cap, errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from django.db import connection, connections
+
+from example_project.shop.models import Customer
+from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError, QueryTimeout
+from prismiq_django.execution import execute_compiled, explain_compiled
+from tests.glue.conftest import Stmt
+
+ALIAS = "default"
+COUNT_TO = (
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < %s) "
+    "SELECT n FROM s ORDER BY n LIMIT %s"
+)
+
+
+def _customer(name: str = "Ada", tenant: int = 1) -> Customer:
+    return Customer.objects.create(
+        tenant_id=tenant,
+        name=name,
+        email=f"{name.lower()}@example.com",
+        city="Paris",
+        country="FR",
+        created_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+def _writes() -> list[str]:
+    writes = [
+        "INSERT INTO shop_customer (tenant_id, name, email, city, country, is_active, created_at,"
+        " api_token) VALUES (9, 'Eve', 'e@x', 'X', 'XX', true, '2024-01-01', '')",
+        "UPDATE shop_customer SET name = 'Mallory'",
+        "DELETE FROM shop_customer",
+    ]
+    if connection.vendor == "postgresql":
+        writes.append("WITH d AS (DELETE FROM shop_customer RETURNING id) SELECT count(*) FROM d")
+        writes.append("SELECT n FROM (SELECT 1 AS n) s; DELETE FROM shop_customer")
+    return writes
+
+
+def _assert_writes_refused() -> None:
+    _customer()
+    for sql in _writes():
+        with pytest.raises(QueryExecutionError) as info:
+            execute_compiled(Stmt(sql), alias=ALIAS, timeout=5)
+        assert "shop_customer" not in info.value.message
+        assert "read-only" not in info.value.message
+    assert list(Customer.objects.values_list("name", flat=True)) == ["Ada"]
+    # The rails are gone afterwards: ordinary writes work again on the same connection.
+    _customer("Bob")
+    assert Customer.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_writes_are_refused_inside_a_test_transaction() -> None:
+    _assert_writes_refused()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_are_refused_in_autocommit_mode() -> None:
+    assert connection.get_autocommit()
+    _assert_writes_refused()
+
+
+def _slow_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "SELECT pg_sleep(5)"
+    return "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s) SELECT count(*) FROM s"
+
+
+def _assert_timeout_then_usable() -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        execute_compiled(Stmt(_slow_sql()), alias=ALIAS, timeout=0.3)
+    assert time.monotonic() - started < 3
+    result = execute_compiled(Stmt("SELECT 1 AS one", columns=("one",)), alias=ALIAS, timeout=5)
+    assert result.rows == [[1]]
+    assert Customer.objects.count() == 0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "0"
+            cursor.execute("SHOW transaction_read_only")
+            assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.django_db
+def test_timeout_stops_the_statement_and_the_connection_stays_usable() -> None:
+    _assert_timeout_then_usable()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_timeout_in_autocommit_mode() -> None:
+    _assert_timeout_then_usable()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("available", "truncated"), [(4, False), (5, False), (6, True), (0, False)]
+)
+def test_truncated_is_exact_around_the_cap(available: int, truncated: bool) -> None:
+    cap = 5
+    stmt = Stmt(COUNT_TO, params=(max(available, 1), cap + 1), columns=("n",), limit=cap)
+    if available == 0:
+        stmt = Stmt(
+            COUNT_TO.replace("SELECT n FROM s", "SELECT n FROM s WHERE n < 0"),
+            params=(1, cap + 1),
+            columns=("n",),
+            limit=cap,
+        )
+    result = execute_compiled(stmt, alias=ALIAS, timeout=5, column_types=["integer"])
+    assert result.truncated is truncated
+    assert result.rows == [[n] for n in range(1, min(available, cap) + 1)]
+    assert result.row_count == len(result.rows)
+    assert result.columns == ["n"]
+    assert result.column_types == ["integer"]
+
+
+@pytest.mark.django_db
+def test_fetch_never_returns_more_than_limit_even_if_the_sql_has_no_cap() -> None:
+    stmt = Stmt(COUNT_TO, params=(50, 1000), columns=("n",), limit=3)
+    result = execute_compiled(stmt, alias=ALIAS, timeout=5)
+    assert result.rows == [[1], [2], [3]]
+    assert result.truncated is True
+
+
+@pytest.mark.django_db
+def test_database_error_becomes_a_generic_execution_error() -> None:
+    with pytest.raises(QueryExecutionError) as info:
+        execute_compiled(Stmt("SELECT * FROM no_such_table_xyz"), alias=ALIAS, timeout=5)
+    assert "no_such_table_xyz" not in str(info.value)
+    assert info.value.message == QueryExecutionError.default_message
+    assert Customer.objects.count() == 0  # the connection is still usable
+
+
+@contextmanager
+def _extra_alias(name: str, overrides: dict[str, Any]) -> Iterator[str]:
+    config = {**connections.settings[ALIAS], **overrides}
+    connections.settings[name] = config
+    try:
+        yield name
+    finally:
+        if name in connections:
+            connections[name].close()
+            del connections[name]
+        del connections.settings[name]
+
+
+def test_unreachable_database_is_unavailable(tmp_path: Any, django_db_blocker: Any) -> None:
+    if connection.vendor == "postgresql":
+        overrides: dict[str, Any] = {"HOST": "127.0.0.1", "PORT": 1, "NAME": "nope"}
+    else:
+        overrides = {"NAME": str(tmp_path / "missing-dir" / "db.sqlite3")}
+    with (
+        django_db_blocker.unblock(),
+        _extra_alias("unreachable", overrides) as alias,
+        pytest.raises(DatabaseUnavailable),
+    ):
+        execute_compiled(Stmt("SELECT 1"), alias=alias, timeout=5)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_dropped_connection_is_unavailable_then_recovers() -> None:
+    import psycopg
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    killer = psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+        autocommit=True,
+    )
+    try:
+        killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        killer.close()
+    time.sleep(0.2)
+    with pytest.raises(DatabaseUnavailable):
+        execute_compiled(Stmt("SELECT 1"), alias=ALIAS, timeout=5)
+    connection.close_if_unusable_or_obsolete()
+    result = execute_compiled(Stmt("SELECT 1 AS one", columns=("one",)), alias=ALIAS, timeout=5)
+    assert result.rows == [[1]]
+
+
+PG_TYPES_SQL = """
+SELECT 1::int2 AS i2, 2::int4 AS i4, 9007199254740993::int8 AS i8, 12.50::numeric(10,2) AS num,
+       123456789012345678901234567890::numeric AS bignum, 1.5::float8 AS f8, 'x'::text AS txt,
+       'y'::varchar(5) AS vc, true AS flag, DATE '2024-01-02' AS d,
+       TIMESTAMPTZ '2024-01-02 03:04:05.5+00' AS ts, TIMESTAMP '2024-01-02 03:04:05' AS ts_naive,
+       TIME '03:04:05' AS t, INTERVAL '1 day 2 hours' AS dur, '{"a": [1, 2.5]}'::jsonb AS jb,
+       '{"b": null}'::json AS j, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u,
+       '\\xdeadbeef'::bytea AS bin, ARRAY[1, 2]::int[] AS arr, ARRAY['2024-01-01'::date] AS darr,
+       'NaN'::float8 AS nan, '10.0.0.1'::inet AS ip
+"""
+PG_EXPECTED = {
+    "i2": ("integer", 1),
+    "i4": ("integer", 2),
+    "i8": ("integer", 9007199254740993),
+    "num": ("decimal", 12.5),
+    "bignum": ("decimal", 123456789012345678901234567890),
+    "f8": ("float", 1.5),
+    "txt": ("string", "x"),
+    "vc": ("string", "y"),
+    "flag": ("boolean", True),
+    "d": ("date", "2024-01-02"),
+    "ts": ("datetime", "2024-01-02T03:04:05.500000+00:00"),
+    "ts_naive": ("datetime", "2024-01-02T03:04:05"),
+    "t": ("time", "03:04:05"),
+    "dur": ("duration", 93600.0),
+    "jb": ("json", {"a": [1, 2.5]}),
+    "j": ("json", {"b": None}),
+    "u": ("uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+    "bin": ("binary", "3q2+7w=="),
+    "arr": ("array", [1, 2]),
+    "darr": ("array", ["2024-01-01"]),
+    "nan": ("float", None),
+    "ip": ("string", "10.0.0.1"),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_types_and_values_round_trip() -> None:
+    names = tuple(PG_EXPECTED)
+    sql = PG_TYPES_SQL
+    both = f"{sql} UNION ALL SELECT {', '.join('NULL' for _ in names)}"
+    result = execute_compiled(Stmt(both, columns=names), alias=ALIAS, timeout=5)
+    assert result.columns == list(names)
+    assert dict(zip(names, result.column_types, strict=True)) == {
+        k: v[0] for k, v in PG_EXPECTED.items()
+    }
+    assert dict(zip(names, result.rows[0], strict=True)) == {
+        k: v[1] for k, v in PG_EXPECTED.items()
+    }
+    assert result.rows[1] == [None] * len(names)
+    empty = execute_compiled(Stmt(f"{sql} WHERE false", columns=names), alias=ALIAS, timeout=5)
+    assert empty.rows == []
+    assert empty.columns == list(names)
+    assert empty.column_types == result.column_types
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_enum_and_domain_types_from_the_description() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TYPE glue_mood AS ENUM ('sad', 'happy')")
+        cursor.execute("CREATE DOMAIN glue_money AS numeric(10, 2) CHECK (VALUE >= 0)")
+    sql = (
+        "SELECT 'happy'::glue_mood AS mood, 3.25::glue_money AS price, "
+        "ARRAY['sad'::glue_mood] AS moods"
+    )
+    result = execute_compiled(Stmt(sql, columns=("mood", "price", "moods")), alias=ALIAS, timeout=5)
+    assert result.column_types == ["string", "decimal", "array"]
+    assert result.rows == [["happy", 3.25, ["sad"]]]
+
+
+@pytest.mark.django_db
+def test_model_values_round_trip_with_hints() -> None:
+    from example_project.shop.models import Product
+
+    sku = uuid4()
+    Product.objects.create(
+        tenant_id=1,
+        name="Lamp",
+        category="home",
+        price=Decimal("19.99"),
+        sku=sku,
+        attributes={"color": "red", "sizes": [1, 2]},
+    )
+    _customer()
+    sql = (
+        "SELECT p.name, p.price, p.attributes, c.is_active, c.created_at, c.tenant_id "
+        "FROM shop_product p, shop_customer c"
+    )
+    hints = ["string", "decimal", "json", "boolean", "datetime", "integer"]
+    cols = ("name", "price", "attributes", "is_active", "created_at", "tenant_id")
+    result = execute_compiled(Stmt(sql, columns=cols), alias=ALIAS, timeout=5, column_types=hints)
+    assert result.column_types == hints
+    assert result.rows == [
+        ["Lamp", 19.99, {"color": "red", "sizes": [1, 2]}, True, "2024-01-02T03:04:05+00:00", 1]
+    ]
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_types_inferred_without_hints_and_unknown_when_all_null() -> None:
+    sql = "SELECT 1 AS i, 1.5 AS f, 'x' AS s, NULL AS n, x'00ff' AS b"
+    result = execute_compiled(Stmt(sql, columns=("i", "f", "s", "n", "b")), alias=ALIAS, timeout=5)
+    assert result.column_types == ["integer", "float", "string", "unknown", "binary"]
+    assert result.rows == [[1, 1.5, "x", None, "AP8="]]
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_expression_values_follow_the_hinted_types() -> None:
+    sql = (
+        "SELECT '2024-01-02 03:00:00' AS bucket, '2024-01-02' AS day, 1 AS flag, "
+        "'{\"a\": 1}' AS doc, 0 AS off"
+    )
+    hints = ["datetime", "date", "boolean", "json", "boolean"]
+    cols = ("bucket", "day", "flag", "doc", "off")
+    result = execute_compiled(Stmt(sql, columns=cols), alias=ALIAS, timeout=5, column_types=hints)
+    assert result.rows == [["2024-01-02T03:00:00+00:00", "2024-01-02", True, {"a": 1}, False]]
+    empty = execute_compiled(
+        Stmt(sql + " WHERE 0", columns=cols), alias=ALIAS, timeout=5, column_types=hints
+    )
+    assert empty.columns == list(cols)
+    assert empty.column_types == hints
+
+
+@pytest.mark.django_db
+def test_explain_returns_the_plan() -> None:
+    _customer()
+    stmt = Stmt("SELECT name FROM shop_customer WHERE tenant_id = %s", params=(1,), limit=10)
+    plan = explain_compiled(stmt, alias=ALIAS, timeout=5, analyze=False)
+    if connection.vendor == "postgresql":
+        assert isinstance(plan, list)
+        assert "Plan" in plan[0]
+        analyzed = explain_compiled(stmt, alias=ALIAS, timeout=5, analyze=True)
+        assert "Actual Rows" in analyzed[0]["Plan"]
+    else:
+        assert plan
+        assert all(set(step) == {"id", "parent", "detail"} for step in plan)
+        assert any("shop_customer" in step["detail"] for step in plan)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_explain_analyze_cannot_write() -> None:
+    _customer()
+    stmt = Stmt("DELETE FROM shop_customer")
+    with pytest.raises(QueryExecutionError):
+        explain_compiled(stmt, alias=ALIAS, timeout=5, analyze=True)
+    assert Customer.objects.count() == 1
+
+
+def test_as_dict_has_the_wire_shape() -> None:
+    from prismiq_django.execution import QueryResult
+
+    result = QueryResult(["a"], ["integer"], [[1]], 1, False, 1.5)
+    assert result.as_dict() == {
+        "columns": ["a"],
+        "column_types": ["integer"],
+        "rows": [[1]],
+        "row_count": 1,
+        "truncated": False,
+        "execution_time_ms": 1.5,
+        "is_from_cache": False,
+        "cached_at": None,
+    }

@@ -84,6 +84,12 @@ SPECTACULAR_SETTINGS = {"TITLE": "prismiq_django example", "VERSION": "0.1.0"}
 PRISMIQ: dict[str, object] = {
     "QUERY_TIMEOUT": float(os.environ.get("PRISMIQ_QUERY_TIMEOUT", "30")),
     "MAX_ROWS": int(os.environ.get("PRISMIQ_MAX_ROWS", "10000")),
+    # PRISMIQ_RATE_LIMIT=off turns rate limiting off (the benchmark runner does).
+    "RATE_LIMIT": (
+        None
+        if os.environ.get("PRISMIQ_RATE_LIMIT") == "off"
+        else os.environ.get("PRISMIQ_RATE_LIMIT", "120/m")
+    ),
 }
 
 STATIC_URL = "/static/"

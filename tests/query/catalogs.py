@@ -69,7 +69,8 @@ SHOP = Catalog.build([CUSTOMER, PRODUCT, ORDER, ITEM], RELATIONSHIPS)
 def tenant_catalog(tenant: int = 7) -> Catalog:
     """The shop catalog with ``tenant_column`` set on every table and a scope for ``tenant``."""
     tables = [
-        Table(t.name, t.columns, tenant_column="tenant_id") for t in (CUSTOMER, PRODUCT, ORDER, ITEM)
+        Table(t.name, t.columns, tenant_column="tenant_id")
+        for t in (CUSTOMER, PRODUCT, ORDER, ITEM)
     ]
     scopes = [RowScope(t.name, "tenant_id", (tenant,)) for t in tables]
     return Catalog.build(tables, RELATIONSHIPS, scopes)

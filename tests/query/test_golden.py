@@ -1,0 +1,102 @@
+"""Golden table: every operator, aggregation, join type and bucket compiles to reviewed SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from prismiq_django.query import Catalog, build
+from tests.query.catalogs import SHOP, tenant_catalog
+from tests.query.golden_cases import GOLDEN
+
+NOW = datetime(2024, 10, 2, 15, 0, tzinfo=UTC)
+
+
+def _catalog(name: str) -> Catalog:
+    return SHOP if name == "SHOP" else tenant_catalog(7)
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("case", GOLDEN, ids=[case["name"] for case in GOLDEN])
+def test_golden(case: dict[str, Any], dialect: str) -> None:
+    tz = UTC if case["tz"] == "UTC" else ZoneInfo(case["tz"])
+    compiled = build(case["definition"], _catalog(case["catalog"]), dialect, now=NOW, tz=tz)
+    assert (compiled.sql, compiled.params) == case[dialect]
+    assert compiled.sql.count("%s") == len(compiled.params)
+
+
+def test_golden_covers_every_operator_aggregation_join_and_bucket() -> None:
+    from prismiq_django.query.ast import AGGREGATIONS, JOIN_TYPES, OPERATORS, TRUNC_UNITS
+
+    operators: set[str] = set()
+    aggregations: set[str] = set()
+    joins: set[str] = set()
+    units: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "operator" in node:
+                operators.add({"in_": "in"}.get(node["operator"], node["operator"]))
+            if node.get("aggregation"):
+                aggregations.add(node["aggregation"])
+            if "join_type" in node:
+                joins.add(node["join_type"])
+            for key in ("date_trunc", "interval"):
+                if key in node:
+                    units.add(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for case in GOLDEN:
+        walk(case["definition"])
+    assert operators == OPERATORS
+    assert aggregations == AGGREGATIONS
+    assert joins == JOIN_TYPES
+    assert units == TRUNC_UNITS
+
+
+def test_compiled_metadata() -> None:
+    compiled = build(
+        {
+            "tables": [{"id": "o", "name": "shop_order"}, {"id": "c", "name": "shop_customer"}],
+            "joins": [
+                {
+                    "from_table_id": "o",
+                    "from_column": "customer_id",
+                    "to_table_id": "c",
+                    "to_column": "id",
+                }
+            ],
+            "columns": [
+                {"table_id": "c", "column": "name", "alias": "Kunde"},
+                {"table_id": "o", "column": "*", "aggregation": "count"},
+            ],
+            "limit": 5,
+        },
+        SHOP,
+        "postgresql",
+    )
+    assert compiled.tables == frozenset({"shop_order", "shop_customer"})
+    assert compiled.columns == ("Kunde", "count")
+    assert compiled.limit == 5
+    assert compiled.params[-1] == 6
+
+
+def test_explain_sql() -> None:
+    from prismiq_django.query import get_dialect
+
+    assert get_dialect("postgresql").explain_sql("SELECT 1", analyze=False) == (
+        "EXPLAIN (FORMAT JSON) SELECT 1"
+    )
+    assert get_dialect("postgresql").explain_sql("SELECT 1", analyze=True) == (
+        "EXPLAIN (FORMAT JSON, ANALYZE) SELECT 1"
+    )
+    assert get_dialect("sqlite").explain_sql("SELECT 1", analyze=True) == (
+        "EXPLAIN QUERY PLAN SELECT 1"
+    )

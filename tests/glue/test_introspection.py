@@ -1,0 +1,283 @@
+"""Introspection of real schemas on SQLite and PostgreSQL, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from prismiq_django.introspection import (
+    introspect,
+    pg_logical_type,
+    schema_names,
+    sqlite_logical_type,
+)
+from prismiq_django.query import Catalog, Relationship
+
+PG_FIXTURE = """
+CREATE SCHEMA glue_a;
+CREATE SCHEMA glue_b;
+CREATE TYPE glue_a.mood AS ENUM ('sad', 'happy');
+CREATE DOMAIN glue_a.money AS numeric(10, 2) CHECK (VALUE >= 0);
+CREATE TABLE glue_a."Mixed Case Table" (
+    id serial PRIMARY KEY,
+    "Weird Col" text,
+    mood glue_a.mood,
+    price glue_a.money,
+    tags text[],
+    doc jsonb NOT NULL DEFAULT '{}',
+    j json,
+    u uuid,
+    created timestamptz DEFAULT now(),
+    d date,
+    t time,
+    dur interval,
+    b bytea,
+    flag boolean NOT NULL DEFAULT true,
+    num numeric(10, 2),
+    f double precision,
+    big bigint,
+    ip inet
+);
+COMMENT ON TABLE glue_a."Mixed Case Table" IS 'Every type';
+COMMENT ON COLUMN glue_a."Mixed Case Table"."Weird Col" IS 'A column with a space';
+CREATE TABLE glue_a.orders (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    thing_id integer REFERENCES glue_a."Mixed Case Table" (id),
+    status varchar(20) NOT NULL DEFAULT 'new'
+);
+CREATE TABLE glue_a.pairs (a int, b int, PRIMARY KEY (a, b));
+CREATE TABLE glue_a.pair_refs (id int PRIMARY KEY, a int, b int,
+                               FOREIGN KEY (a, b) REFERENCES glue_a.pairs (a, b));
+CREATE TABLE glue_a.events (id int, happened date NOT NULL, kind text)
+    PARTITION BY RANGE (happened);
+CREATE TABLE glue_a.events_2023 PARTITION OF glue_a.events
+    FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE glue_a.events_2024 PARTITION OF glue_a.events
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+INSERT INTO glue_a.events
+    SELECT g, DATE '2023-06-01' + (g % 400), 'k' FROM generate_series(1, 500) g;
+ANALYZE glue_a.events_2023;
+ANALYZE glue_a.events_2024;
+CREATE VIEW glue_a.order_view AS SELECT id, status FROM glue_a.orders;
+CREATE MATERIALIZED VIEW glue_a.order_counts AS SELECT status, count(*) AS n FROM glue_a.orders
+    GROUP BY status;
+CREATE TABLE glue_b.orders (other int);
+CREATE TABLE glue_b.only_b (x int);
+"""
+
+
+def _pg_fixture() -> Catalog:
+    with connection.cursor() as cursor:
+        cursor.execute(PG_FIXTURE)
+    return introspect("default", db_schema=["glue_a", "glue_b"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_fixture_schema() -> None:
+    catalog = _pg_fixture()
+    assert set(catalog.tables) == {
+        "Mixed Case Table",
+        "orders",
+        "pairs",
+        "pair_refs",
+        "events",
+        "order_view",
+        "order_counts",
+        "only_b",
+    }
+    table = catalog.tables["Mixed Case Table"]
+    assert table.schema_name == "glue_a"
+    assert table.kind == "table"
+    assert table.description == "Every type"
+    types = {c.name: (c.data_type, c.type) for c in table.columns}
+    assert types == {
+        "id": ("integer", "integer"),
+        "Weird Col": ("text", "string"),
+        "mood": ("glue_a.mood", "string"),
+        "price": ("glue_a.money", "decimal"),
+        "tags": ("text[]", "array"),
+        "doc": ("jsonb", "json"),
+        "j": ("json", "json"),
+        "u": ("uuid", "uuid"),
+        "created": ("timestamp with time zone", "datetime"),
+        "d": ("date", "date"),
+        "t": ("time without time zone", "time"),
+        "dur": ("interval", "duration"),
+        "b": ("bytea", "binary"),
+        "flag": ("boolean", "boolean"),
+        "num": ("numeric(10,2)", "decimal"),
+        "f": ("double precision", "float"),
+        "big": ("bigint", "integer"),
+        "ip": ("inet", "string"),
+    }
+    assert [c.name for c in table.columns][:3] == ["id", "Weird Col", "mood"]
+    by_name = {c.name: c for c in table.columns}
+    assert by_name["id"].is_primary_key
+    assert not by_name["id"].is_nullable
+    assert by_name["id"].default_value is not None
+    assert "nextval" in by_name["id"].default_value
+    assert by_name["flag"].default_value == "true"
+    assert by_name["Weird Col"].description == "A column with a space"
+    assert by_name["Weird Col"].is_nullable
+    assert not by_name["doc"].is_nullable
+    assert not by_name["mood"].is_primary_key
+
+    # The first schema listed wins a name clash, like a search_path.
+    assert [c.name for c in catalog.tables["orders"].columns] == ["id", "thing_id", "status"]
+    assert catalog.tables["only_b"].schema_name == "glue_b"
+    # Partitioned parent once, partitions hidden, row estimate summed over partitions.
+    events = catalog.tables["events"]
+    assert events.kind == "partitioned"
+    assert events.row_count == 500
+    assert not any(name.startswith("events_") for name in catalog.tables)
+    assert catalog.tables["order_view"].kind == "view"
+    assert catalog.tables["order_view"].row_count is None
+    assert catalog.tables["order_counts"].kind == "materialized_view"
+    # Single-column foreign keys become relationships; composite ones do not.
+    assert catalog.relationships == (Relationship("orders", "thing_id", "Mixed Case Table", "id"),)
+    assert {c.name for c in catalog.tables["pairs"].columns if c.is_primary_key} == {"a", "b"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_default_schema_is_public() -> None:
+    catalog = _pg_fixture()
+    public = introspect("default")
+    assert "Mixed Case Table" not in public.tables
+    assert "shop_order" in public.tables
+    assert public.tables["shop_order"].schema_name == "public"
+    assert "Mixed Case Table" in catalog.tables
+
+
+SQLITE_FIXTURE = [
+    'CREATE TABLE "Mixed Case Table" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, '
+    '"Weird Col" varchar(20) NULL, '
+    '"doc" text NOT NULL CHECK ((JSON_VALID("doc") OR "doc" IS NULL)),'
+    ' "flag" bool NOT NULL DEFAULT 1, "price" decimal NOT NULL, "ratio" real, "d" date, '
+    '"ts" datetime, "t" time, "b" blob, "u" char(32), "big" bigint, "untyped")',
+    "CREATE TABLE glue_orders (id integer PRIMARY KEY, thing_id integer REFERENCES "
+    "\"Mixed Case Table\" (id), status varchar(20) NOT NULL DEFAULT 'new')",
+    "CREATE VIEW glue_order_view AS SELECT id, status FROM glue_orders",
+]
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_fixture_schema() -> None:
+    with connection.cursor() as cursor:
+        for sql in SQLITE_FIXTURE:
+            cursor.execute(sql)
+        cursor.execute("INSERT INTO glue_orders (status) VALUES ('a'), ('b'), ('c')")
+        cursor.execute("CREATE INDEX glue_orders_status ON glue_orders (status)")
+        cursor.execute("ANALYZE")
+    catalog = introspect("default")
+    assert not any(name.startswith("sqlite_") for name in catalog.tables)
+    assert "shop_order" in catalog.tables
+    table = catalog.tables["Mixed Case Table"]
+    assert table.schema_name is None
+    types = {c.name: (c.data_type, c.type) for c in table.columns}
+    assert types == {
+        "id": ("integer", "integer"),
+        "Weird Col": ("varchar(20)", "string"),
+        "doc": ("text", "json"),
+        "flag": ("bool", "boolean"),
+        "price": ("decimal", "decimal"),
+        "ratio": ("real", "float"),
+        "d": ("date", "date"),
+        "ts": ("datetime", "datetime"),
+        "t": ("time", "time"),
+        "b": ("blob", "binary"),
+        "u": ("char(32)", "string"),
+        "big": ("bigint", "integer"),
+        "untyped": ("", "unknown"),
+    }
+    by_name = {c.name: c for c in table.columns}
+    assert by_name["id"].is_primary_key
+    assert not by_name["id"].is_nullable
+    assert by_name["Weird Col"].is_nullable
+    assert by_name["flag"].default_value == "1"
+    orders = catalog.tables["glue_orders"]
+    assert orders.row_count == 3
+    assert catalog.tables["glue_order_view"].kind == "view"
+    assert catalog.tables["glue_order_view"].row_count is None
+    assert Relationship("glue_orders", "thing_id", "Mixed Case Table", "id") in (
+        catalog.relationships
+    )
+    assert Relationship("shop_order", "customer_id", "shop_customer", "id") in (
+        catalog.relationships
+    )
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_broken_view_is_skipped_not_fatal() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE glue_gone (x int)")
+        cursor.execute("CREATE VIEW glue_broken AS SELECT x FROM glue_gone")
+        cursor.execute("PRAGMA legacy_alter_table = ON")
+        cursor.execute("DROP TABLE glue_gone")
+        cursor.execute("PRAGMA legacy_alter_table = OFF")
+    catalog = introspect("default")
+    assert "glue_broken" not in catalog.tables
+    assert "shop_order" in catalog.tables
+
+
+def _make_tables(count: int, columns: int, prefix: str) -> None:
+    statements = []
+    for i in range(count):
+        cols = [f"c{j} {'integer' if j % 2 else 'varchar(40)'}" for j in range(columns - 2)]
+        ref = f", parent_id integer REFERENCES {prefix}{i - 1} (id)" if i else ", parent_id integer"
+        statements.append(
+            f"CREATE TABLE {prefix}{i} (id integer PRIMARY KEY{ref}, {', '.join(cols)})"
+        )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE SCHEMA IF NOT EXISTS glue_bulk")
+            cursor.execute("SET LOCAL search_path TO glue_bulk")
+            for start in range(0, len(statements), 100):
+                cursor.execute(";\n".join(statements[start : start + 100]))
+            cursor.execute("SET LOCAL search_path TO public")
+        else:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+def _count_queries(schema: list[str] | None) -> tuple[int, Catalog]:
+    with CaptureQueriesContext(connection) as captured:
+        catalog = introspect("default", db_schema=schema)
+    return len(captured.captured_queries), catalog
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_tables() -> None:
+    schema = ["glue_bulk"] if connection.vendor == "postgresql" else None
+    _make_tables(5, 20, "small_")
+    small_queries, small = _count_queries(schema)
+    assert {f"small_{i}" for i in range(5)} <= set(small.tables)
+    _make_tables(1_000, 20, "bulk_")
+    big_queries, big = _count_queries(schema)
+    bulk = [t for name, t in big.tables.items() if name.startswith("bulk_")]
+    assert len(bulk) == 1_000
+    assert sum(len(t.columns) for t in bulk) == 20_000
+    assert sum(1 for r in big.relationships if r.from_table.startswith("bulk_")) == 999
+    assert big_queries == small_queries
+    assert big_queries <= 3
+
+
+def test_logical_type_maps() -> None:
+    assert pg_logical_type("int4") == "integer"
+    assert pg_logical_type("_int4", "A") == "array"
+    assert pg_logical_type("my_enum", "E") == "string"
+    assert pg_logical_type("hstore", "U") == "unknown"
+    assert pg_logical_type("timestamptz") == "datetime"
+    assert sqlite_logical_type("BIGINT UNSIGNED") == "integer"
+    assert sqlite_logical_type("Boolean") == "boolean"
+    assert sqlite_logical_type("DATETIME") == "datetime"
+    assert sqlite_logical_type("NUMERIC(10, 2)") == "decimal"
+    assert sqlite_logical_type("DOUBLE PRECISION") == "float"
+    assert sqlite_logical_type("") == "unknown"
+    assert schema_names(None) == ["public"]
+    assert schema_names("sales") == ["sales"]
+    assert schema_names(["a", "b"]) == ["a", "b"]

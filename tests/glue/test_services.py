@@ -1,0 +1,440 @@
+"""Services end to end on real SQLite/PostgreSQL: exposure, hidden columns, tenants, caching."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from example_project.shop.models import Customer, Order, Product
+from prismiq_django import services
+from prismiq_django.exceptions import ObjectNotFound
+from prismiq_django.models import ExposedColumn, ExposedTable
+from prismiq_django.query import QueryValidationError
+
+SHOP = ["shop_customer", "shop_product", "shop_order", "shop_orderitem"]
+CODE_ONLY = {"EXPOSED_TABLES": SHOP}
+SKU = UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+
+
+def _data() -> None:
+    ada = Customer.objects.create(
+        tenant_id=1,
+        name="Ada",
+        email="ada@x",
+        city="Paris",
+        country="FR",
+        created_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        api_token="s3cr3t",
+    )
+    bob = Customer.objects.create(
+        tenant_id=2,
+        name="Bob",
+        email="bob@x",
+        city="Oslo",
+        country="NO",
+        is_active=False,
+        created_at=datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC),
+        api_token="hunter2",
+    )
+    Product.objects.create(
+        tenant_id=1,
+        name="Lamp",
+        category="home",
+        price=Decimal("19.99"),
+        sku=SKU,
+        attributes={"color": "red"},
+    )
+    Order.objects.create(
+        tenant_id=1,
+        customer=ada,
+        status="paid",
+        total=Decimal("10.50"),
+        ordered_at=datetime(2024, 3, 1, 10, tzinfo=UTC),
+        shipped_on=date(2024, 3, 2),
+    )
+    Order.objects.create(
+        tenant_id=1,
+        customer=ada,
+        status="pending",
+        total=Decimal("5.25"),
+        ordered_at=datetime(2024, 3, 1, 12, tzinfo=UTC),
+    )
+    Order.objects.create(
+        tenant_id=2,
+        customer=bob,
+        status="paid",
+        total=Decimal("7"),
+        ordered_at=datetime(2024, 4, 1, tzinfo=UTC),
+    )
+
+
+def _q(table: str, *columns: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "tables": [{"id": "t", "name": table}],
+        "columns": [{"table_id": "t", "column": c} for c in columns],
+        **extra,
+    }
+
+
+@pytest.mark.django_db
+def test_nothing_is_exposed_by_default() -> None:
+    _data()
+    assert services.table_names(None) == []
+    assert services.schema(None) == {"tables": [], "relationships": []}
+    with pytest.raises(ObjectNotFound):
+        services.table_schema(None, "shop_customer")
+    errors = services.validate(None, _q("shop_customer", "name"))
+    assert [e.code for e in errors] == ["table_not_found"]
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CODE_ONLY)
+def test_code_only_exposure_and_schema_shape() -> None:
+    assert services.table_names(None) == sorted(SHOP)
+    table = services.table_schema(None, "shop_order")
+    assert table["name"] == "shop_order"
+    assert table["display_name"] == "shop_order"
+    columns = {c["name"]: c for c in table["columns"]}
+    assert set(columns["total"]) == {
+        "name",
+        "data_type",
+        "type",
+        "is_nullable",
+        "is_primary_key",
+        "default_value",
+        "display_name",
+        "description",
+        "format_hint",
+    }
+    assert columns["total"]["type"] == "decimal"
+    assert columns["ordered_at"]["type"] == "datetime"
+    assert columns["shipped_on"]["is_nullable"] is True
+    assert columns["id"]["is_primary_key"] is True
+    rels = services.schema(None)["relationships"]
+    assert {
+        "from_table": "shop_order",
+        "from_column": "customer_id",
+        "to_table": "shop_customer",
+        "to_column": "id",
+    } in rels
+
+
+PROTECTED = [
+    "auth_user",
+    "django_session",
+    "prismiq_django_exposedtable",
+    "django_migrations",
+    "auth_permission",
+    "django_content_type",
+    "django_admin_log",
+]
+
+
+@pytest.mark.django_db
+def test_protected_tables_never_exposed_by_settings_or_rows() -> None:
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": [*PROTECTED, "shop_order"]}):
+        assert services.table_names(None) == ["shop_order"]
+        errors = services.validate(None, _q("auth_user", "password"))
+        assert [e.code for e in errors] == ["table_not_found"]
+    services.invalidate_catalog()
+    for name in PROTECTED:  # rows written around the admin's validation
+        ExposedTable.objects.create(name=name, is_exposed=True)
+    assert services.table_names(None) == []
+
+
+@pytest.mark.django_db
+def test_exposed_rows_hidden_columns_and_metadata() -> None:
+    _data()
+    customer = ExposedTable.objects.create(
+        name="shop_customer", is_exposed=True, display_name="Customers", description="People"
+    )
+    ExposedColumn.objects.create(table=customer, name="api_token", is_hidden=True)
+    ExposedColumn.objects.create(
+        table=customer, name="email", display_name="E-mail", format_hint="email"
+    )
+    ExposedTable.objects.create(name="shop_order", is_exposed=False)
+    assert services.table_names(None) == ["shop_customer"]
+    table = services.table_schema(None, "shop_customer")
+    assert table["display_name"] == "Customers"
+    assert table["description"] == "People"
+    columns = {c["name"]: c for c in table["columns"]}
+    assert "api_token" not in columns
+    assert columns["email"]["display_name"] == "E-mail"
+    assert columns["email"]["format_hint"] == "email"
+
+
+def _hidden_uses() -> list[tuple[str, dict[str, Any]]]:
+    ref = {"table_id": "t", "column": "api_token"}
+    return [
+        ("select", _q("shop_customer", "api_token")),
+        (
+            "count",
+            _q("shop_customer", "name")
+            | {"columns": [{"table_id": "t", "column": "api_token", "aggregation": "count"}]},
+        ),
+        (
+            "filter",
+            _q("shop_customer", "name", filters=[{**ref, "operator": "eq", "value": "s3cr3t"}]),
+        ),
+        (
+            "filter_like",
+            _q("shop_customer", "name", filters=[{**ref, "operator": "starts_with", "value": "s"}]),
+        ),
+        (
+            "filter_nested",
+            _q(
+                "shop_customer",
+                "name",
+                filters=[{"any": [{"not": {**ref, "operator": "is_null", "value": None}}]}],
+            ),
+        ),
+        ("group", _q("shop_customer", "name", group_by=[ref])),
+        ("sort", _q("shop_customer", "name", order_by=[{**ref, "direction": "ASC"}])),
+        (
+            "having",
+            _q(
+                "shop_customer",
+                "name",
+                filters=[{**ref, "aggregation": "count_distinct", "operator": "gt", "value": 0}],
+            ),
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_hidden_column_cannot_be_used_anywhere() -> None:
+    _data()
+    customer = ExposedTable.objects.create(name="shop_customer", is_exposed=True)
+    ExposedColumn.objects.create(table=customer, name="api_token", is_hidden=True)
+    for label, definition in _hidden_uses():
+        errors = services.validate(None, definition)
+        assert [e.code for e in errors] == ["column_not_found"], label
+        with pytest.raises(QueryValidationError):
+            services.execute(None, definition)
+        with pytest.raises(QueryValidationError):
+            services.to_sql(None, definition)
+    with pytest.raises(ObjectNotFound):
+        services.column_values(None, "shop_customer", "api_token")
+    # Unhiding it (through the model, as the admin does) makes it usable again at once.
+    ExposedColumn.objects.filter(name="api_token").get().delete()
+    assert services.column_values(None, "shop_customer", "api_token") == ["hunter2", "s3cr3t"]
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CODE_ONLY)
+def test_execute_types_and_values_through_the_services() -> None:
+    _data()
+    definition = {
+        "tables": [{"id": "o", "name": "shop_order"}, {"id": "c", "name": "shop_customer"}],
+        "joins": [
+            {
+                "from_table_id": "o",
+                "from_column": "customer_id",
+                "to_table_id": "c",
+                "to_column": "id",
+            }
+        ],
+        "columns": [
+            {"table_id": "c", "column": "name"},
+            {"table_id": "c", "column": "is_active"},
+            {"table_id": "o", "column": "total", "aggregation": "sum", "alias": "revenue"},
+            {"table_id": "o", "column": "id", "aggregation": "count", "alias": "orders"},
+            {"table_id": "o", "column": "ordered_at", "aggregation": "max", "alias": "last"},
+            {"table_id": "o", "column": "shipped_on", "aggregation": "min", "alias": "shipped"},
+        ],
+        "order_by": [{"alias": "revenue", "direction": "DESC"}],
+    }
+    result = services.execute(None, definition)
+    assert result.columns == ["name", "is_active", "revenue", "orders", "last", "shipped"]
+    assert result.column_types == ["string", "boolean", "decimal", "integer", "datetime", "date"]
+    assert result.rows == [
+        ["Ada", True, 15.75, 2, "2024-03-01T12:00:00+00:00", "2024-03-02"],
+        ["Bob", False, 7, 1, "2024-04-01T00:00:00+00:00", None],
+    ]
+    assert result.truncated is False
+    products = services.execute(None, _q("shop_product", "price", "sku", "attributes"))
+    assert products.column_types[:1] == ["decimal"]
+    assert products.rows[0][0] == 19.99
+    assert products.rows[0][2] == {"color": "red"}
+    if connection.vendor == "postgresql":
+        assert products.column_types == ["decimal", "uuid", "json"]
+        assert products.rows[0][1] == str(SKU)
+    empty = services.execute(
+        None,
+        _q(
+            "shop_order",
+            "total",
+            "ordered_at",
+            filters=[{"table_id": "t", "column": "status", "operator": "eq", "value": "nope"}],
+        ),
+    )
+    assert empty.rows == []
+    assert empty.columns == ["total", "ordered_at"]
+    assert empty.column_types == ["decimal", "datetime"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("max_rows", "truncated", "returned"), [(2, True, 2), (3, False, 3), (4, False, 3)]
+)
+def test_truncated_against_max_rows(max_rows: int, truncated: bool, returned: int) -> None:
+    _data()
+    with override_settings(PRISMIQ={**CODE_ONLY, "MAX_ROWS": max_rows}):
+        result = services.execute(
+            None,
+            _q(
+                "shop_order", "id", order_by=[{"table_id": "t", "column": "id", "direction": "ASC"}]
+            ),
+        )
+    assert result.truncated is truncated
+    assert result.row_count == returned
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CODE_ONLY)
+def test_requested_limit_truncation_and_preview() -> None:
+    _data()
+    base = _q("shop_order", "id", order_by=[{"table_id": "t", "column": "id", "direction": "ASC"}])
+    assert services.execute(None, {**base, "limit": 2}).truncated is True
+    assert services.execute(None, {**base, "limit": 3}).truncated is False
+    preview = services.preview(None, base, limit=1)
+    assert preview.row_count == 1
+    assert preview.truncated is True
+    assert services.preview(None, {**base, "limit": 2}, limit=100).row_count == 2
+    with pytest.raises(QueryValidationError):
+        services.preview(None, base, limit=-1)
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ={**CODE_ONLY, "TENANT_CALLBACK": "tests.glue.tenants.tenant_of"})
+def test_tenant_scopes_and_fail_closed() -> None:
+    _data()
+    ExposedTable.objects.create(name="shop_order", is_exposed=False, tenant_column="tenant_id")
+    definition = _q(
+        "shop_order",
+        "status",
+        "total",
+        order_by=[{"table_id": "t", "column": "total", "direction": "ASC"}],
+    )
+    with pytest.raises(QueryValidationError) as info:
+        services.execute(None, definition)
+    assert [e.code for e in info.value.errors] == ["invalid_definition"]
+    assert [e.code for e in services.validate(SimpleNamespace(), definition)] == [
+        "invalid_definition"
+    ]
+    one = services.execute(SimpleNamespace(tenant=1), definition)
+    assert one.rows == [["pending", 5.25], ["paid", 10.5]]
+    two = services.execute(SimpleNamespace(tenant=2), definition)
+    assert two.rows == [["paid", 7]]
+    both = services.execute(SimpleNamespace(tenant=[1, 2]), definition)
+    assert both.row_count == 3
+    assert services.column_values(SimpleNamespace(tenant=2), "shop_order", "status") == ["paid"]
+    assert services.execute(SimpleNamespace(tenant=[]), definition).rows == []
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CODE_ONLY)
+def test_column_values_distinct_sorted_searched_limited() -> None:
+    _data()
+    assert services.column_values(None, "shop_order", "status") == ["paid", "pending"]
+    assert services.column_values(None, "shop_order", "status", search="END") == ["pending"]
+    assert services.column_values(None, "shop_order", "status", limit=1) == ["paid"]
+    assert services.column_values(None, "shop_order", "shipped_on") == ["2024-03-02"]
+    assert services.column_values(None, "shop_customer", "city", search="%") == []
+    with pytest.raises(ObjectNotFound):
+        services.column_values(None, "shop_order", "nope")
+    with pytest.raises(ObjectNotFound):
+        services.column_values(None, "auth_user", "password")
+    with pytest.raises(QueryValidationError):
+        services.column_values(None, "shop_order", "status", limit=-1)
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CODE_ONLY)
+def test_to_sql_validate_and_explain() -> None:
+    _data()
+    definition = _q(
+        "shop_order",
+        "status",
+        filters=[
+            {"table_id": "t", "column": "status", "operator": "eq", "value": "paid'; DROP TABLE x"}
+        ],
+    )
+    compiled = services.to_sql(None, definition)
+    assert "DROP" not in compiled.sql
+    assert "paid'; DROP TABLE x" in compiled.params
+    assert services.validate(None, definition) == []
+    plan = services.explain(None, definition)
+    assert plan
+    assert services.execute(None, definition).rows == []
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CODE_ONLY)
+def test_catalog_is_cached_between_requests() -> None:
+    services.get_catalog(None)
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(5):
+            assert "shop_order" in services.get_catalog(None).tables
+    assert captured.captured_queries == []
+
+
+@pytest.mark.django_db
+def test_exposure_changes_invalidate_the_cached_catalog() -> None:
+    assert services.table_names(None) == []
+    row = ExposedTable.objects.create(name="shop_order", is_exposed=True)
+    assert services.table_names(None) == ["shop_order"]
+    column = ExposedColumn.objects.create(table=row, name="total", is_hidden=True)
+    assert "total" not in services.get_catalog(None).tables["shop_order"].column_names
+    column.delete()
+    assert "total" in services.get_catalog(None).tables["shop_order"].column_names
+    row.delete()
+    assert services.table_names(None) == []
+
+
+@pytest.mark.django_db
+def test_catalog_cache_is_shared_through_the_django_cache() -> None:
+    """Another process (simulated by clearing this process's memo) reads the cached entry."""
+    with override_settings(PRISMIQ=CODE_ONLY):
+        first = services.get_catalog(None)
+        services._memo.clear()
+        with CaptureQueriesContext(connection) as captured:
+            second = services.get_catalog(None)
+        assert captured.captured_queries == []
+        assert second.tables == first.tables
+        assert second.relationships == first.relationships
+
+
+@pytest.mark.django_db
+def test_cache_outage_degrades_to_rebuilding() -> None:
+    caches = {
+        **settings.CACHES,
+        "down": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
+    }
+    _data()
+    with override_settings(CACHES=caches, PRISMIQ={**CODE_ONLY, "CACHE_ALIAS": "down"}):
+        services.invalidate_catalog()
+        assert "shop_order" in services.table_names(None)
+        assert services.execute(None, _q("shop_order", "status")).row_count == 3
+
+
+@pytest.mark.django_db
+def test_schema_cache_ttl_zero_rebuilds_every_time() -> None:
+    with override_settings(PRISMIQ={**CODE_ONLY, "SCHEMA_CACHE_TTL": 0}):
+        services.get_catalog(None)
+        with CaptureQueriesContext(connection) as captured:
+            services.get_catalog(None)
+        assert len(captured.captured_queries) >= 1

@@ -150,6 +150,7 @@ def dead_database(settings: Any, db: None) -> Iterator[str]:
     directory that does not exist.
     """
     from django.db import connections
+    from django.db.utils import load_backend
 
     conf = dict(connections.settings["default"])
     conf["OPTIONS"] = dict(conf.get("OPTIONS") or {})
@@ -158,15 +159,16 @@ def dead_database(settings: Any, db: None) -> Iterator[str]:
     else:
         conf.update(HOST="127.0.0.1", PORT="1")
         conf["OPTIONS"]["connect_timeout"] = 2
-    connections.settings["dead"] = conf
+    # Registered as a dynamically created connection (not in settings.DATABASES), which Django's
+    # test case lets through: the failure seen is the real connection error.
+    wrapper = load_backend(conf["ENGINE"]).DatabaseWrapper(conf, "dead")
+    connections["dead"] = wrapper
     settings.PRISMIQ = {**settings.PRISMIQ, "DATABASE": "dead"}
     try:
         yield "dead"
     finally:
-        if hasattr(connections._connections, "dead"):
-            connections["dead"].close()
-            del connections["dead"]
-        connections.settings.pop("dead", None)
+        wrapper.close()
+        del connections["dead"]
 
 
 @pytest.fixture
@@ -196,3 +198,36 @@ def with_middleware(settings: Any) -> None:
 
 
 API = "/api/analytics/"
+
+
+TENANTS = {"alice": 1, "bob": 2}
+
+
+def tenant_of(request: Any) -> int | None:
+    """``TENANT_CALLBACK`` of the tests: alice is tenant 1, bob tenant 2, others none."""
+    return TENANTS.get(getattr(request.user, "username", ""))
+
+
+@pytest.fixture
+def exposed_shop(settings: Any, customers: list[Any]) -> dict[str, Any]:
+    """``shop_customer`` exposed through the admin model with ``tenant_id`` as tenant column;
+    result cache on, schema cache off, rate limit off (tests turn it on)."""
+    from prismiq_django.models import ExposedTable
+
+    ExposedTable.objects.create(name="shop_customer", is_exposed=True, tenant_column="tenant_id")
+    settings.PRISMIQ = {
+        "TENANT_CALLBACK": "tests.ops.conftest.tenant_of",
+        "SCHEMA_CACHE_TTL": 0,
+        "RESULT_CACHE_TTL": 300,
+        "RATE_LIMIT": None,
+    }
+    return dict(settings.PRISMIQ)
+
+
+def customer_query(**extra: Any) -> dict[str, Any]:
+    return {
+        "tables": [{"id": "c", "name": "shop_customer"}],
+        "columns": [{"table_id": "c", "column": "name"}, {"table_id": "c", "column": "city"}],
+        "order_by": [{"table_id": "c", "column": "name", "direction": "ASC"}],
+        **extra,
+    }

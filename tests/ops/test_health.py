@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -27,10 +28,17 @@ def test_ready_when_the_database_answers(client: Any, path: str) -> None:
     assert response.json() == {"status": "ready"}
 
 
-def test_ready_is_503_when_the_database_is_unreachable(client: Any, dead_database: str) -> None:
-    response = client.get(API + "health/ready")
+def test_ready_is_503_when_the_database_is_unreachable(
+    client: Any, dead_database: str, caplog: Any
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="prismiq_django.health"):
+        response = client.get(API + "health/ready")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
+    # The real connection failure, not a test-harness refusal.
+    assert [r.args[1] for r in caplog.records if r.name == "prismiq_django.health"] == [
+        "OperationalError"
+    ]
 
 
 @pytest.mark.django_db

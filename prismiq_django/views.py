@@ -293,6 +293,8 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqViewMixin, viewsets.ModelViewSet[
 
     serializer_class = SavedQuerySerializer
     rate_limit_actions = frozenset({"execute"})
+    # Any id reaches the view, so a malformed one is a JSON 404 from get_object, never a 500.
+    lookup_value_regex = "[^/]+"
     queryset = SavedQuery.objects.none()  # for the OpenAPI generator; see get_queryset
 
     def get_queryset(self) -> QuerySet[SavedQuery]:

@@ -1,0 +1,154 @@
+"""Rate limiting of the query endpoints (django-ratelimit counters in the real cache)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.ops.conftest import API, customer_query
+
+
+def _client(user: Any = None, ip: str = "10.0.0.1") -> APIClient:
+    client = APIClient(REMOTE_ADDR=ip)
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def _validate(client: APIClient) -> Any:
+    return client.post(API + "query/validate", customer_query(), format="json")
+
+
+@pytest.fixture
+def limited(settings: Any, exposed_shop: Any) -> None:
+    settings.PRISMIQ = {**settings.PRISMIQ, "RATE_LIMIT": "3/m"}
+
+
+def test_the_limit_trips_at_the_configured_count(limited: None, user: Any) -> None:
+    alice = _client(user)
+    answers = [_validate(alice) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a["X-RateLimit-Limit"] for a in answers] == ["3"] * 4
+    assert [a["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    for answer in answers:
+        assert 0 <= int(answer["X-RateLimit-Reset"]) <= 60
+    refused = answers[-1]
+    body = refused.json()
+    assert body["code"] == "rate_limited"
+    assert body["detail"].startswith("Too many requests.")
+    assert set(body) == {"detail", "code"}
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "Retry-After" not in answers[0]
+
+
+def test_query_endpoints_share_one_budget(limited: None, user: Any) -> None:
+    alice = _client(user)
+    assert _validate(alice).status_code == 200
+    assert alice.post(API + "query/sql", customer_query(), format="json").status_code == 200
+    body = {"query": customer_query()}
+    assert alice.post(API + "query/execute", body, format="json").status_code == 200
+    for path in ("query/execute", "query/preview", "query/explain", "query/sql"):
+        refused = alice.post(API + path, body, format="json")
+        assert refused.status_code == 429, path
+    values = alice.get(API + "tables/shop_customer/columns/city/values")
+    assert values.status_code == 429
+
+
+def test_users_are_counted_separately(limited: None, user: Any, other_user: Any) -> None:
+    alice, bob = _client(user), _client(other_user)
+    for _ in range(3):
+        _validate(alice)
+    assert _validate(alice).status_code == 429
+    answer = _validate(bob)
+    assert answer.status_code == 200
+    assert answer["X-RateLimit-Remaining"] == "2"
+
+
+def test_anonymous_callers_are_counted_by_ip(limited: None, settings: Any) -> None:
+    settings.PRISMIQ = {
+        **settings.PRISMIQ,
+        "PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    }
+    first, second = _client(ip="192.0.2.1"), _client(ip="192.0.2.2")
+    assert [_validate(first).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert _validate(second).status_code == 200
+
+
+def test_refused_requests_are_not_counted_before_authentication(limited: None, user: Any) -> None:
+    anonymous = _client(ip="192.0.2.9")
+    refusals = [_validate(anonymous) for _ in range(5)]
+    assert {r.status_code for r in refusals} <= {401, 403}
+    assert all("X-RateLimit-Limit" not in r for r in refusals)
+    answer = _validate(_client(user, ip="192.0.2.9"))
+    assert answer.status_code == 200
+    assert answer["X-RateLimit-Remaining"] == "2"
+
+
+def test_the_limit_resets_after_the_window(settings: Any, exposed_shop: Any, user: Any) -> None:
+    settings.PRISMIQ = {**settings.PRISMIQ, "RATE_LIMIT": "2/2s"}
+    alice = _client(user)
+    assert [_validate(alice).status_code for _ in range(3)] == [200, 200, 429]
+    refused = _validate(alice)
+    wait = int(refused["X-RateLimit-Reset"])
+    assert 0 <= wait <= 2
+    time.sleep(wait + 1.05)
+    again = _validate(alice)
+    assert again.status_code == 200
+    assert again["X-RateLimit-Remaining"] == "1"
+
+
+def test_only_query_endpoints_are_limited(limited: None, user: Any) -> None:
+    alice = _client(user)
+    for _ in range(3):
+        _validate(alice)
+    schema = alice.get(API + "schema")
+    assert schema.status_code == 200
+    assert "X-RateLimit-Limit" not in schema
+    saved = alice.get(API + "saved-queries")
+    assert saved.status_code == 200
+    assert "X-RateLimit-Limit" not in saved
+
+
+def test_saved_query_execute_is_limited(limited: None, user: Any) -> None:
+    alice = _client(user)
+    created = alice.post(
+        API + "saved-queries", {"name": "q", "query": customer_query()}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    assert "X-RateLimit-Limit" not in created
+    url = API + f"saved-queries/{created.json()['id']}/execute"
+    answers = [alice.post(url, {}, format="json") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0]["X-RateLimit-Remaining"] == "2"
+
+
+def test_no_limit_no_headers(exposed_shop: Any, user: Any) -> None:
+    alice = _client(user)
+    answers = [_validate(alice) for _ in range(5)]
+    assert all(a.status_code == 200 for a in answers)
+    assert all("X-RateLimit-Limit" not in a for a in answers)
+
+
+def test_counter_cache_down_lets_requests_through(
+    limited: None, user: Any, settings: Any, caplog: Any
+) -> None:
+    settings.RATELIMIT_USE_CACHE = "dead"
+    settings.CACHES = {
+        **settings.CACHES,
+        "dead": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
+    }
+    alice = _client(user)
+    with caplog.at_level(logging.WARNING, logger="prismiq_django.throttling"):
+        answers = [_validate(alice) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert "X-RateLimit-Limit" not in answers[0]
+    assert any("unavailable" in r.getMessage() for r in caplog.records)

@@ -8,6 +8,7 @@
 | E004  | ``PRISMIQ["CACHE_ALIAS"]`` is not a configured cache alias |
 | E005  | a dotted path (``*_CLASSES``, ``*_CALLBACK``) cannot be imported |
 | E006  | ``PRISMIQ["EXPOSED_TABLES"]`` names a table that may never be exposed |
+| E007  | an ``ExposedTable`` row marks a protected table as exposed (database check) |
 """
 
 from __future__ import annotations
@@ -168,4 +169,36 @@ def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMe
     return errors
 
 
-__all__ = ["check_settings"]
+@register(Tags.database)
+def check_exposed_rows(
+    app_configs: object = None, databases: Sequence[str] | None = None, **kwargs: object
+) -> list[CheckMessage]:
+    """E007: exposure rows naming protected tables (they stay unqueryable at runtime anyway).
+
+    Runs only when Django checks databases (``migrate``, ``check --database default``).
+    """
+    if not databases:
+        return []
+    from django.db import DatabaseError, router
+
+    from prismiq_django.models import ExposedTable
+
+    using = router.db_for_read(ExposedTable)
+    if using not in databases:
+        return []
+    try:
+        rows = list(ExposedTable.objects.using(using).filter(is_exposed=True))
+    except DatabaseError:  # not migrated yet
+        return []
+    return [
+        _error(
+            f"ExposedTable {row!s} is marked exposed but may never be exposed.",
+            "Untick 'is exposed' or delete the row in the admin; the table stays unqueryable.",
+            "E007",
+        )
+        for row in rows
+        if is_protected_table(row.name)
+    ]
+
+
+__all__ = ["check_exposed_rows", "check_settings"]

@@ -1,0 +1,114 @@
+"""Django admin for the exposure models: tables with inline columns, search, and sync.
+
+"Sync from database" is both a button on the table list (works with no row selected, e.g. on
+a fresh install) and an admin action; it creates rows for every table (not exposed) and column
+(secret-looking names hidden) and never touches protected tables. Protected tables are refused
+by :meth:`ExposedTable.clean` (so the add/change forms show an error) and skipped by the bulk
+"expose" action.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+
+from prismiq_django import services
+from prismiq_django.exceptions import DatabaseUnavailable
+from prismiq_django.exposure import sync_from_database
+from prismiq_django.models import ExposedColumn, ExposedTable
+from prismiq_django.protected import is_protected_table
+
+if TYPE_CHECKING:
+    _InlineBase = admin.TabularInline[ExposedColumn, ExposedTable]
+    _AdminBase = admin.ModelAdmin[ExposedTable]
+else:  # the admin classes are not subscriptable at runtime
+    _InlineBase = admin.TabularInline
+    _AdminBase = admin.ModelAdmin
+
+
+class ExposedColumnInline(_InlineBase):
+    model = ExposedColumn
+    extra = 0
+    fields = ("name", "display_name", "description", "is_hidden", "format_hint")
+
+
+@admin.register(ExposedTable)
+class ExposedTableAdmin(_AdminBase):
+    """Exposed tables with their columns inline."""
+
+    list_display = (
+        "name",
+        "db_schema",
+        "display_name",
+        "is_exposed",
+        "tenant_column",
+        "updated_at",
+    )
+    list_filter = ("is_exposed", "db_schema")
+    search_fields = ("name", "display_name", "description", "columns__name")
+    inlines = (ExposedColumnInline,)
+    actions = ("sync_action", "expose_selected", "unexpose_selected")
+    change_list_template = "admin/prismiq_django/exposedtable/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        sync = path(
+            "sync/",
+            self.admin_site.admin_view(self.sync_view),
+            name="prismiq_django_exposedtable_sync",
+        )
+        return [sync, *super().get_urls()]
+
+    def _sync(self, request: HttpRequest) -> None:
+        try:
+            report = sync_from_database()
+        except DatabaseUnavailable:
+            self.message_user(request, "The analytics database is unavailable.", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Sync from database: {report.tables_created} table(s) and "
+            f"{report.columns_created} column(s) added ({report.columns_hidden} hidden as "
+            "secret-looking). New tables are not exposed.",
+            messages.SUCCESS,
+        )
+
+    def sync_view(self, request: HttpRequest) -> HttpResponse:
+        """POST only: run the sync and go back to the list."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        self._sync(request)
+        return HttpResponseRedirect(reverse("admin:prismiq_django_exposedtable_changelist"))
+
+    @admin.action(description="Sync from database (all tables)", permissions=["add"])
+    def sync_action(self, request: HttpRequest, queryset: QuerySet[ExposedTable]) -> None:
+        self._sync(request)
+
+    @admin.action(description="Expose selected tables", permissions=["change"])
+    def expose_selected(self, request: HttpRequest, queryset: QuerySet[ExposedTable]) -> None:
+        protected = [t.pk for t in queryset if is_protected_table(t.name)]
+        updated = queryset.exclude(pk__in=protected).update(is_exposed=True)
+        services.invalidate_catalog()
+        self.message_user(request, f"{updated} table(s) exposed.", messages.SUCCESS)
+        if protected:
+            self.message_user(
+                request, f"{len(protected)} protected table(s) skipped.", messages.WARNING
+            )
+
+    @admin.action(description="Stop exposing selected tables", permissions=["change"])
+    def unexpose_selected(self, request: HttpRequest, queryset: QuerySet[ExposedTable]) -> None:
+        updated = queryset.update(is_exposed=False)
+        services.invalidate_catalog()
+        self.message_user(request, f"{updated} table(s) no longer exposed.", messages.SUCCESS)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "has_add_permission": self.has_add_permission(request)}
+        return super().changelist_view(request, extra_context=context)

@@ -492,8 +492,12 @@ class _Parser:
         if not isinstance(raw, str) or not raw:
             self.error("invalid_value", "'alias' must be a non-empty string.", *path, "alias")
             return None
-        if "\x00" in raw:
-            self.error("invalid_value", "'alias' cannot contain a NUL character.", *path, "alias")
+        if "\x00" in raw or "[" in raw:
+            # NUL: no database carries it. "[": Python's sqlite3 (as Django configures it) cuts
+            # column names at "[" and looks up a value converter by what follows.
+            self.error(
+                "invalid_value", "'alias' cannot contain a NUL or '[' character.", *path, "alias"
+            )
             return None
         try:
             size = len(raw.encode("utf-8"))

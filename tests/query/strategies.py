@@ -155,7 +155,7 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
     for n, (tid, col) in enumerate(chosen):
         item: dict[str, Any] = {"table_id": tid, "column": col.name}
         alias = draw(TEXT)
-        item["alias"] = f"{alias[:12]}~{n}"
+        item["alias"] = f"{alias[:12]}~{n}".replace("[", "(")  # "[" is refused (sqlite3)
         if col.type in ("date", "datetime") and draw(st.booleans()):
             item["date_trunc"] = draw(
                 st.sampled_from(

@@ -263,6 +263,11 @@ def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) 
                 _ForeignKey(oid_to_name[relid], names, oid_to_name[frelid], targets)
             )
 
+    logical: dict[tuple[str, str], LogicalType] = {}
+    for row in columns:
+        if (row[7], row[8]) not in logical:
+            logical[(row[7], row[8])] = pg_logical_type(row[7], row[8])
+
     tables = []
     for oid, row in chosen.values():
         _, schema, name, relkind, reltuples, comment, partition_rows = row
@@ -273,7 +278,7 @@ def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) 
             Column(
                 name=r[2],
                 data_type=r[3],
-                type=pg_logical_type(r[7], r[8]),
+                type=logical[(r[7], r[8])],
                 is_nullable=not r[4],
                 is_primary_key=r[2] in primary[oid],
                 default_value=r[5],

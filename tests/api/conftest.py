@@ -62,12 +62,12 @@ def configure(settings: Any, **overrides: Any) -> None:
 
 @pytest.fixture
 def alice(db: None) -> User:
-    return User.objects.create_user("alice", password="alice-pw")
+    return User.objects.create_user("alice")
 
 
 @pytest.fixture
 def bob(db: None) -> User:
-    return User.objects.create_user("bob", password="bob-pw")
+    return User.objects.create_user("bob")
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def _decimal(value: Any) -> Any:
     if isinstance(value, Decimal):
         if not value.is_finite():
             return None
-        if value == value.to_integral_value() and abs(value) >= _MAX_EXACT_FLOAT_INT:
+        if abs(value) >= _MAX_EXACT_FLOAT_INT and value == value.to_integral_value():
             return int(value)
         return float(value)
     return _json_safe(value)

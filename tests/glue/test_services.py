@@ -438,3 +438,146 @@ def test_schema_cache_ttl_zero_rebuilds_every_time() -> None:
         with CaptureQueriesContext(connection) as captured:
             services.get_catalog(None)
         assert len(captured.captured_queries) >= 1
+
+
+@pytest.mark.django_db
+def test_hidden_column_cannot_be_joined_on_or_bucketed() -> None:
+    _data()
+    order = ExposedTable.objects.create(name="shop_order", is_exposed=True)
+    ExposedTable.objects.create(name="shop_customer", is_exposed=True)
+    ExposedColumn.objects.create(table=order, name="customer_id", is_hidden=True)
+    ExposedColumn.objects.create(table=order, name="ordered_at", is_hidden=True)
+    join = {
+        "tables": [{"id": "o", "name": "shop_order"}, {"id": "c", "name": "shop_customer"}],
+        "joins": [
+            {
+                "from_table_id": "o",
+                "from_column": "customer_id",
+                "to_table_id": "c",
+                "to_column": "id",
+            }
+        ],
+        "columns": [{"table_id": "c", "column": "name"}],
+    }
+    assert "column_not_found" in {e.code for e in services.validate(None, join)}
+    bucket = _q(
+        "shop_order",
+        "status",
+        time_series={"table_id": "t", "date_column": "ordered_at", "interval": "month"},
+    )
+    assert "column_not_found" in {e.code for e in services.validate(None, bucket)}
+    trunc = {
+        **_q("shop_order"),
+        "columns": [{"table_id": "t", "column": "ordered_at", "date_trunc": "day"}],
+    }
+    assert [e.code for e in services.validate(None, trunc)] == ["column_not_found"]
+    assert services.get_catalog(None).relationships == ()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_other_db_schema_mixed_case_names_end_to_end() -> None:
+    from tests.glue.test_introspection import PG_FIXTURE
+
+    with connection.cursor() as cursor:
+        cursor.execute(PG_FIXTURE)
+        cursor.execute(
+            'INSERT INTO glue_a."Mixed Case Table" ("Weird Col", mood, price, tags, doc, u, d, '
+            "dur, b, num) VALUES ('it''s', 'happy', 2.50, ARRAY['a', 'b'], '{\"k\": 1}', "
+            "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2024-05-06', '90 seconds', '\\x01', 3.5)"
+        )
+        cursor.execute(
+            "INSERT INTO glue_a.orders (thing_id, status) SELECT id, 'x' "
+            'FROM glue_a."Mixed Case Table"'
+        )
+    prismiq = {
+        "DB_SCHEMA": ["glue_a", "glue_b"],
+        "EXPOSED_TABLES": ["Mixed Case Table", "orders", "events", "order_counts"],
+    }
+    with override_settings(PRISMIQ=prismiq):
+        assert services.table_names(None) == sorted(prismiq["EXPOSED_TABLES"])
+        cols = ["Weird Col", "mood", "price", "tags", "doc", "u", "d", "dur", "b", "num"]
+        result = services.execute(None, _q("Mixed Case Table", *cols))
+        assert result.column_types == [
+            "string",
+            "string",
+            "decimal",
+            "array",
+            "json",
+            "uuid",
+            "date",
+            "duration",
+            "binary",
+            "decimal",
+        ]
+        assert result.rows == [
+            [
+                "it's",
+                "happy",
+                2.5,
+                ["a", "b"],
+                {"k": 1},
+                "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                "2024-05-06",
+                90.0,
+                "AQ==",
+                3.5,
+            ]
+        ]
+        joined = services.execute(
+            None,
+            {
+                "tables": [{"id": "o", "name": "orders"}, {"id": "m", "name": "Mixed Case Table"}],
+                "joins": [
+                    {
+                        "from_table_id": "o",
+                        "from_column": "thing_id",
+                        "to_table_id": "m",
+                        "to_column": "id",
+                    }
+                ],
+                "columns": [
+                    {"table_id": "m", "column": "Weird Col"},
+                    {"table_id": "o", "column": "id", "aggregation": "count", "alias": "n"},
+                ],
+            },
+        )
+        assert joined.rows == [["it's", 1]]
+        events = services.execute(
+            None,
+            _q("events", "kind", "id", filters=[])
+            | {"columns": [{"table_id": "t", "column": "id", "aggregation": "count"}]},
+        )
+        assert events.rows == [[500]]
+        assert services.column_values(None, "Mixed Case Table", "mood") == ["happy"]
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_mixed_case_and_spaces_end_to_end() -> None:
+    from tests.glue.test_introspection import SQLITE_FIXTURE
+
+    with connection.cursor() as cursor:
+        for sql in SQLITE_FIXTURE:
+            cursor.execute(sql)
+        cursor.execute(
+            'INSERT INTO "Mixed Case Table" ("Weird Col", doc, flag, price, ratio, d, ts, b) '
+            "VALUES ('it''s', '{\"k\": [1]}', 1, 2.5, 0.25, '2024-05-06', "
+            "'2024-05-06 07:08:09', x'01')"
+        )
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": ["Mixed Case Table"]}):
+        cols = ["Weird Col", "doc", "flag", "price", "ratio", "d", "ts", "b"]
+        result = services.execute(None, _q("Mixed Case Table", *cols))
+        assert result.column_types == [
+            "string",
+            "json",
+            "boolean",
+            "decimal",
+            "float",
+            "date",
+            "datetime",
+            "binary",
+        ]
+        assert result.rows == [
+            ["it's", {"k": [1]}, True, 2.5, 0.25, "2024-05-06", "2024-05-06T07:08:09+00:00", "AQ=="]
+        ]

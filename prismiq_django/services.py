@@ -373,15 +373,25 @@ def column_values(
 ) -> list[Any]:
     """Return the distinct non-null values of an exposed column, sorted, at most ``limit``.
 
-    ``search`` keeps values containing it (case-insensitive). Raises :class:`ObjectNotFound` for
+    ``search`` keeps values containing it (case-insensitive; text columns only, otherwise
+    :class:`QueryValidationError` with path ``/search``). Raises :class:`ObjectNotFound` for
     an unknown, unexposed or hidden table or column; goes through the same parser and row
     scopes as any query.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise _bad_limit("The limit must be an integer >= 0.")
     found = get_catalog(request).table(table)
-    if found is None or found.column(column) is None:
+    target = found.column(column) if found is not None else None
+    if target is None:
         raise ObjectNotFound(f"Column {column!r} of table {table!r} not found.")
+    if search and target.type != "string":
+        raise QueryValidationError(
+            [
+                ErrorDetail(
+                    "invalid_operator", "Search is only available on text columns.", "/search"
+                )
+            ]
+        )
     ref = {"table_id": "t", "column": column}
     filters: list[dict[str, Any]] = [{**ref, "operator": "is_not_null", "value": None}]
     if search:

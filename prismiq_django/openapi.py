@@ -15,14 +15,18 @@ Importing this module registers the extensions; :mod:`prismiq_django.serializers
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, Final
 
 from drf_spectacular.extensions import (
     OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
+    OpenApiViewExtension,
 )
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 
 from prismiq_django.query.catalog import LOGICAL_TYPES
 
@@ -406,8 +410,9 @@ VALIDATION_ERROR_EXAMPLE: Final = OpenApiExample(
 
 
 def _register(auto_schema: AutoSchema, name: str, schema: Schema) -> Schema:
+    # drf-spectacular's post-processing edits component schemas in place: hand it a copy.
     component = ResolvedComponent(
-        name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        name=name, type=ResolvedComponent.SCHEMA, object=name, schema=copy.deepcopy(schema)
     )
     auto_schema.registry.register_on_missing(component)
     return component.ref
@@ -429,7 +434,7 @@ class QueryDefinitionSerializerExtension(OpenApiSerializerExtension):
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> Schema:
         register_definition_components(auto_schema)
-        return dict(QUERY_DEFINITION_SCHEMA)
+        return copy.deepcopy(QUERY_DEFINITION_SCHEMA)
 
 
 class QueryResultSerializerExtension(OpenApiSerializerExtension):
@@ -441,7 +446,7 @@ class QueryResultSerializerExtension(OpenApiSerializerExtension):
         return "QueryResult"
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> Schema:
-        return dict(QUERY_RESULT_SCHEMA)
+        return copy.deepcopy(QUERY_RESULT_SCHEMA)
 
 
 class QueryDefinitionFieldExtension(OpenApiSerializerFieldExtension):
@@ -454,6 +459,101 @@ class QueryDefinitionFieldExtension(OpenApiSerializerFieldExtension):
 
         component = auto_schema.resolve_serializer(QueryDefinitionSerializer, direction)
         return component.ref
+
+
+# --- operations endpoints (views of prismiq_django.health / .metrics, documented from here) ----
+
+_CHECK: Final[Schema] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["up", "down"]},
+        "latency_ms": {"type": "number"},
+    },
+    "required": ["status", "latency_ms"],
+}
+_HEALTH: Final[Schema] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy"]},
+        "version": {"type": "string"},
+        "uptime_seconds": {"type": "number"},
+        "checks": {
+            "type": "object",
+            "properties": {"database": _CHECK, "cache": _CHECK},
+            "required": ["database", "cache"],
+        },
+    },
+    "required": ["status", "version", "uptime_seconds", "checks"],
+}
+
+
+def _status_body(*values: str) -> Schema:
+    return {
+        "type": "object",
+        "properties": {"status": {"type": "string", "enum": list(values)}},
+        "required": ["status"],
+    }
+
+
+_OPERATIONS_DOCS: Final[dict[str, Any]] = {
+    "prismiq_django.health.LiveView": extend_schema(
+        operation_id="health_live",
+        tags=["operations"],
+        auth=[],
+        responses={200: OpenApiResponse(_status_body("ok"), "The process answers.")},
+    ),
+    "prismiq_django.health.ReadyView": extend_schema(
+        operation_id="health_ready",
+        tags=["operations"],
+        auth=[],
+        responses={
+            200: OpenApiResponse(_status_body("ready"), "The analytics database answers."),
+            503: OpenApiResponse(_status_body("unavailable"), "It does not."),
+        },
+    ),
+    "prismiq_django.health.HealthView": extend_schema(
+        operation_id="health",
+        tags=["operations"],
+        responses={
+            200: OpenApiResponse(_HEALTH, "Healthy or degraded (cache down)."),
+            503: OpenApiResponse(_HEALTH, "Unhealthy (database down)."),
+        },
+    ),
+    "prismiq_django.metrics.MetricsView": extend_schema(
+        operation_id="metrics",
+        tags=["operations"],
+        responses={
+            (200, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, "Prometheus text format (METRICS_PERMISSION_CLASSES apply)."
+            )
+        },
+    ),
+}
+
+
+class _OperationsViewDocs(OpenApiViewExtension):
+    """Document an operations view (health, metrics) without changing its module."""
+
+    def view_replacement(self) -> Any:
+        documented = type(self.target.__name__, (self.target,), {"schema": SpectacularAutoSchema()})
+        key = f"{self.target.__module__}.{self.target.__name__}"
+        return extend_schema_view(get=_OPERATIONS_DOCS[key])(documented)
+
+
+class LiveViewDocs(_OperationsViewDocs):
+    target_class = "prismiq_django.health.LiveView"
+
+
+class ReadyViewDocs(_OperationsViewDocs):
+    target_class = "prismiq_django.health.ReadyView"
+
+
+class HealthViewDocs(_OperationsViewDocs):
+    target_class = "prismiq_django.health.HealthView"
+
+
+class MetricsViewDocs(_OperationsViewDocs):
+    target_class = "prismiq_django.metrics.MetricsView"
 
 
 __all__ = [

@@ -1,0 +1,180 @@
+"""The OpenAPI document (``openapi``), Swagger UI (``docs``), and a schemathesis run against the
+generated document that must find no 5xx answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import HealthCheck
+from rest_framework.test import APIClient
+from schemathesis.core import NOT_SET
+from schemathesis.generation import GenerationMode
+
+from prismiq_django.openapi import DEFINITION_COMPONENTS, EXAMPLE_DEFINITION
+from tests.api.conftest import API, api
+
+ENDPOINT_PATHS = {
+    "/schema/": {"get"},
+    "/tables/": {"get"},
+    "/tables/{name}/": {"get"},
+    "/tables/{name}/columns/{column}/values/": {"get"},
+    "/query/validate/": {"post"},
+    "/query/sql/": {"post"},
+    "/query/execute/": {"post"},
+    "/query/preview/": {"post"},
+    "/query/explain/": {"post"},
+    "/saved-queries/": {"get", "post"},
+    "/saved-queries/{id}/": {"get", "put", "patch", "delete"},
+    "/saved-queries/{id}/execute/": {"post"},
+}
+
+
+def _document(client: APIClient) -> dict[str, Any]:
+    response = client.get(api("openapi"), {"format": "json"})
+    assert response.status_code == 200
+    doc: dict[str, Any] = json.loads(response.content)
+    return doc
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in schema and len(schema["allOf"]) == 1:
+        return _resolve(doc, schema["allOf"][0])
+    return schema
+
+
+def _walk_refs(node: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _walk_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _walk_refs(item)
+    return found
+
+
+def test_document_covers_every_endpoint_under_the_mount_point(client: APIClient) -> None:
+    doc = _document(client)
+    assert doc["openapi"].startswith("3.")
+    paths = {p.removeprefix(API.rstrip("/")): set(ops) for p, ops in doc["paths"].items()}
+    assert all(p.startswith(API) for p in doc["paths"])
+    for path, methods in ENDPOINT_PATHS.items():
+        assert path in paths, path
+        assert methods <= paths[path], path
+    # Every reference resolves.
+    names = set(doc["components"]["schemas"])
+    for ref in _walk_refs(doc):
+        assert ref.rsplit("/", 1)[1] in names, ref
+
+
+def test_query_definition_and_result_are_fully_described(client: APIClient) -> None:
+    doc = _document(client)
+    schemas = doc["components"]["schemas"]
+    definition = schemas["QueryDefinition"]
+    assert set(definition["properties"]) == {
+        "tables", "joins", "columns", "filters", "group_by", "order_by", "limit", "offset",
+        "time_series",
+    }  # fmt: skip
+    assert set(definition["required"]) == {"tables", "columns"}
+    for name in DEFINITION_COMPONENTS:
+        assert name in schemas
+    filter_schema = _resolve(doc, schemas["Filter"])
+    operator = _resolve(doc, filter_schema["properties"]["operator"])
+    assert "date_relative" in operator["enum"]
+    assert "in_" in operator["enum"]
+    trunc = _resolve(doc, _resolve(doc, schemas["ColumnSpec"])["properties"]["date_trunc"])
+    assert trunc["enum"] == ["minute", "hour", "day", "week", "month", "quarter", "year"]
+    result = schemas["QueryResult"]
+    assert set(result["required"]) == {
+        "columns", "column_types", "rows", "row_count", "truncated", "execution_time_ms",
+        "is_from_cache", "cached_at",
+    }  # fmt: skip
+    assert result["properties"]["rows"]["items"]["type"] == "array"
+    execute = doc["paths"][API + "query/execute/"]["post"]
+    body = _resolve(doc, execute["requestBody"]["content"]["application/json"]["schema"])
+    assert _resolve(doc, body["properties"]["query"]) == definition
+    ok = execute["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"] == {"$ref": "#/components/schemas/QueryResult"}
+    assert ok["examples"]
+    assert set(execute["responses"]) >= {"200", "400", "503", "504"}
+    validate = doc["paths"][API + "query/validate/"]["post"]
+    examples = validate["requestBody"]["content"]["application/json"]["examples"]
+    assert any(e["value"] == EXAMPLE_DEFINITION for e in examples.values())
+
+
+def test_document_generation_emits_no_warnings(
+    client: APIClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _document(client)
+    captured = capsys.readouterr()
+    assert "Warning" not in captured.err
+    assert "Error" not in captured.err
+
+
+def test_docs_page_points_at_the_document(client: APIClient) -> None:
+    response = client.get(api("docs"))
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+    assert (API + "openapi").encode() in response.content
+
+
+def test_yaml_is_the_default_format(client: APIClient) -> None:
+    response = client.get(api("openapi"))
+    assert response.status_code == 200
+    assert response.content.startswith(b"openapi:")
+
+
+def _query_string(query: dict[str, Any] | None) -> str:
+    return "?" + urlencode(query, doseq=True) if query else ""
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_schemathesis_finds_no_server_error(client: APIClient, mode: GenerationMode) -> None:
+    """Requests generated from the document (valid and invalid ones) never get a 5xx."""
+    client.post(api("saved-queries"), {"name": "seed", "query": EXAMPLE_DEFINITION}, format="json")
+    schema = schemathesis.openapi.from_dict(_document(client))
+    seen: dict[str, int] = {}
+    statuses: set[int] = set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+        @hypothesis.settings(
+            max_examples=10,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case: Any) -> None:
+            kwargs: dict[str, Any] = {}
+            if isinstance(case.body, bytes):
+                kwargs["data"] = case.body
+                kwargs["content_type"] = case.media_type or "application/octet-stream"
+            elif case.body is not NOT_SET:
+                kwargs["data"] = json.dumps(case.body)
+                kwargs["content_type"] = "application/json"
+            url = case.formatted_path + _query_string(case.query)
+            response = getattr(client, case.method.lower())(url, **kwargs)
+            key = f"{case.method} {case.path}"
+            seen[key] = seen.get(key, 0) + 1
+            statuses.add(response.status_code)
+            assert response.status_code < 500, (key, case.body, case.query, response.content)
+
+        try:
+            run()
+        except hypothesis.errors.Unsatisfiable:
+            # Nothing in this operation can be made invalid (no parameters, no body).
+            assert mode is GenerationMode.NEGATIVE
+    assert len(seen) >= (15 if mode is GenerationMode.POSITIVE else 8), seen
+    assert {200, 400} <= statuses if mode is GenerationMode.POSITIVE else 400 in statuses

@@ -206,7 +206,8 @@ SELECT 1::int2 AS i2, 2::int4 AS i4, 9007199254740993::int8 AS i8, 12.50::numeri
        TIME '03:04:05' AS t, INTERVAL '1 day 2 hours' AS dur, '{"a": [1, 2.5]}'::jsonb AS jb,
        '{"b": null}'::json AS j, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u,
        '\\xdeadbeef'::bytea AS bin, ARRAY[1, 2]::int[] AS arr, ARRAY['2024-01-01'::date] AS darr,
-       'NaN'::float8 AS nan, '10.0.0.1'::inet AS ip
+       'NaN'::float8 AS nan, '10.0.0.1'::inet AS ip, int4range(1, 5) AS rng,
+       'Infinity'::numeric AS inf, -0.001::numeric AS tiny, TIMETZ '03:04:05+02' AS ttz
 """
 PG_EXPECTED = {
     "i2": ("integer", 1),
@@ -231,6 +232,10 @@ PG_EXPECTED = {
     "darr": ("array", ["2024-01-01"]),
     "nan": ("float", None),
     "ip": ("string", "10.0.0.1"),
+    "rng": ("unknown", "[1, 5)"),
+    "inf": ("decimal", None),
+    "tiny": ("decimal", -0.001),
+    "ttz": ("time", "03:04:05+02:00"),
 }
 
 
@@ -364,3 +369,70 @@ def test_as_dict_has_the_wire_shape() -> None:
         "is_from_cache": False,
         "cached_at": None,
     }
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_every_hinted_logical_type() -> None:
+    sql = (
+        "SELECT 1 AS i, 2.5 AS dec, 0.5 AS f, 'x' AS s, 1 AS b, '2024-01-02' AS d, "
+        "'2024-01-02 03:04:05.250000' AS dt, '03:04:05' AS t, 90 AS dur, "
+        "'[1, {\"a\": null}]' AS j, "
+        "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS u, x'ff00' AS bin, '?' AS unk"
+    )
+    hints = [
+        "integer",
+        "decimal",
+        "float",
+        "string",
+        "boolean",
+        "date",
+        "datetime",
+        "time",
+        "duration",
+        "json",
+        "uuid",
+        "binary",
+        "unknown",
+    ]
+    cols = ("i", "dec", "f", "s", "b", "d", "dt", "t", "dur", "j", "u", "bin", "unk")
+    result = execute_compiled(Stmt(sql, columns=cols), alias=ALIAS, timeout=5, column_types=hints)
+    assert result.column_types == hints
+    assert result.rows == [
+        [
+            1,
+            2.5,
+            0.5,
+            "x",
+            True,
+            "2024-01-02",
+            "2024-01-02T03:04:05.250000+00:00",
+            "03:04:05",
+            90,
+            [1, {"a": None}],
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            "/wA=",
+            "?",
+        ]
+    ]
+    nulls = execute_compiled(
+        Stmt("SELECT " + ", ".join(f"NULL AS {c}" for c in cols), columns=cols),
+        alias=ALIAS,
+        timeout=5,
+        column_types=hints,
+    )
+    assert nulls.rows == [[None] * len(cols)]
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_query_only_is_restored_to_its_previous_value() -> None:
+    raw = connection.connection
+    raw.execute("PRAGMA query_only = ON")
+    try:
+        execute_compiled(Stmt("SELECT 1"), alias=ALIAS, timeout=5)
+        assert raw.execute("PRAGMA query_only").fetchone()[0] == 1
+    finally:
+        raw.execute("PRAGMA query_only = OFF")
+    execute_compiled(Stmt("SELECT 1"), alias=ALIAS, timeout=5)
+    assert raw.execute("PRAGMA query_only").fetchone()[0] == 0

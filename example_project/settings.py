@@ -34,6 +34,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Request ids (X-Request-ID), one JSON-ready log record per request, request metrics.
+    "prismiq_django.middleware.RequestIdMiddleware",
 ]
 
 ROOT_URLCONF = "example_project.urls"

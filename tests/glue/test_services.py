@@ -586,3 +586,32 @@ def test_sqlite_mixed_case_and_spaces_end_to_end() -> None:
         assert result.rows == [
             ["it's", {"k": [1]}, True, 2.5, 0.25, "2024-05-06", "2024-05-06T07:08:09+00:00", "AQ=="]
         ]
+
+
+@pytest.mark.django_db
+def test_names_with_quotes_dots_and_percent_end_to_end() -> None:
+    table, column = 'we"ird.table %s', 'a "b" %%'
+    quoted_table = '"' + table.replace('"', '""') + '"'
+    quoted_column = '"' + column.replace('"', '""') + '"'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {quoted_table} (id integer PRIMARY KEY, {quoted_column} text)"
+        )
+        cursor.execute(
+            f"INSERT INTO {quoted_table} VALUES (1, 'x'), (2, 'y')".replace("%", "%%"), []
+        )
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": [table]}):
+        assert services.table_names(None) == [table]
+        assert [c["name"] for c in services.table_schema(None, table)["columns"]] == ["id", column]
+        result = services.execute(
+            None,
+            _q(
+                table,
+                column,
+                "id",
+                filters=[{"table_id": "t", "column": column, "operator": "neq", "value": "y"}],
+            ),
+        )
+        assert result.columns == [column, "id"]
+        assert result.rows == [["x", 1]]
+        assert services.column_values(None, table, column, search="Y") == ["y"]

@@ -213,9 +213,7 @@ class _Compiler:
         # FROM and JOINs (parameters in text order).
         base = q.tables[0]
         parts = ["SELECT ", select_sql, " FROM ", self.table_source(base, has_full, scope_map)]
-        where_scopes: list[str] = []
-        if not has_full:
-            where_scopes.extend(self.scope_sql(base, scope_map, home, None))
+        where_refs = [base] if not has_full else []  # scoped in WHERE, rendered after the JOINs
         for k, join in enumerate(q.joins):
             right = join.right.ref
             kind = "INNER" if join.kind == "INNER" else f"{join.kind} OUTER"
@@ -229,10 +227,11 @@ class _Compiler:
                     on.extend(self.scope_sql(ref, scope_map, home, k))
             on.extend(self.visit_node(n) for n in on_extra.get(k, ()))
             parts.append(f" {kind} JOIN {source} ON {' AND '.join(on)}")
-            if not has_full and home[right.position] is None:
-                where_scopes.extend(self.scope_sql(right, scope_map, home, None))
+            if not has_full:
+                where_refs.append(right)
 
-        where = where_scopes + [self.visit_node(n) for n in where_nodes]
+        where = [sql for ref in where_refs for sql in self.scope_sql(ref, scope_map, home, None)]
+        where.extend(self.visit_node(n) for n in where_nodes)
         if where:
             parts.append(" WHERE " + " AND ".join(where))
         if q.group_by:

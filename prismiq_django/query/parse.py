@@ -342,7 +342,7 @@ class _Parser:
             left = self.column_ref(item, "from_table_id", "from_column", "joins", i)
             right = self.column_ref(item, "to_table_id", "to_column", "joins", i)
             kind_raw = item.get("join_type", "INNER")
-            kind = kind_raw.upper() if isinstance(kind_raw, str) else kind_raw
+            kind = kind_raw.upper() if isinstance(kind_raw, str) else None
             if kind not in JOIN_TYPES:
                 self.error(
                     "invalid_join", f"Unknown join type {_show(kind_raw)}.", "joins", i, "join_type"
@@ -759,6 +759,7 @@ class _Parser:
                     not isinstance(last, int)
                     or isinstance(last, bool)
                     or not 1 <= last <= dates.MAX_LAST
+                    or not isinstance(unit, str)
                     or unit not in dates.UNITS
                 ):
                     self.error(

@@ -100,3 +100,49 @@ def test_explain_sql() -> None:
     assert get_dialect("sqlite").explain_sql("SELECT 1", analyze=True) == (
         "EXPLAIN QUERY PLAN SELECT 1"
     )
+
+
+def test_params_follow_text_order_with_scopes_in_on_and_where() -> None:
+    from prismiq_django.query import Catalog, RowScope, Table
+    from tests.query.catalogs import CUSTOMER, ITEM, ORDER, RELATIONSHIPS
+
+    tables = [Table(t.name, t.columns, tenant_column="tenant_id") for t in (CUSTOMER, ORDER, ITEM)]
+    scopes = [
+        RowScope("shop_customer", "tenant_id", (101,)),
+        RowScope("shop_order", "tenant_id", (102, 103)),
+        RowScope("shop_orderitem", "tenant_id", (104,)),
+    ]
+    catalog = Catalog.build(tables, RELATIONSHIPS, scopes)
+    compiled = build(
+        {
+            "tables": [
+                {"id": "o", "name": "shop_order"},
+                {"id": "c", "name": "shop_customer"},
+                {"id": "i", "name": "shop_orderitem"},
+            ],
+            "joins": [
+                {"from_table_id": "o", "from_column": "customer_id", "to_table_id": "c",
+                 "to_column": "id", "join_type": "LEFT"},
+                {"from_table_id": "i", "from_column": "order_id", "to_table_id": "o",
+                 "to_column": "id"},
+            ],
+            "columns": [{"table_id": "o", "column": "id"}],
+            "filters": [
+                {"table_id": "c", "column": "name", "operator": "eq", "value": "on-c"},
+                {"table_id": "i", "column": "quantity", "operator": "eq", "value": 105},
+                {"table_id": "o", "column": "status", "operator": "eq", "value": "where-o"},
+            ],
+            "limit": 7,
+        },
+        catalog,
+        "postgresql",
+    )  # fmt: skip
+    assert compiled.sql == (
+        'SELECT "t0"."id" AS "id" FROM "shop_order" "t0" '
+        'LEFT OUTER JOIN "shop_customer" "t1" ON "t0"."customer_id" = "t1"."id" '
+        'AND "t1"."tenant_id" = %s AND "t1"."name" = %s '
+        'INNER JOIN "shop_orderitem" "t2" ON "t0"."id" = "t2"."order_id" '
+        'WHERE "t0"."tenant_id" IN (%s, %s) AND "t2"."tenant_id" = %s '
+        'AND "t2"."quantity" = %s AND "t0"."status" = %s LIMIT %s'
+    )
+    assert compiled.params == (101, "on-c", 102, 103, 104, 105, "where-o", 8)

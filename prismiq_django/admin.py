@@ -20,7 +20,7 @@ from django.urls import URLPattern, path, reverse
 from prismiq_django import services
 from prismiq_django.exceptions import DatabaseUnavailable
 from prismiq_django.exposure import sync_from_database
-from prismiq_django.models import ExposedColumn, ExposedTable
+from prismiq_django.models import ExposedColumn, ExposedTable, SavedQuery
 from prismiq_django.protected import is_protected_table
 
 if TYPE_CHECKING:
@@ -112,3 +112,23 @@ class ExposedTableAdmin(_AdminBase):
     ) -> HttpResponse:
         context = {**(extra_context or {}), "has_add_permission": self.has_add_permission(request)}
         return super().changelist_view(request, extra_context=context)
+
+
+# --- saved queries (API engineer) -----------------------------------------------------------------
+
+if TYPE_CHECKING:
+    _SavedQueryAdminBase = admin.ModelAdmin[SavedQuery]
+else:
+    _SavedQueryAdminBase = admin.ModelAdmin
+
+
+@admin.register(SavedQuery)
+class SavedQueryAdmin(_SavedQueryAdminBase):
+    """Saved queries of every user. The stored definition is revalidated whenever it runs."""
+
+    list_display = ("name", "owner", "is_shared", "updated_at")
+    list_filter = ("is_shared",)
+    search_fields = ("name", "description", "owner__username")
+    raw_id_fields = ("owner",)
+    readonly_fields = ("created_at", "updated_at")
+    list_select_related = ("owner",)

@@ -128,14 +128,14 @@ class Condition:
 
     ``value`` is None for ``is_null``/``is_not_null`` and for ``eq``/``neq`` null; a tuple of
     coerced values for ``in``/``not_in``/``in_or_null``/``between``/``date_relative``
-    (``(start, end)``, half-open); a coerced scalar otherwise. ``path`` is the JSON pointer of the
-    filter in the request.
+    (``(start, end)``, half-open); a coerced scalar otherwise. ``path`` holds the parts of the
+    filter's JSON pointer in the request (``errors.pointer(*path)`` spells it).
     """
 
     expr: Expr
     operator: Operator
     value: object
-    path: str
+    path: tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, cast
+from typing import Any, Final, TypeAlias, cast
 from uuid import UUID
 
 from prismiq_django.query import dates
@@ -86,6 +86,8 @@ _FLIP: Final[dict[str, JoinType]] = {
 
 _FAIL: Final = object()
 
+Path: TypeAlias = tuple[str | int, ...]
+
 
 def _show(value: object) -> str:
     """A short, safe rendering of a request value for an error message."""
@@ -133,8 +135,8 @@ class _Parser:
         self.refs: dict[str, TableRef] = {}
         self.bad_ids: set[str] = set()  # declared ids whose table was refused (reported once)
         self.filter_count = 0
-        self.select_paths: list[str] = []  # JSON pointer of each select item
-        self.order_paths: list[str] = []  # JSON pointer of each order item
+        self.select_paths: list[Path] = []  # path of each select item
+        self.order_paths: list[Path] = []  # path of each order item
 
     # -- helpers ---------------------------------------------------------------------------
     def error(self, code: ErrorCode, message: str, *path: str | int) -> None:
@@ -438,7 +440,7 @@ class _Parser:
             trunc = cast(TruncUnit, trunc_raw)
         if col is None or agg is _FAIL:
             return None
-        aggregation = cast(Aggregation | None, agg)
+        aggregation = cast("Aggregation | None", agg)
         return self.check_expr(Expr(col, aggregation, trunc), *path)
 
     def check_expr(self, expr: Expr, *path: str | int) -> Expr | None:
@@ -522,12 +524,12 @@ class _Parser:
             self.error("too_complex", f"At most {self.limits.max_columns} columns.", "columns")
             return ()
         select: list[SelectItem] = []
-        names: dict[str, str] = {}
+        names: dict[str, Path] = {}
         ts = self.parse_time_series(data)
         if ts is not None:
             select.append(ts[0])
-            names[ts[0].name] = pointer("time_series")
-            self.select_paths.append(pointer("time_series"))
+            names[ts[0].name] = ("time_series",)
+            self.select_paths.append(("time_series",))
         for i, raw in enumerate(items):
             item = self.mapping(raw, "columns", i)
             if item is None:
@@ -549,7 +551,7 @@ class _Parser:
                     "alias" if "alias" in item else "column",
                 )
                 continue
-            names[name] = pointer("columns", i)
+            names[name] = ("columns", i)
             self.select_paths.append(names[name])
             select.append(SelectItem(expr, name))
         return tuple(select)
@@ -692,7 +694,7 @@ class _Parser:
         value = self.filter_value(op, type_, item.get("value"), *path, "value")
         if value is _FAIL:
             return None
-        return Condition(expr, cast(Operator, op), value, pointer(*path))
+        return Condition(expr, cast(Operator, op), value, path)
 
     @staticmethod
     def operator_fits(op: str, type_: LogicalType) -> bool:
@@ -796,8 +798,8 @@ class _Parser:
         return value
 
     # -- group by / order by / paging -------------------------------------------------------
-    def parse_group_by(self, data: Mapping[str, Any]) -> list[tuple[ColumnRef, str]]:
-        out: list[tuple[ColumnRef, str]] = []
+    def parse_group_by(self, data: Mapping[str, Any]) -> list[ColumnRef]:
+        out: list[ColumnRef] = []
         items = self.list_of(data, "group_by", required=False)
         if len(items) > self.limits.max_columns:
             self.error("too_complex", f"At most {self.limits.max_columns} group_by.", "group_by")
@@ -808,11 +810,11 @@ class _Parser:
                 continue
             col = self.column_ref(item, "table_id", "column", "group_by", i)
             if col is not None:
-                out.append((col, pointer("group_by", i)))
+                out.append(col)
         return out
 
     def resolve_group_by(
-        self, raw: list[tuple[ColumnRef, str]], select: tuple[SelectItem, ...]
+        self, raw: list[ColumnRef], select: tuple[SelectItem, ...]
     ) -> tuple[Expr, ...]:
         plain = [s for s in select if not s.expr.is_aggregate]
         if not raw:
@@ -822,7 +824,7 @@ class _Parser:
             return tuple(seen.values())
         result: dict[tuple[int, str, str | None, str | None], Expr] = {}
         grouped_cols: set[tuple[int, str]] = set()
-        for col, _path in raw:
+        for col in raw:
             assert col.column is not None
             ident = (col.ref.position, col.column.name)
             grouped_cols.add(ident)
@@ -834,15 +836,13 @@ class _Parser:
         for s, path in zip(select, self.select_paths, strict=True):
             if s.expr.is_aggregate:
                 continue
-            if path == "/time_series":  # the bucket is always grouped
+            if path == ("time_series",):  # the bucket is always grouped
                 result.setdefault(expr_key(s.expr), s.expr)
             elif (s.expr.col.ref.position, _colname(s.expr)) not in grouped_cols:
-                self.errors.append(
-                    ErrorDetail(
-                        "invalid_definition",
-                        f"Output column {_show(s.name)} must be aggregated or listed in group_by.",
-                        path,
-                    )
+                self.error(
+                    "invalid_definition",
+                    f"Output column {_show(s.name)} must be aggregated or listed in group_by.",
+                    *path,
                 )
         return tuple(result.values())
 
@@ -852,7 +852,7 @@ class _Parser:
         out: list[OrderItem] = []
         if isinstance(data.get("time_series"), Mapping) and select:
             out.append(OrderItem("ASC", output=0))
-            self.order_paths.append(pointer("time_series"))
+            self.order_paths.append(("time_series",))
         items = self.list_of(data, "order_by", required=False)
         if len(items) > self.limits.max_columns:
             self.error("too_complex", f"At most {self.limits.max_columns} order_by.", "order_by")
@@ -874,7 +874,7 @@ class _Parser:
                 alias = item["alias"]
                 if isinstance(alias, str) and alias in names:
                     out.append(OrderItem(dir_, output=names[alias]))
-                    self.order_paths.append(pointer("order_by", i))
+                    self.order_paths.append(("order_by", i))
                 else:
                     self.error(
                         "invalid_reference",
@@ -908,7 +908,7 @@ class _Parser:
                 out.append(OrderItem(dir_, output=position))
             else:
                 out.append(OrderItem(dir_, expr=expr))
-            self.order_paths.append(pointer("order_by", i))
+            self.order_paths.append(("order_by", i))
         return tuple(out)
 
     def check_order_grouped(self, order: tuple[OrderItem, ...], group_by: tuple[Expr, ...]) -> None:
@@ -920,12 +920,10 @@ class _Parser:
                 and not expr.is_aggregate
                 and (expr.col.ref.position, _colname(expr)) not in grouped
             ):
-                self.errors.append(
-                    ErrorDetail(
-                        "invalid_definition",
-                        "In an aggregated query, order_by needs a grouped column or an aggregate.",
-                        path,
-                    )
+                self.error(
+                    "invalid_definition",
+                    "In an aggregated query, order_by needs a grouped column or an aggregate.",
+                    *path,
                 )
 
     def parse_paging(self, data: Mapping[str, Any]) -> tuple[int, int]:

@@ -181,7 +181,10 @@ def result_key(
     scopes: object,
     generations: Mapping[str, int],
 ) -> str:
-    """The cache key of one statement under the given table generations (pure function)."""
+    """The cache key of one statement under the given generations (pure function).
+
+    ``generations`` maps each generation key (per table, and the global one) to its value.
+    """
     material = orjson.dumps(
         [
             _FORMAT_VERSION,
@@ -221,9 +224,8 @@ def _call(alias: str, op: Callable[[BaseCache], Any]) -> Any:
 
 
 def _generations(alias: str, tables: Iterable[str]) -> dict[str, int]:
-    """Current generation of each table (and of the whole cache, under ``""``)."""
-    wanted = {_table_key(t): t for t in tables}
-    wanted[GLOBAL_GENERATION_KEY] = ""
+    """Current generation of each table and of the whole cache, by generation key."""
+    wanted = [*{_table_key(t) for t in tables}, GLOBAL_GENERATION_KEY]
     found: dict[str, Any] = _call(alias, lambda c: c.get_many(list(wanted)))
     missing = [k for k in wanted if not isinstance(found.get(k), int)]
     if missing:
@@ -232,11 +234,11 @@ def _generations(alias: str, tables: Iterable[str]) -> dict[str, int]:
             _call(alias, lambda c, k=key: c.add(k, seed, timeout=None))  # type: ignore[misc]
         found.update(_call(alias, lambda c: c.get_many(missing)))
     result: dict[str, int] = {}
-    for key, table in wanted.items():
+    for key in wanted:
         value = found.get(key)
         if not isinstance(value, int):
             raise _CacheDown("generation not readable")
-        result[table] = value
+        result[key] = value
     return result
 
 

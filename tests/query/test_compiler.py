@@ -1,0 +1,168 @@
+"""Compiler details beyond the golden table: quoting, schemas, vendors, hostile catalog names."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from prismiq_django.query import Catalog, Column, RowScope, Table, build, get_dialect
+from prismiq_django.query.catalog import LogicalType
+from prismiq_django.query.dialects import Dialect, escape_like
+from tests.query.catalogs import SHOP
+from tests.query.sqlscan import scan
+
+
+def _one(table: Table, **kw: Any) -> dict[str, Any]:
+    return {
+        "tables": [{"id": "x", "name": table.name}],
+        "columns": [{"table_id": "x", "column": c.name} for c in table.columns],
+        **kw,
+    }
+
+
+def test_hostile_catalog_identifiers_are_quoted_and_percent_doubled() -> None:
+    table = Table(
+        'we"ird%s table',
+        (
+            Column('co"l', "text", "string"),
+            Column("100%", "integer", "integer"),
+            Column("ü ñ 😀", "text", "string"),
+        ),
+        schema_name='sch"ema',
+    )
+    data = _one(
+        table,
+        filters=[{"table_id": "x", "column": "100%", "operator": "gt", "value": 1}],
+        order_by=[{"table_id": "x", "column": 'co"l', "direction": "DESC"}],
+    )
+    compiled = build(data, Catalog.build([table]), "postgresql")
+    assert compiled.sql == (
+        'SELECT "t0"."co""l" AS "co""l", "t0"."100%%" AS "100%%", "t0"."ü ñ 😀" AS "ü ñ 😀" '
+        'FROM "sch""ema"."we""ird%%s table" "t0" WHERE "t0"."100%%" > %s ORDER BY 1 DESC LIMIT %s'
+    )
+    assert compiled.params == (1, 10_001)
+    assert set(scan(compiled.sql).identifiers) == {
+        'co"l',
+        "100%",
+        "ü ñ 😀",
+        'sch"ema',
+        'we"ird%s table',
+        "t0",
+    }
+    assert compiled.columns == ('co"l', "100%", "ü ñ 😀")
+
+
+def test_unicode_and_quotes_in_every_request_string_field() -> None:
+    nasty = "ü'\"%_\\;--😀"
+    data = {
+        "tables": [{"id": nasty, "name": "shop_order", "alias": nasty}],
+        "columns": [
+            {"table_id": nasty, "column": "status", "alias": nasty},
+            {"table_id": nasty, "column": "total", "aggregation": "sum", "alias": nasty + "2"},
+        ],
+        "filters": [
+            {"table_id": nasty, "column": "status", "operator": op, "value": nasty}
+            for op in ("eq", "like", "ilike", "contains", "starts_with", "ends_with")
+        ],
+        "order_by": [{"alias": nasty, "direction": "desc"}],
+    }
+    for vendor in ("postgresql", "sqlite"):
+        compiled = build(data, SHOP, vendor)
+        parts = scan(compiled.sql)
+        assert set(parts.identifiers) == {"t0", "status", "total", "shop_order", nasty, nasty + "2"}
+        assert set(parts.literals) == {"\\"}
+        assert compiled.params[:3] == (nasty, nasty, nasty)
+        assert compiled.params[3:6] == tuple(
+            p.format(escape_like(nasty)) for p in ("%{}%", "{}%", "%{}")
+        )
+        assert compiled.columns == (nasty, nasty + "2")
+
+
+def test_order_by_a_column_that_is_not_selected() -> None:
+    compiled = build(
+        {
+            "tables": [{"id": "o", "name": "shop_order"}],
+            "columns": [{"table_id": "o", "column": "id"}],
+            "order_by": [{"table_id": "o", "column": "total", "direction": "DESC"}],
+        },
+        SHOP,
+        "postgresql",
+    )
+    assert 'ORDER BY "t0"."total" DESC' in compiled.sql
+
+
+def test_naive_timestamp_columns_are_truncated_without_time_zone_conversion() -> None:
+    table = Table("events", (Column("at", "timestamp without time zone", "datetime"),))
+    data = _one(table, columns=[{"table_id": "x", "column": "at", "date_trunc": "day"}])
+    compiled = build(data, Catalog.build([table]), "postgresql")
+    assert compiled.sql.startswith('SELECT date_trunc(\'day\', "t0"."at") AS "at"')
+    assert compiled.params == (10_001,)
+
+
+def test_scopes_on_hidden_columns_and_several_values() -> None:
+    table = Table("docs", (Column("id", "integer", "integer"),), tenant_column="org")
+    catalog = Catalog.build(
+        [table],
+        row_scopes=[RowScope("docs", "org", (1, 2)), RowScope("docs", "region", ("eu",))],
+    )
+    compiled = build(_one(table), catalog, "sqlite")
+    assert compiled.sql == (
+        'SELECT "t0"."id" AS "id" FROM "docs" "t0" WHERE "t0"."org" IN (%s, %s) '
+        'AND "t0"."region" = %s LIMIT %s'
+    )
+    assert compiled.params == (1, 2, "eu", 10_001)
+
+
+def test_dialect_registry() -> None:
+    assert get_dialect("postgresql") is get_dialect("postgresql")
+    assert get_dialect("sqlite").vendor == "sqlite"
+    from prismiq_django.query import QueryValidationError
+
+    with pytest.raises(QueryValidationError) as info:
+        get_dialect("oracle")
+    assert info.value.errors[0].code == "invalid_definition"
+
+
+class _BacktickDialect(Dialect):
+    """What a MySQL dialect overrides: quoting, truncation, LIKE, EXPLAIN (a sketch for tests)."""
+
+    vendor: ClassVar[str] = "mysql-sketch"
+
+    def quote(self, name: str) -> str:
+        return "`" + name.replace("`", "``").replace("%", "%%") + "`"
+
+    def date_trunc(
+        self, sql: str, unit: str, column: Column, tz_name: str
+    ) -> tuple[str, tuple[object, ...]]:
+        return f"DATE(CONVERT_TZ({sql}, 'UTC', %s))", (tz_name,)
+
+    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
+        return f"{sql} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\\\'"
+
+    def adapt(self, value: object, type_: LogicalType) -> object:
+        return value
+
+    def explain_sql(self, sql: str, *, analyze: bool) -> str:
+        return f"EXPLAIN FORMAT=JSON {sql}"
+
+
+def test_a_new_vendor_is_one_small_subclass() -> None:
+    compiled = build(
+        {
+            "tables": [{"id": "o", "name": "shop_order"}],
+            "columns": [
+                {"table_id": "o", "column": "ordered_at", "date_trunc": "day", "alias": "d"},
+                {"table_id": "o", "column": "*", "aggregation": "count"},
+            ],
+            "filters": [
+                {"table_id": "o", "column": "status", "operator": "contains", "value": "a"}
+            ],
+        },
+        SHOP,
+        _BacktickDialect(),
+    )
+    assert compiled.sql == (
+        "SELECT DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', %s)) AS `d`, COUNT(*) AS `count` "
+        "FROM `shop_order` `t0` WHERE `t0`.`status` LIKE %s ESCAPE '\\\\' GROUP BY 1 LIMIT %s"
+    )

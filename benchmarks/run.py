@@ -210,8 +210,8 @@ class Timings:
         if not self.samples:
             return None
         ordered = sorted(self.samples)
-        rank = max(0, min(len(ordered) - 1, round(0.95 * len(ordered) + 0.5) - 1))
-        return ordered[rank] * 1000  # nearest-rank percentile
+        rank = (95 * len(ordered) + 99) // 100  # nearest rank: ceil(0.95 n), 1-based
+        return ordered[rank - 1] * 1000
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -64,3 +64,13 @@ def checksum() -> str:
         for row in model.objects.order_by("pk").values_list(*fields):
             digest.update(repr(row).encode())
     return digest.hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog() -> Iterator[None]:
+    """No cached catalog leaks between tests (each test exposes tables in its own transaction)."""
+    from prismiq_django import services
+
+    services.invalidate_catalog()
+    yield
+    services.invalidate_catalog()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -328,6 +329,7 @@ def test_large_results_are_cached() -> None:
     assert hit.rows == rows
     assert hit.row_count == 60_000
     assert compute.calls == 1
+    assert gc.isenabled()  # switched off only while decoding
 
 
 def test_values_json_cannot_carry_exactly_round_trip() -> None:
@@ -356,6 +358,7 @@ def test_a_corrupt_entry_is_dropped_and_recomputed(
     assert compute.calls == 2
     assert _fetch(stmt, compute).is_from_cache is True
     assert any('"cache_bad_entry"' in line for line in log_lines())
+    assert gc.isenabled()
 
 
 def test_cache_down_degrades_to_uncached(

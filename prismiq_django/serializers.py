@@ -120,7 +120,7 @@ class ErrorItemSerializer(serializers.Serializer[Any]):
 
 class ValidationErrorResponseSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField(help_text='"Query validation failed" or "Invalid request".')
-    errors = ErrorItemSerializer(many=True)
+    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 class ErrorResponseSerializer(serializers.Serializer[Any]):
@@ -133,7 +133,7 @@ class ErrorResponseSerializer(serializers.Serializer[Any]):
 
 class ValidateResponseSerializer(serializers.Serializer[Any]):
     valid = serializers.BooleanField()
-    errors = ErrorItemSerializer(many=True)
+    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 class SqlResponseSerializer(serializers.Serializer[Any]):
@@ -194,7 +194,9 @@ class SavedQuerySerializer(serializers.ModelSerializer[SavedQuery]):
     """
 
     query = QueryDefinitionField(help_text="The query definition.")
-    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = SavedQuery

@@ -19,6 +19,7 @@ so that each stays a JSON pointer into the request body.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -32,10 +33,11 @@ from drf_spectacular.utils import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
@@ -82,22 +84,23 @@ _NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Expose
 _COLUMN = OpenApiParameter("column", str, OpenApiParameter.PATH, description="Column name.")
 
 
-class PrismiqViewMixin:
-    """Policy shared by every API view: permissions, error mapping, JSON input, OpenAPI."""
+class PrismiqAPIView(APIView):
+    """Base of every API view (also mixed into the viewset and the OpenAPI views): permissions,
+    error mapping, JSON input, OpenAPI inspector."""
 
-    parser_classes = [JSONParser]
-    schema = AutoSchema()
+    parser_classes: Sequence[type[BaseParser]] = [JSONParser]
+    schema: ViewInspector | None = AutoSchema()
 
-    def get_permissions(self) -> list[BasePermission]:
+    def get_permissions(self) -> Sequence[BasePermission]:
         """``PRISMIQ["PERMISSION_CLASSES"]``, instantiated for this request."""
         return configured_permissions()
 
-    def get_exception_handler(self) -> Any:
+    def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
         return exception_handler
 
 
-class PrismiqAPIView(PrismiqViewMixin, APIView):
-    """Base class of the API's plain views."""
+# The views below that count against RATE_LIMIT carry ``type: ignore[misc]``: RateLimitMixin's
+# finalize_response is typed with HttpResponseBase where DRF's stubs say Response.
 
 
 def _result(result: Any) -> Response:
@@ -149,7 +152,7 @@ class TableDetailView(PrismiqAPIView):
         return Response(services.table_schema(request, name))
 
 
-class ColumnValuesView(RateLimitMixin, PrismiqAPIView):
+class ColumnValuesView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     """Distinct non-null values of one column, sorted (for filter pickers)."""
 
     @extend_schema(
@@ -174,7 +177,7 @@ class ColumnValuesView(RateLimitMixin, PrismiqAPIView):
 # --- queries -------------------------------------------------------------------------------------
 
 
-class ValidateView(RateLimitMixin, PrismiqAPIView):
+class ValidateView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     """Validate a definition: always 200, with every problem found."""
 
     @extend_schema(
@@ -189,7 +192,7 @@ class ValidateView(RateLimitMixin, PrismiqAPIView):
         return Response({"valid": not problems, "errors": [p.as_dict() for p in problems]})
 
 
-class SqlView(RateLimitMixin, PrismiqAPIView):
+class SqlView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     """The exact statement and parameters the definition compiles to (nothing runs)."""
 
     @extend_schema(
@@ -204,7 +207,7 @@ class SqlView(RateLimitMixin, PrismiqAPIView):
         return Response({"sql": compiled.sql, "params": list(compiled.params)})
 
 
-class ExecuteView(RateLimitMixin, PrismiqAPIView):
+class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     """Run a definition; the result may come from the result cache."""
 
     @extend_schema(
@@ -226,7 +229,7 @@ class ExecuteView(RateLimitMixin, PrismiqAPIView):
         return _result(result)
 
 
-class PreviewView(RateLimitMixin, PrismiqAPIView):
+class PreviewView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     """Run a definition with a small limit. Body: ``{query, limit?}`` or a bare definition with
     ``?limit=``."""
 
@@ -262,7 +265,7 @@ class PreviewView(RateLimitMixin, PrismiqAPIView):
         return _result(result)
 
 
-class ExplainView(RateLimitMixin, PrismiqAPIView):
+class ExplainView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     """The database's plan for the compiled statement."""
 
     @extend_schema(
@@ -287,7 +290,7 @@ class ExplainView(RateLimitMixin, PrismiqAPIView):
 
 
 @extend_schema(tags=["saved queries"])
-class SavedQueryViewSet(RateLimitMixin, PrismiqViewMixin, viewsets.ModelViewSet[SavedQuery]):
+class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[SavedQuery]):  # type: ignore[misc]
     """Saved queries: a user lists their own and the shared ones; only the owner changes or
     deletes one (404 for another user's private query, 403 for a shared one)."""
 
@@ -330,7 +333,7 @@ _OPENAPI_SUFFIX = re.compile(r"openapi/?$")
 _DOCS_SUFFIX = re.compile(r"docs/?$")
 
 
-class OpenApiView(PrismiqViewMixin, SpectacularAPIView):
+class OpenApiView(PrismiqAPIView, SpectacularAPIView):
     """The OpenAPI 3 document of this API (and only this API), with paths under the mount point."""
 
     urlconf = "prismiq_django.urls"
@@ -351,7 +354,7 @@ class OpenApiView(PrismiqViewMixin, SpectacularAPIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response: Response = super().get(request, *args, **kwargs)
+        response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
         mount = _OPENAPI_SUFFIX.sub("", request.path).rstrip("/")
         response.data["paths"] = {
             mount + path: item for path, item in response.data["paths"].items()
@@ -359,7 +362,7 @@ class OpenApiView(PrismiqViewMixin, SpectacularAPIView):
         return response
 
 
-class DocsView(PrismiqViewMixin, SpectacularSwaggerView):
+class DocsView(PrismiqAPIView, SpectacularSwaggerView):
     """Swagger UI over :class:`OpenApiView` (mounted next to it)."""
 
     title = "Prismiq analytics API"
@@ -367,7 +370,7 @@ class DocsView(PrismiqViewMixin, SpectacularSwaggerView):
     @extend_schema(exclude=True)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.url = _DOCS_SUFFIX.sub("openapi", request.path)
-        response: Response = super().get(request, *args, **kwargs)
+        response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
         return response
 
 
@@ -379,7 +382,6 @@ __all__ = [
     "OpenApiView",
     "PreviewView",
     "PrismiqAPIView",
-    "PrismiqViewMixin",
     "SavedQueryViewSet",
     "SchemaView",
     "SqlView",

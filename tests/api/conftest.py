@@ -7,7 +7,6 @@ default, PostgreSQL with ``DATABASE_URL``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -176,15 +175,12 @@ def shop(db: None) -> Shop:
 
 
 @pytest.fixture
-def canary(db: None) -> Iterator[None]:
+def canary(db: None) -> None:
     """A table holding a secret that no configuration exposes; no request may ever read it."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE {CANARY_TABLE} (id integer PRIMARY KEY, secret varchar(100))"
-        )
+        cursor.execute(f"CREATE TABLE {CANARY_TABLE} (id integer PRIMARY KEY, secret varchar(100))")
         cursor.execute(f"INSERT INTO {CANARY_TABLE} VALUES (1, %s)", [CANARY_SECRET])
-    yield
-    # The test transaction is rolled back (DDL included on SQLite and PostgreSQL).
+    # No teardown: the test transaction is rolled back (DDL included, SQLite and PostgreSQL).
 
 
 def body_text(response: Any) -> str:

@@ -106,13 +106,13 @@ def test_request_id_from_the_middleware_is_reported(
     assert response["X-Request-ID"] == "req-abc.123"
 
 
-def test_permission_classes_setting_is_read_per_request(
-    client: APIClient, settings: Any
-) -> None:
+def test_permission_classes_setting_is_read_per_request(client: APIClient, settings: Any) -> None:
     assert client.get(api("tables")).status_code == 200
     configure(settings, PERMISSION_CLASSES=["rest_framework.permissions.IsAdminUser"])
     assert client.get(api("tables")).status_code == 403
-    assert client.post(api("query/execute"), {"query": definition()}, format="json").status_code == 403
+    assert (
+        client.post(api("query/execute"), {"query": definition()}, format="json").status_code == 403
+    )
     assert client.get(api("saved-queries")).status_code == 403
     configure(settings, PERMISSION_CLASSES=["rest_framework.permissions.AllowAny"])
     assert APIClient().get(api("tables")).status_code == 200

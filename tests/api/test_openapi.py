@@ -178,3 +178,13 @@ def test_schemathesis_finds_no_server_error(client: APIClient, mode: GenerationM
             assert mode is GenerationMode.NEGATIVE
     assert len(seen) >= (15 if mode is GenerationMode.POSITIVE else 8), seen
     assert {200, 400} <= statuses if mode is GenerationMode.POSITIVE else 400 in statuses
+
+
+def test_document_works_whatever_the_sites_schema_class(client: APIClient, settings: Any) -> None:
+    """A site that does not use drf-spectacular's AutoSchema globally still gets the document."""
+    settings.REST_FRAMEWORK = {
+        k: v for k, v in settings.REST_FRAMEWORK.items() if k != "DEFAULT_SCHEMA_CLASS"
+    }
+    doc = _document(client)
+    assert API + "query/execute/" in doc["paths"]
+    assert API + "health/live/" in doc["paths"]

@@ -207,7 +207,11 @@ def test_validate_valid(client: APIClient) -> None:
     [
         (lambda d: d["tables"][0].update(name="shop_ordr"), "table_not_found", "/tables/0/name"),
         (lambda d: d["columns"][1].update(column="nope"), "column_not_found", "/columns/1/column"),
-        (lambda d: d["columns"][0].update(table_id="zz"), "invalid_reference", "/columns/0/table_id"),
+        (
+            lambda d: d["columns"][0].update(table_id="zz"),
+            "invalid_reference",
+            "/columns/0/table_id",
+        ),
         (
             lambda d: d.update(filters=[{"table_id": "o", "column": "id", "operator": "~~"}]),
             "invalid_operator",
@@ -365,11 +369,19 @@ def _slow_query() -> dict[str, Any]:
             {"id": "c", "name": "shop_orderitem"},
         ],
         "joins": [
-            {"from_table_id": "a", "from_column": "tenant_id", "to_table_id": "b",
-             "to_column": "tenant_id"},
-            {"from_table_id": "b", "from_column": "tenant_id", "to_table_id": "c",
-             "to_column": "tenant_id"},
-        ],  # fmt: skip
+            {
+                "from_table_id": "a",
+                "from_column": "tenant_id",
+                "to_table_id": "b",
+                "to_column": "tenant_id",
+            },
+            {
+                "from_table_id": "b",
+                "from_column": "tenant_id",
+                "to_table_id": "c",
+                "to_column": "tenant_id",
+            },
+        ],
         "columns": [{"table_id": "a", "column": "*", "aggregation": "count", "alias": "n"}],
     }
 

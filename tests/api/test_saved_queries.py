@@ -29,7 +29,9 @@ def _create(client: APIClient, name: str, *, shared: bool = False, **extra: Any)
     return data
 
 
-def test_create_sets_owner_and_returns_all_fields(client: APIClient, alice: User, bob: User) -> None:
+def test_create_sets_owner_and_returns_all_fields(
+    client: APIClient, alice: User, bob: User
+) -> None:
     data = _create(client, "orders", description="first two", owner=bob.pk)
     assert set(data) == {
         "id", "name", "description", "query", "is_shared", "owner", "created_at", "updated_at",
@@ -56,7 +58,10 @@ def test_other_users_private_query_is_404_for_every_action(
     pk = _create(client, "private")["id"]
     detail = api(f"saved-queries/{pk}")
     assert bob_client.get(detail).status_code == 404
-    assert bob_client.put(detail, {"name": "x", "query": definition()}, format="json").status_code == 404
+    assert (
+        bob_client.put(detail, {"name": "x", "query": definition()}, format="json").status_code
+        == 404
+    )
     assert bob_client.patch(detail, {"name": "x"}, format="json").status_code == 404
     assert bob_client.delete(detail).status_code == 404
     assert bob_client.post(api(f"saved-queries/{pk}/execute"), {}, format="json").status_code == 404
@@ -73,7 +78,10 @@ def test_shared_query_is_readable_and_runnable_but_not_writable(
     executed = bob_client.post(api(f"saved-queries/{pk}/execute"), {}, format="json")
     assert executed.status_code == 200
     assert executed.json()["row_count"] == 2
-    assert bob_client.put(detail, {"name": "x", "query": definition()}, format="json").status_code == 403
+    assert (
+        bob_client.put(detail, {"name": "x", "query": definition()}, format="json").status_code
+        == 403
+    )
     assert bob_client.patch(detail, {"name": "x"}, format="json").status_code == 403
     assert bob_client.delete(detail).status_code == 403
     assert SavedQuery.objects.get(pk=pk).name == "shared"
@@ -134,9 +142,7 @@ def test_execute_runs_the_stored_query(client: APIClient) -> None:
     assert result["columns"] == ["id", "status", "total"]
     assert result["row_count"] == 2
     assert result["truncated"] is True
-    bypass = client.post(
-        api(f"saved-queries/{pk}/execute"), {"bypass_cache": True}, format="json"
-    )
+    bypass = client.post(api(f"saved-queries/{pk}/execute"), {"bypass_cache": True}, format="json")
     assert bypass.status_code == 200
     bad = client.post(api(f"saved-queries/{pk}/execute"), {"bypass_cache": "x"}, format="json")
     assert bad.status_code == 400

@@ -67,7 +67,8 @@ def test_table_detail(client: APIClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["no_such_table", CANARY_TABLE, "auth_user", "django_session", "prismiq_django_savedquery"]
+    "name",
+    ["no_such_table", CANARY_TABLE, "auth_user", "django_session", "prismiq_django_savedquery"],
 )
 def test_table_detail_404_for_unknown_unexposed_and_protected(client: APIClient, name: str) -> None:
     response = client.get(api(f"tables/{name}"))
@@ -75,9 +76,7 @@ def test_table_detail_404_for_unknown_unexposed_and_protected(client: APIClient,
     assert set(response.json()) == {"detail"}
 
 
-def test_protected_table_stays_hidden_even_when_listed(
-    client: APIClient, settings: Any
-) -> None:
+def test_protected_table_stays_hidden_even_when_listed(client: APIClient, settings: Any) -> None:
     # The system check refuses this configuration; at runtime the table is still never served.
     configure(settings, EXPOSED_TABLES=[*SHOP_TABLES, "auth_user"])
     assert "auth_user" not in client.get(api("tables")).json()["tables"]
@@ -106,12 +105,12 @@ def test_column_values_search_is_literal(client: APIClient) -> None:
         api("tables/shop_product/columns/name/values"), {"search": "0% cotton_"}
     ).json()["values"]
     assert values == ["100% cotton_shirt"]
-    assert client.get(
-        api("tables/shop_product/columns/name/values"), {"search": "%"}
-    ).json()["values"] == ["100% cotton_shirt"]
-    assert client.get(
-        api("tables/shop_product/columns/name/values"), {"search": "_"}
-    ).json()["values"] == ["100% cotton_shirt"]
+    assert client.get(api("tables/shop_product/columns/name/values"), {"search": "%"}).json()[
+        "values"
+    ] == ["100% cotton_shirt"]
+    assert client.get(api("tables/shop_product/columns/name/values"), {"search": "_"}).json()[
+        "values"
+    ] == ["100% cotton_shirt"]
 
 
 @pytest.mark.parametrize(

@@ -121,9 +121,7 @@ def test_paths_work_with_and_without_trailing_slash(
 
 
 def test_saved_query_paths_work_with_and_without_trailing_slash(client: APIClient) -> None:
-    created = client.post(
-        api("saved-queries"), {"name": "q", "query": definition()}, format="json"
-    )
+    created = client.post(api("saved-queries"), {"name": "q", "query": definition()}, format="json")
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
     for suffix in ("", "/"):

@@ -188,9 +188,14 @@ def test_dropped_connection_is_unavailable_then_recovers() -> None:
     )
     try:
         killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):  # wait until the backend is really gone
+            if not killer.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]
+            ).fetchone():
+                break
+            time.sleep(0.05)
     finally:
         killer.close()
-    time.sleep(0.2)
     with pytest.raises(DatabaseUnavailable):
         execute_compiled(Stmt("SELECT 1"), alias=ALIAS, timeout=5)
     connection.close_if_unusable_or_obsolete()

@@ -6,10 +6,12 @@ nullability, default, primary key, comment), single-column foreign keys and row 
 end users may see is decided afterwards by :mod:`prismiq_django.exposure`.
 
 - PostgreSQL: three ``pg_catalog`` queries whatever the table count (relations; columns; primary
-  and foreign keys). Partitions are left out (their parent is shown once, with the sum of the
-  partitions' row estimates). Domains take the logical type of their base type, enums are
-  strings, arrays are ``array``. With several schemas (``PRISMIQ["DB_SCHEMA"]``) a name found in
-  more than one keeps the first schema listed, like a ``search_path``.
+  and foreign keys). Only relations the connection's role may ``SELECT`` are listed, so a
+  read-only role sees exactly what it can query. Partitions are left out (their parent is shown
+  once, with the sum of the partitions' row estimates). Domains take the logical type of their
+  base type, enums are strings, arrays are ``array``; generated columns have no default. With
+  several schemas (``PRISMIQ["DB_SCHEMA"]``) a name found in more than one keeps the first
+  schema listed, like a ``search_path``.
 - SQLite: ``sqlite_master`` joined to the ``pragma_table_info`` and ``pragma_foreign_key_list``
   table-valued functions, two queries (three when ``sqlite_stat1`` exists for row estimates).
   Columns declared ``text`` with a ``JSON_VALID`` check (Django's ``JSONField``) are ``json``.
@@ -196,12 +198,13 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
 WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition
+  AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
 """
 
 _PG_COLUMNS_SQL: Final = """
 SELECT a.attrelid::int, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), d.description,
-       COALESCE(bt.typname, t.typname), t.typcategory
+       COALESCE(bt.typname, t.typname), t.typcategory, a.attgenerated
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -281,7 +284,7 @@ def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) 
                 type=logical[(r[7], r[8])],
                 is_nullable=not r[4],
                 is_primary_key=r[2] in primary[oid],
-                default_value=r[5],
+                default_value=None if r[9] else r[5],
                 description=r[6],
             )
             for r in column_rows[oid]

@@ -44,7 +44,8 @@ COMMENT ON COLUMN glue_a."Mixed Case Table"."Weird Col" IS 'A column with a spac
 CREATE TABLE glue_a.orders (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     thing_id integer REFERENCES glue_a."Mixed Case Table" (id),
-    status varchar(20) NOT NULL DEFAULT 'new'
+    status varchar(20) NOT NULL DEFAULT 'new',
+    status_upper text GENERATED ALWAYS AS (upper(status)) STORED
 );
 CREATE TABLE glue_a.pairs (a int, b int, PRIMARY KEY (a, b));
 CREATE TABLE glue_a.pair_refs (id int PRIMARY KEY, a int, b int,
@@ -125,7 +126,11 @@ def test_postgresql_fixture_schema() -> None:
     assert not by_name["mood"].is_primary_key
 
     # The first schema listed wins a name clash, like a search_path.
-    assert [c.name for c in catalog.tables["orders"].columns] == ["id", "thing_id", "status"]
+    orders = {c.name: c for c in catalog.tables["orders"].columns}
+    assert list(orders) == ["id", "thing_id", "status", "status_upper"]
+    assert orders["status"].default_value == "'new'::character varying"
+    assert orders["status_upper"].default_value is None
+    assert orders["id"].default_value is None
     assert catalog.tables["only_b"].schema_name == "glue_b"
     # Partitioned parent once, partitions hidden, row estimate summed over partitions.
     events = catalog.tables["events"]
@@ -281,3 +286,22 @@ def test_logical_type_maps() -> None:
     assert schema_names(None) == ["public"]
     assert schema_names("sales") == ["sales"]
     assert schema_names(["a", "b"]) == ["a", "b"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_lists_only_what_the_role_may_select() -> None:
+    _pg_fixture()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE glue_reader_test NOLOGIN")
+        cursor.execute("GRANT USAGE ON SCHEMA glue_a, glue_b TO glue_reader_test")
+        cursor.execute("GRANT SELECT ON glue_a.orders, glue_a.order_view TO glue_reader_test")
+        cursor.execute("SET LOCAL ROLE glue_reader_test")
+    try:
+        catalog = introspect("default", db_schema=["glue_a", "glue_b"])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert set(catalog.tables) == {"orders", "order_view"}
+    assert catalog.tables["orders"].schema_name == "glue_a"
+    assert catalog.relationships == ()

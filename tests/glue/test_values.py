@@ -1,0 +1,88 @@
+"""Value conversion: every converter output is JSON-ready (property-based) and exact enough."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prismiq_django.execution import _convert_rows, _decimal, _json_safe, _pg_array_text
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.binary(max_size=20),
+    st.dates(),
+    st.datetimes(timezones=st.just(UTC)),
+    st.times(),
+    st.timedeltas(),
+    st.uuids(),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values)
+def test_json_safe_output_always_serialises(value: Any) -> None:
+    orjson.dumps(_json_safe(value))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.decimals(
+        allow_nan=False,
+        allow_infinity=False,
+        places=4,
+        min_value=Decimal("-1e30"),
+        max_value=Decimal("1e30"),
+    )
+)
+def test_decimals_stay_close(value: Decimal) -> None:
+    converted = _decimal(value)
+    assert isinstance(converted, int | float)
+    assert math.isclose(float(converted), float(value), rel_tol=1e-15, abs_tol=1e-15)
+    if value == value.to_integral_value() and abs(value) >= 2**53:
+        assert converted == int(value)  # large whole numbers stay exact
+
+
+def test_scalar_conversions() -> None:
+    assert _json_safe(Decimal("NaN")) is None
+    assert _json_safe(float("inf")) is None
+    assert _json_safe(date(2024, 1, 2)) == "2024-01-02"
+    assert _json_safe(datetime(2024, 1, 2, 3, 4, tzinfo=UTC)) == "2024-01-02T03:04:00+00:00"
+    assert _json_safe(time(1, 2, 3)) == "01:02:03"
+    assert _json_safe(timedelta(minutes=1, microseconds=5)) == 60.000005
+    assert _json_safe(UUID(int=1)) == "00000000-0000-0000-0000-000000000001"
+    assert _json_safe(memoryview(b"\x00\x01")) == "AAE="
+    assert _json_safe(object()).startswith("<object")
+
+
+def test_convert_rows_column_wise_keeps_none_and_untouched_columns() -> None:
+    rows = [(1, Decimal("1.5"), None), (2, None, date(2024, 1, 1))]
+    out = _convert_rows(rows, [None, _decimal, _json_safe])
+    assert out == [[1, 1.5, None], [2, None, "2024-01-01"]]
+    assert _convert_rows([], [_decimal]) == []
+    assert _convert_rows([(1,)], [None]) == [[1]]
+
+
+def test_pg_array_text() -> None:
+    assert _pg_array_text("{}") == []
+    assert _pg_array_text('{a,"b c",NULL,"d\\"e"}') == ["a", "b c", None, 'd"e']
+    assert _pg_array_text("{{1,2},{3,4}}") == [["1", "2"], ["3", "4"]]
+    assert _pg_array_text('{"NULL",","}') == ["NULL", ","]

@@ -138,14 +138,15 @@ class _Compiler:
             return f"({lhs} >= %s AND {lhs} < %s)"
         assert isinstance(value, str)
         if op in ("like", "not_like", "ilike", "not_ilike"):
-            self.params.append(value)
-            return self.dialect.like(
-                lhs, negate=op.startswith("not_"), case_insensitive=op.endswith("ilike")
+            sql, param = self.dialect.like(
+                lhs, value, negate=op.startswith("not_"), case_insensitive=op.endswith("ilike")
             )
-        text = escape_like(value)
-        pattern = {"contains": f"%{text}%", "starts_with": f"{text}%"}.get(op, f"%{text}")
-        self.params.append(pattern)
-        return self.dialect.like(lhs, negate=False, case_insensitive=True)
+        else:
+            text = escape_like(value)
+            pattern = {"contains": f"%{text}%", "starts_with": f"{text}%"}.get(op, f"%{text}")
+            sql, param = self.dialect.like(lhs, pattern, negate=False, case_insensitive=True)
+        self.params.append(param)
+        return sql
 
     def visit_scope(self, scope: RowScope, alias: str) -> str:
         col = alias + "." + self.dialect.quote(scope.column)

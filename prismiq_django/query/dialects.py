@@ -29,6 +29,21 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def like_to_glob(pattern: str) -> str:
+    """Translate a LIKE pattern (``\\`` escapes) to an equivalent SQLite GLOB pattern."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        else:
+            literal = next(chars, "") if ch == LIKE_ESCAPE else ch
+            out.append(f"[{literal}]" if literal in ("*", "?", "[") else literal)
+    return "".join(out)
+
+
 class Dialect:
     """SQL generation details of one database vendor. Instances are stateless and shared."""
 
@@ -57,8 +72,14 @@ class Dialect:
         """
         raise NotImplementedError
 
-    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
-        """``sql [NOT] LIKE %s ESCAPE '\\'`` with the vendor's case-insensitive variant."""
+    def like(
+        self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool
+    ) -> tuple[str, object]:
+        """Match ``sql`` against a LIKE ``pattern`` (``%``, ``_``, ``\\`` escapes).
+
+        Returns the SQL fragment (one ``%s``) and its parameter; a vendor may rewrite the
+        pattern (SQLite turns case-sensitive matches into GLOB patterns).
+        """
         raise NotImplementedError
 
     def order_suffix(self, descending: bool) -> str:
@@ -103,9 +124,11 @@ class PostgreSQLDialect(Dialect):
             return f"date_trunc('{unit}', {sql})", ()
         return f"date_trunc('{unit}', {sql} AT TIME ZONE %s)", (tz_name,)
 
-    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
+    def like(
+        self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool
+    ) -> tuple[str, object]:
         op = "ILIKE" if case_insensitive else "LIKE"
-        return f"{sql} {'NOT ' if negate else ''}{op} %s ESCAPE '\\'"
+        return f"{sql} {'NOT ' if negate else ''}{op} %s ESCAPE '\\'", pattern
 
     def explain_sql(self, sql: str, *, analyze: bool) -> str:
         return f"EXPLAIN (FORMAT JSON{', ANALYZE' if analyze else ''}) {sql}"
@@ -124,7 +147,8 @@ class SQLiteDialect(Dialect):
     registers on every SQLite connection (so statements must run on a Django connection).
     Values are adapted to Django's storage format: datetimes as naive UTC text, UUIDs as 32 hex
     digits, decimals as numbers (SQLite stores them as REAL). ``LIKE`` is case-insensitive for
-    ASCII letters only, for ``like`` as well as ``ilike`` (a SQLite limitation).
+    ASCII letters only (``ilike``, ``contains``...: a SQLite limitation); case-sensitive
+    ``like``/``not_like`` are compiled to ``GLOB`` so that they match as on PostgreSQL.
     """
 
     vendor = "sqlite"
@@ -137,8 +161,14 @@ class SQLiteDialect(Dialect):
             return f"django_date_trunc('{unit}', {sql}, NULL, NULL)", ()
         return f"django_datetime_trunc('{unit}', {sql}, %s, 'UTC')", (tz_name,)
 
-    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
-        return f"{sql} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\'"
+    def like(
+        self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool
+    ) -> tuple[str, object]:
+        not_ = "NOT " if negate else ""
+        if case_insensitive:
+            return f"{sql} {not_}LIKE %s ESCAPE '\\'", pattern
+        # SQLite's LIKE ignores ASCII case; GLOB is case-sensitive like PostgreSQL's LIKE.
+        return f"{sql} {not_}GLOB %s", like_to_glob(pattern)
 
     def adapt(self, value: object, type_: LogicalType) -> object:
         if isinstance(value, datetime):
@@ -185,4 +215,5 @@ __all__ = [
     "SQLiteDialect",
     "escape_like",
     "get_dialect",
+    "like_to_glob",
 ]

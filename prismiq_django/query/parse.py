@@ -738,6 +738,11 @@ class _Parser:
             if not isinstance(raw, str) or not _valid_text(raw):
                 self.error("invalid_value", f"Operator {op!r} needs a text value.", *path)
                 return _FAIL
+            if op in _LIKE_OPS and (len(raw) - len(raw.rstrip("\\"))) % 2:
+                self.error(
+                    "invalid_value", "A LIKE pattern cannot end with the escape character.", *path
+                )
+                return _FAIL
             return raw
         return self.coerce(raw, type_, *path)
 

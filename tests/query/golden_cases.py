@@ -348,9 +348,8 @@ GOLDEN: list[dict[str, Any]] = [
             ("p%", 101),
         ),
         "sqlite": (
-            'SELECT "t0"."id" AS "id" FROM "shop_order" "t0" WHERE "t0"."status" LIKE %s ESCAPE '
-            "'\\' LIMIT %s",
-            ("p%", 101),
+            'SELECT "t0"."id" AS "id" FROM "shop_order" "t0" WHERE "t0"."status" GLOB %s LIMIT %s',
+            ("p*", 101),
         ),
     },
     {
@@ -392,9 +391,9 @@ GOLDEN: list[dict[str, Any]] = [
             ("%d", 101),
         ),
         "sqlite": (
-            'SELECT "t0"."id" AS "id" FROM "shop_order" "t0" WHERE "t0"."status" NOT LIKE %s '
-            "ESCAPE '\\' LIMIT %s",
-            ("%d", 101),
+            'SELECT "t0"."id" AS "id" FROM "shop_order" "t0" WHERE "t0"."status" NOT GLOB %s '
+            "LIMIT %s",
+            ("*d", 101),
         ),
     },
     {

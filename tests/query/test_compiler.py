@@ -8,7 +8,7 @@ import pytest
 
 from prismiq_django.query import Catalog, Column, RowScope, Table, build, get_dialect
 from prismiq_django.query.catalog import LogicalType
-from prismiq_django.query.dialects import Dialect, escape_like
+from prismiq_django.query.dialects import Dialect, escape_like, like_to_glob
 from tests.query.catalogs import SHOP
 from tests.query.sqlscan import scan
 
@@ -72,7 +72,8 @@ def test_unicode_and_quotes_in_every_request_string_field() -> None:
         parts = scan(compiled.sql)
         assert set(parts.identifiers) == {"t0", "status", "total", "shop_order", nasty, nasty + "2"}
         assert set(parts.literals) == {"\\"}
-        assert compiled.params[:3] == (nasty, nasty, nasty)
+        like = nasty if vendor == "postgresql" else like_to_glob(nasty)
+        assert compiled.params[:3] == (nasty, like, nasty)
         assert compiled.params[3:6] == tuple(
             p.format(escape_like(nasty)) for p in ("%{}%", "{}%", "%{}")
         )
@@ -137,8 +138,10 @@ class _BacktickDialect(Dialect):
     ) -> tuple[str, tuple[object, ...]]:
         return f"DATE(CONVERT_TZ({sql}, 'UTC', %s))", (tz_name,)
 
-    def like(self, sql: str, *, negate: bool, case_insensitive: bool) -> str:
-        return f"{sql} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\\\'"
+    def like(
+        self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool
+    ) -> tuple[str, object]:
+        return f"{sql} {'NOT ' if negate else ''}LIKE %s ESCAPE '\\\\'", pattern
 
     def adapt(self, value: object, type_: LogicalType) -> object:
         return value
@@ -166,3 +169,39 @@ def test_a_new_vendor_is_one_small_subclass() -> None:
         "SELECT DATE(CONVERT_TZ(`t0`.`ordered_at`, 'UTC', %s)) AS `d`, COUNT(*) AS `count` "
         "FROM `shop_order` `t0` WHERE `t0`.`status` LIKE %s ESCAPE '\\\\' GROUP BY 1 LIMIT %s"
     )
+
+
+def test_like_to_glob() -> None:
+    from prismiq_django.query.dialects import like_to_glob
+
+    assert like_to_glob("a%b_c") == "a*b?c"
+    assert like_to_glob("\\%\\_\\\\") == "%_\\"
+    assert like_to_glob("*?[]") == "[*][?][[]]"
+    assert like_to_glob("\\*x") == "[*]x"
+
+
+def test_like_pattern_cannot_end_with_the_escape_character() -> None:
+    from prismiq_django.query import QueryValidationError
+
+    base = {
+        "tables": [{"id": "o", "name": "shop_order"}],
+        "columns": [{"table_id": "o", "column": "id"}],
+    }
+    for pattern, ok in (("a\\", False), ("a\\\\", True), ("a\\\\\\", False), ("\\%", True)):
+        data = {
+            **base,
+            "filters": [
+                {"table_id": "o", "column": "status", "operator": "like", "value": pattern}
+            ],
+        }
+        if ok:
+            build(data, SHOP, "postgresql")
+        else:
+            with pytest.raises(QueryValidationError):
+                build(data, SHOP, "postgresql")
+    # contains/starts_with/ends_with take plain text: a trailing backslash is just a character.
+    data = {
+        **base,
+        "filters": [{"table_id": "o", "column": "status", "operator": "contains", "value": "a\\"}],
+    }
+    assert build(data, SHOP, "postgresql").params[0] == "%a\\\\%"

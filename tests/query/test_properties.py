@@ -27,8 +27,8 @@ CATALOG_NAMES = {t.name for t in SHOP.tables.values()} | {
 LITERALS = {"\\", "UTC", "minute", "hour", "day", "week", "month", "quarter", "year"}
 WORDS = {
     "SELECT", "FROM", "WHERE", "AS", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE",
-    "ESCAPE", "BETWEEN", "INNER", "LEFT", "RIGHT", "FULL", "OUTER", "JOIN", "ON", "GROUP", "BY",
-    "HAVING", "ORDER", "ASC", "DESC", "NULLS", "FIRST", "LAST", "LIMIT", "OFFSET", "COUNT",
+    "GLOB", "ESCAPE", "BETWEEN", "INNER", "LEFT", "RIGHT", "FULL", "OUTER", "JOIN", "ON", "GROUP",
+    "BY", "HAVING", "ORDER", "ASC", "DESC", "NULLS", "FIRST", "LAST", "LIMIT", "OFFSET", "COUNT",
     "DISTINCT", "SUM", "AVG", "MIN", "MAX", "date_trunc", "AT", "TIME", "ZONE", "CAST",
     "timestamp", "date", "django_datetime_trunc", "django_date_trunc", "%s", "(", ")", ",", ".",
     "=", "<>", "<", ">", "<=", ">=", "*", "1", "0",

@@ -1,0 +1,1 @@
+"""Modules of ``benchmarks/run.py``, the end-to-end benchmark (see ``benchmarks/README.md``)."""

@@ -1,0 +1,221 @@
+"""Timings: raw psycopg vs HTTP (uncached and cached) per workload, and cache-hit throughput."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from e2e.client import Client
+from e2e.workloads import Workload
+
+
+@dataclass(slots=True)
+class Timings:
+    """Seconds of the repetitions of one measurement (or why there are none)."""
+
+    samples: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def median_ms(self) -> float | None:
+        return statistics.median(self.samples) * 1000 if self.samples else None
+
+    @property
+    def p95_ms(self) -> float | None:
+        if not self.samples:
+            return None
+        ordered = sorted(self.samples)
+        rank = (95 * len(ordered) + 99) // 100  # nearest rank: ceil(0.95 n), 1-based
+        return ordered[rank - 1] * 1000
+
+
+@dataclass(slots=True)
+class Result:
+    workload: Workload
+    rows: int | None = None
+    raw: Timings = field(default_factory=Timings)
+    uncached: Timings = field(default_factory=Timings)
+    cached: Timings = field(default_factory=Timings)
+    response_bytes: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Probe:
+    """One measured operation: a call returning ``(ok, rows or None, payload bytes)``."""
+
+    def __init__(
+        self, timings: Timings, call: Callable[[], tuple[bool, int | None, bytes]]
+    ) -> None:
+        self.timings = timings
+        self.call = call
+        self.rows: set[int] = set()
+        self.last = b""
+
+    def run(self, measured: bool) -> None:
+        if self.timings.error:
+            return
+        started = time.perf_counter()
+        ok, rows, payload = self.call()
+        elapsed = time.perf_counter() - started
+        if not ok:
+            self.timings.error = payload[:200].decode(errors="replace")
+            return
+        if rows is not None:
+            self.rows.add(rows)
+        self.last = payload
+        if measured:
+            self.timings.samples.append(elapsed)
+
+
+def interleave(probes: list[Probe], repeat: int, budget_s: float) -> None:
+    """One unmeasured warm-up each, then rounds of one call per probe.
+
+    Interleaving puts the same background load on every probe, so the ratios between them stay
+    meaningful on a busy machine. Stops after ``repeat`` rounds, or after ``budget_s`` once three
+    rounds are done.
+    """
+    for probe in probes:
+        probe.run(measured=False)
+    deadline = time.monotonic() + budget_s
+    for index in range(repeat):
+        for probe in probes:
+            probe.run(measured=True)
+        if index >= 2 and time.monotonic() > deadline:
+            return
+
+
+def raw_probe(
+    conn: psycopg.Connection[Any], timings: Timings, sql: str, params: list[Any]
+) -> Probe:
+    """Execute ``sql`` and fetch every row, in a transaction that is rolled back."""
+
+    def call() -> tuple[bool, int | None, bytes]:
+        with conn.cursor() as cursor:
+            cursor.execute(sql.encode(), params)  # the app's compiled SQL, %s placeholders
+            count = len(cursor.fetchall())
+        conn.rollback()
+        return True, count, b""
+
+    return Probe(timings, call)
+
+
+def http_probe(client: Client, timings: Timings, method: str, path: str, body: object) -> Probe:
+    def call() -> tuple[bool, int | None, bytes]:
+        status, data = client.request(method, path, body)
+        return status == 200, None, data if status == 200 else f"HTTP {status}".encode()
+
+    return Probe(timings, call)
+
+
+def measure_workload(client: Client, dsn: str, workload: Workload, repeat: int) -> Result:
+    """Raw database, HTTP uncached and HTTP cached timings of one workload, interleaved."""
+    result = Result(workload)
+    times = max(3, round(repeat * workload.repeat_scale))
+    # Django's psycopg backend binds parameters on the client by default; so does this cursor,
+    # so that PostgreSQL plans the very statement the app sends.
+    try:
+        with psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor) as conn:
+            probes: list[Probe] = []
+            definition = workload.definition or workload.raw_definition
+            if definition is not None:
+                compiled = client.json("POST", "query/sql", definition)
+                raw = raw_probe(conn, result.raw, compiled["sql"], compiled["params"])
+                probes.append(raw)
+            if workload.definition is not None:
+                for cached, timings in ((False, result.uncached), (True, result.cached)):
+                    body = {"query": workload.definition, "bypass_cache": not cached}
+                    probes.append(http_probe(client, timings, "POST", "query/execute", body))
+            else:
+                assert workload.path is not None
+                # A GET answered through the query engine is cached after its warm-up call.
+                timings = result.cached if workload.raw_definition else result.uncached
+                probes.append(http_probe(client, timings, "GET", workload.path, None))
+            interleave(probes, times, budget_s=120.0)
+        _check(result, probes)
+    except Exception as exc:  # one failing workload must not stop the run
+        result.notes.append(f"not measured: {type(exc).__name__}: {str(exc)[:200]}")
+    return result
+
+
+def _check(result: Result, probes: list[Probe]) -> None:
+    """Fill ``rows``/``response_bytes`` from the answers and note anything inconsistent."""
+    answer = probes[-1].last
+    result.response_bytes = len(answer) if answer else None
+    if not answer:
+        return
+    body = json.loads(answer)
+    if isinstance(body, dict) and "row_count" in body:
+        result.rows = int(body["row_count"])
+        if not body.get("is_from_cache"):
+            result.notes.append("the cached request did not report is_from_cache")
+    elif isinstance(body, dict) and isinstance(body.get("values"), list):
+        result.rows = len(body["values"])
+    raw_rows = probes[0].rows if result.raw.samples else set()
+    if len(raw_rows) > 1:
+        result.notes.append(f"raw row counts differ between runs: {sorted(raw_rows)}")
+    # The compiled LIMIT is the cap + 1 (to detect truncation): one extra raw row is expected.
+    if raw_rows and result.rows is not None and not raw_rows <= {result.rows, result.rows + 1}:
+        result.notes.append(f"raw rows {sorted(raw_rows)} != API row_count {result.rows}")
+
+
+@dataclass(slots=True)
+class Throughput:
+    clients: int
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: Timings = field(default_factory=Timings)
+    note: str | None = None
+
+
+def measure_throughput(
+    port: int, auth: dict[str, str], definition: dict[str, Any], clients: int, total: int
+) -> Throughput:
+    """``clients`` threads share ``total`` cached requests (and a 60 s budget)."""
+    result = Throughput(clients)
+    lock = threading.Lock()
+    remaining = [total]
+    deadline = time.monotonic() + 60.0
+    body = {"query": definition}
+
+    def worker() -> None:
+        client = Client(port, auth)
+        try:
+            while time.monotonic() < deadline:
+                with lock:
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                started = time.perf_counter()
+                try:
+                    status, _ = client.request("POST", "query/execute", body)
+                except OSError:
+                    status = 0
+                elapsed = time.perf_counter() - started
+                with lock:
+                    if status == 200:
+                        result.requests += 1
+                        result.latencies.samples.append(elapsed)
+                    else:
+                        result.errors += 1
+        finally:
+            client.close()
+
+    warm = Client(port, auth)
+    warm.json("POST", "query/execute", body)  # warm the cache
+    warm.close()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    result.seconds = time.perf_counter() - started
+    return result

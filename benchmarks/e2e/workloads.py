@@ -1,0 +1,135 @@
+"""The measured requests: query definitions and GET paths (issue #7's workload)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """One measured request. ``definition`` goes through the query API; ``path`` is a GET."""
+
+    name: str
+    description: str
+    definition: dict[str, Any] | None = None
+    path: str | None = None
+    # For a GET answered through the query engine: the equivalent definition, whose compiled SQL
+    # (from query/sql) is the raw side; the GET itself is then timed as a cached request.
+    raw_definition: dict[str, Any] | None = None
+    repeat_scale: float = 1.0  # fewer repetitions for the big listings
+    basic_auth: bool = False  # HTTP Basic instead of the session cookie
+
+
+def _col(table: str, column: str, **extra: Any) -> dict[str, Any]:
+    return {"table_id": table, "column": column, **extra}
+
+
+ORDERS_JOIN_CUSTOMERS = {
+    "tables": [{"id": "o", "name": "shop_order"}, {"id": "c", "name": "shop_customer"}],
+    "joins": [
+        {"from_table_id": "o", "from_column": "customer_id", "to_table_id": "c", "to_column": "id"}
+    ],
+}
+PAID = {"table_id": "o", "column": "status", "operator": "in_", "value": ["paid", "shipped"]}
+LISTING_COLUMNS = [
+    _col("o", name) for name in ("id", "customer_id", "status", "ordered_at", "shipped_on", "total")
+]
+
+WORKLOADS = (
+    Workload(
+        "monthly_revenue",
+        "revenue and order count per month (date_trunc) over orders JOIN customers, paid/shipped",
+        definition={
+            **ORDERS_JOIN_CUSTOMERS,
+            "columns": [
+                _col("o", "ordered_at", date_trunc="month", alias="month"),
+                _col("o", "total", aggregation="sum", alias="revenue"),
+                _col("o", "id", aggregation="count", alias="orders"),
+            ],
+            "filters": [PAID],
+            "order_by": [{"alias": "month", "direction": "ASC"}],
+        },
+    ),
+    Workload(
+        "top10_customers",
+        "top 10 active customers by revenue since 2025-01-01 in 5 countries (JOIN, filters)",
+        definition={
+            **ORDERS_JOIN_CUSTOMERS,
+            "columns": [
+                _col("c", "id"),
+                _col("c", "name"),
+                _col("c", "country"),
+                _col("o", "total", aggregation="sum", alias="revenue"),
+                _col("o", "id", aggregation="count", alias="orders"),
+            ],
+            "filters": [
+                PAID,
+                {"table_id": "c", "column": "is_active", "operator": "eq", "value": True},
+                {
+                    "table_id": "c",
+                    "column": "country",
+                    "operator": "in_",
+                    "value": ["US", "GB", "DE", "FR", "JP"],
+                },
+                {"table_id": "o", "column": "ordered_at", "operator": "gte", "value": "2025-01-01"},
+            ],
+            "order_by": [{"alias": "revenue", "direction": "DESC"}],
+            "limit": 10,
+        },
+    ),
+    Workload(
+        "listing_10k",
+        "10,000-row raw listing of orders (6 columns, ORDER BY id)",
+        definition={
+            "tables": [{"id": "o", "name": "shop_order"}],
+            "columns": LISTING_COLUMNS,
+            "order_by": [{"table_id": "o", "column": "id", "direction": "ASC"}],
+            "limit": 10_000,
+        },
+        repeat_scale=0.6,
+    ),
+    Workload(
+        "listing_100k",
+        "100,000-row raw listing of orders (6 columns; PRISMIQ_MAX_ROWS raised to 100000)",
+        definition={
+            "tables": [{"id": "o", "name": "shop_order"}],
+            "columns": LISTING_COLUMNS,
+            "order_by": [{"table_id": "o", "column": "id", "direction": "ASC"}],
+            "limit": 100_000,
+        },
+        repeat_scale=0.3,
+    ),
+    Workload(
+        "count",
+        "single-row COUNT(*) of orders",
+        definition={
+            "tables": [{"id": "o", "name": "shop_order"}],
+            "columns": [_col("o", "*", aggregation="count", alias="orders")],
+        },
+    ),
+    Workload(
+        "column_values",
+        "GET tables/shop_customer/columns/city/values (distinct values, limit 100)",
+        path="tables/shop_customer/columns/city/values",
+        raw_definition={
+            "tables": [{"id": "t", "name": "shop_customer"}],
+            "columns": [_col("t", "city")],
+            "filters": [{**_col("t", "city"), "operator": "is_not_null", "value": None}],
+            "group_by": [_col("t", "city")],
+            "order_by": [{**_col("t", "city"), "direction": "ASC"}],
+            "limit": 100,
+        },
+    ),
+    Workload("schema", "GET schema (4 exposed tables, cached catalog)", path="schema"),
+    Workload("tables", "GET tables (session cookie, like every row above)", path="tables"),
+    Workload(
+        "tables_basic_auth",
+        "GET tables with HTTP Basic auth: Django hashes the password on every request",
+        path="tables",
+        basic_auth=True,
+    ),
+    Workload(
+        "health_live", "GET health/live (floor: Django + gunicorn, no database)", path="health/live"
+    ),
+)

@@ -27,7 +27,7 @@ import base64
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -136,6 +136,16 @@ def _sqlite_datetime(value: Any) -> Any:
         if value.tzinfo is None and settings.USE_TZ:
             value = value.replace(tzinfo=UTC)
         return value.isoformat()
+    return _temporal(value)
+
+
+def _sqlite_wall_clock(value: Any) -> Any:
+    # Truncated buckets are naive wall-clock times of the site's zone, like on PostgreSQL.
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     return _temporal(value)
 
 
@@ -465,6 +475,7 @@ def execute_compiled(
     alias: str,
     timeout: float,
     column_types: Sequence[str] | None = None,
+    wall_clock: Collection[int] = (),
 ) -> QueryResult:
     """Run ``compiled`` with the safety rails and return a JSON-ready :class:`QueryResult`.
 
@@ -472,6 +483,9 @@ def execute_compiled(
     and ``truncated`` tells whether more existed. ``column_types`` (optional) are the logical types
     of the output columns as the parser knows them: used on SQLite, whose cursor describes no
     types, and on PostgreSQL only for columns whose database type has no logical mapping.
+    ``wall_clock`` lists the output columns holding truncated datetimes (naive wall-clock times
+    of the site's zone): on SQLite they are returned without an offset, as PostgreSQL does;
+    other SQLite datetimes are Django's naive UTC and get ``+00:00`` when ``USE_TZ``.
 
     Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable` or :class:`QueryExecutionError`.
     """
@@ -511,6 +525,8 @@ def execute_compiled(
         else:
             logical = hint or _infer_type([row[index] for row in raw_rows])
             conv = _SQLITE_CONVERTERS.get(logical, _json_safe)
+            if logical == "datetime" and index in wall_clock:
+                conv = _sqlite_wall_clock
         types.append(logical)
         converters.append(conv)
     rows = _convert_rows(raw_rows, converters)

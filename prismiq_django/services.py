@@ -294,9 +294,18 @@ def _run(catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool) ->
     alias = _alias()
     timeout = float(prismiq_settings.QUERY_TIMEOUT)
     column_types = [item.expr.type for item in query.select]
+    wall_clock = frozenset(
+        i for i, item in enumerate(query.select) if item.expr.date_trunc is not None
+    )
 
     def compute() -> QueryResult:
-        return execute_compiled(compiled, alias=alias, timeout=timeout, column_types=column_types)
+        return execute_compiled(
+            compiled,
+            alias=alias,
+            timeout=timeout,
+            column_types=column_types,
+            wall_clock=wall_clock,
+        )
 
     started = time.perf_counter()
     result: QueryResult | None = None

@@ -615,3 +615,42 @@ def test_names_with_quotes_dots_and_percent_end_to_end() -> None:
         assert result.columns == [column, "id"]
         assert result.rows == [["x", 1]]
         assert services.column_values(None, table, column, search="Y") == ["y"]
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CODE_ONLY)
+def test_time_buckets_are_wall_clock_in_the_site_zone_on_both_backends() -> None:
+    from django.utils import timezone
+
+    ada = Customer.objects.create(
+        tenant_id=1,
+        name="Ada",
+        email="a@x",
+        city="P",
+        country="FR",
+        created_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    for hour in (22, 23):  # 23:30 UTC on 1 March is 00:30 on 2 March in Paris
+        Order.objects.create(
+            tenant_id=1,
+            customer=ada,
+            status="paid",
+            total=Decimal(1),
+            ordered_at=datetime(2024, 3, 1, hour, 30, tzinfo=UTC),
+        )
+    definition = {
+        **_q("shop_order"),
+        "columns": [
+            {"table_id": "t", "column": "ordered_at", "date_trunc": "day", "alias": "day"},
+            {"table_id": "t", "column": "id", "aggregation": "count", "alias": "n"},
+            {"table_id": "t", "column": "ordered_at", "aggregation": "max", "alias": "last"},
+        ],
+        "order_by": [{"alias": "day", "direction": "ASC"}],
+    }
+    with timezone.override("Europe/Paris"):
+        result = services.execute(None, definition)
+    assert result.column_types == ["datetime", "integer", "datetime"]
+    assert result.rows == [
+        ["2024-03-01T00:00:00", 1, "2024-03-01T22:30:00+00:00"],
+        ["2024-03-02T00:00:00", 1, "2024-03-01T23:30:00+00:00"],
+    ]

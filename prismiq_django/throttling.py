@@ -11,7 +11,8 @@ Every response of a limited endpoint carries:
 
 - ``X-RateLimit-Limit``: requests allowed per window;
 - ``X-RateLimit-Remaining``: requests left in the current window;
-- ``X-RateLimit-Reset``: **seconds** until the window resets (a delta, not an epoch).
+- ``X-RateLimit-Reset``: **seconds** until the window resets (a delta, not an epoch; rounded
+  up, so waiting that long is always enough).
 
 Past the limit the answer is 429 ``{"detail": ..., "code": "rate_limited"}`` with
 ``Retry-After`` (seconds). If the counter cache is unreachable the request is let through and a
@@ -104,7 +105,9 @@ def count_request(request: Any, group: str = DEFAULT_GROUP) -> RateUsage | None:
     result = RateUsage(
         limit=int(usage["limit"]),
         count=int(usage["count"]),
-        reset_seconds=max(0, int(usage["time_left"])),
+        # django-ratelimit counts a window ending at second w until int(now) > w, so the true
+        # reset is up to one second after ``time_left``: round up, clients may trust it.
+        reset_seconds=max(0, int(usage["time_left"])) + 1,
     )
     raw = getattr(request, "_request", request)
     setattr(raw, _ATTR, result)
@@ -115,7 +118,7 @@ def enforce(request: Any, group: str = DEFAULT_GROUP) -> None:
     """Count ``request``; raise :class:`RateLimited` when it is over the limit."""
     usage = count_request(request, group)
     if usage is not None and usage.limited:
-        raise RateLimited(wait=max(1, usage.reset_seconds))
+        raise RateLimited(wait=usage.reset_seconds)
 
 
 def apply_headers(request: Any, response: HttpResponseBase) -> HttpResponseBase:
@@ -128,7 +131,7 @@ def apply_headers(request: Any, response: HttpResponseBase) -> HttpResponseBase:
     response["X-RateLimit-Remaining"] = str(usage.remaining)
     response["X-RateLimit-Reset"] = str(usage.reset_seconds)
     if response.status_code == 429 and not response.has_header("Retry-After"):
-        response["Retry-After"] = str(max(1, usage.reset_seconds))
+        response["Retry-After"] = str(usage.reset_seconds)
     return response
 
 

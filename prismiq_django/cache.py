@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from uuid import UUID
 
 import orjson
+from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 from prismiq_django.conf import prismiq_settings
@@ -83,26 +84,32 @@ class CompiledStatement(Protocol):
 
 
 class _Breaker:
-    """Per-process memory of cache aliases that failed recently."""
+    """Per-process memory of caches that failed recently.
+
+    Keyed by alias *and* location, so repointing an alias at a working server takes effect at
+    once.
+    """
 
     def __init__(self) -> None:
         self._open_until: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _key(alias: str) -> str:
+        location = settings.CACHES.get(alias, {}).get("LOCATION", "")
+        return f"{alias}@{location}"
+
     def is_open(self, alias: str) -> bool:
-        until = self._open_until.get(alias)
+        until = self._open_until.get(self._key(alias))
         return until is not None and time.monotonic() < until
 
     def trip(self, alias: str) -> None:
         with self._lock:
-            self._open_until[alias] = time.monotonic() + BREAKER_SECONDS
+            self._open_until[self._key(alias)] = time.monotonic() + BREAKER_SECONDS
 
-    def reset(self, alias: str | None = None) -> None:
+    def reset(self) -> None:
         with self._lock:
-            if alias is None:
-                self._open_until.clear()
-            else:
-                self._open_until.pop(alias, None)
+            self._open_until.clear()
 
 
 breaker: Final = _Breaker()

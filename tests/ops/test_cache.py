@@ -16,7 +16,7 @@ from django.core.cache import caches
 from prismiq_django import cache
 from prismiq_django.observability import REGISTRY
 from prismiq_django.query import RowScope
-from tests.ops.conftest import Counter, Stmt, customer_stmt, make_result, run
+from tests.ops.conftest import DEAD_REDIS, Counter, Stmt, customer_stmt, make_result, run
 
 
 def _cache_count(result: str) -> float:
@@ -389,5 +389,27 @@ def test_the_breaker_is_per_cache_alias(dead_cache: str, settings: Any) -> None:
     assert cache.breaker.is_open("dead")
     # Another (working) alias is not affected by the dead one tripping.
     settings.PRISMIQ = {**settings.PRISMIQ, "CACHE_ALIAS": "default"}
+    _fetch(stmt, compute)
+    assert _fetch(stmt, compute).is_from_cache is True
+
+
+def test_repointing_an_alias_at_a_working_server_takes_effect_at_once(settings: Any) -> None:
+    working = settings.CACHES
+    settings.CACHES = {
+        **working,
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
+    }
+    stmt = Stmt("SELECT repoint", (), frozenset({"t_repoint"}))
+    compute = Counter(lambda: make_result([[1, 1]]))
+    assert _fetch(stmt, compute).is_from_cache is False
+    assert cache.breaker.is_open("default")
+
+    settings.CACHES = working
+
+    assert not cache.breaker.is_open("default")
     _fetch(stmt, compute)
     assert _fetch(stmt, compute).is_from_cache is True

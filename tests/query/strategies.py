@@ -131,7 +131,9 @@ def filter_value(draw: st.DrawFn, op: str, type_: str) -> Any:
         )
     if op in ("eq", "neq"):
         return draw(st.one_of(st.none(), value_for(type_)))
-    if type_ == "string" or op in ("like", "ilike"):
+    if op in ("like", "ilike", "not_like", "not_ilike"):
+        return draw(TEXT).rstrip("\\")  # a trailing escape character is refused
+    if type_ == "string":
         return draw(TEXT)
     return draw(value_for(type_))
 

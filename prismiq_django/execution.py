@@ -54,6 +54,9 @@ logger = logging.getLogger("prismiq_django.execution")
 #: How many SQLite virtual-machine instructions run between two deadline checks.
 SQLITE_PROGRESS_STEPS: Final = 10_000
 _MAX_EXACT_FLOAT_INT: Final = 2**53
+# Whole decimals between 2**53 and 2**63 stay exact integers; beyond, every JSON encoder
+# (orjson included) can only carry them as floats.
+_MAX_INT64: Final = 2**63
 
 
 class CompiledStatement(Protocol):
@@ -103,7 +106,7 @@ def _decimal(value: Any) -> Any:
     if isinstance(value, Decimal):
         if not value.is_finite():
             return None
-        if abs(value) >= _MAX_EXACT_FLOAT_INT and value == value.to_integral_value():
+        if _MAX_EXACT_FLOAT_INT <= abs(value) < _MAX_INT64 and value == value.to_integral_value():
             return int(value)
         return float(value)
     return _json_safe(value)
@@ -231,8 +234,10 @@ def _array(value: Any) -> Any:
 
 def _json_safe(value: Any) -> Any:
     """Convert any database value to a JSON-ready one (the fallback of every converter)."""
-    if value is None or isinstance(value, str | int):
+    if value is None or isinstance(value, str | bool):
         return value
+    if isinstance(value, int):
+        return value if -_MAX_INT64 <= value < _MAX_INT64 else float(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Decimal):

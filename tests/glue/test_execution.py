@@ -205,7 +205,8 @@ def test_dropped_connection_is_unavailable_then_recovers() -> None:
 
 PG_TYPES_SQL = """
 SELECT 1::int2 AS i2, 2::int4 AS i4, 9007199254740993::int8 AS i8, 12.50::numeric(10,2) AS num,
-       123456789012345678901234567890::numeric AS bignum, 1.5::float8 AS f8, 'x'::text AS txt,
+       123456789012345678901234567890::numeric AS bignum,
+       9007199254740993::numeric AS big_exact, 1.5::float8 AS f8, 'x'::text AS txt,
        'y'::varchar(5) AS vc, true AS flag, DATE '2024-01-02' AS d,
        TIMESTAMPTZ '2024-01-02 03:04:05.5+00' AS ts, TIMESTAMP '2024-01-02 03:04:05' AS ts_naive,
        TIME '03:04:05' AS t, INTERVAL '1 day 2 hours' AS dur, '{"a": [1, 2.5]}'::jsonb AS jb,
@@ -219,7 +220,8 @@ PG_EXPECTED = {
     "i4": ("integer", 2),
     "i8": ("integer", 9007199254740993),
     "num": ("decimal", 12.5),
-    "bignum": ("decimal", 123456789012345678901234567890),
+    "bignum": ("decimal", 1.2345678901234568e29),
+    "big_exact": ("decimal", 9007199254740993),
     "f8": ("float", 1.5),
     "txt": ("string", "x"),
     "vc": ("string", "y"),

@@ -30,6 +30,7 @@ cannot round-trip exactly (``Decimal``, ``datetime``...) fall back to pickle.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import hashlib
@@ -244,7 +245,12 @@ def _generations(alias: str, tables: Iterable[str]) -> dict[str, int]:
     result: dict[str, int] = {}
     for key in wanted:
         value = found.get(key)
-        if not isinstance(value, int):
+        if not isinstance(value, int):  # e.g. DJANGO_REDIS_IGNORE_EXCEPTIONS hid an outage
+            logger.warning(
+                "Result cache %r returned no generation; running uncached",
+                alias,
+                extra={"event": "cache_unavailable", "cache_alias": alias},
+            )
             raise _CacheDown("generation not readable")
         result[key] = value
     return result
@@ -403,9 +409,13 @@ def _lookup(cache_alias: str, key: str) -> QueryResult | None:
 def _store(cache_alias: str, key: str, result: QueryResult, ttl: int) -> None:
     try:
         payload = _encode(result, _now_iso())
+    except Exception as exc:  # an unencodable value: answer uncached, never fail the query
+        logger.warning(
+            "Result not cacheable (%s)", type(exc).__name__, extra={"event": "cache_unencodable"}
+        )
+        return
+    with contextlib.suppress(_CacheDown):  # already logged; the answer stays uncached
         _call(cache_alias, lambda c: c.set(key, payload, timeout=ttl))
-    except _CacheDown:
-        pass
 
 
 def _single_flight(

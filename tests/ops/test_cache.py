@@ -413,3 +413,41 @@ def test_repointing_an_alias_at_a_working_server_takes_effect_at_once(settings: 
     assert not cache.breaker.is_open("default")
     _fetch(stmt, compute)
     assert _fetch(stmt, compute).is_from_cache is True
+
+
+def test_an_unencodable_result_is_answered_uncached(log_lines: Any) -> None:
+    stmt = Stmt("SELECT odd", (), frozenset({"t_odd"}))
+    compute = Counter(lambda: make_result([[threading.Lock(), 1]]))
+    first = _fetch(stmt, compute)
+    second = _fetch(stmt, compute)
+    assert first.is_from_cache is False
+    assert second.is_from_cache is False
+    assert compute.calls == 2
+    assert any('"cache_unencodable"' in line for line in log_lines())
+
+
+def test_an_outage_hidden_by_ignore_exceptions_still_degrades(
+    settings: Any, log_lines: Any
+) -> None:
+    """django-redis IGNORE_EXCEPTIONS turns errors into None/False: no waiting on a lock."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "quiet": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        },
+    }
+    settings.PRISMIQ = {"CACHE_ALIAS": "quiet"}
+    stmt = Stmt("SELECT quiet", (), frozenset({"t_quiet"}))
+    compute = Counter(lambda: make_result([[1, 1]]))
+    started = time.monotonic()
+    results = [_fetch(stmt, compute) for _ in range(3)]
+    assert time.monotonic() - started < 5
+    assert compute.calls == 3
+    assert not any(r.is_from_cache for r in results)
+    assert any('"cache_unavailable"' in line for line in log_lines())

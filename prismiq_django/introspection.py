@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from prismiq_django.exceptions import DatabaseUnavailable
@@ -170,11 +170,16 @@ def introspect(alias: str, *, db_schema: object = None) -> Catalog:
     except DatabaseError as exc:
         logger.exception("prismiq introspection: database unreachable")
         raise DatabaseUnavailable() from exc
-    if connection.vendor == "postgresql":
-        return _introspect_postgresql(connection, schema_names(db_schema))
-    if connection.vendor == "sqlite":
+    if connection.vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"introspection of {connection.vendor!r} is not supported")
+    try:
+        if connection.vendor == "postgresql":
+            return _introspect_postgresql(connection, schema_names(db_schema))
         return _introspect_sqlite(connection)
-    raise NotImplementedError(f"introspection of {connection.vendor!r} is not supported")
+    except (OperationalError, InterfaceError) as exc:
+        # The connection went away while reading the catalog (a bug would be another error).
+        logger.exception("prismiq introspection: database connection failed")
+        raise DatabaseUnavailable() from exc
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------

@@ -305,3 +305,36 @@ def test_postgresql_lists_only_what_the_role_may_select() -> None:
     assert set(catalog.tables) == {"orders", "order_view"}
     assert catalog.tables["orders"].schema_name == "glue_a"
     assert catalog.relationships == ()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_connection_lost_during_introspection_is_unavailable() -> None:
+    import time
+
+    import psycopg
+
+    from prismiq_django.exceptions import DatabaseUnavailable
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    s = connection.settings_dict
+    with psycopg.connect(
+        host=s["HOST"],
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+        autocommit=True,
+    ) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):
+            if not killer.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]
+            ).fetchone():
+                break
+            time.sleep(0.05)
+    with pytest.raises(DatabaseUnavailable):
+        introspect("default")
+    connection.close()
+    assert "shop_order" in introspect("default").tables

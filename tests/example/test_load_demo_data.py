@@ -229,3 +229,24 @@ def test_postgres_load_restores_foreign_keys_and_indexes(load: Loader) -> None:
     assert sum("FOREIGN KEY" in definition for _, definition in before) == 3
     load(*SMALL, "--no-user", "--no-expose")
     assert _constraints_and_indexes() == before
+
+
+@pytest.mark.parametrize("orders", [1, 7, 33])
+def test_progress_ends_at_one_hundred_percent_for_odd_sizes(load: Loader, orders: int) -> None:
+    run = load(*SMALL, f"--orders={orders}", "--no-user", "--no-expose")
+    percents = [int(p) for p in re.findall(r"^\s*(\d+)%", run.stderr, re.M)]
+    assert percents[-1] == 100
+    assert percents == sorted(set(percents))
+    assert Order.objects.count() == orders
+
+
+def test_existing_customers_without_orders_are_not_loaded_twice(load: Loader) -> None:
+    load("--orders=0", "--customers=10", "--products=5", "--no-user", "--no-expose")
+    run = load("--orders=0", "--customers=10", "--products=5", "--no-user", "--no-expose")
+    assert "already hold 0 orders and 10 customers" in run.stdout
+    assert counts() == (10, 5, 0, 0)
+
+
+def test_a_malformed_end_date_is_refused(load: Loader) -> None:
+    with pytest.raises(CommandError, match="end-date"):
+        load("--end-date=31/12/2025", "--no-user", "--no-expose")

@@ -19,7 +19,7 @@ connection, SQLite through ``executemany`` — all in one transaction, in chunks
 on stderr at every 5%. On PostgreSQL the shop tables' foreign keys and secondary indexes are dropped
 for the load and re-created before the commit (see :func:`postgres_bulk_mode`), and the id
 sequences are reset. Both backends ``ANALYZE`` the tables afterwards.
-When the shop tables already hold orders, nothing is loaded unless ``--reset`` (which empties the
+When any shop table already holds rows, nothing is loaded unless ``--reset`` (which empties the
 four shop tables first) is given.
 
 Afterwards, unless ``--no-expose``: the four tables are exposed to prismiq_django
@@ -35,6 +35,7 @@ import math
 import random
 import time
 import uuid
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -404,18 +405,21 @@ class DemoGenerator:
         plan, rng = self.plan, self.rng
         if not self._customer_cum_weight or not self._tenant_products:
             raise RuntimeError("customers() and products() must run before order_chunks().")
-        population = range(plan.customers)
+        weights = self._customer_cum_weight
+        total_weight = weights[-1]
+        last_customer = plan.customers - 1
         last_day = plan.days - 1
         # A uniform item count in 1..2m-1 has mean m (for integer m; close otherwise).
         item_span = 2 * plan.items_per_order - 1
         item_id = 0
         for first in range(0, plan.orders, chunk_size):
             count = min(chunk_size, plan.orders - first)
-            picks = rng.choices(population, cum_weights=self._customer_cum_weight, k=count)
             orders: list[Row] = []
             items: list[Row] = []
-            for offset, customer in enumerate(picks):
+            for offset in range(count):
                 order_id = first + offset + 1
+                # One draw per order (never per chunk), so the chunk size cannot change the data.
+                customer = min(bisect_right(weights, rng.random() * total_weight), last_customer)
                 tenant = self._customer_tenant[customer]
                 joined = self._customer_day[customer]
                 day = joined + int((plan.days - joined) * rng.random())
@@ -579,11 +583,12 @@ class Command(BaseCommand):
         connection = connections[alias]
         if options["reset"]:
             self._reset(connection)
-        existing = Order.objects.using(alias).count()
-        if existing:
+        if any(model._default_manager.using(alias).exists() for model in COLUMNS):
+            held_orders = Order.objects.using(alias).count()
+            held_customers = Customer.objects.using(alias).count()
             self.stdout.write(
-                f"The shop tables already hold {existing} orders; nothing loaded "
-                "(pass --reset to replace them)."
+                f"The shop tables already hold {held_orders} orders and {held_customers} "
+                "customers; nothing loaded (pass --reset to replace them)."
             )
         else:
             self._load(connection, plan)

@@ -106,12 +106,17 @@ def build_exposed_catalog() -> Catalog:
     return apply_exposure(raw, config)
 
 
+def _version_ttl() -> int:
+    # Outlives every catalog entry; when it expires a new token only forces one rebuild.
+    return max(2 * int(prismiq_settings.SCHEMA_CACHE_TTL or 0), 86_400)
+
+
 def _cache_version(cache: Any) -> str:
     version = cache.get(CATALOG_VERSION_KEY)
     if isinstance(version, str):
         return version
     fresh = secrets.token_hex(8)
-    cache.add(CATALOG_VERSION_KEY, fresh, None)
+    cache.add(CATALOG_VERSION_KEY, fresh, _version_ttl())
     stored = cache.get(CATALOG_VERSION_KEY)
     return stored if isinstance(stored, str) else fresh
 
@@ -157,7 +162,7 @@ def invalidate_catalog() -> None:
         _memo.clear()
     try:
         caches[str(prismiq_settings.CACHE_ALIAS)].set(
-            CATALOG_VERSION_KEY, secrets.token_hex(8), None
+            CATALOG_VERSION_KEY, secrets.token_hex(8), _version_ttl()
         )
     except Exception:
         logger.warning("prismiq schema cache invalidation failed", exc_info=True)

@@ -45,11 +45,13 @@ def shop_counts(dsn: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def ensure_dataset(env: dict[str, str], dsn: str, orders: int) -> float | None:
+def ensure_dataset(
+    env: dict[str, str], dsn: str, orders: int, *, reload: bool = False
+) -> float | None:
     """Load ``orders`` orders unless they are there; return the load time (None if skipped)."""
     customers = max(100, orders // LOADER_CUSTOMERS_PER_ORDER)
     arguments = ["load_demo_data", f"--orders={orders}", f"--end-date={END_DATE}"]
-    if shop_counts(dsn) == (orders, customers):
+    if not reload and shop_counts(dsn) == (orders, customers):
         log(f"dataset of {orders} orders already loaded; exposing tables and demo user only")
         manage(env, *arguments)
         return None

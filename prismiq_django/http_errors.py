@@ -127,7 +127,8 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, drf_exceptions.ParseError):
-        message = "The request body is not valid JSON."
+        # Our parser's messages are fixed texts; DRF's own name the JSON error position only.
+        message = str(exc.detail)
         return Response(
             {
                 "detail": REQUEST_INVALID_DETAIL,

@@ -7,7 +7,8 @@ policy in one place:
 - authentication: the site's DRF defaults;
 - errors: :func:`prismiq_django.http_errors.exception_handler` (set per view, so the site's global
   ``EXCEPTION_HANDLER`` is untouched);
-- input: JSON bodies only (``415`` otherwise);
+- input: JSON bodies only (``415`` otherwise), parsed by :class:`PrismiqJSONParser` (strict,
+  depth-limited);
 - rate limiting (``RATE_LIMIT``) on the endpoints that run or compile queries;
 - OpenAPI: drf-spectacular's ``AutoSchema`` whatever the site's ``DEFAULT_SCHEMA_CLASS`` is.
 
@@ -33,7 +34,7 @@ from drf_spectacular.utils import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,6 +52,7 @@ from prismiq_django.openapi import (
     RESULT_EXAMPLES,
     VALIDATION_ERROR_EXAMPLE,
 )
+from prismiq_django.parsers import PrismiqJSONParser
 from prismiq_django.permissions import SavedQueryAccess, configured_permissions
 from prismiq_django.query.catalog import LOGICAL_TYPES
 from prismiq_django.serializers import (
@@ -88,7 +90,7 @@ class PrismiqAPIView(APIView):
     """Base of every API view (also mixed into the viewset and the OpenAPI views): permissions,
     error mapping, JSON input, OpenAPI inspector."""
 
-    parser_classes: Sequence[type[BaseParser]] = [JSONParser]
+    parser_classes: Sequence[type[BaseParser]] = [PrismiqJSONParser]
     schema: ViewInspector | None = AutoSchema()
 
     def get_permissions(self) -> Sequence[BasePermission]:

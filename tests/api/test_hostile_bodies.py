@@ -1,0 +1,125 @@
+"""Hostile request bodies: deep nesting, non-finite numbers, lone surrogates, NUL characters,
+huge numbers and wrong types are answered 4xx, never 5xx, on every POST endpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from prismiq_django.parsers import MAX_JSON_DEPTH, json_depth_exceeds
+from tests.api.conftest import api, definition
+
+POST_PATHS = [
+    "query/validate",
+    "query/sql",
+    "query/execute",
+    "query/preview",
+    "query/explain",
+    "saved-queries",
+]
+
+
+def _nested_filters(levels: int) -> str:
+    inner = '{"table_id": "o", "column": "id", "operator": "eq", "value": 1}'
+    for _ in range(levels):
+        inner = '{"all": [' + inner + "]}"
+    query = definition()
+    query["filters"] = ["__FILTER__"]
+    return json.dumps(query).replace('"__FILTER__"', inner)
+
+
+RAW_BODIES = {
+    "array nesting 100k": "[" * 100_000 + "]" * 100_000,
+    "object nesting 5k": '{"a":' * 5_000 + "1" + "}" * 5_000,
+    "filters nested 900": _nested_filters(900),
+    "NaN": '{"tables": [], "limit": NaN}',
+    "Infinity": '{"tables": [], "limit": Infinity}',
+    "lone surrogate": '{"tables": [{"id": "o", "name": "\\ud800"}]}',
+    "truncated": '{"tables": [',
+    "empty": "",
+    "not json": "tables=shop_order",
+    "bom": "\ufeff{}",
+}
+
+
+@pytest.mark.parametrize("path", POST_PATHS)
+@pytest.mark.parametrize("body", list(RAW_BODIES.values()), ids=list(RAW_BODIES))
+def test_malformed_bodies_are_4xx(client: APIClient, path: str, body: str) -> None:
+    response = client.post(
+        api(path), body.encode("utf-8", "surrogatepass"), content_type="application/json"
+    )
+    if path == "query/validate" and response.status_code == 200:
+        assert response.json()["valid"] is False  # an empty body is an empty definition
+    else:
+        assert response.status_code == 400, (path, response.status_code, response.content)
+
+
+def test_nesting_within_the_limit_is_reported_by_the_core(client: APIClient) -> None:
+    response = client.post(
+        api("query/validate"), _nested_filters(20), content_type="application/json"
+    )
+    assert response.status_code == 200
+    codes = {e["code"] for e in response.json()["errors"]}
+    assert codes == {"too_complex"}
+
+
+VALUE_PAYLOADS: list[Any] = [
+    "nul\x00byte",
+    "\x00",
+    10**40,
+    -(10**40),
+    1e308,
+    {"nested": {"object": [1, 2]}},
+    [[["deep"]]],
+    True,
+    "9" * 5000,
+    "2024-13-45",
+    "x" * 100_000,
+]
+
+
+@pytest.mark.parametrize("value", VALUE_PAYLOADS, ids=[repr(v)[:20] for v in VALUE_PAYLOADS])
+@pytest.mark.parametrize("column", ["status", "total", "ordered_at", "shipped_on", "id"])
+def test_hostile_filter_values_never_500(client: APIClient, value: Any, column: str) -> None:
+    query = definition(
+        filters=[{"table_id": "o", "column": column, "operator": "eq", "value": value}]
+    )
+    response = client.post(api("query/execute"), {"query": query}, format="json")
+    assert response.status_code in {200, 400}, (column, response.content[:300])
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("limit", 10**40),
+        ("limit", -1),
+        ("limit", 1.5),
+        ("limit", "10"),
+        ("offset", 10**40),
+        ("offset", -5),
+        ("tables", {"id": "o"}),
+        ("columns", "id"),
+        ("filters", {"all": []}),
+        ("order_by", [None]),
+        ("time_series", []),
+        ("joins", [[]]),
+    ],
+)
+def test_hostile_definition_shapes_never_500(client: APIClient, key: str, value: Any) -> None:
+    query = definition(**{key: value})
+    for path, body in (("query/execute", {"query": query}), ("query/validate", query)):
+        response = client.post(api(path), body, format="json")
+        assert response.status_code in {200, 400}, (path, response.content[:300])
+
+
+def test_depth_helper() -> None:
+    assert not json_depth_exceeds({"a": [1, {"b": []}]}, 4)
+    assert json_depth_exceeds({"a": [1, {"b": []}]}, 3)
+    assert not json_depth_exceeds("scalar", 0)
+    deep: Any = []
+    for _ in range(MAX_JSON_DEPTH + 1):
+        deep = [deep]
+    assert json_depth_exceeds(deep, MAX_JSON_DEPTH)

@@ -175,6 +175,60 @@ def test_decimal_and_uuid_values() -> None:
     assert sku == [("Widget",)]
 
 
+DECIMAL_CASES = [
+    ({"operator": "between", "value": ["10.50", 99.99]}, "total BETWEEN 10.5 AND 99.99"),
+    ({"operator": "in", "value": ["10.50", 0.01, 300]}, "total IN (10.5, 0.01, 300)"),
+    ({"operator": "not_in", "value": ["10.5"]}, "total NOT IN (10.5)"),
+    ({"operator": "lte", "value": "19.99"}, "total <= 19.99"),
+    ({"operator": "neq", "value": 120}, "total <> 120"),
+]
+
+
+@pytest.mark.parametrize(("filter_", "condition"), DECIMAL_CASES)
+def test_decimal_comparisons(filter_: dict[str, Any], condition: str) -> None:
+    got = rows(
+        {
+            "tables": [t("o", "shop_order")],
+            "columns": [c("o", "id")],
+            "filters": [{"table_id": "o", "column": "total", **filter_}],
+            "order_by": [c("o", "id")],
+        }
+    )
+    assert got == expected(f"SELECT id FROM shop_order WHERE {condition} ORDER BY id")
+    assert got
+
+
+@pytest.mark.parametrize(
+    ("aggregation", "operator", "value", "sql"),
+    [
+        ("sum", "gt", "20.00", "SUM(total) > 20"),
+        ("avg", "gte", 60, "AVG(total) >= 60"),
+        ("max", "between", ["100", "500.5"], "MAX(total) BETWEEN 100 AND 500.5"),
+        ("min", "eq", "0.01", "MIN(total) = 0.01"),
+        ("count_distinct", "lt", 3, "COUNT(DISTINCT total) < 3"),
+    ],
+)
+def test_having_on_decimal_aggregates(
+    aggregation: str, operator: str, value: Any, sql: str
+) -> None:
+    got = rows(
+        {
+            "tables": [t("o", "shop_order")],
+            "columns": [c("o", "customer_id")],
+            "filters": [
+                {"table_id": "o", "column": "total", "aggregation": aggregation,
+                 "operator": operator, "value": value}
+            ],
+            "order_by": [c("o", "customer_id")],
+        }
+    )  # fmt: skip
+    want = expected(
+        f"SELECT customer_id FROM shop_order GROUP BY customer_id HAVING {sql} ORDER BY 1"
+    )
+    assert got == want
+    assert got
+
+
 AGGREGATIONS = [
     ("count", "COUNT(o.total)"),
     ("count_distinct", "COUNT(DISTINCT o.customer_id)"),

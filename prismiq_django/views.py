@@ -7,6 +7,7 @@ policy in one place:
 - authentication: the site's DRF defaults;
 - errors: :func:`prismiq_django.http_errors.exception_handler` (set per view, so the site's global
   ``EXCEPTION_HANDLER`` is untouched);
+- output: JSON rendered by orjson (:class:`PrismiqJSONRenderer`);
 - input: JSON bodies only (``415`` otherwise), parsed by :class:`PrismiqJSONParser` (strict,
   depth-limited);
 - rate limiting (``RATE_LIMIT``) on the endpoints that run or compile queries;
@@ -36,6 +37,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.schemas.inspectors import ViewInspector
@@ -55,6 +57,7 @@ from prismiq_django.openapi import (
 from prismiq_django.parsers import PrismiqJSONParser
 from prismiq_django.permissions import SavedQueryAccess, configured_permissions
 from prismiq_django.query.catalog import LOGICAL_TYPES
+from prismiq_django.renderers import PrismiqJSONRenderer
 from prismiq_django.serializers import (
     ColumnValuesParamsSerializer,
     ColumnValuesSerializer,
@@ -91,6 +94,7 @@ class PrismiqAPIView(APIView):
     error mapping, JSON input, OpenAPI inspector."""
 
     parser_classes: Sequence[type[BaseParser]] = [PrismiqJSONParser]
+    renderer_classes: Sequence[type[BaseRenderer]] = [PrismiqJSONRenderer]
     schema: ViewInspector | None = AutoSchema()
 
     def get_permissions(self) -> Sequence[BasePermission]:
@@ -339,6 +343,7 @@ class OpenApiView(PrismiqAPIView, SpectacularAPIView):
     """The OpenAPI 3 document of this API (and only this API), with paths under the mount point."""
 
     urlconf = "prismiq_django.urls"
+    renderer_classes = SpectacularAPIView.renderer_classes  # YAML (default) and JSON
     custom_settings = {
         "TITLE": "Prismiq analytics API",
         "DESCRIPTION": (
@@ -368,6 +373,7 @@ class DocsView(PrismiqAPIView, SpectacularSwaggerView):
     """Swagger UI over :class:`OpenApiView` (mounted next to it)."""
 
     title = "Prismiq analytics API"
+    renderer_classes = SpectacularSwaggerView.renderer_classes  # the HTML page
 
     @extend_schema(exclude=True)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -58,6 +58,8 @@ def test_execute_miss_hit_bypass(exposed_shop: Any, user: Any) -> None:
         ]
     )
     assert second["columns"] == first["columns"] == ["name", "city"]
+    assert second["column_types"] == first["column_types"]
+    assert second["execution_time_ms"] == first["execution_time_ms"]  # the original run's
     assert forced["is_from_cache"] is False
 
 

@@ -68,6 +68,11 @@ _SCALAR: Final[list[Schema]] = [{"type": "string"}, {"type": "number"}, {"type":
 
 #: Every component of the query definition, by name (OpenAPI 3.0 schema objects).
 DEFINITION_COMPONENTS: Final[dict[str, Schema]] = {
+    "DateTrunc": {
+        "type": "string",
+        "enum": DATE_TRUNCS,
+        "description": "A time unit (closed vocabulary; never pasted into SQL).",
+    },
     "TableRef": {
         "type": "object",
         "description": "A table of the query. `id` is the caller's handle used everywhere else.",
@@ -102,8 +107,7 @@ DEFINITION_COMPONENTS: Final[dict[str, Schema]] = {
             "aggregation": _aggregation("Aggregate function; `none` (default) selects the value."),
             "alias": _str("Output column name."),
             "date_trunc": {
-                "type": "string",
-                "enum": DATE_TRUNCS,
+                "allOf": [_ref("DateTrunc")],
                 "description": "Truncate a date/timestamp column to this unit.",
             },
         },
@@ -215,7 +219,7 @@ DEFINITION_COMPONENTS: Final[dict[str, Schema]] = {
         "properties": {
             "table_id": _str("Id of a table."),
             "date_column": _str("A date or timestamp column."),
-            "interval": {"type": "string", "enum": DATE_TRUNCS},
+            "interval": _ref("DateTrunc"),
             "alias": _str("Output name of the bucket column."),
         },
         "required": ["table_id", "date_column", "interval"],
@@ -279,7 +283,7 @@ QUERY_RESULT_SCHEMA: Final[Schema] = {
         },
         "column_types": {
             "type": "array",
-            "items": {"type": "string", "enum": sorted(LOGICAL_TYPES)},
+            "items": _ref("LogicalType"),
             "description": "Logical type of each column, from the database's result description.",
         },
         "rows": {"type": "array", "items": {"type": "array", "items": _CELL}},
@@ -302,6 +306,12 @@ QUERY_RESULT_SCHEMA: Final[Schema] = {
         "is_from_cache", "cached_at",
     ],
 }  # fmt: skip
+
+LOGICAL_TYPE_SCHEMA: Final[Schema] = {
+    "type": "string",
+    "enum": sorted(LOGICAL_TYPES),
+    "description": "Logical type of a column or result column.",
+}
 
 #: The full example of the README: join, aggregate, filter, time bucket, order by an aggregate.
 EXAMPLE_DEFINITION: Final[dict[str, Any]] = {
@@ -446,6 +456,7 @@ class QueryResultSerializerExtension(OpenApiSerializerExtension):  # type: ignor
         return "QueryResult"
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> Schema:
+        _register(auto_schema, "LogicalType", LOGICAL_TYPE_SCHEMA)
         return copy.deepcopy(QUERY_RESULT_SCHEMA)
 
 

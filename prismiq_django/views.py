@@ -49,14 +49,12 @@ from prismiq_django.conf import prismiq_settings
 from prismiq_django.http_errors import exception_handler, nested_errors
 from prismiq_django.models import SavedQuery
 from prismiq_django.openapi import (
-    DATE_TRUNCS,
     DEFINITION_EXAMPLES,
     RESULT_EXAMPLES,
     VALIDATION_ERROR_EXAMPLE,
 )
 from prismiq_django.parsers import PrismiqJSONParser
 from prismiq_django.permissions import SavedQueryAccess, configured_permissions
-from prismiq_django.query.catalog import LOGICAL_TYPES
 from prismiq_django.renderers import PrismiqJSONRenderer
 from prismiq_django.serializers import (
     ColumnValuesParamsSerializer,
@@ -353,10 +351,6 @@ class OpenApiView(PrismiqAPIView, SpectacularAPIView):
         "VERSION": __version__,
         "SCHEMA_PATH_PREFIX": "/",
         "COMPONENT_SPLIT_REQUEST": False,
-        "ENUM_NAME_OVERRIDES": {
-            "LogicalTypeEnum": sorted(LOGICAL_TYPES),
-            "DateTruncEnum": list(DATE_TRUNCS),
-        },
     }
 
     @extend_schema(exclude=True)

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -142,3 +143,44 @@ def test_formatter_renders_exceptions_and_odd_values() -> None:
     assert line["nested"] == {"a": [1, 2]}
     assert line["obj"].startswith("<object object")
     assert "\n" not in JsonFormatter().format(record)
+
+
+@pytest.mark.urls("tests.ops.urls")
+def test_a_500_quotes_the_request_id_of_the_header_and_the_log(
+    client: Any, user: Any, with_middleware: None, log_lines: Any
+) -> None:
+    client.force_login(user)
+    response = client.get("/ops-test/boom/", HTTP_X_REQUEST_ID="boom-1")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["request_id"] == response["X-Request-ID"] == "boom-1"
+    assert "SELECT" not in response.content.decode()
+    parsed = [json.loads(line) for line in log_lines()]
+    errors = [p for p in parsed if p["level"] == "ERROR"]
+    assert errors
+    assert all(p["request_id"] == "boom-1" for p in errors)
+    assert any("RuntimeError" in p.get("exc", "") for p in errors)
+
+
+@pytest.mark.urls("tests.ops.urls")
+def test_concurrent_requests_keep_their_own_request_id(
+    with_middleware: None, log_lines: Any
+) -> None:
+    from django.test import Client
+
+    def worker(i: int) -> None:
+        Client().get("/ops-test/echo/", HTTP_X_REQUEST_ID=f"thread-{i}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    parsed = [json.loads(line) for line in log_lines()]
+    inner = [p for p in parsed if p["logger"] == "prismiq_django.tests"]
+    assert len(inner) == 16
+    by_id: dict[str, list[str]] = {}
+    for p in inner:
+        by_id.setdefault(p["request_id"], []).append(p["message"])
+    assert by_id == {f"thread-{i}": ["before", "after"] for i in range(8)}

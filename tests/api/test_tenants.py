@@ -1,0 +1,123 @@
+"""Row scopes through HTTP: with a tenant column and ``TENANT_CALLBACK``, every endpoint answers with
+the caller's tenant's rows only — saved queries shared across tenants included — and a caller
+without a tenant gets nothing (fail closed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from example_project.shop.models import Customer, Order
+from prismiq_django import services
+from prismiq_django.models import ExposedTable
+from tests.api.conftest import api, configure
+
+TENANTS = {"alice": 1, "bob": 2}
+
+
+def tenant_of(request: Any) -> int | None:
+    """The site's TENANT_CALLBACK in these tests: a fixed tenant per username."""
+    return TENANTS.get(getattr(request.user, "username", ""))
+
+
+COUNT_ORDERS = {
+    "tables": [{"id": "o", "name": "shop_order"}],
+    "columns": [{"table_id": "o", "column": "*", "aggregation": "count", "alias": "n"}],
+}
+JOINED = {
+    "tables": [{"id": "o", "name": "shop_order"}, {"id": "c", "name": "shop_customer"}],
+    "joins": [
+        {
+            "from_table_id": "o",
+            "from_column": "customer_id",
+            "to_table_id": "c",
+            "to_column": "id",
+            "join_type": "LEFT",
+        }
+    ],
+    "columns": [{"table_id": "c", "column": "name"}, {"table_id": "o", "column": "status"}],
+    "order_by": [{"table_id": "c", "column": "name", "direction": "ASC"}],
+}
+
+
+@pytest.fixture
+def scoped(client: APIClient, settings: Any, shop: Any) -> None:
+    """Tenant 2 gets one customer with two orders; both tables are tenant-scoped."""
+    zed = Customer.objects.create(
+        tenant_id=2,
+        name="Zed",
+        email="zed@example.com",
+        city="Oslo",
+        country="NO",
+        created_at=datetime(2023, 1, 1, tzinfo=UTC),
+    )
+    for status in ("refunded", "paid"):
+        Order.objects.create(
+            tenant_id=2,
+            customer=zed,
+            status=status,
+            ordered_at=datetime(2024, 2, 1, tzinfo=UTC),
+            total=Decimal("5.00"),
+        )
+    configure(settings, EXPOSED_TABLES=None, TENANT_CALLBACK="tests.api.test_tenants.tenant_of")
+    for name in ("shop_order", "shop_customer"):
+        ExposedTable.objects.create(name=name, is_exposed=True, tenant_column="tenant_id")
+    services.invalidate_catalog()
+
+
+def _count(client: APIClient) -> int:
+    response = client.post(api("query/execute"), {"query": COUNT_ORDERS}, format="json")
+    assert response.status_code == 200, response.content
+    count: int = response.json()["rows"][0][0]
+    return count
+
+
+def test_each_tenant_sees_its_own_rows(
+    scoped: None, client: APIClient, client_for: Any, bob: User
+) -> None:
+    bob_client = client_for(bob)
+    assert _count(client) == 10
+    assert _count(bob_client) == 2
+    bob_rows = bob_client.post(api("query/execute"), {"query": JOINED}, format="json").json()
+    assert sorted(bob_rows["rows"]) == [["Zed", "paid"], ["Zed", "refunded"]]
+    statuses = bob_client.get(api("tables/shop_order/columns/status/values")).json()["values"]
+    assert statuses == ["paid", "refunded"]
+    alice_statuses = client.get(api("tables/shop_order/columns/status/values")).json()["values"]
+    assert "refunded" not in alice_statuses
+
+
+def test_shared_saved_query_runs_in_the_callers_tenant(
+    scoped: None, client: APIClient, client_for: Any, bob: User
+) -> None:
+    created = client.post(
+        api("saved-queries"),
+        {"name": "count", "query": COUNT_ORDERS, "is_shared": True},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    mine = client.post(api(f"saved-queries/{pk}/execute"), {}, format="json").json()
+    theirs = client_for(bob).post(api(f"saved-queries/{pk}/execute"), {}, format="json").json()
+    assert mine["rows"] == [[10]]
+    assert theirs["rows"] == [[2]]
+
+
+def test_the_sql_carries_the_scope_as_a_parameter(scoped: None, client_for: Any, bob: User) -> None:
+    body = client_for(bob).post(api("query/sql"), COUNT_ORDERS, format="json").json()
+    assert 2 in body["params"]
+    assert "tenant_id" in body["sql"]
+
+
+def test_caller_without_tenant_gets_nothing(scoped: None, client_for: Any, db: None) -> None:
+    carol = client_for(User.objects.create_user("carol"))
+    response = carol.post(api("query/execute"), {"query": COUNT_ORDERS}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invalid_definition"
+    values = carol.get(api("tables/shop_order/columns/status/values"))
+    assert values.status_code in {400, 404}
+    assert "paid" not in values.content.decode()

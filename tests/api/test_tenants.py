@@ -1,5 +1,5 @@
-"""Row scopes through HTTP: with a tenant column and ``TENANT_CALLBACK``, every endpoint answers with
-the caller's tenant's rows only — saved queries shared across tenants included — and a caller
+"""Row scopes through HTTP: with a tenant column and ``TENANT_CALLBACK``, every endpoint answers
+with the caller's tenant's rows only — saved queries shared across tenants included — and a caller
 without a tenant gets nothing (fail closed)."""
 
 from __future__ import annotations

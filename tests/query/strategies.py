@@ -170,7 +170,7 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
                     else ["minute", "hour", "day", "week", "month", "quarter", "year"]
                 )
             )
-        elif aggregated and n > 0:
+        elif aggregated and (n > 0 or draw(st.booleans())):
             item["aggregation"] = draw(st.sampled_from(aggregations_for(col.type)))
         columns.append(item)
     if aggregated and draw(st.booleans()):
@@ -220,6 +220,15 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
         {"alias": columns[i]["alias"], "direction": draw(st.sampled_from(["ASC", "DESC", "desc"]))}
         for i in draw(st.lists(st.integers(0, len(columns) - 1), max_size=2))
     ]
+    if draw(st.booleans()):
+        # Sort by a column reference: any column in a plain query, an aggregate otherwise.
+        tid, col = draw(st.sampled_from(refs))
+        key: dict[str, Any] = {"table_id": tid, "column": col.name}
+        if aggregated:
+            key["aggregation"] = draw(st.sampled_from(aggregations_for(col.type)))
+        elif col.type == "json":
+            key = {"alias": columns[0]["alias"]}
+        order_by.append({**key, "direction": draw(st.sampled_from(["ASC", "DESC"]))})
     definition: dict[str, Any] = {
         "tables": [
             {"id": i, "name": t.name, "alias": draw(TEXT)} for i, t in zip(ids, tables, strict=True)

@@ -46,6 +46,7 @@ from rest_framework.views import APIView
 
 from prismiq_django import __version__, services
 from prismiq_django.conf import prismiq_settings
+from prismiq_django.execution import QueryResult
 from prismiq_django.http_errors import exception_handler, nested_errors
 from prismiq_django.models import SavedQuery
 from prismiq_django.openapi import (
@@ -107,7 +108,7 @@ class PrismiqAPIView(APIView):
 # finalize_response is typed with HttpResponseBase where DRF's stubs say Response.
 
 
-def _result(result: Any) -> Response:
+def _result(result: QueryResult) -> Response:
     return Response(result.as_dict())
 
 

@@ -451,3 +451,32 @@ def test_an_outage_hidden_by_ignore_exceptions_still_degrades(
     assert compute.calls == 3
     assert not any(r.is_from_cache for r in results)
     assert any('"cache_unavailable"' in line for line in log_lines())
+
+
+def test_a_waiter_stops_waiting_for_a_lock_holder_that_overruns(settings: Any) -> None:
+    settings.PRISMIQ = {"QUERY_TIMEOUT": 0.5}  # the lock lives QUERY_TIMEOUT + 5 s
+    stmt = Stmt("SELECT stuck", (), frozenset({"t_stuck"}))
+    started = threading.Event()
+    finished: dict[str, float] = {}
+
+    def stuck() -> Any:
+        started.set()
+        time.sleep(6.5)
+        return make_result([[0, 0]])
+
+    def holder() -> None:
+        _fetch(stmt, stuck)
+        finished["holder"] = time.monotonic()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    started.wait(5)
+    begin = time.monotonic()
+    waiter = _fetch(stmt, lambda: make_result([[1, 1]]))
+    finished["waiter"] = time.monotonic()
+    t.join(10)
+
+    assert waiter.rows == [[1, 1]]  # computed by the waiter itself
+    assert waiter.is_from_cache is False
+    assert finished["waiter"] - begin > 4.5
+    assert finished["waiter"] < finished["holder"]

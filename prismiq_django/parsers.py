@@ -1,10 +1,14 @@
 """The JSON request parser of the API.
 
-Stricter and safer than DRF's ``JSONParser``: it parses with orjson (fast; refuses ``NaN``,
-``Infinity`` and lone UTF-16 surrogates, which no database accepts as text) and refuses documents
-nested deeper than :data:`MAX_JSON_DEPTH`, so that hostile nesting is a 400 rather than a
-``RecursionError`` somewhere downstream. No valid query definition comes close to the limit (the
-filter tree itself is limited to ``MAX_DEPTH`` levels by the query core).
+Stricter and safer than DRF's ``JSONParser``:
+
+- it reads at most Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (413 beyond; DRF itself does not
+  apply that limit to JSON bodies);
+- it parses with orjson (fast; refuses ``NaN``, ``Infinity`` and lone UTF-16 surrogates, which no
+  database accepts as text);
+- it refuses documents nested deeper than :data:`MAX_JSON_DEPTH`, so that hostile nesting is a 400
+  rather than a ``RecursionError`` somewhere downstream. No valid query definition comes close to
+  the limit (the filter tree itself is limited to ``MAX_DEPTH`` levels by the query core).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from collections.abc import Mapping
 from typing import IO, Any, Final
 
 import orjson
-from rest_framework.exceptions import ParseError
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser
 
 #: Deepest nesting of arrays/objects accepted in a request body.
@@ -37,6 +43,14 @@ def json_depth_exceeds(data: object, limit: int) -> bool:
     return False
 
 
+class PayloadTooLarge(APIException):
+    """413: the body is larger than Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 class PrismiqJSONParser(BaseParser):
     """``application/json`` bodies; raises ``ParseError`` (HTTP 400) for anything malformed."""
 
@@ -44,11 +58,19 @@ class PrismiqJSONParser(BaseParser):
 
     def parse(
         self,
-        stream: IO[Any],
+        stream: IO[Any] | None,
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        raw = stream.read() if stream is not None else b""
+        limit: int | None = getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None)
+        if stream is None:
+            raw = b""
+        elif limit is None:
+            raw = stream.read()
+        else:
+            raw = stream.read(limit + 1)
+            if len(raw) > limit:
+                raise PayloadTooLarge()
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -58,4 +80,4 @@ class PrismiqJSONParser(BaseParser):
         return data
 
 
-__all__ = ["MAX_JSON_DEPTH", "PrismiqJSONParser", "json_depth_exceeds"]
+__all__ = ["MAX_JSON_DEPTH", "PayloadTooLarge", "PrismiqJSONParser", "json_depth_exceeds"]

@@ -123,3 +123,17 @@ def test_depth_helper() -> None:
     for _ in range(MAX_JSON_DEPTH + 1):
         deep = [deep]
     assert json_depth_exceeds(deep, MAX_JSON_DEPTH)
+
+
+def test_body_larger_than_django_limit_is_413(client: APIClient, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    big = definition(filters=[{"table_id": "o", "column": "status", "operator": "in_",
+                               "value": ["x" * 100] * 200}])  # fmt: skip
+    response = client.post(api("query/execute"), {"query": big}, format="json")
+    assert response.status_code == 413
+    assert (
+        client.post(api("query/execute"), {"query": definition()}, format="json").status_code == 200
+    )
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+    unlimited = client.post(api("query/validate"), big, format="json")
+    assert unlimited.status_code == 200

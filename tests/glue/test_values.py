@@ -13,7 +13,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prismiq_django.execution import _convert_rows, _decimal, _json_safe, _pg_array_text
+from prismiq_django.values import convert_rows, json_safe, pg_array_text, to_number
 
 scalars = st.one_of(
     st.none(),
@@ -41,7 +41,7 @@ values = st.recursive(
 @settings(max_examples=150, deadline=None)
 @given(values)
 def test_json_safe_output_always_serialises(value: Any) -> None:
-    converted = _json_safe(value)
+    converted = json_safe(value)
     orjson.dumps(converted)
     json.dumps(converted, allow_nan=False)
 
@@ -57,7 +57,7 @@ def test_json_safe_output_always_serialises(value: Any) -> None:
     )
 )
 def test_decimals_stay_close(value: Decimal) -> None:
-    converted = _decimal(value)
+    converted = to_number(value)
     assert isinstance(converted, int | float)
     assert math.isclose(float(converted), float(value), rel_tol=1e-15, abs_tol=1e-15)
     if value == value.to_integral_value() and 2**53 <= abs(value) < 2**63:
@@ -65,27 +65,27 @@ def test_decimals_stay_close(value: Decimal) -> None:
 
 
 def test_scalar_conversions() -> None:
-    assert _json_safe(Decimal("NaN")) is None
-    assert _json_safe(float("inf")) is None
-    assert _json_safe(date(2024, 1, 2)) == "2024-01-02"
-    assert _json_safe(datetime(2024, 1, 2, 3, 4, tzinfo=UTC)) == "2024-01-02T03:04:00+00:00"
-    assert _json_safe(time(1, 2, 3)) == "01:02:03"
-    assert _json_safe(timedelta(minutes=1, microseconds=5)) == 60.000005
-    assert _json_safe(UUID(int=1)) == "00000000-0000-0000-0000-000000000001"
-    assert _json_safe(memoryview(b"\x00\x01")) == "AAE="
-    assert _json_safe(object()).startswith("<object")
+    assert json_safe(Decimal("NaN")) is None
+    assert json_safe(float("inf")) is None
+    assert json_safe(date(2024, 1, 2)) == "2024-01-02"
+    assert json_safe(datetime(2024, 1, 2, 3, 4, tzinfo=UTC)) == "2024-01-02T03:04:00+00:00"
+    assert json_safe(time(1, 2, 3)) == "01:02:03"
+    assert json_safe(timedelta(minutes=1, microseconds=5)) == 60.000005
+    assert json_safe(UUID(int=1)) == "00000000-0000-0000-0000-000000000001"
+    assert json_safe(memoryview(b"\x00\x01")) == "AAE="
+    assert json_safe(object()).startswith("<object")
 
 
 def test_convert_rows_column_wise_keeps_none_and_untouched_columns() -> None:
     rows = [(1, Decimal("1.5"), None), (2, None, date(2024, 1, 1))]
-    out = _convert_rows(rows, [None, _decimal, _json_safe])
+    out = convert_rows(rows, [None, to_number, json_safe])
     assert out == [[1, 1.5, None], [2, None, "2024-01-01"]]
-    assert _convert_rows([], [_decimal]) == []
-    assert _convert_rows([(1,)], [None]) == [[1]]
+    assert convert_rows([], [to_number]) == []
+    assert convert_rows([(1,)], [None]) == [[1]]
 
 
 def test_pg_array_text() -> None:
-    assert _pg_array_text("{}") == []
-    assert _pg_array_text('{a,"b c",NULL,"d\\"e"}') == ["a", "b c", None, 'd"e']
-    assert _pg_array_text("{{1,2},{3,4}}") == [["1", "2"], ["3", "4"]]
-    assert _pg_array_text('{"NULL",","}') == ["NULL", ","]
+    assert pg_array_text("{}") == []
+    assert pg_array_text('{a,"b c",NULL,"d\\"e"}') == ["a", "b c", None, 'd"e']
+    assert pg_array_text("{{1,2},{3,4}}") == [["1", "2"], ["3", "4"]]
+    assert pg_array_text('{"NULL",","}') == ["NULL", ","]

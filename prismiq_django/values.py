@@ -1,0 +1,296 @@
+"""Database values to JSON-ready values, one precomputed converter per result column.
+
+This is the hot path of every query (10,000-100,000 rows): converters are chosen once per column
+by :func:`column_converter` and applied column-wise by :func:`convert_rows`; columns whose values
+are already JSON-ready (integers, text on PostgreSQL) get no converter at all.
+
+Conversions (SPEC section 4): decimals -> JSON numbers (whole numbers between 2**53 and 2**63 stay
+exact integers, others become floats; NaN/Infinity -> null), dates/times -> ISO 8601, UUIDs ->
+strings, bytes -> base64, intervals -> seconds, JSON text -> JSON, PostgreSQL arrays -> lists.
+Anything else falls back to :func:`json_safe`, which always returns something both the standard
+``json`` module (``allow_nan=False``) and orjson can encode.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any, Final
+from uuid import UUID
+
+import orjson
+from django.conf import settings
+
+_MAX_EXACT_FLOAT_INT: Final = 2**53
+# Whole decimals between 2**53 and 2**63 stay exact integers; beyond, every JSON encoder
+# (orjson included) can only carry them as floats.
+_MAX_INT64: Final = 2**63
+
+
+# --- value converters (hot path: keep them small; None is handled by the caller) -------------
+
+
+def to_number(value: Any) -> Any:
+    """Return a decimal as a JSON number (see the module docstring); others via json_safe."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        if _MAX_EXACT_FLOAT_INT <= abs(value) < _MAX_INT64 and value == value.to_integral_value():
+            return int(value)
+        return float(value)
+    return json_safe(value)
+
+
+def _float(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return json_safe(value)
+
+
+def _boolean(value: Any) -> Any:
+    return bool(value) if isinstance(value, int) else json_safe(value)
+
+
+def _temporal(value: Any) -> Any:
+    if isinstance(value, date | dtime):
+        return value.isoformat()
+    return json_safe(value)
+
+
+def _sqlite_datetime(value: Any) -> Any:
+    # Django stores aware datetimes in SQLite as naive UTC text; expressions return that text.
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None and settings.USE_TZ:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat()
+    return _temporal(value)
+
+
+def _sqlite_wall_clock(value: Any) -> Any:
+    # Truncated buckets are naive wall-clock times of the site's zone, like on PostgreSQL.
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return _temporal(value)
+
+
+def _sqlite_date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            return value
+    return _temporal(value)
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return json_safe(value)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str | bytes):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value if isinstance(value, str) else _binary(value)
+    return json_safe(value)
+
+
+def _uuid(value: Any) -> Any:
+    return str(value) if isinstance(value, UUID) else json_safe(value)
+
+
+def _binary(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode("ascii")
+    return json_safe(value)
+
+
+def pg_array_text(text: str) -> Any:
+    """Parse PostgreSQL array text (``{a,"b c",NULL,{1,2}}``) into nested lists of strings.
+
+    psycopg returns this text for arrays of types it has no loader for (arrays of enums).
+    """
+    root: list[Any] = []
+    stack: list[list[Any]] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "{":
+            new: list[Any] = []
+            (stack[-1] if stack else root).append(new)
+            stack.append(new)
+            i += 1
+        elif char == "}":
+            if stack:
+                stack.pop()
+            i += 1
+        elif char == "," or not stack:
+            i += 1
+        elif char == '"':
+            i += 1
+            chunk = []
+            while i < n and text[i] != '"':
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                chunk.append(text[i])
+                i += 1
+            stack[-1].append("".join(chunk))
+            i += 1
+        else:
+            start = i
+            while i < n and text[i] not in ",}":
+                i += 1
+            element = text[start:i].strip()
+            stack[-1].append(None if element == "NULL" else element)
+    return root[0] if len(root) == 1 else root
+
+
+def _array(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("{"):
+        return pg_array_text(value)
+    return json_safe(value)
+
+
+def json_safe(value: Any) -> Any:
+    """Convert any database value to a JSON-ready one (the fallback of every converter)."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):
+        return value if -_MAX_INT64 <= value < _MAX_INT64 else float(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return to_number(value)
+    if isinstance(value, date | dtime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    return str(value)
+
+
+Converter = Callable[[Any], Any]
+
+_CONVERTERS: Final[dict[str, Converter | None]] = {
+    "integer": None,
+    "decimal": to_number,
+    "float": _float,
+    "string": None,
+    "boolean": None,
+    "date": _temporal,
+    "datetime": _temporal,
+    "time": _temporal,
+    "duration": _duration,
+    "json": _json,
+    "uuid": _uuid,
+    "binary": _binary,
+    "array": _array,
+    "unknown": json_safe,
+}
+# SQLite is dynamically typed and its expressions return text/integers for dates and booleans.
+_SQLITE_CONVERTERS: Final[dict[str, Converter | None]] = {
+    **_CONVERTERS,
+    "integer": json_safe,
+    "string": json_safe,
+    "boolean": _boolean,
+    "date": _sqlite_date,
+    "datetime": _sqlite_datetime,
+}
+# PostgreSQL types whose Python value is already JSON-ready (str/int/bool).
+_PG_PLAIN: Final = frozenset(
+    {"int2", "int4", "int8", "oid", "text", "varchar", "bpchar", "char", "name", "bool", "citext"}
+)
+
+
+def infer_type(values: Sequence[Any]) -> str:
+    """Return the logical type of the first non-null value (``"unknown"`` when there is none).
+
+    Only used for SQLite results run without type hints.
+    """
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return "boolean"
+        if isinstance(value, int):
+            return "integer"
+        if isinstance(value, float):
+            return "float"
+        if isinstance(value, Decimal):
+            return "decimal"
+        if isinstance(value, str):
+            return "string"
+        if isinstance(value, datetime):
+            return "datetime"
+        if isinstance(value, date):
+            return "date"
+        if isinstance(value, dtime):
+            return "time"
+        if isinstance(value, bytes | memoryview):
+            return "binary"
+        return "unknown"
+    return "unknown"
+
+
+def convert_rows(
+    rows: list[tuple[Any, ...]], converters: Sequence[Converter | None]
+) -> list[list[Any]]:
+    """Apply ``converters`` column-wise (``None`` = leave as is); None values stay None."""
+    active = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
+    if not active or not rows:
+        return [list(row) for row in rows]
+    columns: list[Any] = list(zip(*rows, strict=True))
+    for index, conv in active:
+        columns[index] = [None if v is None else conv(v) for v in columns[index]]
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def column_converter(
+    vendor: str, logical: str, pg_typname: str = "", *, wall_clock: bool = False
+) -> Converter | None:
+    """Return the converter of one result column (None: values are already JSON-ready).
+
+    ``pg_typname`` is the PostgreSQL type name from the cursor description; ``wall_clock`` marks
+    a SQLite column of truncated datetimes (naive wall-clock times, returned without offset).
+    """
+    if vendor == "postgresql":
+        if pg_typname in _PG_PLAIN:
+            return None
+        if logical == "string":
+            return json_safe
+        return _CONVERTERS.get(logical, json_safe)
+    if logical == "datetime" and wall_clock:
+        return _sqlite_wall_clock
+    return _SQLITE_CONVERTERS.get(logical, json_safe)
+
+
+__all__ = [
+    "Converter",
+    "column_converter",
+    "convert_rows",
+    "infer_type",
+    "json_safe",
+    "pg_array_text",
+    "to_number",
+]

@@ -414,3 +414,35 @@ def test_statement_timeout_is_504_and_connection_survives(
     after = _post(client, "query/execute", {"query": definition()})
     assert after.status_code == 200
     assert after.json()["row_count"] == 10
+
+
+def test_explain_analyze_flag_is_accepted_on_every_backend(client: APIClient) -> None:
+    response = _post(client, "query/explain", {"query": definition(), "analyze": True})
+    assert response.status_code == 200, response.content
+    assert response.json()["plan"]
+
+
+def test_zero_limits_and_offset(client: APIClient) -> None:
+    zero = _post(client, "query/execute", {"query": definition(limit=0)}).json()
+    assert zero["rows"] == []
+    assert zero["columns"] == ["id", "status", "total"]
+    preview_zero = _post(client, "query/preview", {"query": definition(), "limit": 0}).json()
+    assert preview_zero["rows"] == []
+    everything = _post(client, "query/execute", {"query": definition()}).json()["rows"]
+    paged = _post(client, "query/execute", {"query": definition(limit=3, offset=4)}).json()
+    assert paged["rows"] == everything[4:7]
+    past_end = _post(client, "query/execute", {"query": definition(offset=50)}).json()
+    assert past_end["rows"] == []
+    assert past_end["truncated"] is False
+
+
+def test_time_buckets_per_unit(client: APIClient) -> None:
+    for unit, buckets in (("year", 1), ("quarter", 1), ("month", 3), ("day", 10)):
+        query = {
+            "tables": [{"id": "o", "name": "shop_order"}],
+            "columns": [{"table_id": "o", "column": "id", "aggregation": "count", "alias": "n"}],
+            "time_series": {"table_id": "o", "date_column": "ordered_at", "interval": unit},
+        }
+        result = _post(client, "query/execute", {"query": query}).json()
+        assert result["row_count"] == buckets, (unit, result)
+        assert sum(row[-1] for row in result["rows"]) == 10

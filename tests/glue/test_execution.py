@@ -443,3 +443,50 @@ def test_sqlite_query_only_is_restored_to_its_previous_value() -> None:
         raw.execute("PRAGMA query_only = OFF")
     execute_compiled(Stmt("SELECT 1"), alias=ALIAS, timeout=5)
     assert raw.execute("PRAGMA query_only").fetchone()[0] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_explain_analyze_is_bound_by_the_timeout() -> None:
+    with pytest.raises(QueryTimeout):
+        explain_compiled(Stmt("SELECT pg_sleep(5)"), alias=ALIAS, timeout=0.3, analyze=True)
+    assert Customer.objects.count() == 0
+
+
+@pytest.mark.postgres
+def test_services_run_on_the_configured_analytics_alias(
+    django_db_setup: None, django_db_blocker: Any
+) -> None:
+    """A second alias (a replica or read-only role in production) serves the analytics queries.
+
+    Not a ``django_db`` test: the alias is added at run time, which pytest-django's per-test
+    database guard would refuse; the row written here is deleted at the end.
+    """
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    from prismiq_django import services
+
+    with django_db_blocker.unblock(), _extra_alias("analytics", {}) as alias:
+        ada = _customer()
+        try:
+            prismiq = {"DATABASE": alias, "EXPOSED_TABLES": ["shop_customer"]}
+            with (
+                override_settings(PRISMIQ=prismiq),
+                CaptureQueriesContext(connections[alias]) as on_alias,
+                CaptureQueriesContext(connection) as on_default,
+            ):
+                services.invalidate_catalog()
+                result = services.execute(
+                    None,
+                    {
+                        "tables": [{"id": "c", "name": "shop_customer"}],
+                        "columns": [{"table_id": "c", "column": "name"}],
+                    },
+                )
+            assert result.rows == [["Ada"]]
+            assert any("shop_customer" in q["sql"] for q in on_alias.captured_queries)
+            assert not any("shop_customer" in q["sql"] for q in on_default.captured_queries)
+        finally:
+            ada.delete()
+            services.invalidate_catalog()

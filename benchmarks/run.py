@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     rss: list[float] = []
     try:
         manage(env, "migrate", "--noinput", "-v0")
-        load_seconds = ensure_dataset(env, dsn, args.orders, reload=args.reload)
+        load = ensure_dataset(env, dsn, args.orders, reload=args.reload)
         with psycopg.connect(dsn) as conn:
             row = conn.execute(
                 "SELECT (SELECT count(*) FROM shop_order), (SELECT count(*) FROM shop_orderitem),"
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             rss = worker_peak_rss_mb(master)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    report = render(args, info, counts, load_seconds, results, throughput, rss, problems)
+    report = render(args, info, counts, load, results, throughput, rss, problems)
     args.output.write_text(report)
     log(f"wrote {args.output}")
     print(report)

@@ -120,3 +120,18 @@ def test_benchmark_percentiles_are_nearest_rank() -> None:
 
 def _col(table: str, column: str, **extra: object) -> dict[str, object]:
     return {"table_id": table, "column": column, **extra}
+
+
+def test_reloading_invalidates_cached_results(load: Loader) -> None:
+    load(*SMALL, "--no-user")
+    revenue = {
+        "tables": [{"id": "o", "name": "shop_order"}],
+        "columns": [_col("o", "total", aggregation="sum", alias="revenue")],
+    }
+    first = services.execute(None, revenue)
+    assert services.execute(None, revenue).is_from_cache
+    load(*SMALL, "--no-user", "--reset", "--seed=7")
+    after = services.execute(None, revenue)
+    assert not after.is_from_cache
+    assert after.rows != first.rows
+    assert after.rows[0][0] == pytest.approx(float(Order.objects.aggregate(s=Sum("total"))["s"]))

@@ -20,7 +20,8 @@ on stderr at every 5%. On PostgreSQL the shop tables' foreign keys and secondary
 for the load and re-created before the commit (see :func:`postgres_bulk_mode`), and the id
 sequences are reset. Both backends ``ANALYZE`` the tables afterwards.
 When any shop table already holds rows, nothing is loaded unless ``--reset`` (which empties the
-four shop tables first) is given.
+four shop tables first) is given. After a load, cached prismiq_django results that read the shop
+tables are invalidated.
 
 Afterwards, unless ``--no-expose``: the four tables are exposed to prismiq_django
 (``ExposedTable``/``ExposedColumn`` rows; ``shop_customer.api_token`` hidden; with
@@ -486,7 +487,8 @@ class Command(BaseCommand):
         connection = connections[alias]
         if options["reset"]:
             self._reset(connection)
-        if any(model._default_manager.using(alias).exists() for model in COLUMNS):
+        held = any(model._default_manager.using(alias).exists() for model in COLUMNS)
+        if held:
             held_orders = Order.objects.using(alias).count()
             held_customers = Customer.objects.using(alias).count()
             self.stdout.write(
@@ -495,6 +497,7 @@ class Command(BaseCommand):
             )
         else:
             self._load(connection, plan)
+            self._invalidate_results()
         if not options["no_expose"]:
             self._expose(alias, tenant_scoped=options["tenant_scoped"])
         if not options["no_user"]:
@@ -511,6 +514,13 @@ class Command(BaseCommand):
         )
         connection.ops.execute_sql_flush(statements)
         self.stdout.write("Emptied the shop tables.")
+
+    def _invalidate_results(self) -> None:
+        """Drop cached query results that read the shop tables (their rows just changed)."""
+        from prismiq_django import cache
+
+        for model in COLUMNS:
+            cache.invalidate(model._meta.db_table)
 
     def _load(self, connection: BaseDatabaseWrapper, plan: DemoPlan) -> None:
         started = time.perf_counter()

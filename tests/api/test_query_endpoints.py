@@ -446,3 +446,52 @@ def test_time_buckets_per_unit(client: APIClient) -> None:
         result = _post(client, "query/execute", {"query": query}).json()
         assert result["row_count"] == buckets, (unit, result)
         assert sum(row[-1] for row in result["rows"]) == 10
+
+
+def test_every_logical_type_round_trips_as_json(client: APIClient) -> None:
+    query = {
+        "tables": [{"id": "p", "name": "shop_product"}, {"id": "c", "name": "shop_customer"}],
+        "joins": [
+            {
+                "from_table_id": "p",
+                "from_column": "tenant_id",
+                "to_table_id": "c",
+                "to_column": "tenant_id",
+            }
+        ],
+        "columns": [
+            {"table_id": "p", "column": "sku"},
+            {"table_id": "p", "column": "attributes"},
+            {"table_id": "p", "column": "price"},
+            {"table_id": "c", "column": "is_active"},
+            {"table_id": "c", "column": "created_at"},
+            {"table_id": "p", "column": "name"},
+        ],
+        "filters": [
+            {"table_id": "p", "column": "name", "operator": "eq", "value": "Gadget"},
+            {"table_id": "c", "column": "name", "operator": "eq", "value": "Ann"},
+        ],
+    }
+    result = _post(client, "query/execute", {"query": query}).json()
+    # SQLite has no uuid type: Django stores UUIDs there as 32 hex characters.
+    postgres = connection.vendor == "postgresql"
+    uuid_type, sku = (
+        ("uuid", "00000000-0000-0000-0000-000000000002")
+        if postgres
+        else (
+            "string",
+            "00000000000000000000000000000002",
+        )
+    )
+    assert result["column_types"] == [uuid_type, "json", "decimal", "boolean", "datetime", "string"]
+    assert result["rows"] == [
+        [
+            sku,
+            {"index": 1},
+            25.5,
+            True,
+            result["rows"][0][4],
+            "Gadget",
+        ]
+    ]
+    assert result["rows"][0][4].startswith("2023-12-01T12:00:00")

@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     args.orders = args.orders or (100_000 if args.quick else 1_000_000)
     repeat = args.repeat or (5 if args.quick else 15)
     throughput_requests = 300 if args.quick else 2_000
+    if args.orders < 1 or repeat < 1 or not 1 <= args.clients <= 64:
+        parser.error("--orders and --repeat must be >= 1, --clients between 1 and 64")
     for url in (args.database_url, args.redis_url):
         host = urlsplit(url).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):

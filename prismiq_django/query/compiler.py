@@ -206,7 +206,9 @@ class _Compiler:
         for node in q.where:
             positions = _positions(node)
             home_join = home.get(next(iter(positions))) if len(positions) == 1 else None
-            if home_join is not None:
+            # A filter that holds for the NULL row of an outer join (``is_null``: the anti-join
+            # "customers without orders") keeps its WHERE meaning; others restrict the matches.
+            if home_join is not None and _on_null_row(node) is not True:
                 on_extra.setdefault(home_join, []).append(node)
             else:
                 where_nodes.append(node)
@@ -295,6 +297,26 @@ def _name(col: object) -> str:
     column = getattr(col, "column", None)
     assert column is not None
     return str(column.name)
+
+
+def _on_null_row(node: FilterNode) -> bool | None:
+    """The three-valued truth of ``node`` when every column it reads is NULL."""
+    if isinstance(node, Condition):
+        op, value = node.operator, node.value
+        if op == "is_null" or (op == "eq" and value is None) or op == "in_or_null":
+            return True
+        if op == "is_not_null" or (op == "neq" and value is None):
+            return False
+        if op in ("in", "not_in") and not value:
+            return op == "not_in"
+        return None
+    if isinstance(node, Not):
+        inner = _on_null_row(node.item)
+        return None if inner is None else not inner
+    results = [_on_null_row(item) for item in node.items]
+    if node.kind == "all":
+        return False if False in results else (None if None in results else True)
+    return True if True in results else (None if None in results else False)
 
 
 def _positions(node: FilterNode) -> set[int]:

@@ -369,6 +369,42 @@ def test_join_types_with_filter_on_nullable_side(join_type: str) -> None:
     assert got
 
 
+@pytest.mark.parametrize(
+    ("filter_", "condition"),
+    [
+        ({"operator": "is_null"}, "o.id IS NULL"),
+        ({"operator": "eq", "value": None}, "o.id IS NULL"),
+        ({"operator": "in_or_null", "value": [1, 3]}, "(o.id IN (1, 3) OR o.id IS NULL)"),
+        ({"not": {"operator": "is_not_null"}}, "NOT (o.id IS NOT NULL)"),
+    ],
+)
+def test_null_accepting_filter_on_outer_side_is_an_anti_join(
+    filter_: dict[str, Any], condition: str
+) -> None:
+    if "not" in filter_:
+        node: dict[str, Any] = {"not": {"table_id": "o", "column": "id", **filter_["not"]}}
+    else:
+        node = {"table_id": "o", "column": "id", **filter_}
+    got = rows(
+        {
+            "tables": [t("c", "shop_customer"), t("o", "shop_order")],
+            "joins": [
+                {"from_table_id": "c", "from_column": "id", "to_table_id": "o",
+                 "to_column": "customer_id", "join_type": "LEFT"}
+            ],
+            "columns": [c("c", "id", alias="cid"), c("o", "id", alias="oid")],
+            "filters": [node],
+            "order_by": [c("c", "id"), c("o", "id")],
+        }
+    )  # fmt: skip
+    want = expected(
+        "SELECT c.id, o.id FROM shop_customer c LEFT JOIN shop_order o ON o.customer_id = c.id "
+        f"WHERE {condition} ORDER BY 1, 2"
+    )
+    assert got == want
+    assert (4, None) in got  # D'Arcy has no orders
+
+
 def test_left_join_keeps_customers_without_orders() -> None:
     got = rows(
         {

@@ -4,6 +4,7 @@ generated document that must find no 5xx answer."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,9 @@ from schemathesis.generation import GenerationMode
 
 from prismiq_django.openapi import DEFINITION_COMPONENTS, EXAMPLE_DEFINITION
 from tests.api.conftest import API, api
+
+#: Examples per operation and mode; raise it for a longer hunt (``PRISMIQ_FUZZ_EXAMPLES=200``).
+FUZZ_EXAMPLES = int(os.environ.get("PRISMIQ_FUZZ_EXAMPLES", "10"))
 
 ENDPOINT_PATHS = {
     "/schema/": {"get"},
@@ -150,7 +154,7 @@ def test_schemathesis_finds_no_server_error(client: APIClient, mode: GenerationM
 
         @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
         @hypothesis.settings(
-            max_examples=10,
+            max_examples=FUZZ_EXAMPLES,
             deadline=None,
             database=None,
             derandomize=True,

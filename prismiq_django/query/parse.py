@@ -70,6 +70,8 @@ ORDERED_TYPES: Final = frozenset(
 )
 EQUALITY_TYPES: Final = ORDERED_TYPES | {"boolean", "uuid"}
 _JOINABLE: Final = EQUALITY_TYPES | {"binary"}
+#: No portable equality/ordering (PostgreSQL ``json`` has neither; ``unknown`` may be ``point``).
+_UNSORTABLE: Final = frozenset({"json", "unknown"})
 
 _EQ_OPS: Final = frozenset({"eq", "neq"})
 _ORDER_OPS: Final = frozenset({"gt", "gte", "lt", "lte"})
@@ -96,7 +98,7 @@ def _show(value: object) -> str:
 
 
 def _suggest(name: object, candidates: Iterable[str]) -> str:
-    """ " Did you mean 'x'?" among ``candidates`` (exposed names only), or ''."""
+    """Return a "Did you mean 'x'?" hint among ``candidates`` (exposed names only), or ''."""
     if not isinstance(name, str) or len(name) > 200:
         return ""
     match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
@@ -114,6 +116,7 @@ def _valid_text(value: str) -> bool:
 
 
 def expr_key(expr: Expr) -> tuple[int, str, str | None, str | None]:
+    """Identity of an expression (table position, column, aggregation, truncation)."""
     col = expr.col
     return (
         col.ref.position,
@@ -247,6 +250,7 @@ class _Parser:
         group_by_raw = self.parse_group_by(data)
         order = self.parse_order_by(data, select)
         limit, offset = self.parse_paging(data)
+        self.check_order_sortable(order, select)
         if self.errors:
             raise QueryValidationError(self.errors)
         aggregated = (
@@ -822,6 +826,18 @@ class _Parser:
         self, raw: list[ColumnRef], select: tuple[SelectItem, ...]
     ) -> tuple[Expr, ...]:
         plain = [s for s in select if not s.expr.is_aggregate]
+        for s, path in zip(select, self.select_paths, strict=True):
+            if not s.expr.is_aggregate and s.expr.type in _UNSORTABLE:
+                self.error(
+                    "invalid_definition",
+                    f"A {s.expr.type} column cannot be grouped; aggregate it with count.",
+                    *path,
+                )
+        for i, col in enumerate(raw):
+            if col.type in _UNSORTABLE:
+                self.error(
+                    "invalid_definition", f"A {col.type} column cannot be grouped.", "group_by", i
+                )
         if not raw:
             seen: dict[tuple[int, str, str | None, str | None], Expr] = {}
             for s in plain:
@@ -915,6 +931,14 @@ class _Parser:
                 out.append(OrderItem(dir_, expr=expr))
             self.order_paths.append(("order_by", i))
         return tuple(out)
+
+    def check_order_sortable(
+        self, order: tuple[OrderItem, ...], select: tuple[SelectItem, ...]
+    ) -> None:
+        for o, path in zip(order, self.order_paths, strict=True):
+            expr = o.expr if o.output is None else select[o.output].expr
+            if expr is not None and expr.type in _UNSORTABLE:
+                self.error("invalid_definition", f"A {expr.type} value cannot be sorted.", *path)
 
     def check_order_grouped(self, order: tuple[OrderItem, ...], group_by: tuple[Expr, ...]) -> None:
         grouped = {(e.col.ref.position, _colname(e)) for e in group_by}

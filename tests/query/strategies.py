@@ -170,7 +170,7 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
                     else ["minute", "hour", "day", "week", "month", "quarter", "year"]
                 )
             )
-        elif aggregated and (n > 0 or draw(st.booleans())):
+        elif aggregated and (n > 0 or col.type == "json" or draw(st.booleans())):
             item["aggregation"] = draw(st.sampled_from(aggregations_for(col.type)))
         columns.append(item)
     if aggregated and draw(st.booleans()):
@@ -216,19 +216,24 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
                 "value": draw(filter_value(op, type_)),
             }
         )
-    order_by = [
-        {"alias": columns[i]["alias"], "direction": draw(st.sampled_from(["ASC", "DESC", "desc"]))}
-        for i in draw(st.lists(st.integers(0, len(columns) - 1), max_size=2))
+    json_names = {c.name for t in tables for c in t.columns if c.type == "json"}
+    sortable = [
+        c["alias"] for c in columns if c["column"] not in json_names or c.get("aggregation")
     ]
+    order_by: list[dict[str, Any]] = []
+    if sortable:
+        order_by = [
+            {"alias": alias, "direction": draw(st.sampled_from(["ASC", "DESC", "desc"]))}
+            for alias in draw(st.lists(st.sampled_from(sortable), max_size=2))
+        ]
     if draw(st.booleans()):
         # Sort by a column reference: any column in a plain query, an aggregate otherwise.
         tid, col = draw(st.sampled_from(refs))
         key: dict[str, Any] = {"table_id": tid, "column": col.name}
         if aggregated:
             key["aggregation"] = draw(st.sampled_from(aggregations_for(col.type)))
-        elif col.type == "json":
-            key = {"alias": columns[0]["alias"]}
-        order_by.append({**key, "direction": draw(st.sampled_from(["ASC", "DESC"]))})
+        if col.type != "json" or aggregated:
+            order_by.append({**key, "direction": draw(st.sampled_from(["ASC", "DESC"]))})
     definition: dict[str, Any] = {
         "tables": [
             {"id": i, "name": t.name, "alias": draw(TEXT)} for i, t in zip(ids, tables, strict=True)

@@ -163,6 +163,26 @@ CASES: list[tuple[str, object, list[tuple[str, str]]]] = [
         [("invalid_value", "/columns/0/alias")],
     ),
     (
+        "group_by_json",
+        {
+            "tables": [{"id": "p", "name": "shop_product"}],
+            "columns": [
+                {"table_id": "p", "column": "attributes"},
+                {"table_id": "p", "column": "*", "aggregation": "count"},
+            ],
+        },
+        [("invalid_definition", "/columns/0")],
+    ),
+    (
+        "order_by_json",
+        {
+            "tables": [{"id": "p", "name": "shop_product"}],
+            "columns": [{"table_id": "p", "column": "id"}],
+            "order_by": [{"table_id": "p", "column": "attributes"}],
+        },
+        [("invalid_definition", "/order_by/0")],
+    ),
+    (
         "alias_surrogate",
         q(columns=[{"table_id": "o", "column": "id", "alias": "\ud800"}]),
         [("invalid_value", "/columns/0/alias")],

@@ -185,21 +185,8 @@ class _Compiler:
             f"{self.visit_expr(item.expr)} AS {quote(item.name)}" for item in q.select
         )
 
-        # Where each table's single-table predicates go: None = WHERE, k = ON of join k.
-        home: dict[int, int | None] = {ref.position: None for ref in q.tables}
-        has_full = False
-        seen = [q.tables[0].position]
-        for k, join in enumerate(q.joins):
-            joined = join.right.ref.position
-            if join.kind in ("LEFT", "FULL"):
-                home[joined] = k
-            if join.kind in ("RIGHT", "FULL"):
-                for pos in seen:
-                    if home[pos] is None:
-                        home[pos] = k
-            has_full = has_full or join.kind == "FULL"
-            seen.append(joined)
-
+        home = _homes(q)
+        has_full = any(join.kind == "FULL" for join in q.joins)
         scope_map = {ref.position: self.scopes(ref) for ref in q.tables}
         on_extra: dict[int, list[FilterNode]] = {}
         where_nodes: list[FilterNode] = []
@@ -297,6 +284,26 @@ def _name(col: object) -> str:
     column = getattr(col, "column", None)
     assert column is not None
     return str(column.name)
+
+
+def _homes(q: Query) -> dict[int, int | None]:
+    """Where each table's single-table predicates go: None = WHERE, k = ON clause of join k.
+
+    A table's home is the first outer join that makes it nullable: the joined table of a
+    LEFT/FULL join, every earlier table of a RIGHT/FULL join.
+    """
+    home: dict[int, int | None] = {ref.position: None for ref in q.tables}
+    seen = [q.tables[0].position]
+    for k, join in enumerate(q.joins):
+        joined = join.right.ref.position
+        if join.kind in ("LEFT", "FULL"):
+            home[joined] = k
+        if join.kind in ("RIGHT", "FULL"):
+            for pos in seen:
+                if home[pos] is None:
+                    home[pos] = k
+        seen.append(joined)
+    return home
 
 
 def _on_null_row(node: FilterNode) -> bool | None:

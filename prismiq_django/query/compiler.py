@@ -5,7 +5,8 @@ aliases ``t0``, ``t1``...; every value is a bound ``%s`` parameter. Row scopes a
 reference of a scoped table: in ``WHERE``, or in the ``ON`` clause of the outer join that makes the
 table nullable, or — when the query has a ``FULL`` join, where neither placement would hide other
 tenants' rows — as a filtered derived table. Plain filters that reference only a table on the
-nullable side of an outer join go into that join's ``ON`` clause.
+nullable side of an outer join go into that join's ``ON`` clause, unless they hold for its NULL
+row (``is_null``: an anti-join), which keeps them in ``WHERE``.
 
 ``GROUP BY`` and ``ORDER BY`` refer to selected expressions by ordinal, so an expression with a
 bound parameter (the time zone of a truncation) is never repeated with a second parameter.
@@ -47,8 +48,14 @@ class Compiled:
     limit: int
 
 
-_COMPARE = {"eq": " = %s", "neq": " <> %s", "gt": " > %s", "gte": " >= %s", "lt": " < %s"}
-_COMPARE["lte"] = " <= %s"
+_COMPARE = {
+    "eq": " = %s",
+    "neq": " <> %s",
+    "gt": " > %s",
+    "gte": " >= %s",
+    "lt": " < %s",
+    "lte": " <= %s",
+}
 _AGG_SQL = {"sum": "SUM(", "avg": "AVG(", "min": "MIN(", "max": "MAX(", "count": "COUNT("}
 
 

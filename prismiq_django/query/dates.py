@@ -8,7 +8,7 @@ before it; ``{"last": 3, "unit": "month"}`` is this month and the two before it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -36,15 +36,22 @@ MAX_LAST = 10_000
 
 
 def tz_name(tz: tzinfo) -> str:
-    """Return the IANA name of ``tz`` (``ZoneInfo`` or UTC); raise ValueError for anything else.
+    """Return the IANA name of ``tz``; raise ValueError when it has none.
 
     Both dialects need a name: PostgreSQL's ``AT TIME ZONE`` and Django's SQLite functions.
+    Accepted: ``zoneinfo.ZoneInfo``, UTC, and fixed whole-hour offsets (``Etc/GMT-2`` is UTC+2:
+    the ``Etc`` zones count west-positive, as POSIX does).
     """
     if isinstance(tz, ZoneInfo):
         return tz.key
-    if tz is UTC or tz == UTC:
-        return "UTC"
-    raise ValueError("time zone must be a zoneinfo.ZoneInfo or datetime.UTC")
+    if isinstance(tz, timezone):
+        offset = tz.utcoffset(None)
+        hours, rest = divmod(int(offset.total_seconds()), 3600)
+        if not hours and not rest:
+            return "UTC"
+        if not rest and -12 <= hours <= 14:
+            return f"Etc/GMT{-hours:+d}"
+    raise ValueError("time zone must be a zoneinfo.ZoneInfo, UTC or a whole-hour offset")
 
 
 def _unit_start(day: date, unit: Unit) -> date:

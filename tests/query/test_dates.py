@@ -112,5 +112,10 @@ def test_ranges_leaving_the_calendar_are_validation_errors() -> None:
 def test_tz_name() -> None:
     assert dates.tz_name(PARIS) == "Europe/Paris"
     assert dates.tz_name(UTC) == "UTC"
+    assert dates.tz_name(timezone(timedelta(0))) == "UTC"
+    assert dates.tz_name(timezone(timedelta(hours=2))) == "Etc/GMT-2"
+    assert dates.tz_name(timezone(timedelta(hours=-5))) == "Etc/GMT+5"
+    plus_two = datetime(2024, 1, 1, 12, tzinfo=UTC).astimezone(ZoneInfo("Etc/GMT-2"))
+    assert plus_two.hour == 14
     with pytest.raises(ValueError, match="zoneinfo"):
-        dates.tz_name(timezone(timedelta(hours=2)))
+        dates.tz_name(timezone(timedelta(hours=5, minutes=30)))

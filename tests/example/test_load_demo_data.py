@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
@@ -250,3 +252,25 @@ def test_existing_customers_without_orders_are_not_loaded_twice(load: Loader) ->
 def test_a_malformed_end_date_is_refused(load: Loader) -> None:
     with pytest.raises(CommandError, match="end-date"):
         load("--end-date=31/12/2025", "--no-user", "--no-expose")
+
+
+def test_a_failed_load_leaves_nothing_behind(load: Loader, monkeypatch: pytest.MonkeyPatch) -> None:
+    from example_project.shop.management.commands import load_demo_data
+
+    real = load_demo_data.DemoGenerator.order_chunks
+
+    def failing(self: load_demo_data.DemoGenerator, chunk_size: int) -> Iterator[Any]:
+        chunks = real(self, chunk_size)
+        yield next(chunks)
+        raise RuntimeError("generator broke mid-load")
+
+    before = _constraints_and_indexes() if connection.vendor == "postgresql" else []
+    monkeypatch.setattr(load_demo_data.DemoGenerator, "order_chunks", failing)
+    with pytest.raises(RuntimeError, match="mid-load"):
+        load(*SMALL, "--no-user", "--no-expose")
+    assert counts() == (0, 0, 0, 0)
+    if connection.vendor == "postgresql":
+        assert _constraints_and_indexes() == before
+    monkeypatch.undo()
+    load(*SMALL, "--no-user", "--no-expose")  # and the next load works
+    assert counts()[2] == 400

@@ -674,3 +674,44 @@ def test_row_scopes_hide_other_tenants_in_every_join(join_type: str) -> None:
     assert not {r[1] for r in got} & tenant2_orders
     if join_type in ("RIGHT", "FULL"):
         assert (None, 11) in got  # tenant-1 order whose customer is another tenant's
+
+
+def test_scoped_time_series_with_relative_filter_matches_python() -> None:
+    got = rows(
+        {
+            "tables": [t("c", "shop_customer"), t("o", "shop_order")],
+            "joins": [
+                {"from_table_id": "o", "from_column": "customer_id", "to_table_id": "c",
+                 "to_column": "id", "join_type": "LEFT"}
+            ],
+            "time_series": {"table_id": "o", "date_column": "ordered_at", "interval": "month"},
+            "columns": [
+                c("o", "total", aggregation="sum", alias="revenue"),
+                c("c", "id", aggregation="count_distinct", alias="customers"),
+            ],
+            "filters": [
+                {"table_id": "o", "column": "ordered_at", "operator": "date_relative",
+                 "value": {"preset": "this_year"}},
+                {"table_id": "c", "column": "country", "operator": "neq", "value": "DE"},
+            ],
+        },
+        tenant_catalog(1),
+        now=NOW,
+        tz=PARIS,
+    )  # fmt: skip
+    customers = {x[0]: x for x in CUSTOMERS}
+    oracle: dict[datetime, tuple[Decimal, set[int]]] = {}
+    for o in ORDERS:
+        local = datetime.fromisoformat(o[4]).replace(tzinfo=UTC).astimezone(PARIS)
+        if o[1] != 1 or local.year != 2024:
+            continue
+        customer = customers[o[2]]
+        # The LEFT join matches only customers of the tenant, and (the filter being on the
+        # nullable side, so in the ON clause) only those outside DE; the order always counts.
+        visible = customer[1] == 1 and customer[5] != "DE"
+        key = _bucket(local.replace(tzinfo=None), "month")
+        total, seen = oracle.get(key, (Decimal(0), set()))
+        oracle[key] = (total + Decimal(o[6]), seen | ({o[2]} if visible else set()))
+    want = [(norm(k), norm(v[0]), len(v[1])) for k, v in sorted(oracle.items())]
+    assert got == want
+    assert len(got) >= 5

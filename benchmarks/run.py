@@ -30,7 +30,13 @@ from urllib.parse import urlsplit
 import psycopg
 from e2e.client import BASIC_AUTH, Client, session_login
 from e2e.config import ROOT, log
-from e2e.measure import Result, Throughput, measure_throughput, measure_workload
+from e2e.measure import (
+    Result,
+    Throughput,
+    check_metrics,
+    measure_throughput,
+    measure_workload,
+)
 from e2e.report import machine, render
 from e2e.stack import (
     ensure_database,
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     throughput: list[Throughput] = []
     rss: list[float] = []
+    checks: list[str] = []
     try:
         manage(env, "migrate", "--noinput", "-v0")
         load = ensure_dataset(env, dsn, args.orders, reload=args.reload)
@@ -136,9 +143,17 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:
                     problems.append(f"throughput ({clients} clients): {exc}")
             rss = worker_peak_rss_mb(master)
+            metrics_client = Client(port, auth)
+            try:
+                summary = check_metrics(metrics_client)
+            except Exception as exc:
+                summary = f"problem: metrics: {exc}"
+            finally:
+                metrics_client.close()
+            (problems if summary.startswith("problem") else checks).append(summary)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    report = render(args, info, counts, load, results, throughput, rss, problems)
+    report = render(args, info, counts, load, results, throughput, rss, checks, problems)
     args.output.write_text(report)
     log(f"wrote {args.output}")
     print(report)

@@ -219,3 +219,23 @@ def measure_throughput(
         thread.join(timeout=120)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def check_metrics(client: Client) -> str:
+    """Read ``metrics`` (as the staff demo user) and summarise ``prismiq_queries_total``.
+
+    With several gunicorn workers the counter must aggregate every worker's queries (the
+    Prometheus multi-process mode); a zero total after the run means it does not.
+    """
+    status, data = client.request("GET", "metrics")
+    if status != 200:
+        return f"problem: GET metrics answered HTTP {status}"
+    total = 0.0
+    series = 0
+    for line in data.decode().splitlines():
+        if line.startswith("prismiq_queries_total{"):
+            series += 1
+            total += float(line.rsplit(" ", 1)[1])
+    if not total:
+        return "problem: metrics show no prismiq_queries_total after the run"
+    return f"`metrics`: prismiq_queries_total = {total:.0f} over {series} series (all workers)"

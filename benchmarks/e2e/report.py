@@ -56,6 +56,7 @@ def render(
     results: list[Result],
     throughput: list[Throughput],
     rss: list[float],
+    checks: list[str],
     problems: list[str],
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -141,6 +142,8 @@ def render(
         )
     else:
         lines.append("- Not measured.")
+    if checks:
+        lines += ["", "## Checks", ""] + [f"- {check}" for check in checks]
     if problems:
         lines += ["", "## Problems in this run", ""] + [f"- {p}" for p in problems]
     return "\n".join(lines) + "\n"

@@ -532,7 +532,11 @@ _OPERATIONS_DOCS: Final[dict[str, Any]] = {
         responses={
             (200, "text/plain"): OpenApiResponse(
                 OpenApiTypes.STR, "Prometheus text format (METRICS_PERMISSION_CLASSES apply)."
-            )
+            ),
+            403: OpenApiResponse(
+                {"type": "object", "properties": {"detail": {"type": "string"}}},
+                "Not permitted by METRICS_PERMISSION_CLASSES.",
+            ),
         },
     ),
 }

@@ -31,6 +31,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    extend_schema_view,
 )
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import viewsets
@@ -294,7 +295,21 @@ class ExplainView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
 # --- saved queries -------------------------------------------------------------------------------
 
 
+_FORBIDDEN = OpenApiResponse(ErrorResponseSerializer, "Shared query of another user: read-only.")
+
+
 @extend_schema(tags=["saved queries"])
+@extend_schema_view(
+    create=extend_schema(responses={201: SavedQuerySerializer, 400: _INVALID}),
+    retrieve=extend_schema(responses={200: SavedQuerySerializer, 404: _NOT_FOUND}),
+    update=extend_schema(
+        responses={200: SavedQuerySerializer, 400: _INVALID, 403: _FORBIDDEN, 404: _NOT_FOUND}
+    ),
+    partial_update=extend_schema(
+        responses={200: SavedQuerySerializer, 400: _INVALID, 403: _FORBIDDEN, 404: _NOT_FOUND}
+    ),
+    destroy=extend_schema(responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
+)
 class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[SavedQuery]):  # type: ignore[misc]
     """Saved queries: a user lists their own and the shared ones; only the owner changes or
     deletes one (404 for another user's private query, 403 for a shared one)."""

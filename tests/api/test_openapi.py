@@ -10,11 +10,18 @@ from urllib.parse import urlencode
 
 import hypothesis
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck
 from rest_framework.test import APIClient
 from schemathesis.core import NOT_SET
+from schemathesis.core.transport import Response as SchemathesisResponse
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from prismiq_django.openapi import DEFINITION_COMPONENTS, EXAMPLE_DEFINITION
 from tests.api.conftest import API, api
@@ -138,13 +145,29 @@ def test_yaml_is_the_default_format(client: APIClient) -> None:
     assert response.content.startswith(b"openapi:")
 
 
+CONFORMANCE = [response_schema_conformance, status_code_conformance, content_type_conformance]
+
+
+def _as_schemathesis_response(response: Any, method: str, url: str) -> SchemathesisResponse:
+    return SchemathesisResponse(
+        status_code=response.status_code,
+        headers={name: [value] for name, value in response.items()},
+        content=response.content,
+        request=requests.Request(method, "http://testserver" + url).prepare(),
+        elapsed=0.0,
+        verify=False,
+        encoding="utf-8",
+    )
+
+
 def _query_string(query: dict[str, Any] | None) -> str:
     return "?" + urlencode(query, doseq=True) if query else ""
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_schemathesis_finds_no_server_error(client: APIClient, mode: GenerationMode) -> None:
-    """Requests generated from the document (valid and invalid ones) never get a 5xx."""
+    """Requests generated from the document (valid and invalid ones) never get a 5xx; answers to
+    valid ones conform to the document (status, content type, body schema)."""
     client.post(api("saved-queries"), {"name": "seed", "query": EXAMPLE_DEFINITION}, format="json")
     schema = schemathesis.openapi.from_dict(_document(client))
     seen: dict[str, int] = {}
@@ -174,6 +197,10 @@ def test_schemathesis_finds_no_server_error(client: APIClient, mode: GenerationM
             seen[key] = seen.get(key, 0) + 1
             statuses.add(response.status_code)
             assert response.status_code < 500, (key, case.body, case.query, response.content)
+            if mode is GenerationMode.POSITIVE:
+                # Valid requests get documented statuses, content types and bodies.
+                case.validate_response(_as_schemathesis_response(response, case.method, url),
+                                       checks=CONFORMANCE)  # fmt: skip
 
         try:
             run()
@@ -211,3 +238,59 @@ def test_site_wide_document_includes_the_components_without_warnings(
     err = capsys.readouterr().err
     assert "Warning" not in err
     assert "Error" not in err
+
+
+def test_real_answers_conform_to_the_document(client: APIClient) -> None:
+    """Valid and invalid requests with known outcomes: every answer (status, content type, body)
+    matches what the document says, QueryResult and TableSchema included."""
+    schema = schemathesis.openapi.from_dict(_document(client))
+    created = client.post(
+        api("saved-queries"), {"name": "seed", "query": EXAMPLE_DEFINITION}, format="json"
+    )
+    pk = created.json()["id"]
+    bad = {**EXAMPLE_DEFINITION, "columns": [{"table_id": "o", "column": "nope"}]}
+    calls: list[tuple[str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+        ("GET", "schema/", {}, {}, NOT_SET, 200),
+        ("GET", "tables/", {}, {}, NOT_SET, 200),
+        ("GET", "tables/{name}/", {"name": "shop_order"}, {}, NOT_SET, 200),
+        ("GET", "tables/{name}/", {"name": "nope"}, {}, NOT_SET, 404),
+        (
+            "GET",
+            "tables/{name}/columns/{column}/values/",
+            {"name": "shop_order", "column": "status"},
+            {"limit": 3, "search": "a"},
+            NOT_SET,
+            200,
+        ),
+        ("POST", "query/validate/", {}, {}, EXAMPLE_DEFINITION, 200),
+        ("POST", "query/validate/", {}, {}, bad, 200),
+        ("POST", "query/sql/", {}, {}, EXAMPLE_DEFINITION, 200),
+        ("POST", "query/sql/", {}, {}, bad, 400),
+        ("POST", "query/execute/", {}, {}, {"query": EXAMPLE_DEFINITION}, 200),
+        ("POST", "query/execute/", {}, {}, {"query": bad}, 400),
+        ("POST", "query/preview/", {}, {}, {"query": EXAMPLE_DEFINITION, "limit": 2}, 200),
+        ("POST", "query/preview/", {}, {"limit": 2}, EXAMPLE_DEFINITION, 200),
+        ("POST", "query/explain/", {}, {}, {"query": EXAMPLE_DEFINITION}, 200),
+        ("GET", "saved-queries/", {}, {}, NOT_SET, 200),
+        ("POST", "saved-queries/", {}, {}, {"name": "x", "query": EXAMPLE_DEFINITION}, 201),
+        ("POST", "saved-queries/", {}, {}, {"name": "x", "query": bad}, 400),
+        ("GET", "saved-queries/{id}/", {"id": pk}, {}, NOT_SET, 200),
+        ("GET", "saved-queries/{id}/", {"id": pk + 1000}, {}, NOT_SET, 404),
+        ("PATCH", "saved-queries/{id}/", {"id": pk}, {}, {"name": "renamed"}, 200),
+        ("POST", "saved-queries/{id}/execute/", {"id": pk}, {}, {}, 200),
+        ("DELETE", "saved-queries/{id}/", {"id": pk}, {}, NOT_SET, 204),
+        ("GET", "health/live/", {}, {}, NOT_SET, 200),
+        ("GET", "health/ready/", {}, {}, NOT_SET, 200),
+        ("GET", "health/", {}, {}, NOT_SET, 200),
+        ("GET", "metrics/", {}, {}, NOT_SET, 403),
+    ]
+    for method, path, path_parameters, query, body, expected in calls:
+        operation = schema[API + path][method]
+        case = operation.Case(path_parameters=path_parameters, query=query, body=body)
+        kwargs: dict[str, Any] = {}
+        if body is not NOT_SET:
+            kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+        url = case.formatted_path + _query_string(query)
+        response = getattr(client, method.lower())(url, **kwargs)
+        assert response.status_code == expected, (method, url, response.content[:300])
+        case.validate_response(_as_schemathesis_response(response, method, url), checks=CONFORMANCE)

@@ -133,3 +133,13 @@ def test_saved_query_paths_work_with_and_without_trailing_slash(client: APIClien
         )
         assert patched.status_code == 200, patched.content
     assert client.delete(api(f"saved-queries/{pk}")).status_code == 204
+
+
+def test_options_answers_for_authenticated_callers(client: APIClient) -> None:
+    for path, _, pattern in _walk(prismiq_urls.urlpatterns):
+        if "options" not in _methods(pattern) or path.startswith("docs"):
+            continue
+        response = client.options(API + path)
+        assert response.status_code in {200, 403}, (path, response.content)
+        if path.startswith(("query", "tables", "schema", "saved-queries")):
+            assert response.status_code == 200, path

@@ -10,6 +10,8 @@ Every view of the API uses :func:`exception_handler` (set per view through
 - ``exceptions.ObjectNotFound`` -> 404 ``{detail}``;
 - ``exceptions.QueryTimeout`` -> 504 ``{detail, code: "query_timeout"}``;
 - ``exceptions.DatabaseUnavailable`` -> 503 ``{detail, code: "database_unavailable"}``;
+- Django ``OperationalError`` / ``InterfaceError`` (the app's own models on a database that is
+  down) -> 503 ``{detail, code: "database_unavailable", request_id}``, logged with the request id;
 - other DRF ``APIException`` / ``Http404`` / ``PermissionDenied`` -> DRF's default answer (401,
   403, 404, 405, 415, 429 ...);
 - ``QueryExecutionError`` and anything else -> 500 ``{detail, code: "server_error",
@@ -26,6 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from django import db
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -150,6 +153,22 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
             {"detail": exc.message, "code": "database_unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
+    if isinstance(exc, db.OperationalError | db.InterfaceError):
+        # The app's own models (saved queries) on a database that is down; the analytics
+        # database's failures arrive as DatabaseUnavailable. Logged in full, answered generically.
+        rid = get_request_id(request)
+        logger.error(
+            "Database error in prismiq_django API (request_id=%s)",
+            rid,
+            exc_info=exc,
+            extra={"request_id": rid},
+        )
+        body = {
+            "detail": exceptions.DatabaseUnavailable.default_message,
+            "code": "database_unavailable",
+            "request_id": rid,
+        }
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, exceptions.QueryExecutionError):
         return _server_error(exc, request)
     return drf_exception_handler(exc, dict(context))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.db.utils import load_backend
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -143,6 +143,11 @@ def test_mapping_table() -> None:
     assert failed.status_code == 500
     assert LEAK not in str(failed.data)
     assert failed.data["request_id"]
+    for db_error in (OperationalError(LEAK), InterfaceError(LEAK)):
+        own_db_down = _handle(db_error)
+        assert own_db_down.status_code == 503
+        assert own_db_down.data["code"] == "database_unavailable"
+        assert LEAK not in str(own_db_down.data)
     unknown = _handle(KeyError(LEAK))
     assert unknown.status_code == 500
     assert LEAK not in str(unknown.data)

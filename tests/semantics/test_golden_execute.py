@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from prismiq_django.query import build
+from prismiq_django.query import build, get_dialect
 from tests.query.catalogs import SHOP, tenant_catalog
 from tests.query.golden_cases import GOLDEN
 
@@ -32,6 +32,17 @@ def test_golden_definition_executes(case: dict[str, Any]) -> None:
         cursor.execute(compiled.sql, compiled.params)
         cursor.fetchall()
         assert [d[0] for d in cursor.description] == list(compiled.columns)
+
+
+@pytest.mark.parametrize("analyze", [False, True])
+def test_explain_runs_for_every_golden_definition(analyze: bool) -> None:
+    dialect = get_dialect(connection.vendor)
+    for case in GOLDEN:
+        compiled = _compile(case)
+        with connection.cursor() as cursor:
+            cursor.execute(dialect.explain_sql(compiled.sql, analyze=analyze), compiled.params)
+            plan = cursor.fetchall()
+        assert plan, case["name"]
 
 
 @pytest.mark.postgres

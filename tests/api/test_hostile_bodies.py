@@ -137,3 +137,43 @@ def test_body_larger_than_django_limit_is_413(client: APIClient, settings: Any) 
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
     unlimited = client.post(api("query/validate"), big, format="json")
     assert unlimited.status_code == 200
+
+
+OPERATOR_VALUES: list[tuple[str, Any]] = [
+    ("between", [1]),
+    ("between", [1, 2, 3]),
+    ("between", "1..2"),
+    ("between", [None, None]),
+    ("between", ["2024-01-01", "not a date"]),
+    ("in_", "paid"),
+    ("in_", []),
+    ("not_in", []),
+    ("in_or_null", [None]),
+    ("in", [[1]]),
+    ("like", 5),
+    ("ilike", None),
+    ("contains", ["a"]),
+    ("starts_with", {"a": 1}),
+    ("is_null", "ignored"),
+    ("date_relative", {"preset": "next_century"}),
+    ("date_relative", {"last": -3, "unit": "day"}),
+    ("date_relative", {"last": 10**12, "unit": "year"}),
+    ("date_relative", {"last": 2, "unit": "fortnight"}),
+    ("date_relative", "last_7_days"),
+    ("gt", [1, 2]),
+    ("eq", {"nested": True}),
+]
+
+
+@pytest.mark.parametrize(("operator", "value"), OPERATOR_VALUES)
+@pytest.mark.parametrize("column", ["status", "total", "ordered_at", "shipped_on"])
+def test_operator_value_mismatches_never_500(
+    client: APIClient, operator: str, value: Any, column: str
+) -> None:
+    query = definition(
+        filters=[{"table_id": "o", "column": column, "operator": operator, "value": value}]
+    )
+    response = client.post(api("query/execute"), {"query": query}, format="json")
+    assert response.status_code in {200, 400}, (operator, value, column, response.content[:300])
+    if response.status_code == 400:
+        assert all(e["path"].startswith("/query/filters/0") for e in response.json()["errors"])

@@ -183,3 +183,11 @@ def test_saved_queries_table_is_never_queryable(client: APIClient, settings: Any
     response = client.post(api("query/execute"), {"query": query}, format="json")
     assert response.status_code == 400
     assert "secret-name" not in response.content.decode()
+
+
+def test_duplicate_names_and_unicode_are_fine(client: APIClient) -> None:
+    first = _create(client, "Revenue — 2024 ✓")
+    second = _create(client, "Revenue — 2024 ✓")
+    assert first["id"] != second["id"]
+    names = [q["name"] for q in client.get(URL).json()]
+    assert names.count("Revenue — 2024 ✓") == 2

@@ -19,7 +19,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from prismiq_django import openapi  # noqa: F401  (registers the drf-spectacular extensions)
+from prismiq_django import (
+    openapi,  # noqa: F401  (registers the drf-spectacular extensions)
+    services,
+)
+from prismiq_django.http_errors import prefix_errors
 from prismiq_django.models import SavedQuery
 from prismiq_django.query.catalog import LOGICAL_TYPES
 from prismiq_django.query.errors import ERROR_CODES, QueryValidationError
@@ -215,9 +219,6 @@ class SavedQuerySerializer(serializers.ModelSerializer[SavedQuery]):
     def validate_query(self, value: object) -> object:
         """Refuse a definition the services would refuse (raised as a core validation error, so
         the answer carries codes and JSON pointers under ``/query``)."""
-        from prismiq_django import services
-        from prismiq_django.http_errors import prefix_errors
-
         problems = services.validate(self.context.get("request"), value)
         if problems:
             raise QueryValidationError(prefix_errors(problems, "query"))

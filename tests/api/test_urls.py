@@ -91,6 +91,7 @@ def test_every_endpoint_refuses_anonymous_callers(
 @pytest.mark.django_db
 def test_only_the_probes_are_open(anon: APIClient) -> None:
     open_found = {p for p, _, _ in _walk(prismiq_urls.urlpatterns) if p in OPEN_PATHS}
+    assert open_found == OPEN_PATHS
     for path in open_found:
         assert anon.get(API + path).status_code in {200, 503}
 

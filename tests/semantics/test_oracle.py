@@ -128,8 +128,8 @@ def _like(pattern: str, flags: int = 0) -> Callable[[str], bool]:
 
 
 def _coerce(column: str, value: Any) -> Any:
-    if value is None:
-        return None
+    if value is None or column not in ("total", "ordered_at", "shipped_on"):
+        return value
     if column == "total":
         return Decimal(value)
     if column == "ordered_at":
@@ -159,7 +159,7 @@ def truth(node: dict[str, Any], row: dict[str, Any]) -> bool | None:
         inner = truth(node["not"], row)
         return None if inner is None else not inner
     column, op, raw = node["column"], node["operator"], node["value"]
-    cell = row[column]
+    cell = row[column] if column in row else row[node["table_id"], column]
     if op == "is_null" or (op == "eq" and raw is None):
         return cell is None
     if op == "is_not_null" or (op == "neq" and raw is None):

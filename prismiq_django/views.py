@@ -104,6 +104,23 @@ class PrismiqAPIView(APIView):
     def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
         return exception_handler
 
+    # Hooks: every run goes through one of these, so a site can subclass a view to audit, wrap or
+    # refuse runs without copying request handling. They raise what the services raise.
+
+    def perform_execute(
+        self, request: Request, definition: object, *, bypass_cache: bool = False
+    ) -> QueryResult:
+        """Run ``definition`` for ``request`` (``query/execute``, saved-query ``execute``)."""
+        return services.execute(request, definition, bypass_cache=bypass_cache)
+
+    def perform_preview(self, request: Request, definition: object, *, limit: int) -> QueryResult:
+        """Run ``definition`` with at most ``limit`` rows (``query/preview``)."""
+        return services.preview(request, definition, limit=limit)
+
+    def perform_explain(self, request: Request, definition: object, *, analyze: bool) -> Any:
+        """Return the database's plan for ``definition`` (``query/explain``)."""
+        return services.explain(request, definition, analyze=analyze)
+
 
 # The views below that count against RATE_LIMIT carry ``type: ignore[misc]``: RateLimitMixin's
 # finalize_response is typed with HttpResponseBase where DRF's stubs say Response.
@@ -227,7 +244,7 @@ class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         envelope = ExecuteRequestSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         with nested_errors("query"):
-            result = services.execute(
+            result = self.perform_execute(
                 request,
                 envelope.validated_data["query"],
                 bypass_cache=envelope.validated_data["bypass_cache"],
@@ -257,7 +274,7 @@ class PreviewView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
             envelope = PreviewRequestSerializer(data=data)
             envelope.is_valid(raise_exception=True)
             with nested_errors("query"):
-                result = services.preview(
+                result = self.perform_preview(
                     request,
                     envelope.validated_data["query"],
                     limit=_preview_limit(envelope.validated_data["limit"]),
@@ -265,7 +282,7 @@ class PreviewView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
             return _result(result)
         params = PreviewParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        result = services.preview(
+        result = self.perform_preview(
             request, data, limit=_preview_limit(params.validated_data["limit"])
         )
         return _result(result)
@@ -284,7 +301,7 @@ class ExplainView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         envelope = ExplainRequestSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         with nested_errors("query"):
-            plan = services.explain(
+            plan = self.perform_explain(
                 request,
                 envelope.validated_data["query"],
                 analyze=envelope.validated_data["analyze"],
@@ -341,7 +358,7 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         options = SavedQueryExecuteSerializer(data=request.data)
         options.is_valid(raise_exception=True)
         with nested_errors("query"):
-            result = services.execute(
+            result = self.perform_execute(
                 request, saved.query, bypass_cache=options.validated_data["bypass_cache"]
             )
         return _result(result)

@@ -137,6 +137,7 @@ class _Parser:
         self.errors: list[ErrorDetail] = []
         self.refs: dict[str, TableRef] = {}
         self.bad_ids: set[str] = set()  # declared ids whose table was refused (reported once)
+        self.tables_refused = False  # "tables" itself was refused: table ids are not reported
         self.filter_count = 0
         self.select_paths: list[Path] = []  # path of each select item
         self.order_paths: list[Path] = []  # path of each order item
@@ -192,7 +193,7 @@ class _Parser:
             return self.refs[table_id]
         if table_id is None:
             self.error("invalid_definition", f"'{key}' is required.", *path, key)
-        elif isinstance(table_id, str) and table_id in self.bad_ids:
+        elif self.tables_refused or (isinstance(table_id, str) and table_id in self.bad_ids):
             pass
         elif not isinstance(table_id, str):
             self.error("invalid_value", f"'{key}' must be a string.", *path, key)
@@ -281,11 +282,14 @@ class _Parser:
         )
 
     def parse_tables(self, data: Mapping[str, Any]) -> None:
+        errors_before = len(self.errors)
         items = self.list_of(data, "tables", required=True)
         if not items and isinstance(data.get("tables"), list):
             self.error("invalid_definition", "At least one table is required.", "tables")
         if len(items) > self.limits.max_tables:
             self.error("too_complex", f"At most {self.limits.max_tables} tables.", "tables")
+        if len(self.errors) > errors_before:
+            self.tables_refused = True
             return
         for i, raw in enumerate(items):
             item = self.mapping(raw, "tables", i)

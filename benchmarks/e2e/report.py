@@ -126,7 +126,8 @@ def render(
     for tp in throughput:
         rate = tp.requests / tp.seconds if tp.seconds else 0.0
         lines.append(
-            f"- {tp.clients} concurrent keep-alive clients, `top10_customers` served from the "
+            f"- {tp.clients} concurrent keep-alive client{'' if tp.clients == 1 else 's'}, "
+            "`top10_customers` served from the "
             f"Redis result cache: **{rate:.0f} requests/s** ({tp.requests} requests in "
             f"{tp.seconds:.1f} s, {tp.errors} errors; latency median "
             f"{_ms(tp.latencies.median_ms)} ms, p95 {_ms(tp.latencies.p95_ms)} ms)."

@@ -200,6 +200,13 @@ def test_demo_login_is_a_staff_superuser(load: Loader) -> None:
         (("--items-per-order=0.5",), "--items-per-order"),
         (("--customers=0",), "--customers"),
         (("--days=0",), "--days"),
+        (("--days=99999999",), "--days"),
+        (("--items-per-order=nan",), "--items-per-order"),
+        (("--items-per-order=inf",), "--items-per-order"),
+        (("--items-per-order=1000",), "--items-per-order"),
+        (("--end-date=0001-06-30",), "--end-date"),
+        (("--end-date=9999-12-31",), "--end-date"),
+        (("--database=nowhere",), "nowhere"),
     ],
 )
 def test_impossible_sizes_are_refused(load: Loader, args: tuple[str, ...], message: str) -> None:

@@ -143,6 +143,9 @@ TAGS = (
 TLDS = ("com", "org", "net", "io")
 #: Customers may have joined up to this many days before the first day of orders.
 PRE_DAYS = 365
+#: Upper bounds of the options that size in-memory tables (one string per day, items per order).
+MAX_DAYS = 36_500
+MAX_ITEMS_PER_ORDER = 100
 #: Quantity of an order item: 1 is most common.
 QUANTITIES = (1,) * 12 + (2,) * 5 + (3,) * 2 + (4,)
 
@@ -170,10 +173,14 @@ class DemoPlan:
             raise CommandError("--customers must be >= 1.")
         if self.products < self.tenants:
             raise CommandError("--products must be >= --tenants (every tenant needs products).")
-        if not self.items_per_order >= 1:
-            raise CommandError("--items-per-order must be >= 1.")
-        if self.days < 1:
-            raise CommandError("--days must be >= 1.")
+        if not 1 <= self.items_per_order <= MAX_ITEMS_PER_ORDER:  # also refuses NaN
+            raise CommandError(f"--items-per-order must be between 1 and {MAX_ITEMS_PER_ORDER}.")
+        if not 1 <= self.days <= MAX_DAYS:
+            raise CommandError(f"--days must be between 1 and {MAX_DAYS}.")
+        if self.end_date - date.min < timedelta(days=self.days + PRE_DAYS):
+            raise CommandError("--end-date is too early for --days.")
+        if self.end_date > date.max - timedelta(days=10):
+            raise CommandError("--end-date is too late.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +491,8 @@ class Command(BaseCommand):
         )
         plan.check()
         alias: str = options["database"]
+        if alias not in connections:
+            raise CommandError(f"Unknown database alias {alias!r}.")
         connection = connections[alias]
         if options["reset"]:
             self._reset(connection)

@@ -4,10 +4,11 @@ Contract (called by ``services.execute`` for every execution)::
 
     fetch_result(*, alias, compiled, scopes, compute, bypass) -> QueryResult
 
-- The key is a SHA-256 of a canonical, type-tagged encoding of the database alias, the compiled
-  SQL, its parameters (``1``, ``True``, ``"1"`` and ``Decimal("1")`` are different keys), the row
-  scopes in force (order-insensitive) and the current *generation* of every table the statement
-  reads. Two tenants or two users with different scopes therefore never share an entry.
+- The key is a SHA-256 of a canonical, type-tagged encoding of the database (alias, engine,
+  name, host, port), the compiled SQL, its parameters (``1``, ``True``, ``"1"`` and
+  ``Decimal("1")`` are different keys), the row scopes in force (order-insensitive) and the
+  current *generation* of every table the statement reads. Two tenants or two users with
+  different scopes therefore never share an entry.
 - ``invalidate(table)`` bumps that table's generation (one ``INCR``): every entry that read the
   table becomes unreachable at once and expires on its own after its TTL. ``invalidate_all()``
   bumps a global generation folded into every key. Generations start at the current time in
@@ -183,6 +184,22 @@ def _table_key(table: str) -> str:
     return TABLE_GENERATION_PREFIX + "h" + hashlib.sha256(table.encode()).hexdigest()[:32]
 
 
+def database_identity(alias: str) -> tuple[str, str, str, str, str]:
+    """Who answers for ``alias``: (alias, engine, name, host, port) from ``settings.DATABASES``.
+
+    Folded into every key so that two sites (or test runs) sharing one Redis through the same
+    alias name but different databases can never read each other's entries.
+    """
+    conf = settings.DATABASES.get(alias, {})
+    return (
+        alias,
+        str(conf.get("ENGINE", "")),
+        str(conf.get("NAME", "")),
+        str(conf.get("HOST", "")),
+        str(conf.get("PORT", "")),
+    )
+
+
 def result_key(
     *,
     alias: str,
@@ -197,7 +214,7 @@ def result_key(
     material = orjson.dumps(
         [
             _FORMAT_VERSION,
-            alias,
+            database_identity(alias),
             compiled.sql,
             _canon(tuple(compiled.params)),
             _canon_scopes(scopes),

@@ -480,3 +480,15 @@ def test_a_waiter_stops_waiting_for_a_lock_holder_that_overruns(settings: Any) -
     assert waiter.is_from_cache is False
     assert finished["waiter"] - begin > 4.5
     assert finished["waiter"] < finished["holder"]
+
+
+def test_the_database_behind_an_alias_is_part_of_the_key(monkeypatch) -> None:
+    """Two sites sharing one Redis through the same alias name never share entries."""
+    from django.conf import settings
+
+    stmt = Stmt("SELECT 1", (), frozenset({"t"}))
+    gens = {"t": 1, "": 1}
+    before = cache.result_key(alias="default", compiled=stmt, scopes=(), generations=gens)
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", "another_site")
+    after = cache.result_key(alias="default", compiled=stmt, scopes=(), generations=gens)
+    assert before != after

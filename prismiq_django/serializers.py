@@ -26,7 +26,7 @@ from prismiq_django import (
 from prismiq_django.http_errors import prefix_errors
 from prismiq_django.models import SavedQuery
 from prismiq_django.query.catalog import LOGICAL_TYPES
-from prismiq_django.query.errors import ERROR_CODES, QueryValidationError
+from prismiq_django.query.errors import ERROR_CODES, ErrorDetail, QueryValidationError, pointer
 
 ANY_VALUE_SCHEMA: dict[str, Any] = {
     "nullable": True,
@@ -192,6 +192,24 @@ class ColumnValuesSerializer(serializers.Serializer[Any]):
 # --- saved queries -------------------------------------------------------------------------------
 
 
+def _nul_path(value: object, path: tuple[str | int, ...]) -> str | None:
+    """The JSON pointer of the first key or string in ``value`` holding ``"\\x00"``, or None."""
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return pointer(*where)
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if "\x00" in str(key):
+                    return pointer(*where, str(key))
+                stack.append((item, (*where, str(key))))
+        elif isinstance(node, list):
+            stack.extend((item, (*where, index)) for index, item in enumerate(node))
+    return None
+
+
 class SavedQuerySerializer(serializers.ModelSerializer[SavedQuery]):
     """A saved query. ``owner`` is the creating user (read-only); ``query`` is validated against
     the caller's exposed schema and refused with 400 and per-problem codes when invalid.
@@ -218,7 +236,16 @@ class SavedQuerySerializer(serializers.ModelSerializer[SavedQuery]):
 
     def validate_query(self, value: object) -> object:
         """Refuse a definition the services would refuse (raised as a core validation error, so
-        the answer carries codes and JSON pointers under ``/query``)."""
+        the answer carries codes and JSON pointers under ``/query``).
+
+        Text holding a NUL character is refused anywhere in the stored JSON, ignored keys
+        included: PostgreSQL's ``jsonb`` cannot store it.
+        """
+        nul_path = _nul_path(value, ("query",))
+        if nul_path is not None:
+            raise QueryValidationError(
+                [ErrorDetail("invalid_value", "Text may not contain NUL characters.", nul_path)]
+            )
         problems = services.validate(self.context.get("request"), value)
         if problems:
             raise QueryValidationError(prefix_errors(problems, "query"))

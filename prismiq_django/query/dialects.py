@@ -20,6 +20,9 @@ from uuid import UUID
 from prismiq_django.query.catalog import Column, LogicalType, Table
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
 
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
 #: The escape character used in every LIKE pattern, on every dialect.
 LIKE_ESCAPE = "\\"
 
@@ -176,7 +179,10 @@ class SQLiteDialect(Dialect):
         if isinstance(value, (date, time)):
             return value.isoformat()
         if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
+            # SQLite integers are 64-bit: a whole number beyond that compares as a REAL.
+            if value == value.to_integral_value() and _INT64_MIN <= value <= _INT64_MAX:
+                return int(value)
+            return float(value)
         if isinstance(value, UUID):
             return value.hex
         return value

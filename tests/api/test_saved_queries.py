@@ -136,6 +136,31 @@ def test_bad_fields_are_400(client: APIClient, payload: dict[str, Any], path: st
     assert path in [e["path"] for e in body["errors"]]
 
 
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"note": "a\x00b"}, "/query/note"),
+        ({"\x00key": 1}, "/query/\x00key"),
+        ({"tags": ["ok", {"deep": "x\x00"}]}, "/query/tags/1/deep"),
+    ],
+)
+def test_nul_characters_anywhere_in_the_query_are_400_not_500(
+    client: APIClient, extra: dict[str, Any], path: str
+) -> None:
+    """PostgreSQL's jsonb cannot store NUL: refused on create and update, ignored keys too."""
+    response = client.post(URL, {"name": "n", "query": {**definition(), **extra}}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "invalid_value", "message": "Text may not contain NUL characters.", "path": path}
+    ]
+    pk = _create(client, "ok")["id"]
+    patched = client.patch(
+        api(f"saved-queries/{pk}"), {"query": {**definition(), **extra}}, format="json"
+    )
+    assert patched.status_code == 400
+    assert SavedQuery.objects.get(pk=pk).query == definition(limit=2)
+
+
 def test_execute_runs_the_stored_query(client: APIClient) -> None:
     pk = _create(client, "two")["id"]
     result = client.post(api(f"saved-queries/{pk}/execute"), {}, format="json").json()

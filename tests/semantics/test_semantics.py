@@ -715,3 +715,19 @@ def test_scoped_time_series_with_relative_filter_matches_python() -> None:
     want = [(norm(k), norm(v[0]), len(v[1])) for k, v in sorted(oracle.items())]
     assert got == want
     assert len(got) >= 5
+
+
+@pytest.mark.parametrize("huge", ["1e30", 2**63, 2**70, "-1e30"])
+def test_decimal_values_beyond_64_bits_compare_without_error(huge: Any) -> None:
+    """SQLite integers are 64-bit: a bigger whole number must still bind (as a REAL), not fail."""
+    below = "lt" if not str(huge).startswith("-") else "gt"
+    base = {"tables": [t("o", "shop_order")], "columns": [c("o", "id")]}
+
+    def total(operator: str) -> dict[str, Any]:
+        return {"table_id": "o", "column": "total", "operator": operator, "value": huge}
+
+    everything = rows({**base, "filters": [total(below)]})
+    nothing = rows({**base, "filters": [total("eq")]})
+    assert sorted(everything) == sorted(expected('SELECT "id" FROM "shop_order"'))
+    assert everything
+    assert nothing == []

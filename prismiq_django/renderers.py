@@ -9,6 +9,7 @@ would stringify) goes through :func:`_default`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -42,7 +43,14 @@ class PrismiqJSONRenderer(BaseRenderer):
     ) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default)
+        try:
+            return orjson.dumps(data, default=_default)
+        except orjson.JSONEncodeError:
+            # orjson refuses integers beyond 64 bits (a huge value echoed in ``query/sql``'s
+            # params); the standard library writes them exactly. Rare, so speed does not matter.
+            return json.dumps(
+                data, default=_default, ensure_ascii=False, separators=(",", ":")
+            ).encode()
 
 
 __all__ = ["PrismiqJSONRenderer"]

@@ -52,3 +52,10 @@ def test_odd_values_do_not_fail() -> None:
 
 def test_no_body_for_none() -> None:
     assert PrismiqJSONRenderer().render(None) == b""
+
+
+def test_integers_beyond_64_bits_are_written_exactly() -> None:
+    """orjson refuses them; a 500 with Django's HTML page was the result before the fallback."""
+    data = {"sql": "SELECT 1", "params": [2**70, -(2**64), 1, "é"], "dec": Decimal("1.5")}
+    rendered = PrismiqJSONRenderer().render(data)
+    assert json.loads(rendered) == {**data, "dec": 1.5}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import math
+import operator
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -253,17 +254,121 @@ def infer_type(values: Sequence[Any]) -> str:
     return "unknown"
 
 
+_NoneType: Final = type(None)
+_isoformat: Final = operator.methodcaller("isoformat")
+_TEMPORAL_TYPES: Final = frozenset({date, datetime, dtime})
+
+
+def _kinds(column: Sequence[Any]) -> tuple[set[type], bool]:
+    """Return the exact value types of ``column`` (None excluded) and whether None occurs."""
+    kinds = set(map(type, column))
+    has_none = _NoneType in kinds
+    kinds.discard(_NoneType)
+    return kinds, has_none
+
+
+def _map(func: Callable[[Any], Any], column: Sequence[Any], has_none: bool) -> list[Any]:
+    # ``func`` is a C callable here: no Python frame per value.
+    if has_none:
+        return [None if v is None else func(v) for v in column]
+    return list(map(func, column))
+
+
+def _floats_fit(values: list[Any]) -> bool:
+    """True when every non-null float is finite and below 2**53 in magnitude."""
+    present = [v for v in values if v is not None] if None in values else values
+    return not present or (
+        all(map(math.isfinite, present)) and max(map(abs, present)) < _MAX_EXACT_FLOAT_INT
+    )
+
+
+def _number_column(column: Sequence[Any]) -> list[Any] | None:
+    kinds, has_none = _kinds(column)
+    if not kinds:
+        return list(column)
+    if kinds <= {Decimal, float}:
+        try:
+            floats = _map(float, column, has_none)
+        except ValueError:  # a signalling NaN: to_number makes it null
+            return None
+        # Finite values below 2**53 are exactly what to_number returns; others take that path.
+        return floats if _floats_fit(floats) else None
+    return None
+
+
+def _float_column(column: Sequence[Any]) -> list[Any] | None:
+    kinds, has_none = _kinds(column)
+    if kinds <= {float}:
+        values = list(column)
+        present = [v for v in values if v is not None] if has_none else values
+        return values if all(map(math.isfinite, present)) else None
+    return None
+
+
+def _temporal_column(column: Sequence[Any]) -> list[Any] | None:
+    kinds, has_none = _kinds(column)
+    if kinds <= _TEMPORAL_TYPES:
+        return _map(_isoformat, column, has_none)
+    return None
+
+
+def _duration_column(column: Sequence[Any]) -> list[Any] | None:
+    kinds, has_none = _kinds(column)
+    if kinds <= {timedelta}:
+        return _map(timedelta.total_seconds, column, has_none)
+    return None
+
+
+def _string_column(column: Sequence[Any]) -> list[Any] | None:
+    kinds, _ = _kinds(column)
+    return list(column) if kinds <= {str} else None
+
+
+def _uuid_column(column: Sequence[Any]) -> list[Any] | None:
+    kinds, has_none = _kinds(column)
+    if kinds <= {str}:
+        return list(column)
+    if kinds <= {UUID}:
+        return _map(str, column, has_none)
+    return None
+
+
+ColumnConverter = Callable[[Sequence[Any]], "list[Any] | None"]
+
+# Whole-column fast paths of some converters: they return exactly what the per-value converter
+# would (or None when the column holds values they do not handle, and the per-value path runs).
+_COLUMN_FAST: Final[dict[Converter, ColumnConverter]] = {
+    to_number: _number_column,
+    _float: _float_column,
+    _temporal: _temporal_column,
+    _duration: _duration_column,
+    _uuid: _uuid_column,
+    json_safe: _string_column,
+}
+
+
+def convert_column(column: Sequence[Any], conv: Converter) -> list[Any]:
+    """Return ``[None if v is None else conv(v) for v in column]``, column-wise when possible."""
+    fast = _COLUMN_FAST.get(conv)
+    if fast is not None:
+        converted = fast(column)
+        if converted is not None:
+            return converted
+    return [None if v is None else conv(v) for v in column]
+
+
 def convert_rows(
     rows: list[tuple[Any, ...]], converters: Sequence[Converter | None]
 ) -> list[list[Any]]:
     """Apply ``converters`` column-wise (``None`` = leave as is); None values stay None."""
     active = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
     if not active or not rows:
-        return [list(row) for row in rows]
-    columns: list[Any] = list(zip(*rows, strict=True))
+        return list(map(list, rows))
+    # One C-level pass per column (zip(*rows) would build an iterator per row).
+    columns: list[Any] = [list(map(operator.itemgetter(i), rows)) for i in range(len(rows[0]))]
     for index, conv in active:
-        columns[index] = [None if v is None else conv(v) for v in columns[index]]
-    return [list(row) for row in zip(*columns, strict=True)]
+        columns[index] = convert_column(columns[index], conv)
+    return list(map(list, zip(*columns, strict=True)))
 
 
 def column_converter(
@@ -288,6 +393,7 @@ def column_converter(
 __all__ = [
     "Converter",
     "column_converter",
+    "convert_column",
     "convert_rows",
     "infer_type",
     "json_safe",

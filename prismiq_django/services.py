@@ -45,6 +45,7 @@ from prismiq_django.exposure import (
 )
 from prismiq_django.introspection import introspect
 from prismiq_django.observability import fingerprint, record_query
+from prismiq_django.plans import redact_plan
 from prismiq_django.query import (
     Catalog,
     Compiled,
@@ -205,7 +206,8 @@ def table_dict(table: Table) -> dict[str, Any]:
         "schema_name": table.schema_name,
         "display_name": table.display_name or table.name,
         "description": table.description,
-        "row_count": table.row_count,
+        # The estimate counts every tenant's rows: not shown for a table with a tenant column.
+        "row_count": None if table.tenant_column else table.row_count,
         "columns": [
             {
                 "name": c.name,
@@ -367,14 +369,19 @@ def preview(request: object, definition: object, *, limit: int = 100) -> QueryRe
 
 
 def explain(request: object, definition: object, *, analyze: bool = False) -> Any:
-    """Return the database's plan for ``definition`` (JSON on PostgreSQL)."""
-    _, _, compiled = _prepare(request, definition)
-    return explain_compiled(
+    """Return the database's plan for ``definition`` (JSON on PostgreSQL).
+
+    Index names, and names and expressions of relations that are not exposed tables (under an
+    exposed view), are redacted: see :func:`prismiq_django.plans.redact_plan`.
+    """
+    catalog, _, compiled = _prepare(request, definition)
+    plan = explain_compiled(
         compiled,
         alias=_alias(),
         timeout=float(prismiq_settings.QUERY_TIMEOUT),
         analyze=analyze,
     )
+    return redact_plan(plan, catalog.tables.keys())
 
 
 def column_values(

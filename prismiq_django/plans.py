@@ -1,0 +1,92 @@
+"""Redaction of query plans before they reach a caller.
+
+A plan is the database's own text, and it names things the caller may not see: index names
+(Django's generated names embed column names, hidden ones included) and, under an exposed view, the
+tables and expressions the view reads. :func:`redact_plan` keeps the plan's shape, costs and
+timings and the names of exposed tables, and removes the rest:
+
+- ``Index Name`` (PostgreSQL) and ``USING [COVERING] INDEX <name>`` (SQLite) become ``(index)``;
+- a PostgreSQL node on a relation that is not an exposed table loses its relation name, schema,
+  alias and every expression key (``Filter``, ``Index Cond``, ``Output``...); so does a SQLite
+  ``SCAN``/``SEARCH`` detail naming something other than an exposed table or a compiler alias.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any, Final
+
+HIDDEN: Final = "(hidden)"
+INDEX: Final = "(index)"
+
+_NAME_KEYS: Final = frozenset({"Relation Name", "Schema", "Alias", "CTE Name", "Function Name"})
+_EXPRESSION_KEYS: Final = frozenset(
+    {
+        "Filter",
+        "Index Cond",
+        "Recheck Cond",
+        "Join Filter",
+        "Hash Cond",
+        "Merge Cond",
+        "Sort Key",
+        "Group Key",
+        "Presorted Key",
+        "Output",
+        "One-Time Filter",
+        "TID Cond",
+        "Cache Key",
+        "Function Call",
+        "Table Function Name",
+        "Subplan Name",
+        "Order By",
+    }
+)
+_SQLITE_INDEX: Final = re.compile(r"\bUSING (COVERING )?INDEX (\"[^\"]*\"|\S+)")
+_SQLITE_OBJECT: Final = re.compile(r"\b(SCAN|SEARCH) (\"[^\"]*\"|\S+)")
+_COMPILER_ALIAS: Final = re.compile(r"t\d+")
+
+
+def redact_plan(plan: Any, exposed: Collection[str]) -> Any:
+    """Return ``plan`` (PostgreSQL JSON plan or SQLite rows) without names the caller may not see.
+
+    ``exposed`` holds the names of the exposed tables. The input is not modified.
+    """
+    if isinstance(plan, list) and all(isinstance(r, dict) and "detail" in r for r in plan):
+        return [{**row, "detail": _redact_detail(str(row["detail"]), exposed)} for row in plan]
+    return _redact_node(plan, exposed)
+
+
+def _redact_node(node: Any, exposed: Collection[str]) -> Any:
+    if isinstance(node, list):
+        return [_redact_node(item, exposed) for item in node]
+    if not isinstance(node, dict):
+        return node
+    relation = node.get("Relation Name")
+    foreign = relation is not None and relation not in exposed
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "Index Name":
+            out[key] = INDEX
+        elif foreign and key in _NAME_KEYS:
+            out[key] = HIDDEN
+        elif foreign and key in _EXPRESSION_KEYS:
+            continue
+        else:
+            out[key] = _redact_node(value, exposed)
+    return out
+
+
+def _redact_detail(detail: str, exposed: Collection[str]) -> str:
+    detail = _SQLITE_INDEX.sub(lambda m: f"USING {m.group(1) or ''}INDEX {INDEX}", detail)
+
+    def _object(match: re.Match[str]) -> str:
+        name = match.group(2).strip('"')
+        if name in exposed or _COMPILER_ALIAS.fullmatch(name):
+            return match.group(0)
+        return f"{match.group(1)} {HIDDEN}"
+
+    return _SQLITE_OBJECT.sub(_object, detail)
+
+
+__all__ = ["HIDDEN", "INDEX", "redact_plan"]

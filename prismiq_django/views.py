@@ -104,6 +104,12 @@ class PrismiqAPIView(APIView):
     def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
         return exception_handler
 
+    def handle_exception(self, exc: Exception) -> Response:
+        """Answer errors in JSON, also on views that render YAML or HTML when they succeed."""
+        self.request.accepted_renderer = PrismiqJSONRenderer()
+        self.request.accepted_media_type = PrismiqJSONRenderer.media_type
+        return super().handle_exception(exc)
+
     # Hooks: every run goes through one of these, so a site can subclass a view to audit, wrap or
     # refuse runs without copying request handling. They raise what the services raise.
 

@@ -294,3 +294,11 @@ def test_real_answers_conform_to_the_document(client: APIClient) -> None:
         response = getattr(client, method.lower())(url, **kwargs)
         assert response.status_code == expected, (method, url, response.content[:300])
         case.validate_response(_as_schemathesis_response(response, method, url), checks=CONFORMANCE)
+
+
+@pytest.mark.parametrize("path", ["openapi", "docs", "openapi/?format=json"])
+def test_refusals_are_json_even_where_success_is_yaml_or_html(path: str) -> None:
+    response = APIClient().get(api(path))
+    assert response.status_code in (401, 403)
+    assert response["Content-Type"].startswith("application/json")
+    assert set(response.json()) == {"detail"}

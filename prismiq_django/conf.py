@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 #: Every setting, with its default. The README documents each one; keep them in sync.
@@ -95,17 +96,46 @@ def import_from_setting(name: str, dotted: object) -> Any:
         ) from exc
 
 
+# Resolved values, valid while ``settings.PRISMIQ`` is the same object (the hot path reads
+# settings ~20 times per request). override_settings replaces the object and sends
+# ``setting_changed``; either empties the memo. Errors are never memoised.
+_memo: dict[str, Any] = {}
+_memo_owner: list[object] = [None]
+
+
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PRISMIQ":
+        _memo.clear()
+
+
+setting_changed.connect(_forget)
+
+
 class PrismiqSettings:
-    """Attribute access to the ``PRISMIQ`` settings with defaults applied, read on every access."""
+    """Attribute access to the ``PRISMIQ`` settings with defaults applied.
+
+    Values are resolved once per ``settings.PRISMIQ`` object (replacing it, or override_settings,
+    takes effect at once); mutating that dict in place at run time is not supported.
+    """
 
     def __getattr__(self, name: str) -> Any:
+        raw = getattr(settings, "PRISMIQ", None)
+        if raw is not _memo_owner[0]:
+            _memo.clear()
+            _memo_owner[0] = raw
+        elif name in _memo:
+            value = _memo[name]
+            return list(value) if name in _CLASS_LIST_SETTINGS else value
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid prismiq_django setting: {name!r}")
         value = user_settings().get(name, DEFAULTS[name])
         if name in _CLASS_LIST_SETTINGS:
-            return [import_from_setting(name, item) for item in value]
+            value = [import_from_setting(name, item) for item in value]
+            _memo[name] = value
+            return list(value)
         if name in _CALLBACK_SETTINGS and value is not None:
-            return import_from_setting(name, value)
+            value = import_from_setting(name, value)
+        _memo[name] = value
         return value
 
     def raw(self, name: str) -> Any:

@@ -257,6 +257,8 @@ def infer_type(values: Sequence[Any]) -> str:
 _NoneType: Final = type(None)
 _isoformat: Final = operator.methodcaller("isoformat")
 _TEMPORAL_TYPES: Final = frozenset({date, datetime, dtime})
+_tzinfo: Final = operator.attrgetter("tzinfo")
+_NAIVE_OR_UTC: Final = frozenset({None, UTC})
 
 
 def _kinds(column: Sequence[Any]) -> tuple[set[type], bool]:
@@ -305,11 +307,25 @@ def _float_column(column: Sequence[Any]) -> list[Any] | None:
     return None
 
 
+def _orjson_formats_like_isoformat(column: Sequence[Any], kinds: set[type]) -> bool:
+    # orjson writes dates, naive datetimes and UTC datetimes exactly as isoformat() does
+    # (microseconds only when non-zero, "+00:00"); other zones and times take isoformat().
+    if kinds == {date}:
+        return True
+    if kinds != {datetime}:
+        return False
+    zones = set(map(_tzinfo, filter(None, column)))
+    return zones <= _NAIVE_OR_UTC
+
+
 def _temporal_column(column: Sequence[Any]) -> list[Any] | None:
     kinds, has_none = _kinds(column)
-    if kinds <= _TEMPORAL_TYPES:
-        return _map(_isoformat, column, has_none)
-    return None
+    if not kinds <= _TEMPORAL_TYPES:
+        return None
+    if kinds and _orjson_formats_like_isoformat(column, kinds):
+        converted: list[Any] = orjson.loads(orjson.dumps(list(column)))  # ~4x isoformat()
+        return converted
+    return _map(_isoformat, column, has_none)
 
 
 def _duration_column(column: Sequence[Any]) -> list[Any] | None:

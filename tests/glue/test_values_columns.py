@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,7 @@ CONVERTERS = sorted(
     {conv for conv in _CONVERTERS.values() if conv is not None}, key=lambda c: c.__name__
 )
 
+OFFSET_S = timezone(timedelta(hours=-1, seconds=-7))  # isoformat writes the seconds
 ELEMENTS = [
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -36,6 +37,7 @@ ELEMENTS = [
     st.dates(),
     st.datetimes(timezones=st.just(UTC)),
     st.datetimes(),
+    st.datetimes(timezones=st.sampled_from([timezone(timedelta(hours=5, minutes=30)), OFFSET_S])),
     st.times(),
     st.timedeltas(),
     st.uuids(),

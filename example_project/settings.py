@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files served locally, not from a CDN
     "prismiq_django",
     "example_project.shop",
 ]
@@ -81,7 +82,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
-SPECTACULAR_SETTINGS = {"TITLE": "prismiq_django example", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "prismiq_django example",
+    "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 PRISMIQ: dict[str, object] = {
     "QUERY_TIMEOUT": float(os.environ.get("PRISMIQ_QUERY_TIMEOUT", "30")),

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis
+from django.conf import settings
 from django.test import RequestFactory
 
 from prismiq_django import cache
@@ -32,6 +33,8 @@ import django
 from django.conf import settings
 django.setup()
 settings.CACHES["default"]["KEY_PREFIX"] = os.environ["OPS_PREFIX"]
+# The same database as the parent (its test database): result keys include the database name.
+settings.DATABASES["default"]["NAME"] = os.environ["OPS_DB_NAME"]
 settings.PRISMIQ = {"RESULT_CACHE_TTL": 120, "RATE_LIMIT": "5/m"}
 from prismiq_django import cache
 from prismiq_django.execution import QueryResult
@@ -47,6 +50,7 @@ def _worker(code: str, prefix: str, *args: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "OPS_PREFIX": prefix,
+        "OPS_DB_NAME": str(settings.DATABASES["default"]["NAME"]),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": str(ROOT),
     }

@@ -105,16 +105,20 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
 
-        for _ in range(29):
+        # Which worker accepts a connection is up to the kernel: on a busy machine one worker can
+        # take many in a row, so keep asking (bounded) until at least two workers have answered.
+        answered = 1
+        while answered < 30 or len(list(multiproc.glob("counter_*.db"))) < 2:
+            assert answered < 600, "one gunicorn worker answered every request"
             status, _, headers = _get(port, "/api/analytics/health/live")
             assert status == 200
             assert len(headers["X-Request-ID"]) == 32
+            answered += 1
 
-        assert len(list(multiproc.glob("counter_*.db"))) >= 2  # several workers answered
         for _ in range(5):  # every worker gives the same, aggregated answer
             status, text, _ = _get(port, "/api/analytics/metrics")
             assert status == 200
-            assert _requests_total(text) == 30
+            assert _requests_total(text) == answered
     finally:
         server.terminate()
         try:

@@ -36,13 +36,20 @@ _MAX_INT64: Final = 2**63
 
 
 def to_number(value: Any) -> Any:
-    """Return a decimal as a JSON number (see the module docstring); others via json_safe."""
+    """Return a decimal as a JSON number (see the module docstring); others via json_safe.
+
+    A float in a decimal column is a SQLite REAL standing for a decimal: sums of such values carry
+    binary noise (``2387.3999999999996``), so it is rounded to 15 significant digits, the
+    precision a double holds for every decimal number.
+    """
     if isinstance(value, Decimal):
         if not value.is_finite():
             return None
         if _MAX_EXACT_FLOAT_INT <= abs(value) < _MAX_INT64 and value == value.to_integral_value():
             return int(value)
         return float(value)
+    if isinstance(value, float):
+        return float(f"{value:.15g}") if math.isfinite(value) else None
     return json_safe(value)
 
 
@@ -288,7 +295,7 @@ def _number_column(column: Sequence[Any]) -> list[Any] | None:
     kinds, has_none = _kinds(column)
     if not kinds:
         return list(column)
-    if kinds <= {Decimal, float}:
+    if kinds <= {Decimal}:
         try:
             floats = _map(float, column, has_none)
         except ValueError:  # a signalling NaN: to_number makes it null

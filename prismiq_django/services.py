@@ -344,8 +344,24 @@ def _run(catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool) ->
 
 
 def execute(request: object, definition: object, *, bypass_cache: bool = False) -> QueryResult:
-    """Validate, compile and run ``definition`` (through the result cache)."""
-    catalog, query, compiled = _prepare(request, definition)
+    """Validate, compile and run ``definition`` (through the result cache).
+
+    Every call is counted in ``prismiq_queries_total``: a refused definition as ``invalid`` and a
+    database that cannot be reached while loading the schema as ``unavailable`` (both with an
+    empty fingerprint: there is no statement).
+    """
+    started = time.perf_counter()
+    try:
+        catalog, query, compiled = _prepare(request, definition)
+    except (QueryValidationError, DatabaseUnavailable) as exc:
+        record_query(
+            fingerprint="",
+            duration_s=time.perf_counter() - started,
+            rows=0,
+            cache_hit=False,
+            status="invalid" if isinstance(exc, QueryValidationError) else "unavailable",
+        )
+        raise
     return _run(catalog, query, compiled, bypass=bypass_cache)
 
 

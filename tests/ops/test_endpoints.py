@@ -203,3 +203,13 @@ def test_metrics_count_executions_and_cache_results(exposed_shop: Any, user: Any
     assert _value("prismiq_cache_requests_total", result="hit") == hits + 1
     assert _value("prismiq_cache_requests_total", result="miss") == misses + 1
     assert _value("prismiq_rows_returned_sum") == rows + 6
+
+
+def test_refused_definitions_are_counted_as_invalid(exposed_shop: Any, user: Any) -> None:
+    invalid = _value("prismiq_queries_total", status="invalid")
+    ok = _value("prismiq_queries_total", status="ok")
+    bad = {**customer_query(), "columns": [{"table_id": "c", "column": "nope"}]}
+    response = _client(user).post(API + "query/execute", {"query": bad}, format="json")
+    assert response.status_code == 400
+    assert _value("prismiq_queries_total", status="invalid") == invalid + 1
+    assert _value("prismiq_queries_total", status="ok") == ok

@@ -9,6 +9,8 @@
 | E005  | a dotted path (``*_CLASSES``, ``*_CALLBACK``) cannot be imported |
 | E006  | ``PRISMIQ["EXPOSED_TABLES"]`` names a table that may never be exposed |
 | E007  | an ``ExposedTable`` row marks a protected table as exposed (database check) |
+| W001  | rate-limit counters (``RATELIMIT_USE_CACHE``) live in another cache than ``CACHE_ALIAS`` |
+| W002  | ``RequestIdMiddleware`` is not installed: no request log lines, ids or request metrics |
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
@@ -167,6 +169,42 @@ def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMe
                     )
                 )
     return errors
+
+
+REQUEST_ID_MIDDLEWARE = "prismiq_django.middleware.RequestIdMiddleware"
+
+
+@register(Tags.compatibility)
+def check_deployment(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """W001/W002: parts of the operations setup that fail quietly when left out."""
+    try:
+        conf = user_settings()
+    except ImproperlyConfigured:
+        return []  # E001 reports it
+    warnings: list[CheckMessage] = []
+    ratelimit_cache = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    cache_alias = conf.get("CACHE_ALIAS", DEFAULTS["CACHE_ALIAS"])
+    limited = conf.get("RATE_LIMIT", DEFAULTS["RATE_LIMIT"]) is not None
+    if limited and ratelimit_cache != cache_alias:
+        warnings.append(
+            Warning(
+                f"Rate-limit counters use the cache {ratelimit_cache!r} (RATELIMIT_USE_CACHE) "
+                f"but PRISMIQ['CACHE_ALIAS'] is {cache_alias!r}.",
+                hint="django-ratelimit takes its cache from RATELIMIT_USE_CACHE: set it to the "
+                "same shared cache as CACHE_ALIAS so that every worker counts together.",
+                id="prismiq_django.W001",
+            )
+        )
+    if REQUEST_ID_MIDDLEWARE not in getattr(settings, "MIDDLEWARE", []):
+        warnings.append(
+            Warning(
+                f"{REQUEST_ID_MIDDLEWARE} is not in MIDDLEWARE.",
+                hint="Without it there are no JSON request log lines, no X-Request-ID and no "
+                "prismiq_requests_total; add it near the top of MIDDLEWARE.",
+                id="prismiq_django.W002",
+            )
+        )
+    return warnings
 
 
 @register(Tags.database)

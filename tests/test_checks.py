@@ -4,7 +4,7 @@ import pytest
 from django.core.checks import Error
 from django.test import override_settings
 
-from prismiq_django.checks import check_settings
+from prismiq_django.checks import REQUEST_ID_MIDDLEWARE, check_deployment, check_settings
 
 
 def ids(messages: list[Error]) -> list[str]:
@@ -114,3 +114,28 @@ def test_e006_protected_table_in_exposed_tables(table):
         messages = check_settings()
     assert ids(messages) == ["prismiq_django.E006"]
     assert table in messages[0].msg
+
+
+def test_w001_rate_limit_counters_in_another_cache(settings):
+    settings.CACHES = {**settings.CACHES, "shared": settings.CACHES["default"]}
+    settings.PRISMIQ = {"CACHE_ALIAS": "shared"}
+    messages = check_deployment()
+    assert "prismiq_django.W001" in ids(messages)
+    settings.RATELIMIT_USE_CACHE = "shared"
+    assert "prismiq_django.W001" not in ids(check_deployment())
+    settings.RATELIMIT_USE_CACHE = "default"
+    settings.PRISMIQ = {"CACHE_ALIAS": "shared", "RATE_LIMIT": None}
+    assert "prismiq_django.W001" not in ids(check_deployment())
+
+
+def test_w002_request_id_middleware_missing(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "RequestId" not in m]
+    assert "prismiq_django.W002" in ids(check_deployment())
+    settings.MIDDLEWARE = [REQUEST_ID_MIDDLEWARE, *settings.MIDDLEWARE]
+    assert "prismiq_django.W002" not in ids(check_deployment())
+
+
+def test_deployment_checks_are_registered():
+    from django.core import checks
+
+    assert check_deployment in checks.registry.registry.get_checks()

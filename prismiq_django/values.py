@@ -72,28 +72,30 @@ def _temporal(value: Any) -> Any:
     return json_safe(value)
 
 
-def _sqlite_datetime(value: Any) -> Any:
-    # Django stores aware datetimes in SQLite as naive UTC text; expressions return that text.
+def _parsed_datetime(value: Any) -> Any:
+    """SQLite datetime text parsed to a datetime; anything else (unparseable text too) as is."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            return datetime.fromisoformat(value)
         except ValueError:
             return value
+    return value
+
+
+def _sqlite_datetime(value: Any) -> Any:
+    # Django stores aware datetimes in SQLite as naive UTC text; expressions return that text.
+    value = _parsed_datetime(value)
     if isinstance(value, datetime):
         if value.tzinfo is None and settings.USE_TZ:
             value = value.replace(tzinfo=UTC)
         return value.isoformat()
-    return _temporal(value)
+    return value if isinstance(value, str) else _temporal(value)
 
 
 def _sqlite_wall_clock(value: Any) -> Any:
     # Truncated buckets are naive wall-clock times of the site's zone, like on PostgreSQL.
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return _temporal(value)
+    value = _parsed_datetime(value)
+    return value if isinstance(value, str) else _temporal(value)
 
 
 def _sqlite_date(value: Any) -> Any:

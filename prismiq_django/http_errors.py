@@ -90,18 +90,26 @@ def _flatten_drf_detail(detail: object, path: tuple[str | int, ...]) -> Iterator
         yield {"code": code, "message": str(detail), "path": pointer(*path)}
 
 
-def _server_error(exc: BaseException, request: object) -> Response:
+def _logged_error(
+    exc: BaseException,
+    request: object,
+    *,
+    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR,
+    detail: str = SERVER_ERROR_DETAIL,
+    code: str = "server_error",
+) -> Response:
+    """Log ``exc`` in full with the request id and answer generically, quoting that id."""
     rid = get_request_id(request)
     logger.error(
-        "Unhandled error in prismiq_django API (request_id=%s): %s",
+        "Error in prismiq_django API (request_id=%s): %s",
         rid,
         type(exc).__name__,
         exc_info=exc,
         extra={"request_id": rid},
     )
     return Response(
-        {"detail": SERVER_ERROR_DETAIL, "code": "server_error", "request_id": rid},
-        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        {"detail": detail, "code": code, "request_id": rid},
+        status=status_code,
         headers={"X-Request-ID": rid},
     )
 
@@ -114,7 +122,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     request = context.get("request")
     response = _map(exc, context)
     if response is None:
-        response = _server_error(exc, request)
+        response = _logged_error(exc, request)
     set_rollback()
     return response
 
@@ -156,21 +164,13 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     if isinstance(exc, db.OperationalError | db.InterfaceError):
         # The app's own models (saved queries) on a database that is down; the analytics
         # database's failures arrive as DatabaseUnavailable. Logged in full, answered generically.
-        rid = get_request_id(request)
-        logger.error(
-            "Database error in prismiq_django API (request_id=%s)",
-            rid,
-            exc_info=exc,
-            extra={"request_id": rid},
+        return _logged_error(
+            exc,
+            request,
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=exceptions.DatabaseUnavailable.default_message,
+            code="database_unavailable",
         )
-        body = {
-            "detail": exceptions.DatabaseUnavailable.default_message,
-            "code": "database_unavailable",
-            "request_id": rid,
-        }
-        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-    if isinstance(exc, exceptions.QueryExecutionError):
-        return _server_error(exc, request)
     return drf_exception_handler(exc, dict(context))
 
 

@@ -69,21 +69,18 @@ class ExecuteRequestSerializer(serializers.Serializer[Any]):
     )
 
 
-class PreviewRequestSerializer(serializers.Serializer[Any]):
+class PreviewParamsSerializer(serializers.Serializer[Any]):
+    """``?limit=`` of ``POST query/preview`` (the body's ``limit`` wins when both are given)."""
+
+    limit = serializers.IntegerField(
+        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS)."
+    )
+
+
+class PreviewRequestSerializer(PreviewParamsSerializer):
     """``POST query/preview``: ``{query, limit?: 100}``."""
 
     query = QueryDefinitionField(help_text="The query definition.")
-    limit = serializers.IntegerField(
-        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS)."
-    )
-
-
-class PreviewParamsSerializer(serializers.Serializer[Any]):
-    """``?limit=`` of ``POST query/preview`` when the body is a bare query definition."""
-
-    limit = serializers.IntegerField(
-        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS)."
-    )
 
 
 class ExplainRequestSerializer(serializers.Serializer[Any]):
@@ -104,7 +101,7 @@ class SavedQueryExecuteSerializer(serializers.Serializer[Any]):
 class ColumnValuesParamsSerializer(serializers.Serializer[Any]):
     """Query parameters of ``GET tables/{name}/columns/{column}/values``."""
 
-    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+    limit = serializers.IntegerField(min_value=1, max_value=services.MAX_COLUMN_VALUES, default=100)
     search = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -46,7 +46,6 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from prismiq_django import __version__, services
-from prismiq_django.conf import prismiq_settings
 from prismiq_django.execution import QueryResult
 from prismiq_django.http_errors import exception_handler, nested_errors
 from prismiq_django.models import SavedQuery
@@ -139,10 +138,6 @@ def _result(result: QueryResult) -> Response:
 def _is_envelope(data: object) -> bool:
     """True when a preview body is ``{query, limit?}`` rather than a bare definition."""
     return isinstance(data, dict) and "query" in data and "tables" not in data
-
-
-def _preview_limit(limit: int) -> int:
-    return min(limit, int(prismiq_settings.MAX_ROWS))
 
 
 # --- schema --------------------------------------------------------------------------------------
@@ -275,22 +270,18 @@ class PreviewView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         tags=["query"],
     )
     def post(self, request: Request) -> Response:
-        data = request.data
-        if _is_envelope(data):
-            envelope = PreviewRequestSerializer(data=data)
-            envelope.is_valid(raise_exception=True)
-            with nested_errors("query"):
-                result = self.perform_preview(
-                    request,
-                    envelope.validated_data["query"],
-                    limit=_preview_limit(envelope.validated_data["limit"]),
-                )
-            return _result(result)
         params = PreviewParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        result = self.perform_preview(
-            request, data, limit=_preview_limit(params.validated_data["limit"])
-        )
+        limit = params.validated_data["limit"]
+        data = request.data
+        if not _is_envelope(data):
+            return _result(self.perform_preview(request, data, limit=limit))
+        envelope = PreviewRequestSerializer(data=data)
+        envelope.is_valid(raise_exception=True)
+        if "limit" in data:
+            limit = envelope.validated_data["limit"]
+        with nested_errors("query"):
+            result = self.perform_preview(request, envelope.validated_data["query"], limit=limit)
         return _result(result)
 
 

@@ -301,6 +301,24 @@ def test_preview_envelope_and_bare(client: APIClient) -> None:
     assert default["truncated"] is False
 
 
+def test_preview_query_parameter_also_applies_to_an_envelope(client: APIClient) -> None:
+    url = api("query/preview") + "?limit=2"
+    from_param = client.post(url, {"query": definition()}, format="json").json()
+    assert from_param["row_count"] == 2
+    body_wins = client.post(url, {"query": definition(), "limit": 4}, format="json").json()
+    assert body_wins["row_count"] == 4
+    bad = client.post(api("query/preview") + "?limit=abc", {"query": definition()}, format="json")
+    assert bad.status_code == 400
+    assert [e["path"] for e in bad.json()["errors"]] == ["/limit"]
+
+
+def test_preview_above_max_rows_is_capped(client: APIClient, settings: Any) -> None:
+    settings.PRISMIQ = {**settings.PRISMIQ, "MAX_ROWS": 3}
+    result = _post(client, "query/preview", {"query": definition(), "limit": 50}).json()
+    assert result["row_count"] == 3
+    assert result["truncated"] is True
+
+
 def test_preview_never_exceeds_the_query_limit(client: APIClient) -> None:
     result = _post(client, "query/preview", {"query": definition(limit=1), "limit": 5}).json()
     assert result["row_count"] == 1

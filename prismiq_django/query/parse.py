@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
@@ -124,6 +125,16 @@ def expr_key(expr: Expr) -> tuple[int, str, str | None, str | None]:
         expr.aggregation,
         expr.date_trunc,
     )
+
+
+#: Numbers given as text: ASCII digits only (``int``/``Decimal`` would also take "1_000" and "١٢").
+_ASCII_INTEGER: Final = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_ASCII_DECIMAL: Final = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+_DECIMAL_MAX: Final = Decimal(10) ** 38
+_DECIMAL_MIN: Final = Decimal(10) ** -38
+
+#: The keys that say what a filter node is; a node has exactly one of them.
+_FILTER_SHAPES: Final = ("all", "any", "not", "operator")
 
 
 class _Parser:
@@ -640,8 +651,18 @@ class _Parser:
         item = self.mapping(raw, *path)
         if item is None:
             return None
+        shapes = [key for key in _FILTER_SHAPES if key in item]
+        if len(shapes) > 1:
+            # {"all": [], "any": [...]} would otherwise keep one part and drop the other.
+            self.error(
+                "invalid_definition",
+                f"A filter has exactly one of 'all', 'any', 'not' or 'operator', not "
+                f"{' and '.join(repr(k) for k in shapes)}.",
+                *path,
+            )
+            return None
         for kind in ("all", "any"):
-            if kind in item and "operator" not in item:
+            if kind in item:
                 children = item[kind]
                 if not isinstance(children, list):
                     self.error("invalid_definition", f"'{kind}' must be a list.", *path, kind)
@@ -658,7 +679,7 @@ class _Parser:
                     has_agg |= parsed[1]
                     has_plain |= parsed[2]
                 return Group(cast(Any, kind), tuple(nodes)), has_agg, has_plain
-        if "not" in item and "operator" not in item:
+        if "not" in item:
             parsed = self.filter_node(item["not"], depth + 1, *path, "not")
             if parsed is None:
                 return None
@@ -998,9 +1019,9 @@ def _coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:
                     return _FAIL
                 raw = int(raw)
             elif isinstance(raw, str):
-                if len(raw) > 30:
+                if len(raw) > 30 or not _ASCII_INTEGER.fullmatch(raw):
                     return _FAIL
-                raw = int(raw.strip())
+                raw = int(raw)
             if isinstance(raw, int) and -_INT64 <= raw < _INT64:
                 return raw
             return _FAIL
@@ -1013,8 +1034,11 @@ def _coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:
                 return _FAIL
             if not isinstance(raw, (int, str)):
                 return _FAIL
+            if isinstance(raw, str) and not _ASCII_DECIMAL.fullmatch(raw):
+                return _FAIL  # no "1_000", no non-ASCII digits, no NaN/Infinity spellings
             value = Decimal(raw)
-            if not value.is_finite() or abs(value) >= Decimal(10) ** 38:
+            if abs(value) >= _DECIMAL_MAX or (value and abs(value) < _DECIMAL_MIN):
+                # Beyond what a database numeric or a double carries: 1e-400 would bind as 0.0.
                 return _FAIL
             return value
         if type_ == "float":
@@ -1029,10 +1053,7 @@ def _coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:
         if type_ == "date":
             return date.fromisoformat(raw)
         if type_ == "datetime":
-            if len(raw) == 10:
-                parsed = datetime.combine(date.fromisoformat(raw), time())
-            else:
-                parsed = datetime.fromisoformat(raw)
+            parsed = datetime.fromisoformat(raw)  # a bare date means its midnight
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=tz)
             return parsed.astimezone(UTC)

@@ -67,7 +67,10 @@ def value_for(type_: str) -> st.SearchStrategy[Any]:
     if type_ in ("decimal", "float"):
         return st.one_of(
             st.integers(-(10**9), 10**9),
-            st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False),
+            # Valid numbers only: magnitudes below 1e-38 (other than 0) are refused on purpose.
+            st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False).filter(
+                lambda x: x == 0 or abs(x) >= 1e-38
+            ),
             st.decimals(-(10**6), 10**6, places=2, allow_nan=False).map(str),
         )
     if type_ == "string":

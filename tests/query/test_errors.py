@@ -465,6 +465,32 @@ CASES: list[tuple[str, object, list[tuple[str, str]]]] = [
 ]
 
 
+CASES += [
+    (
+        "filter_with_two_shapes_all_and_any",
+        q(filters=[{"all": [], "any": [flt("id", "eq", 1)]}]),
+        [("invalid_definition", "/filters/0")],
+    ),
+    (
+        "filter_with_two_shapes_operator_and_not",
+        q(filters=[{**flt("id", "eq", 1), "not": flt("id", "eq", 2)}]),
+        [("invalid_definition", "/filters/0")],
+    ),
+    *(
+        (name, q(filters=[flt(column, "gt", value)]), [("invalid_value", "/filters/0/value")])
+        for name, column, value in [
+            ("decimal_below_1e-38", "total", "1e-400"),
+            ("decimal_float_below_1e-38", "total", 1e-300),
+            ("decimal_underscores", "total", "1_000"),
+            ("decimal_arabic_digits", "total", "١٢"),
+            ("integer_arabic_digits", "id", "١٢"),
+            ("integer_underscores", "id", "1_0"),
+            ("datetime_garbage_after_date", "ordered_at", "20240101T1"),
+        ]
+    ),
+]
+
+
 @pytest.mark.parametrize(("data", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_error_codes_and_paths(data: object, expected: list[tuple[str, str]]) -> None:
     assert errors(data) == expected

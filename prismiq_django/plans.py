@@ -6,9 +6,11 @@ tables and expressions the view reads. :func:`redact_plan` keeps the plan's shap
 timings and the names of exposed tables, and removes the rest:
 
 - ``Index Name`` (PostgreSQL) and ``USING [COVERING] INDEX <name>`` (SQLite) become ``(index)``;
-- a PostgreSQL node on a relation that is not an exposed table loses its relation name, schema,
-  alias and every expression key (``Filter``, ``Index Cond``, ``Output``...); so does a SQLite
-  ``SCAN``/``SEARCH`` detail naming something other than an exposed table or a compiler alias.
+- a PostgreSQL node on a relation that is not an exposed table loses its relation name, schema
+  and alias, and it and every node above it lose their expression keys (``Filter``, ``Hash
+  Cond``, ``Sort Key``, ``Output``...);
+- a SQLite ``SCAN``/``SEARCH`` detail naming something other than an exposed table or a compiler
+  alias loses that name.
 """
 
 from __future__ import annotations
@@ -58,23 +60,35 @@ def redact_plan(plan: Any, exposed: Collection[str]) -> Any:
 
 
 def _redact_node(node: Any, exposed: Collection[str]) -> Any:
+    return _redact(node, exposed)[0]
+
+
+def _redact(node: Any, exposed: Collection[str]) -> tuple[Any, bool]:
+    """Return the redacted node and whether its subtree reads a relation that is not exposed.
+
+    Expressions are dropped on such a node *and on every node above it*: a join, sort or
+    aggregate over a view's hidden tables names their columns in ``Hash Cond``, ``Sort Key``...
+    """
     if isinstance(node, list):
-        return [_redact_node(item, exposed) for item in node]
+        parts = [_redact(item, exposed) for item in node]
+        return [p[0] for p in parts], any(p[1] for p in parts)
     if not isinstance(node, dict):
-        return node
+        return node, False
     relation = node.get("Relation Name")
     foreign = relation is not None and relation not in exposed
+    children = {key: _redact(value, exposed) for key, value in node.items()}
+    touches = foreign or any(hidden for _, hidden in children.values())
     out: dict[str, Any] = {}
-    for key, value in node.items():
+    for key, (value, _) in children.items():
         if key == "Index Name":
             out[key] = INDEX
         elif foreign and key in _NAME_KEYS:
             out[key] = HIDDEN
-        elif foreign and key in _EXPRESSION_KEYS:
+        elif touches and key in _EXPRESSION_KEYS:
             continue
         else:
-            out[key] = _redact_node(value, exposed)
-    return out
+            out[key] = value
+    return out, touches
 
 
 def _redact_detail(detail: str, exposed: Collection[str]) -> str:

@@ -136,3 +136,38 @@ def test_schema_hides_the_all_tenants_row_estimate_of_tenant_tables() -> None:
     counts = {t["name"]: t["row_count"] for t in services.schema(None)["tables"]}
     assert counts["shop_customer"] is None
     assert services.table_schema(None, "shop_customer")["row_count"] is None
+
+
+def test_nodes_above_a_hidden_relation_lose_their_expressions() -> None:
+    """A join over a view's tables names their columns in Hash Cond / Sort Key above them."""
+    plan = [
+        {
+            "Plan": {
+                "Node Type": "Sort",
+                "Sort Key": ["u.password"],
+                "Plans": [
+                    {
+                        "Node Type": "Hash Join",
+                        "Hash Cond": "(o.user_id = u.id)",
+                        "Plans": [
+                            {"Node Type": "Seq Scan", "Relation Name": "shop_order", "Alias": "o",
+                             "Filter": "(status = 'paid')"},
+                            {"Node Type": "Seq Scan", "Relation Name": "auth_user", "Alias": "u"},
+                        ],
+                    }
+                ],
+            }
+        },
+        {"Plan": {"Node Type": "Seq Scan", "Relation Name": "shop_order", "Filter": "(id > 1)"}},
+    ]  # fmt: skip
+    redacted = redact_plan(plan, {"shop_order", "orders_with_users"})
+    text = json.dumps(redacted)
+    assert "password" not in text
+    assert "user_id" not in text
+    assert "auth_user" not in text
+    sort = redacted[0]["Plan"]
+    assert "Sort Key" not in sort
+    assert "Hash Cond" not in sort["Plans"][0]
+    exposed_scan = sort["Plans"][0]["Plans"][0]
+    assert exposed_scan["Filter"] == "(status = 'paid')"  # its own subtree reads nothing hidden
+    assert redacted[1]["Plan"]["Filter"] == "(id > 1)"  # a separate plan is unaffected

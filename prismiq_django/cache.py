@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import logging
 import pickle
@@ -54,6 +53,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 from prismiq_django.conf import prismiq_settings
+from prismiq_django.gcpause import gc_paused
 from prismiq_django.observability import record_cache
 
 if TYPE_CHECKING:
@@ -327,16 +327,9 @@ def _decode(payload: object) -> QueryResult:
     kind, data = payload[:1], payload[1:]
     if kind not in (b"j", b"p"):
         raise ValueError("unknown result payload")
-    # Building 100k row lists triggers the cyclic GC over and over (3x slower); these objects
-    # hold no cycles. Re-enabled only by the caller that disabled it, so it never stays off.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # 100k row lists: see prismiq_django.gcpause
         # pickle only for payloads this module wrote itself into the site's own cache
         body = orjson.loads(data) if kind == b"j" else pickle.loads(data)  # noqa: S301
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return QueryResult(
         columns=body["columns"],
         column_types=body["column_types"],

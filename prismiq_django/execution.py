@@ -23,7 +23,6 @@ converter per column).
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import time
@@ -42,6 +41,7 @@ from prismiq_django.exceptions import (
     QueryExecutionError,
     QueryTimeout,
 )
+from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import pg_logical_type
 from prismiq_django.values import Converter, column_converter, convert_rows, infer_type
 
@@ -141,22 +141,6 @@ def _use_fast_loaders(connection: BaseDatabaseWrapper, cursor: Any) -> None:
     if getattr(connection, "timezone", None) is not None:
         adapters.register_loader("timestamptz", TimestamptzLoader)  # psycopg picks the C one
     adapters.register_loader("uuid", TextLoader)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a large result is built (rows hold no reference cycles).
-
-    Creating 100,000 row tuples and lists otherwise triggers generation-2 collections over and
-    over (2-3x slower). Re-enabled only when it was enabled, so it never stays off.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- the guarded transaction ------------------------------------------------------------------
@@ -298,7 +282,7 @@ def execute_compiled(
         if connection.vendor == "postgresql":
             _use_fast_loaders(connection, cursor)
         cursor.execute(compiled.sql, compiled.params)
-        with _gc_paused():
+        with gc_paused():
             raw_rows: list[tuple[Any, ...]] = cursor.fetchmany(limit + 1)
         description = cursor.description or ()
         vendor = connection.vendor
@@ -332,7 +316,7 @@ def execute_compiled(
         converters.append(
             column_converter(vendor, logical, typname, wall_clock=index in wall_clock)
         )
-    with _gc_paused():
+    with gc_paused():
         rows = convert_rows(raw_rows, converters)
     return QueryResult(
         columns=names,

@@ -138,12 +138,6 @@ class PrismiqSettings:
         _memo[name] = value
         return value
 
-    def raw(self, name: str) -> Any:
-        """Return the configured value of ``name`` without resolving dotted paths."""
-        if name not in DEFAULTS:
-            raise AttributeError(f"Invalid prismiq_django setting: {name!r}")
-        return user_settings().get(name, DEFAULTS[name])
-
     @property
     def tenant_callback(self) -> Callable[..., Any] | None:
         """The resolved ``TENANT_CALLBACK`` or None."""

@@ -263,7 +263,7 @@ def sync_from_database() -> SyncReport:
     from prismiq_django.introspection import introspect
     from prismiq_django.models import ExposedColumn, ExposedTable
 
-    raw = introspect(str(prismiq_settings.DATABASE), db_schema=prismiq_settings.raw("DB_SCHEMA"))
+    raw = introspect(str(prismiq_settings.DATABASE), db_schema=prismiq_settings.DB_SCHEMA)
     wanted = [t for t in raw.tables.values() if not is_protected_table(t.name)]
     using = router.db_for_write(ExposedTable)
     with transaction.atomic(using=using):

@@ -87,14 +87,13 @@ def _alias() -> str:
 
 
 def _config_key() -> str:
-    alias = _alias()
-    name = connections[alias].settings_dict.get("NAME")
     raw = repr(
         (
-            alias,
-            str(name),
-            prismiq_settings.raw("DB_SCHEMA"),
-            prismiq_settings.raw("EXPOSED_TABLES"),
+            # The same database identity as the result cache's keys: sites sharing one Redis
+            # through the same alias and database name on other hosts never share a catalog.
+            result_cache.database_identity(_alias()),
+            prismiq_settings.DB_SCHEMA,
+            prismiq_settings.EXPOSED_TABLES,
         )
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
@@ -102,8 +101,8 @@ def _config_key() -> str:
 
 def build_exposed_catalog() -> Catalog:
     """Introspect the analytics database and apply the exposure configuration (no cache)."""
-    raw = introspect(_alias(), db_schema=prismiq_settings.raw("DB_SCHEMA"))
-    config = load_exposure(prismiq_settings.raw("EXPOSED_TABLES"))
+    raw = introspect(_alias(), db_schema=prismiq_settings.DB_SCHEMA)
+    config = load_exposure(prismiq_settings.EXPOSED_TABLES)
     return apply_exposure(raw, config)
 
 

@@ -654,3 +654,10 @@ def test_time_buckets_are_wall_clock_in_the_site_zone_on_both_backends() -> None
         ["2024-03-01T00:00:00", 1, "2024-03-01T22:30:00+00:00"],
         ["2024-03-02T00:00:00", 1, "2024-03-01T23:30:00+00:00"],
     ]
+
+
+def test_catalog_cache_key_names_the_database_behind_the_alias(monkeypatch: Any) -> None:
+    """Same alias and NAME on another host, one shared Redis: never the same catalog entry."""
+    before = services._config_key()
+    monkeypatch.setitem(settings.DATABASES["default"], "HOST", "db.elsewhere.internal")
+    assert services._config_key() != before

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from django.core.cache import caches
-from django.db import connections
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from prismiq_django import cache as result_cache
@@ -157,7 +157,22 @@ def exposed_catalog() -> Catalog:
 
 
 def invalidate_catalog() -> None:
-    """Drop the cached catalog in every process (new version token) and in this one."""
+    """Drop the cached catalog in every process (new version token) and in this one.
+
+    Called while exposure rows change, usually inside a transaction (the admin saves in one).
+    Another process may rebuild from the rows as they were before the commit and cache that old
+    catalog under the new token, so when the exposure models' database is in a transaction the
+    token is renewed once more when it commits.
+    """
+    _renew_catalog_version()
+    from prismiq_django.models import ExposedTable
+
+    using = router.db_for_write(ExposedTable)
+    if transaction.get_connection(using).in_atomic_block:
+        transaction.on_commit(_renew_catalog_version, using=using, robust=True)
+
+
+def _renew_catalog_version() -> None:
     with _memo_lock:
         _memo.clear()
     try:

@@ -661,3 +661,22 @@ def test_catalog_cache_key_names_the_database_behind_the_alias(monkeypatch: Any)
     before = services._config_key()
     monkeypatch.setitem(settings.DATABASES["default"], "HOST", "db.elsewhere.internal")
     assert services._config_key() != before
+
+
+@pytest.mark.django_db
+def test_exposure_changes_renew_the_catalog_version_again_at_commit(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Another process may rebuild from pre-commit rows under the first new token: the token
+    is renewed once more when the transaction commits, orphaning such a stale entry."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ExposedTable.objects.create(name="shop_order", is_exposed=True)
+        during = cache.get(services.CATALOG_VERSION_KEY)
+        assert during is not None
+    assert len(callbacks) >= 1
+    after = cache.get(services.CATALOG_VERSION_KEY)
+    assert after is not None
+    assert after != during

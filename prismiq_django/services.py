@@ -127,14 +127,27 @@ def exposed_catalog() -> Catalog:
     if ttl <= 0:
         return build_exposed_catalog()
     config_key = _config_key()
-    try:
-        cache = caches[str(prismiq_settings.CACHE_ALIAS)]
-        version = _cache_version(cache)
-    except Exception:
-        logger.warning("prismiq schema cache unavailable; rebuilding the catalog", exc_info=True)
-        return build_exposed_catalog()
+    cache_alias = str(prismiq_settings.CACHE_ALIAS)
     now = time.monotonic()
     memo = _memo.get(config_key)
+    try:
+        if result_cache.breaker.is_open(cache_alias):
+            raise ConnectionError("cache breaker open")
+        cache = caches[cache_alias]
+        version = _cache_version(cache)
+    except Exception:
+        # Down: share the result cache's breaker (one connect timeout per outage, not one per
+        # request) and keep serving this process's catalog for up to its TTL rather than
+        # introspecting on every request. Invalidations cannot travel while the cache is down.
+        if not result_cache.breaker.is_open(cache_alias):
+            result_cache.breaker.trip(cache_alias)
+            logger.warning("prismiq schema cache unavailable", exc_info=True)
+        if memo is not None and now - memo.built_at < ttl:
+            return memo.catalog
+        rebuilt = build_exposed_catalog()
+        with _memo_lock:
+            _memo[config_key] = _Memo("", now, rebuilt)  # no version: refreshed once it is back
+        return rebuilt
     if memo is not None and memo.version == version and now - memo.built_at < ttl:
         return memo.catalog
     key = f"{CATALOG_KEY_PREFIX}{version}:{config_key}"

@@ -179,9 +179,9 @@ def _sqlite_rails(
             return 1
         return 0
 
-    raw.execute("PRAGMA query_only = ON")
-    raw.set_progress_handler(check_deadline, SQLITE_PROGRESS_STEPS)
-    try:
+    try:  # set up inside the try: a failure half way still restores both
+        raw.execute("PRAGMA query_only = ON")
+        raw.set_progress_handler(check_deadline, SQLITE_PROGRESS_STEPS)
         yield
     finally:
         raw.set_progress_handler(None, 0)

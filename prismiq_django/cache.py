@@ -6,13 +6,15 @@ Contract (called by ``services.execute`` for every execution)::
 
 - The key is a SHA-256 of a canonical, type-tagged encoding of the database (alias, engine,
   name, host, port), the compiled SQL, its parameters (``1``, ``True``, ``"1"`` and
-  ``Decimal("1")`` are different keys), the row scopes in force (order-insensitive) and the
-  current *generation* of every table the statement reads. Two tenants or two users with
-  different scopes therefore never share an entry.
-- ``invalidate(table)`` bumps that table's generation (one ``INCR``): every entry that read the
-  table becomes unreachable at once and expires on its own after its TTL. ``invalidate_all()``
-  bumps a global generation folded into every key. Generations start at the current time in
-  nanoseconds, so a generation key lost to eviction can never bring an old entry back.
+  ``Decimal("1")`` are different keys) and the row scopes in force (order-insensitive). Two
+  tenants or two users with different scopes therefore never share an entry.
+- Every entry records the *generation* of each table the statement reads (and the global one) at
+  the time it was computed, and is only served while they are all still current: the entry and
+  the current generations are read together in one ``get_many`` (one round trip per hit).
+  ``invalidate(table)`` bumps that table's generation (one ``INCR``): every entry that read the
+  table stops being served at once, is overwritten by the next miss and expires on its own.
+  ``invalidate_all()`` bumps the global generation. Generations start at the current time in
+  nanoseconds, so a generation key lost to eviction can never make an old entry current again.
 - TTL is ``RESULT_CACHE_TTL`` seconds (0 disables the cache: ``compute()`` runs every time).
   ``bypass=True`` skips the lookup, runs ``compute()`` and refreshes the entry.
 - A hit returns ``is_from_cache=True`` and the ``cached_at`` (ISO 8601 UTC) of the stored entry;
@@ -20,13 +22,17 @@ Contract (called by ``services.execute`` for every execution)::
 - Concurrent identical misses are computed once: the first caller takes a short lock
   (``cache.add``), the others poll for the result and compute themselves only if the lock holder
   fails or takes longer than ``QUERY_TIMEOUT`` plus a margin.
+- Writing the entry (and releasing that lock) is handed to ``defer`` when one is given: the HTTP
+  layer runs it after the response has been sent, so encoding, compressing and storing a large
+  result never delays the answer. Without ``defer`` it happens before returning.
 - Any cache failure (server down, timeout, bad payload) is logged as a warning on the
   ``prismiq_django.cache`` logger and the query runs uncached; this module never raises a cache
   error. After a failure the cache alias is skipped for a few seconds (per process) so that an
   outage costs one connect timeout, not one per request.
 
-Entries are stored as orjson bytes (zlib-compressed above 256 KiB); rows holding values orjson
-cannot round-trip exactly (``Decimal``, ``datetime``...) fall back to pickle.
+Entries hold the result's wire JSON: a small JSON header and the rows' JSON text exactly as the
+response carries it (zlib-compressed above 256 KiB), so a hit embeds the rows in the response
+without parsing or re-encoding them.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-import pickle
 import re
 import secrets
 import threading
@@ -70,7 +75,9 @@ GLOBAL_GENERATION_KEY: Final = "prismiq:gen"
 BREAKER_SECONDS: Final = 5.0
 #: Payloads larger than this are zlib-compressed (level 1: cheap, ~5x on typical results).
 COMPRESS_ABOVE: Final = 256 * 1024
-_FORMAT_VERSION: Final = 1
+_FORMAT_VERSION: Final = 2
+#: Entry payload: kind byte, 4-byte big-endian header length, header JSON, rows JSON.
+_ENTRY: Final = b"R"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.$-]{1,120}")
 
 
@@ -200,17 +207,8 @@ def database_identity(alias: str) -> tuple[str, str, str, str, str]:
     )
 
 
-def result_key(
-    *,
-    alias: str,
-    compiled: CompiledStatement,
-    scopes: object,
-    generations: Mapping[str, int],
-) -> str:
-    """The cache key of one statement under the given generations (pure function).
-
-    ``generations`` maps each generation key (per table, and the global one) to its value.
-    """
+def result_key(*, alias: str, compiled: CompiledStatement, scopes: object) -> str:
+    """The cache key of one statement run on ``alias`` under ``scopes`` (pure function)."""
     material = orjson.dumps(
         [
             _FORMAT_VERSION,
@@ -218,10 +216,14 @@ def result_key(
             compiled.sql,
             _canon(tuple(compiled.params)),
             _canon_scopes(scopes),
-            sorted(generations.items()),
         ]
     )
     return RESULT_PREFIX + hashlib.sha256(material).hexdigest()
+
+
+def generation_keys(tables: Iterable[str]) -> list[str]:
+    """The generation keys an entry reading ``tables`` depends on (sorted; the global one too)."""
+    return sorted({*(_table_key(t) for t in tables), GLOBAL_GENERATION_KEY})
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,19 +251,23 @@ def _call(alias: str, op: Callable[[BaseCache], Any]) -> Any:
         raise _CacheDown(type(exc).__name__) from exc
 
 
-def _generations(alias: str, tables: Iterable[str]) -> dict[str, int]:
-    """Current generation of each table and of the whole cache, by generation key."""
-    wanted = [*{_table_key(t) for t in tables}, GLOBAL_GENERATION_KEY]
-    found: dict[str, Any] = _call(alias, lambda c: c.get_many(list(wanted)))
-    missing = [k for k in wanted if not isinstance(found.get(k), int)]
+def _read(alias: str, key: str | None, gen_keys: list[str]) -> tuple[dict[str, int], Any]:
+    """Return the current generations (by key) and the stored payload of ``key`` (or None).
+
+    One ``get_many`` in the common case; generation keys seen for the first time are seeded with
+    the current time (``add``, so concurrent seeders agree) and read again.
+    """
+    wanted = [*gen_keys, key] if key is not None else list(gen_keys)
+    found: dict[str, Any] = _call(alias, lambda c: c.get_many(wanted))
+    missing = [k for k in gen_keys if not isinstance(found.get(k), int)]
     if missing:
         seed = time.time_ns()
-        for key in missing:
-            _call(alias, lambda c, k=key: c.add(k, seed, timeout=None))  # type: ignore[misc]
+        for gen_key in missing:
+            _call(alias, lambda c, k=gen_key: c.add(k, seed, timeout=None))  # type: ignore[misc]
         found.update(_call(alias, lambda c: c.get_many(missing)))
-    result: dict[str, int] = {}
-    for key in wanted:
-        value = found.get(key)
+    generations: dict[str, int] = {}
+    for gen_key in gen_keys:
+        value = found.get(gen_key)
         if not isinstance(value, int):  # e.g. DJANGO_REDIS_IGNORE_EXCEPTIONS hid an outage
             logger.warning(
                 "Result cache %r returned no generation; running uncached",
@@ -269,8 +275,13 @@ def _generations(alias: str, tables: Iterable[str]) -> dict[str, int]:
                 extra={"event": "cache_unavailable", "cache_alias": alias},
             )
             raise _CacheDown("generation not readable")
-        result[key] = value
-    return result
+        generations[gen_key] = value
+    return generations, (found.get(key) if key is not None else None)
+
+
+def _generations(alias: str, tables: Iterable[str]) -> dict[str, int]:
+    """Current generation of each table and of the whole cache, by generation key."""
+    return _read(alias, None, generation_keys(tables))[0]
 
 
 def _bump(alias: str, key: str) -> int:
@@ -290,56 +301,53 @@ def _bump(alias: str, key: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _orjson_strict(value: object) -> Any:
-    raise TypeError(type(value).__name__)
-
-
-def _encode(result: QueryResult, cached_at: str) -> bytes:
-    body = {
-        "columns": result.columns,
-        "column_types": result.column_types,
-        "rows": result.rows,
-        "row_count": result.row_count,
-        "truncated": result.truncated,
-        "execution_time_ms": result.execution_time_ms,
-        "cached_at": cached_at,
-    }
-    try:
-        raw = b"j" + orjson.dumps(
-            body,
-            default=_orjson_strict,
-            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS,
-        )
-    except TypeError:
-        raw = b"p" + pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
+def _encode(result: QueryResult, cached_at: str, generations: Mapping[str, int]) -> bytes:
+    head = orjson.dumps(
+        {
+            "columns": result.columns,
+            "column_types": result.column_types,
+            "row_count": result.row_count,
+            "truncated": result.truncated,
+            "execution_time_ms": result.execution_time_ms,
+            "cached_at": cached_at,
+            "generations": dict(generations),
+        }
+    )
+    raw = b"".join((_ENTRY, len(head).to_bytes(4, "big"), head, result.rows_json))
     if len(raw) > COMPRESS_ABOVE:
         return b"z" + zlib.compress(raw, 1)
     return raw
 
 
-def _decode(payload: object) -> QueryResult:
+def _decode(payload: object) -> tuple[QueryResult, dict[str, int]]:
+    """Return the stored result and the generations it was computed under."""
     from prismiq_django.execution import QueryResult
 
     if not isinstance(payload, bytes) or not payload:
         raise ValueError("not a result payload")
     if payload[:1] == b"z":
         payload = zlib.decompress(payload[1:])
-    kind, data = payload[:1], payload[1:]
-    if kind not in (b"j", b"p"):
+    if payload[:1] != _ENTRY or len(payload) < 5:
         raise ValueError("unknown result payload")
-    with gc_paused():  # 100k row lists: see prismiq_django.gcpause
-        # pickle only for payloads this module wrote itself into the site's own cache
-        body = orjson.loads(data) if kind == b"j" else pickle.loads(data)  # noqa: S301
-    return QueryResult(
-        columns=body["columns"],
-        column_types=body["column_types"],
-        rows=body["rows"],
-        row_count=body["row_count"],
-        truncated=body["truncated"],
-        execution_time_ms=body["execution_time_ms"],
+    size = int.from_bytes(payload[1:5], "big")
+    head = orjson.loads(payload[5 : 5 + size])
+    rows_json = payload[5 + size :]
+    if not rows_json.startswith(b"[") or not rows_json.endswith(b"]"):
+        raise ValueError("truncated result payload")
+    result = QueryResult(
+        columns=head["columns"],
+        column_types=head["column_types"],
+        row_count=head["row_count"],
+        truncated=head["truncated"],
+        execution_time_ms=head["execution_time_ms"],
         is_from_cache=True,
-        cached_at=body["cached_at"],
+        cached_at=head["cached_at"],
+        rows_json=rows_json,
     )
+    generations = head["generations"]
+    if not isinstance(generations, dict):
+        raise ValueError("result payload without generations")
+    return result, generations
 
 
 def _fresh(result: QueryResult) -> QueryResult:
@@ -357,6 +365,13 @@ def _now_iso() -> str:
 # --------------------------------------------------------------------------------------------
 
 
+Defer = Callable[[Callable[[], None]], None]
+
+
+def _run_now(job: Callable[[], None]) -> None:
+    job()
+
+
 def fetch_result(
     *,
     alias: str,
@@ -364,20 +379,25 @@ def fetch_result(
     scopes: object,
     compute: Callable[[], QueryResult],
     bypass: bool,
+    defer: Defer | None = None,
 ) -> QueryResult:
     """Return the result of ``compiled`` on database ``alias``, from the cache when possible.
 
     ``scopes`` are the row scopes the statement was compiled under (any mapping or iterable of
     :class:`~prismiq_django.query.RowScope`); ``compute`` runs the statement and is called at
-    most once. Exceptions raised by ``compute`` propagate unchanged; cache failures never do.
+    most once. ``defer`` schedules the cache write of a computed result (and the release of the
+    single-flight lock) for later, e.g. after the response is sent; it is called with a job that
+    never raises. Exceptions raised by ``compute`` propagate unchanged; cache failures never do.
     """
     ttl = int(prismiq_settings.RESULT_CACHE_TTL or 0)
     if ttl <= 0:
         return _fresh(compute())
     cache_alias = _cache_alias()
+    schedule = defer or _run_now
+    key = result_key(alias=alias, compiled=compiled, scopes=scopes)
+    gen_keys = generation_keys(compiled.tables)
     try:
-        generations = _generations(cache_alias, compiled.tables)
-        key = result_key(alias=alias, compiled=compiled, scopes=scopes, generations=generations)
+        generations, payload = _read(cache_alias, None if bypass else key, gen_keys)
     except _CacheDown:
         record_cache("error")
         return _fresh(compute())
@@ -385,40 +405,48 @@ def fetch_result(
     if bypass:
         record_cache("bypass")
         result = _fresh(compute())
-        _store(cache_alias, key, result, ttl)
+        schedule(_store_job(cache_alias, key, result, ttl, generations))
         return result
 
-    try:
-        hit = _lookup(cache_alias, key)
-    except _CacheDown:
-        record_cache("error")
-        return _fresh(compute())
+    hit = _usable(cache_alias, key, payload, generations)
     if hit is not None:
         record_cache("hit")
         return hit
     record_cache("miss")
-    return _single_flight(cache_alias, key, compute, ttl)
+    return _single_flight(cache_alias, key, gen_keys, compute, ttl, schedule)
 
 
-def _lookup(cache_alias: str, key: str) -> QueryResult | None:
-    payload = _call(cache_alias, lambda c: c.get(key))
+def _usable(
+    cache_alias: str, key: str, payload: object, generations: Mapping[str, int]
+) -> QueryResult | None:
+    """The stored result if ``payload`` is a readable entry of the current generations."""
     if payload is None:
         return None
     try:
-        return _decode(payload)
+        result, stored = _decode(payload)
     except Exception as exc:
         logger.warning(
             "Unreadable result cache entry dropped (%s)",
             type(exc).__name__,
             extra={"event": "cache_bad_entry"},
         )
-        _call(cache_alias, lambda c: c.delete(key))
+        with contextlib.suppress(_CacheDown):
+            _call(cache_alias, lambda c: c.delete(key))
         return None
+    return result if stored == generations else None
 
 
-def _store(cache_alias: str, key: str, result: QueryResult, ttl: int) -> None:
+def _lookup(cache_alias: str, key: str, gen_keys: list[str]) -> QueryResult | None:
+    generations, payload = _read(cache_alias, key, gen_keys)
+    return _usable(cache_alias, key, payload, generations)
+
+
+def _store(
+    cache_alias: str, key: str, result: QueryResult, ttl: int, generations: Mapping[str, int]
+) -> None:
     try:
-        payload = _encode(result, _now_iso())
+        with gc_paused():
+            payload = _encode(result, _now_iso(), generations)
     except Exception as exc:  # an unencodable value: answer uncached, never fail the query
         logger.warning(
             "Result not cacheable (%s)", type(exc).__name__, extra={"event": "cache_unencodable"}
@@ -428,8 +456,30 @@ def _store(cache_alias: str, key: str, result: QueryResult, ttl: int) -> None:
         _call(cache_alias, lambda c: c.set(key, payload, timeout=ttl))
 
 
+def _store_job(
+    cache_alias: str, key: str, result: QueryResult, ttl: int, generations: Mapping[str, int]
+) -> Callable[[], None]:
+    def job() -> None:
+        _store(cache_alias, key, result, ttl, generations)
+
+    return job
+
+
+def _release(cache_alias: str, lock_key: str, token: str) -> None:
+    try:
+        if _call(cache_alias, lambda c: c.get(lock_key)) == token:
+            _call(cache_alias, lambda c: c.delete(lock_key))
+    except _CacheDown:
+        pass
+
+
 def _single_flight(
-    cache_alias: str, key: str, compute: Callable[[], QueryResult], ttl: int
+    cache_alias: str,
+    key: str,
+    gen_keys: list[str],
+    compute: Callable[[], QueryResult],
+    ttl: int,
+    schedule: Defer,
 ) -> QueryResult:
     timeout = float(prismiq_settings.QUERY_TIMEOUT or 30.0)
     lock_ttl = max(1, int(timeout) + 5)
@@ -445,28 +495,36 @@ def _single_flight(
                 return _fresh(compute())  # the lock holder is too slow: do not wait longer
             time.sleep(pause)
             pause = min(pause * 1.5, 0.1)
-            hit = _lookup(cache_alias, key)
+            hit = _lookup(cache_alias, key, gen_keys)
             if hit is not None:
                 return hit
     except _CacheDown:
         return _fresh(compute())
 
+    handed_over = False
     try:
-        # Someone may have stored the result between our miss and taking the lock.
-        hit = _lookup(cache_alias, key)
+        # Someone may have stored the result between our miss and taking the lock; the
+        # generations read now are the ones the computed result is stored under.
+        generations, payload = _read(cache_alias, key, gen_keys)
+        hit = _usable(cache_alias, key, payload, generations)
         if hit is not None:
             return hit
         result = _fresh(compute())
-        _store(cache_alias, key, result, ttl)
+
+        def store_and_release() -> None:
+            try:
+                _store(cache_alias, key, result, ttl, generations)
+            finally:
+                _release(cache_alias, lock_key, token)
+
+        handed_over = True
+        schedule(store_and_release)
         return result
     except _CacheDown:
         return _fresh(compute())
     finally:
-        try:
-            if _call(cache_alias, lambda c: c.get(lock_key)) == token:
-                _call(cache_alias, lambda c: c.delete(lock_key))
-        except _CacheDown:
-            pass
+        if not handed_over:
+            _release(cache_alias, lock_key, token)
 
 
 def invalidate(table: str) -> int:
@@ -493,8 +551,10 @@ __all__ = [
     "BREAKER_SECONDS",
     "RESULT_PREFIX",
     "CompiledStatement",
+    "Defer",
     "breaker",
     "fetch_result",
+    "generation_keys",
     "invalidate",
     "invalidate_all",
     "result_key",

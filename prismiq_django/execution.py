@@ -23,6 +23,7 @@ converter per column).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -43,7 +44,15 @@ from prismiq_django.exceptions import (
 )
 from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import pg_logical_type
-from prismiq_django.values import Converter, column_converter, convert_rows, infer_type
+from prismiq_django.values import (
+    Converter,
+    EncodedJSON,
+    column_converter,
+    convert_rows,
+    infer_type,
+    json_default,
+    stdlib_json_default,
+)
 
 logger = logging.getLogger("prismiq_django.execution")
 
@@ -64,31 +73,117 @@ class CompiledStatement(Protocol):
     def limit(self) -> int: ...
 
 
-@dataclass(slots=True)
 class QueryResult:
-    """A query result in the SPEC section 4 shape; every value in ``rows`` is JSON-ready."""
+    """A query result in the SPEC section 4 shape; every value in ``rows`` is JSON-ready.
 
-    columns: list[str]
-    column_types: list[str]
-    rows: list[list[Any]]
-    row_count: int
-    truncated: bool
-    execution_time_ms: float
-    is_from_cache: bool = False
-    cached_at: str | None = None
+    The rows exist in one or both of two forms, each made from the other on first use:
+    ``rows`` (a list of lists) and ``rows_json`` (the UTF-8 JSON text of that list, as the wire
+    carries it). Results built by PostgreSQL's JSON path and results read from the cache carry
+    only ``rows_json``: :meth:`wire_dict` embeds it in the response without parsing it, and the
+    cache stores it as it is. ``rows`` parses it when something needs the values.
+    """
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the wire form (SPEC section 4)."""
+    __slots__ = (
+        "_rows",
+        "_rows_json",
+        "cached_at",
+        "column_types",
+        "columns",
+        "execution_time_ms",
+        "is_from_cache",
+        "row_count",
+        "truncated",
+    )
+
+    def __init__(
+        self,
+        columns: list[str],
+        column_types: list[str],
+        rows: list[list[Any]] | None = None,
+        row_count: int = 0,
+        truncated: bool = False,
+        execution_time_ms: float = 0.0,
+        is_from_cache: bool = False,
+        cached_at: str | None = None,
+        *,
+        rows_json: bytes | None = None,
+    ) -> None:
+        if rows is None and rows_json is None:
+            rows = []
+        self.columns = columns
+        self.column_types = column_types
+        self._rows = rows
+        self._rows_json = rows_json
+        self.row_count = row_count
+        self.truncated = truncated
+        self.execution_time_ms = execution_time_ms
+        self.is_from_cache = is_from_cache
+        self.cached_at = cached_at
+
+    @property
+    def rows(self) -> list[list[Any]]:
+        """The rows as lists of JSON-ready values (parsed from ``rows_json`` on first use)."""
+        if self._rows is None:
+            with gc_paused():  # 100k-row lists: see prismiq_django.gcpause
+                self._rows = orjson.loads(self._rows_json or b"[]")
+        return self._rows
+
+    @property
+    def rows_json(self) -> bytes:
+        """The rows as the JSON text of the wire (encoded from ``rows`` on first use)."""
+        if self._rows_json is None:
+            self._rows_json = encode_json(self._rows or [])
+        return self._rows_json
+
+    def _head(self) -> dict[str, Any]:
         return {
             "columns": self.columns,
             "column_types": self.column_types,
-            "rows": self.rows,
+            "rows": None,
             "row_count": self.row_count,
             "truncated": self.truncated,
             "execution_time_ms": self.execution_time_ms,
             "is_from_cache": self.is_from_cache,
             "cached_at": self.cached_at,
         }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the wire form (SPEC section 4) with ``rows`` as Python lists."""
+        return {**self._head(), "rows": self.rows}
+
+    def wire_dict(self) -> dict[str, Any]:
+        """Return the wire form with ``rows`` as :class:`EncodedJSON` of ``rows_json``.
+
+        What the HTTP layer renders: the rows are written as they are, never parsed again.
+        """
+        return {**self._head(), "rows": EncodedJSON(self.rows_json)}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QueryResult):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"QueryResult(columns={self.columns!r}, row_count={self.row_count}, "
+            f"truncated={self.truncated}, is_from_cache={self.is_from_cache})"
+        )
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode JSON-ready ``value`` as compact UTF-8 JSON (orjson; exact big integers too).
+
+    orjson refuses integers beyond 64 bits; the standard library writes them exactly, so those
+    (rare) values take the slow path instead of failing.
+    """
+    try:
+        return orjson.dumps(value, default=json_default)
+    except orjson.JSONEncodeError:
+        return json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), default=stdlib_json_default
+        ).encode()
 
 
 # --- PostgreSQL type OIDs ---------------------------------------------------------------------
@@ -263,6 +358,7 @@ def execute_compiled(
     timeout: float,
     column_types: Sequence[str] | None = None,
     wall_clock: Collection[int] = (),
+    json_sql: str | None = None,
 ) -> QueryResult:
     """Run ``compiled`` with the safety rails and return a JSON-ready :class:`QueryResult`.
 
@@ -274,9 +370,20 @@ def execute_compiled(
     of the site's zone): on SQLite they are returned without an offset, as PostgreSQL does;
     other SQLite datetimes are Django's naive UTC and get ``+00:00`` when ``USE_TZ``.
 
+    ``json_sql`` (PostgreSQL only, with ``column_types``) is the statement wrapped by
+    :func:`prismiq_django.query.jsonrows.json_rows_sql`: it is run instead, each row arrives as the
+    JSON text of its values, and the result carries ``rows_json`` built by joining them (no
+    per-value work in Python). On another database it is ignored.
+
     Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable` or :class:`QueryExecutionError`.
     """
     limit = compiled.limit
+    if (
+        json_sql is not None
+        and column_types is not None
+        and connections[alias].vendor == "postgresql"
+    ):
+        return _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout)
     started = time.perf_counter()
     with guarded_cursor(alias, timeout) as (connection, cursor):
         if connection.vendor == "postgresql":
@@ -325,6 +432,35 @@ def execute_compiled(
         row_count=len(rows),
         truncated=truncated,
         execution_time_ms=round(elapsed_ms, 3),
+    )
+
+
+def _execute_json_rows(
+    compiled: CompiledStatement,
+    json_sql: str,
+    column_types: list[str],
+    alias: str,
+    timeout: float,
+) -> QueryResult:
+    """Run the JSON-wrapped statement: one ``text`` JSON array per row, joined into rows_json."""
+    limit = compiled.limit
+    started = time.perf_counter()
+    with guarded_cursor(alias, timeout) as (_, cursor):
+        cursor.execute(json_sql, compiled.params)
+        with gc_paused():
+            texts: list[tuple[str]] = cursor.fetchmany(limit + 1)
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    truncated = len(texts) > limit
+    if truncated:
+        del texts[limit:]
+    rows_json = ("[" + ",".join([row[0] for row in texts]) + "]").encode()
+    return QueryResult(
+        columns=list(compiled.columns),
+        column_types=column_types,
+        row_count=len(texts),
+        truncated=truncated,
+        execution_time_ms=round(elapsed_ms, 3),
+        rows_json=rows_json,
     )
 
 

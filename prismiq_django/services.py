@@ -29,11 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, router, transaction
 from django.utils import timezone
 
 from prismiq_django import cache as result_cache
+from prismiq_django.afterresponse import defer_for
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.exceptions import DatabaseUnavailable, ObjectNotFound, QueryTimeout
 from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
@@ -59,6 +61,7 @@ from prismiq_django.query import (
     parse,
 )
 from prismiq_django.query.ast import Query
+from prismiq_django.query.jsonrows import json_rows_sql
 
 logger = logging.getLogger("prismiq_django.services")
 
@@ -324,7 +327,23 @@ def to_sql(request: object, definition: object) -> Compiled:
     return _prepare(request, definition)[2]
 
 
-def _run(catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool) -> QueryResult:
+def _json_rows_sql(alias: str, query: Query, compiled: Compiled) -> str | None:
+    """The statement wrapped so PostgreSQL encodes the rows (see :mod:`~.query.jsonrows`).
+
+    Only where its JSON is the Python path's: PostgreSQL with the session in UTC (``USE_TZ``,
+    Django's default for aware datetimes).
+    """
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or not settings.USE_TZ:
+        return None
+    if connection.timezone_name != "UTC":
+        return None
+    return json_rows_sql(query, compiled.sql)
+
+
+def _run(
+    request: object, catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool
+) -> QueryResult:
     alias = _alias()
     timeout = float(prismiq_settings.QUERY_TIMEOUT)
     column_types = [item.expr.type for item in query.select]
@@ -339,6 +358,7 @@ def _run(catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool) ->
             timeout=timeout,
             column_types=column_types,
             wall_clock=wall_clock,
+            json_sql=_json_rows_sql(alias, query, compiled),
         )
 
     started = time.perf_counter()
@@ -351,6 +371,7 @@ def _run(catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool) ->
             scopes=catalog.row_scopes,
             compute=compute,
             bypass=bypass,
+            defer=defer_for(request),
         )
         status = "ok"
         return result
@@ -389,7 +410,7 @@ def execute(request: object, definition: object, *, bypass_cache: bool = False) 
             status="invalid" if isinstance(exc, QueryValidationError) else "unavailable",
         )
         raise
-    return _run(catalog, query, compiled, bypass=bypass_cache)
+    return _run(request, catalog, query, compiled, bypass=bypass_cache)
 
 
 def _bad_limit(message: str) -> QueryValidationError:

@@ -203,6 +203,45 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+class EncodedJSON:
+    """A value already encoded as JSON (``data``: UTF-8 bytes), embedded as it is when rendered."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def json_default(value: Any) -> Any:
+    """The ``default`` hook of orjson for every JSON encoding of the API.
+
+    Rows are JSON-ready already (:func:`json_safe`); this covers the rest of a response:
+    :class:`EncodedJSON` is embedded verbatim (an :class:`orjson.Fragment`), decimals become
+    numbers (non-finite ones null), bytes text, sets and tuples lists, anything else (lazy
+    translation strings...) its ``str``.
+    """
+    if isinstance(value, EncodedJSON):
+        return orjson.Fragment(value.data)
+    return stdlib_json_default(value)
+
+
+def stdlib_json_default(value: Any) -> Any:
+    """:func:`json_default` for the standard library's ``json`` (parses :class:`EncodedJSON`)."""
+    if isinstance(value, EncodedJSON):
+        return orjson.loads(value.data)
+    if isinstance(value, date | dtime):
+        return value.isoformat()  # as orjson writes them natively
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
 Converter = Callable[[Any], Any]
 
 _CONVERTERS: Final[dict[str, Converter | None]] = {
@@ -420,11 +459,14 @@ def column_converter(
 
 __all__ = [
     "Converter",
+    "EncodedJSON",
     "column_converter",
     "convert_column",
     "convert_rows",
     "infer_type",
+    "json_default",
     "json_safe",
     "pg_array_text",
+    "stdlib_json_default",
     "to_number",
 ]

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -45,7 +46,7 @@ from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from prismiq_django import __version__, services
+from prismiq_django import __version__, afterresponse, services
 from prismiq_django.execution import QueryResult
 from prismiq_django.http_errors import exception_handler, nested_errors
 from prismiq_django.models import SavedQuery
@@ -103,6 +104,20 @@ class PrismiqAPIView(APIView):
     def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
         return exception_handler
 
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        """DRF's request, with a queue for work that runs after the response is sent."""
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        afterresponse.open_queue(drf_request)
+        return drf_request
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Hand the queued after-response work (cache writes) to the response's closers."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        afterresponse.attach(request, response)
+        return response
+
     def handle_exception(self, exc: Exception) -> Response:
         """Answer errors in JSON, also on views that render YAML or HTML when they succeed."""
         self.request.accepted_renderer = PrismiqJSONRenderer()
@@ -132,7 +147,7 @@ class PrismiqAPIView(APIView):
 
 
 def _result(result: QueryResult) -> Response:
-    return Response(result.as_dict())
+    return Response(result.wire_dict())
 
 
 def _is_envelope(data: object) -> bool:

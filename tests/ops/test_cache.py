@@ -190,9 +190,8 @@ def test_scope_order_does_not_matter() -> None:
     s1 = RowScope("a", "tenant_id", (1,))
     s2 = RowScope("b", "tenant_id", (1,))
     stmt = Stmt("SELECT 1", (), frozenset({"a", "b"}))
-    gens = {"a": 1, "b": 1, "": 1}
-    assert cache.result_key(alias="x", compiled=stmt, scopes=(s1, s2), generations=gens) == (
-        cache.result_key(alias="x", compiled=stmt, scopes=[s2, s1], generations=gens)
+    assert cache.result_key(alias="x", compiled=stmt, scopes=(s1, s2)) == (
+        cache.result_key(alias="x", compiled=stmt, scopes=[s2, s1])
     )
 
 
@@ -211,12 +210,11 @@ def test_scope_order_does_not_matter() -> None:
     ],
 )
 def test_parameter_types_and_shapes_give_distinct_keys(left: tuple[Any, ...], right: Any) -> None:
-    gens = {"t": 1, "": 1}
     key_l = cache.result_key(
-        alias="default", compiled=Stmt("Q %s", left, frozenset({"t"})), scopes=(), generations=gens
+        alias="default", compiled=Stmt("Q %s", left, frozenset({"t"})), scopes=()
     )
     key_r = cache.result_key(
-        alias="default", compiled=Stmt("Q %s", right, frozenset({"t"})), scopes=(), generations=gens
+        alias="default", compiled=Stmt("Q %s", right, frozenset({"t"})), scopes=()
     )
     assert key_l != key_r
     assert key_l.startswith("prismiq:r:")
@@ -224,19 +222,36 @@ def test_parameter_types_and_shapes_give_distinct_keys(left: tuple[Any, ...], ri
 
 def test_alias_and_sql_are_part_of_the_key() -> None:
     stmt = Stmt("SELECT 1", (), frozenset({"t"}))
-    gens = {"t": 1, "": 1}
     keys = {
-        cache.result_key(alias="default", compiled=stmt, scopes=(), generations=gens),
-        cache.result_key(alias="replica", compiled=stmt, scopes=(), generations=gens),
-        cache.result_key(
-            alias="default",
-            compiled=Stmt("SELECT 2", (), stmt.tables),
-            scopes=(),
-            generations=gens,
-        ),
-        cache.result_key(alias="default", compiled=stmt, scopes=(), generations={"t": 2, "": 1}),
+        cache.result_key(alias="default", compiled=stmt, scopes=()),
+        cache.result_key(alias="replica", compiled=stmt, scopes=()),
+        cache.result_key(alias="default", compiled=Stmt("SELECT 2", (), stmt.tables), scopes=()),
     }
-    assert len(keys) == 4
+    assert len(keys) == 3
+
+
+def test_an_entry_of_older_generations_is_never_served() -> None:
+    """Generations live in the entry: a bumped table generation makes it stale, same key."""
+    stmt = Stmt("SELECT gen", (), frozenset({"t_gen", "t_other"}))
+    compute = Counter(lambda: make_result([[compute.calls, 0]]))
+    key = cache.result_key(alias="default", compiled=stmt, scopes=())
+    first = _fetch(stmt, compute)
+    assert caches["default"].get(key) is not None
+    assert _fetch(stmt, compute).is_from_cache is True
+
+    cache.invalidate("t_other")
+    stale_payload = caches["default"].get(key)
+    assert stale_payload is not None  # still stored, no longer current
+    second = _fetch(stmt, compute)
+    assert second.is_from_cache is False
+    assert second.rows != first.rows
+    assert compute.calls == 2
+    assert caches["default"].get(key) != stale_payload  # the miss overwrote it
+
+    cache.invalidate_all()
+    assert _fetch(stmt, compute).is_from_cache is False
+    assert compute.calls == 3
+    assert _fetch(stmt, compute).rows == [[3, 0]]
 
 
 def test_concurrent_identical_misses_compute_once() -> None:
@@ -332,14 +347,17 @@ def test_large_results_are_cached() -> None:
     assert gc.isenabled()  # switched off only while decoding
 
 
-def test_values_json_cannot_carry_exactly_round_trip() -> None:
+def test_entries_hold_the_wire_json_of_the_rows() -> None:
+    """A hit serves byte for byte the rows JSON the miss answered, also for values orjson
+    cannot write (a 70-bit integer) or that are not JSON-ready (a Decimal, a datetime)."""
     rows = [[Decimal("1.10"), datetime(2024, 1, 1, 12, 30)], [2**70, "x"]]
     stmt = Stmt("SELECT exotic", (), frozenset({"t_exotic"}))
-    _fetch(stmt, lambda: make_result(rows))
+    miss = _fetch(stmt, lambda: make_result(rows))
     hit = _fetch(stmt, lambda: make_result([]))
     assert hit.is_from_cache is True
-    assert hit.rows == rows
-    assert type(hit.rows[0][0]) is Decimal
+    assert hit.rows_json == miss.rows_json
+    assert hit.rows == [[1.1, "2024-01-01T12:30:00"], [2**70, "x"]]
+    assert b"[1180591620717411303424," in hit.rows_json  # exact on the wire
 
 
 def test_a_corrupt_entry_is_dropped_and_recomputed(
@@ -348,8 +366,7 @@ def test_a_corrupt_entry_is_dropped_and_recomputed(
     stmt = Stmt("SELECT corrupt", (), frozenset({"t_corrupt"}))
     compute = Counter(lambda: make_result([[1, 1]]))
     _fetch(stmt, compute)
-    gens = cache._generations("default", stmt.tables)
-    key = cache.result_key(alias="default", compiled=stmt, scopes=(), generations=gens)
+    key = cache.result_key(alias="default", compiled=stmt, scopes=())
     caches["default"].set(key, b"jnot json", 60)
 
     again = _fetch(stmt, compute)
@@ -415,9 +432,16 @@ def test_repointing_an_alias_at_a_working_server_takes_effect_at_once(settings: 
     assert _fetch(stmt, compute).is_from_cache is True
 
 
+class _Unwritable:
+    """A value no JSON encoder can write (its ``str`` fails too)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no text form")
+
+
 def test_an_unencodable_result_is_answered_uncached(log_lines: Any) -> None:
     stmt = Stmt("SELECT odd", (), frozenset({"t_odd"}))
-    compute = Counter(lambda: make_result([[threading.Lock(), 1]]))
+    compute = Counter(lambda: make_result([[_Unwritable(), 1]]))
     first = _fetch(stmt, compute)
     second = _fetch(stmt, compute)
     assert first.is_from_cache is False
@@ -487,8 +511,7 @@ def test_the_database_behind_an_alias_is_part_of_the_key(monkeypatch) -> None:
     from django.conf import settings
 
     stmt = Stmt("SELECT 1", (), frozenset({"t"}))
-    gens = {"t": 1, "": 1}
-    before = cache.result_key(alias="default", compiled=stmt, scopes=(), generations=gens)
+    before = cache.result_key(alias="default", compiled=stmt, scopes=())
     monkeypatch.setitem(settings.DATABASES["default"], "NAME", "another_site")
-    after = cache.result_key(alias="default", compiled=stmt, scopes=(), generations=gens)
+    after = cache.result_key(alias="default", compiled=stmt, scopes=())
     assert before != after

@@ -15,8 +15,6 @@ from prismiq_django import cache
 from prismiq_django.query import RowScope
 from tests.ops.conftest import Counter, Stmt, make_result
 
-GENS = {"t": 1, "": 1}
-
 scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -41,9 +39,7 @@ def _typed(value: Any) -> Any:
 
 
 def _key(p: tuple[object, ...], scopes: object = ()) -> str:
-    return cache.result_key(
-        alias="default", compiled=Stmt("Q", p, frozenset({"t"})), scopes=scopes, generations=GENS
-    )
+    return cache.result_key(alias="default", compiled=Stmt("Q", p, frozenset({"t"})), scopes=scopes)
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,0 +1,105 @@
+"""Rows encoded as JSON by PostgreSQL itself (the fast path of large results).
+
+For a statement whose every output column has a type that PostgreSQL writes in JSON exactly as
+the wire format of SPEC section 4 wants it, :func:`json_rows_sql` wraps the compiled statement so
+that each result row comes back as one ``text`` value holding a JSON array::
+
+    SELECT json_build_array("c0", "c1", ...)::text FROM (<compiled statement>) AS "q"("c0", ...)
+
+The database then builds the JSON in C, the driver loads one string per row instead of one Python
+object per value, and the application only joins the strings. The wrapped statement has the same
+parameters, row order (the outer query is a plain scan of the ordered, limited subquery) and
+``LIMIT`` as the compiled one, and reads the same rows: nothing about *what* runs changes, only
+how the values travel.
+
+Eligible output types, by the database type of the column under the expression (the catalog's
+``data_type``) and the expression's logical type:
+
+- ``integer`` (smallint, integer, bigint; ``count`` of anything), ``boolean``, ``uuid``,
+  ``date``, ``json``/``jsonb`` and text columns (text, varchar, char, name, citext): PostgreSQL's
+  JSON is the same value the Python path produces.
+- ``decimal`` (numeric) and ``float`` (real, double precision): JSON numbers; ``NaN`` and
+  ``±Infinity`` become ``null`` as on the Python path. numeric values keep all their digits.
+- ``datetime`` (timestamp with and without time zone): ISO 8601 in the session's time zone, which
+  the caller must only allow when it is UTC (the Python path's zone): fractional seconds are
+  written with the digits they need (``.5``) rather than always six.
+
+Anything else (time, interval, bytea, arrays, money, enums, domains, network types...) returns
+``None``: the caller runs the compiled statement and converts values in Python.
+
+Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from prismiq_django.query.ast import Expr, Query
+
+#: Eligible database types (``format_type`` spelling, without modifiers, and the ``pg_type`` name)
+#: with the logical type they must carry: a domain or an unexpected mapping keeps the Python path.
+_ELIGIBLE: Final[dict[str, str]] = {
+    **dict.fromkeys(("smallint", "integer", "bigint", "int2", "int4", "int8"), "integer"),
+    **dict.fromkeys(("boolean", "bool"), "boolean"),
+    "uuid": "uuid",
+    "date": "date",
+    **dict.fromkeys(("json", "jsonb"), "json"),
+    **dict.fromkeys(
+        ("text", "character varying", "varchar", "character", "bpchar", '"char"', "name"),
+        "string",
+    ),
+    "citext": "string",
+    "numeric": "decimal",
+    **dict.fromkeys(("real", "double precision", "float4", "float8"), "float"),
+    **dict.fromkeys(
+        ("timestamp with time zone", "timestamp without time zone", "timestamptz", "timestamp"),
+        "datetime",
+    ),
+}
+_MODIFIERS: Final = re.compile(r"\(\d+(?:,\d+)?\)")
+
+
+def _base_type(data_type: str) -> str:
+    """``numeric(12,2)`` -> ``numeric``; ``timestamp(3) with time zone`` -> without ``(3)``."""
+    return _MODIFIERS.sub("", data_type).strip()
+
+
+def _output_sql(expr: Expr, name: str) -> str | None:
+    """The JSON-ready SQL of one output column of the subquery (``name``), or None."""
+    if expr.aggregation in ("count", "count_distinct"):
+        return name
+    column = expr.col.column
+    if column is None:
+        return None
+    if _ELIGIBLE.get(_base_type(column.data_type)) != column.type:
+        return None
+    if expr.type in ("decimal", "float"):
+        # numeric and float: NaN and the infinities are JSON null (the Python path's rule).
+        return f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
+    return name
+
+
+def json_rows_sql(query: Query, sql: str) -> str | None:
+    """Return ``sql`` wrapped to yield one JSON array text per row, or None when not eligible.
+
+    ``sql`` must be the PostgreSQL statement compiled from ``query`` (one output column per select
+    item, in order). The caller decides whether the session's time zone allows it (UTC only).
+    """
+    names = [f'"c{index}"' for index in range(len(query.select))]
+    parts = []
+    for item, name in zip(query.select, names, strict=True):
+        part = _output_sql(item.expr, name)
+        if part is None:
+            return None
+        parts.append(part)
+    if not parts:
+        return None
+    # Only generated names and the compiled statement: no request text reaches this SQL.
+    return (
+        f"SELECT json_build_array({', '.join(parts)})::text "  # noqa: S608
+        f'FROM ({sql}) AS "q"({", ".join(names)})'
+    )
+
+
+__all__ = ["json_rows_sql"]

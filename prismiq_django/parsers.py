@@ -8,7 +8,10 @@ Stricter and safer than DRF's ``JSONParser``:
   database accepts as text);
 - it refuses documents nested deeper than :data:`MAX_JSON_DEPTH`, so that hostile nesting is a 400
   rather than a ``RecursionError`` somewhere downstream. No valid query definition comes close to
-  the limit (the filter tree itself is limited to ``MAX_DEPTH`` levels by the query core).
+  the limit (the filter tree itself is limited to ``MAX_DEPTH`` levels by the query core);
+- it refuses a body that is valid JSON but not an object (``[]``, ``"x"``, ``1``, ``null``): every
+  body of this API (query definition, envelope, saved query) is an object, so each endpoint answers
+  such a body alike, with the 400 of a malformed body (``invalid_definition`` at path ``""``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from rest_framework.parsers import BaseParser
 
 #: Deepest nesting of arrays/objects accepted in a request body.
 MAX_JSON_DEPTH: Final = 64
+
+NOT_AN_OBJECT_MESSAGE: Final = "The request body must be a JSON object."
 
 
 def json_depth_exceeds(data: object, limit: int) -> bool:
@@ -52,7 +57,8 @@ class PayloadTooLarge(APIException):
 
 
 class PrismiqJSONParser(BaseParser):
-    """``application/json`` bodies; raises ``ParseError`` (HTTP 400) for anything malformed."""
+    """``application/json`` object bodies; raises ``ParseError`` (HTTP 400) for anything malformed
+    or for a JSON value that is not an object."""
 
     media_type = "application/json"
 
@@ -77,7 +83,15 @@ class PrismiqJSONParser(BaseParser):
             raise ParseError("The request body is not valid JSON.") from exc
         if json_depth_exceeds(data, MAX_JSON_DEPTH):
             raise ParseError(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        if not isinstance(data, dict):
+            raise ParseError(NOT_AN_OBJECT_MESSAGE)
         return data
 
 
-__all__ = ["MAX_JSON_DEPTH", "PayloadTooLarge", "PrismiqJSONParser", "json_depth_exceeds"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "NOT_AN_OBJECT_MESSAGE",
+    "PayloadTooLarge",
+    "PrismiqJSONParser",
+    "json_depth_exceeds",
+]

@@ -251,13 +251,25 @@ def test_validate_reports_code_and_pointer(
     assert sql.json() == {"detail": "Query validation failed", "errors": body["errors"]}
 
 
-@pytest.mark.parametrize("payload", [[], "text", 5, None, {"tables": "shop_order"}])
-def test_validate_nonsense_bodies(client: APIClient, payload: object) -> None:
+@pytest.mark.parametrize("payload", [{"tables": "shop_order"}, {}, {"columns": 5}])
+def test_validate_nonsense_definitions(client: APIClient, payload: object) -> None:
     response = client.post(
         api("query/validate"), json.dumps(payload), content_type="application/json"
     )
     assert response.status_code == 200
     assert response.json()["valid"] is False
+
+
+@pytest.mark.parametrize("payload", [[], "text", 5, None])
+def test_validate_refuses_a_body_that_is_not_an_object(client: APIClient, payload: object) -> None:
+    # Not a definition at all: the request is malformed, as on every other endpoint (400).
+    response = client.post(
+        api("query/validate"), json.dumps(payload), content_type="application/json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Invalid request"
+    assert [(e["code"], e["path"]) for e in body["errors"]] == [("invalid_definition", "")]
 
 
 def test_suggestions_only_name_exposed_tables(client: APIClient) -> None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -361,6 +362,28 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         return _result(result)
 
 
+# --- anything else -------------------------------------------------------------------------------
+
+
+class NotFoundView(PrismiqAPIView):
+    """The last route of the URLconf: a path under the mount that matches no endpoint (an unknown
+    subpath, ``tables/a%2Fb`` once WSGI has decoded the slash) answers the API's JSON 404
+    ``{detail: "Not found."}`` for every method, instead of Django's HTML page.
+
+    It runs the same permission classes as every endpoint first, deliberately: an anonymous or
+    unpermitted caller gets the same 401/403 as anywhere else, so the answers do not tell which
+    paths exist. It is not in the OpenAPI document and not rate limited.
+    """
+
+    schema = None  # not an operation of the API: excluded from the OpenAPI document
+
+    def not_found(self, request: Any, *args: Any, **kwargs: Any) -> NoReturn:
+        """Every method: 404 (reached only once the permission classes let the caller in)."""
+        raise Http404
+
+    get = post = put = patch = delete = head = options = trace = not_found
+
+
 # --- OpenAPI -------------------------------------------------------------------------------------
 
 _OPENAPI_SUFFIX = re.compile(r"openapi/?$")
@@ -411,6 +434,7 @@ __all__ = [
     "DocsView",
     "ExecuteView",
     "ExplainView",
+    "NotFoundView",
     "OpenApiView",
     "PreviewView",
     "PrismiqAPIView",

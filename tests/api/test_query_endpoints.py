@@ -525,3 +525,28 @@ def test_every_logical_type_round_trips_as_json(client: APIClient) -> None:
         ]
     ]
     assert result["rows"][0][4].startswith("2023-12-01T12:00:00")
+
+
+@pytest.mark.parametrize("offset", [2**62 + 1, 2**63, 2**64 - 1])
+def test_offset_beyond_the_maximum_says_so(client: APIClient, offset: int) -> None:
+    response = _post(client, "query/validate", definition(offset=offset))
+    assert response.status_code == 200
+    assert response.json()["errors"] == [
+        {
+            "code": "invalid_value",
+            "message": f"'offset' must be at most {2**62}.",
+            "path": "/offset",
+        }
+    ]
+
+
+@pytest.mark.parametrize("offset", [-1, "5", 1.5, True])
+def test_offset_of_the_wrong_kind_is_refused(client: APIClient, offset: object) -> None:
+    response = _post(client, "query/validate", definition(offset=offset))
+    assert response.json()["errors"] == [
+        {"code": "invalid_value", "message": "'offset' must be an integer >= 0.", "path": "/offset"}
+    ]
+
+
+def test_offset_at_the_maximum_is_valid(client: APIClient) -> None:
+    assert _post(client, "query/validate", definition(offset=2**62)).json()["valid"] is True

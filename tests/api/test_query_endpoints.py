@@ -527,7 +527,7 @@ def test_every_logical_type_round_trips_as_json(client: APIClient) -> None:
     assert result["rows"][0][4].startswith("2023-12-01T12:00:00")
 
 
-@pytest.mark.parametrize("offset", [2**62 + 1, 2**63, 2**64 - 1])
+@pytest.mark.parametrize("offset", [2**62 + 1, 2**63, 2**64 - 1, 2**64, 10**30])
 def test_offset_beyond_the_maximum_says_so(client: APIClient, offset: int) -> None:
     response = _post(client, "query/validate", definition(offset=offset))
     assert response.status_code == 200

@@ -139,7 +139,15 @@ class ValidateResponseSerializer(serializers.Serializer[Any]):
 
 class SqlResponseSerializer(serializers.Serializer[Any]):
     sql = serializers.CharField(help_text="The exact statement that would run (%s placeholders).")
-    params = serializers.ListField(child=AnyValueField(), help_text="Bound parameters, in order.")
+    params = serializers.ListField(
+        child=AnyValueField(),
+        help_text=(
+            "Bound parameters, in order. Decimals are JSON numbers written with exactly the "
+            "decimal's digits (e.g. 0.10, 12345678901234567.89, 1E+30), never rounded through a "
+            "binary float; integers are exact whatever their size. A JSON parser that reads "
+            "numbers as doubles may still round them."
+        ),
+    )
 
 
 class ExplainResponseSerializer(serializers.Serializer[Any]):

@@ -24,8 +24,10 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, NoReturn
 
+import orjson
 from django.core.signals import setting_changed
 from django.db.models import QuerySet
 from django.http import Http404
@@ -140,6 +142,25 @@ def _result(result: QueryResult) -> Response:
     return Response(result.as_dict())
 
 
+_ORJSON_INTS = range(-(2**63), 2**64)  # what orjson writes natively
+
+
+def exact_param(param: object) -> object:
+    """``param`` as ``query/sql`` shows it: a finite ``Decimal`` becomes a JSON number written with
+    exactly its own digits (``str(Decimal)``, e.g. ``0.10``, ``1E+30``), an integer beyond 64 bits
+    is written whole (both as ``orjson.Fragment``, raw JSON the renderer copies), a non-finite
+    ``Decimal`` becomes ``null``; lists are converted item by item, anything else is left to the
+    renderer. (The renderer alone writes decimals through ``float``: ``0.1000000000000000055``
+    would show as ``0.1``.)"""
+    if isinstance(param, Decimal):
+        return orjson.Fragment(str(param)) if param.is_finite() else None
+    if isinstance(param, int) and not isinstance(param, bool) and param not in _ORJSON_INTS:
+        return orjson.Fragment(str(param))
+    if isinstance(param, list | tuple):
+        return [exact_param(item) for item in param]
+    return param
+
+
 def _is_envelope(data: object) -> bool:
     """True when a preview body is ``{query, limit?}`` rather than a bare definition."""
     return isinstance(data, dict) and "query" in data and "tables" not in data
@@ -233,7 +254,7 @@ class SqlView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     )
     def post(self, request: Request) -> Response:
         compiled = services.to_sql(request, request.data)
-        return Response({"sql": compiled.sql, "params": list(compiled.params)})
+        return Response({"sql": compiled.sql, "params": [exact_param(p) for p in compiled.params]})
 
 
 class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
@@ -498,5 +519,6 @@ __all__ = [
     "TableDetailView",
     "TableListView",
     "ValidateView",
+    "exact_param",
     "forget_openapi_documents",
 ]

@@ -356,8 +356,9 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
 
     serializer_class = SavedQuerySerializer
     rate_limit_actions = frozenset({"execute"})
-    # Any id reaches the view, so a malformed one is a JSON 404 from get_object, never a 500.
-    lookup_value_regex = "[^/]+"
+    # ASCII digits only ([0-9], not \d: Django's int() would read "١٢" as 12). Any other id
+    # falls through to the catch-all route: the same JSON 404 as an id that does not exist.
+    lookup_value_regex = "[0-9]+"
     queryset = SavedQuery.objects.none()  # for the OpenAPI generator; see get_queryset
 
     def get_queryset(self) -> QuerySet[SavedQuery]:

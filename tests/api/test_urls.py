@@ -48,6 +48,8 @@ UNKNOWN_PATHS = [
     "query",
     "query/run",
     "saved-queries/1/nope",
+    "saved-queries/%D9%A1",
+    "saved-queries/-1",
     "health/nope",
     "metrics/x",
     "openapi.json",

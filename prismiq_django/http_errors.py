@@ -7,12 +7,16 @@ Every view of the API uses :func:`exception_handler` (set per view through
   message, path}]}``;
 - DRF ``ValidationError`` / ``ParseError`` (the envelope, query parameters, saved-query fields)
   -> 400 ``{detail: "Invalid request", errors: [...]}`` in the same item shape;
-- ``exceptions.ObjectNotFound`` -> 404 ``{detail}``;
+- ``exceptions.ObjectNotFound`` -> 404 ``{detail}`` (its message names only what the caller asked
+  for);
+- Django ``Http404`` and DRF ``NotFound`` (a saved query that is not there or not visible, a
+  malformed id, a path that matches no endpoint) -> 404 ``{detail: "Not found."}``: one fixed
+  text, so that no answer names a model (Django's ``No SavedQuery matches ...``);
 - ``exceptions.QueryTimeout`` -> 504 ``{detail, code: "query_timeout"}``;
 - ``exceptions.DatabaseUnavailable`` -> 503 ``{detail, code: "database_unavailable"}``;
 - Django ``OperationalError`` / ``InterfaceError`` (the app's own models on a database that is
   down) -> 503 ``{detail, code: "database_unavailable", request_id}``, logged with the request id;
-- other DRF ``APIException`` / ``Http404`` / ``PermissionDenied`` -> DRF's default answer (401,
+- other DRF ``APIException`` / ``PermissionDenied`` -> DRF's default answer (401,
   403, 404, 405, 415, 429 ...);
 - ``QueryExecutionError`` and anything else -> 500 ``{detail, code: "server_error",
   request_id}``, logged with the request id and traceback.
@@ -29,6 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django import db
+from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -43,6 +48,7 @@ logger = logging.getLogger("prismiq_django.api")
 
 QUERY_INVALID_DETAIL = "Query validation failed"
 REQUEST_INVALID_DETAIL = "Invalid request"
+NOT_FOUND_DETAIL = "Not found."
 SERVER_ERROR_DETAIL = "Internal server error. Quote the request id when reporting it."
 
 
@@ -149,6 +155,8 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
         )
     if isinstance(exc, exceptions.ObjectNotFound):
         return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, Http404 | drf_exceptions.NotFound):
+        return Response({"detail": NOT_FOUND_DETAIL}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.QueryTimeout):
         logger.warning("Query timeout (request_id=%s)", get_request_id(request))
         return Response(
@@ -175,6 +183,7 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
 
 
 __all__ = [
+    "NOT_FOUND_DETAIL",
     "QUERY_INVALID_DETAIL",
     "REQUEST_INVALID_DETAIL",
     "SERVER_ERROR_DETAIL",

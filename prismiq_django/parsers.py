@@ -8,11 +8,19 @@ Stricter and safer than DRF's ``JSONParser``:
   database accepts as text);
 - it refuses documents nested deeper than :data:`MAX_JSON_DEPTH`, so that hostile nesting is a 400
   rather than a ``RecursionError`` somewhere downstream. No valid query definition comes close to
-  the limit (the filter tree itself is limited to ``MAX_DEPTH`` levels by the query core).
+  the limit (the filter tree itself is limited to ``MAX_DEPTH`` levels by the query core);
+- it keeps integers exact: orjson reads an integer literal outside the 64-bit range as a float
+  (``10**30`` -> ``1e+30``, silently rounded), so a body holding such a float is read again with
+  the standard library, which keeps every integer literal an ``int`` (the core then refuses it or
+  binds it exactly; a huge ``offset`` is told its maximum instead of "must be an integer");
+- it refuses a body that is valid JSON but not an object (``[]``, ``"x"``, ``1``, ``null``): every
+  body of this API (query definition, envelope, saved query) is an object, so each endpoint answers
+  such a body alike, with the 400 of a malformed body (``invalid_definition`` at path ``""``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import IO, Any, Final
 
@@ -24,6 +32,27 @@ from rest_framework.parsers import BaseParser
 
 #: Deepest nesting of arrays/objects accepted in a request body.
 MAX_JSON_DEPTH: Final = 64
+
+NOT_AN_OBJECT_MESSAGE: Final = "The request body must be a JSON object."
+
+#: orjson reads integer literals in ``[-2**63, 2**64)`` as ``int``, others as ``float``.
+_ORJSON_INT_RANGE: Final = 2**63
+
+
+def _may_hold_rounded_integer(data: object) -> bool:
+    """True when ``data`` holds a float at least as large as orjson's integer range: it may have
+    been an integer literal that orjson rounded (iterative)."""
+    stack: list[object] = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, float):
+            if abs(node) >= _ORJSON_INT_RANGE:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def json_depth_exceeds(data: object, limit: int) -> bool:
@@ -52,7 +81,8 @@ class PayloadTooLarge(APIException):
 
 
 class PrismiqJSONParser(BaseParser):
-    """``application/json`` bodies; raises ``ParseError`` (HTTP 400) for anything malformed."""
+    """``application/json`` object bodies; raises ``ParseError`` (HTTP 400) for anything malformed
+    or for a JSON value that is not an object."""
 
     media_type = "application/json"
 
@@ -77,7 +107,20 @@ class PrismiqJSONParser(BaseParser):
             raise ParseError("The request body is not valid JSON.") from exc
         if json_depth_exceeds(data, MAX_JSON_DEPTH):
             raise ParseError(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        if _may_hold_rounded_integer(data):
+            # orjson accepted the document (UTF-8, no NaN/Infinity, no lone surrogates, shallow,
+            # no number beyond the double range, so no integer too long for int()): the standard
+            # library reads the same values, integer literals exactly.
+            data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ParseError(NOT_AN_OBJECT_MESSAGE)
         return data
 
 
-__all__ = ["MAX_JSON_DEPTH", "PayloadTooLarge", "PrismiqJSONParser", "json_depth_exceeds"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "NOT_AN_OBJECT_MESSAGE",
+    "PayloadTooLarge",
+    "PrismiqJSONParser",
+    "json_depth_exceeds",
+]

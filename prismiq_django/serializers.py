@@ -14,6 +14,7 @@ Two kinds live here:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -49,6 +50,34 @@ class AnyValueField(serializers.JSONField):
     """A JSON value of any type (a cell, a bound parameter, a plan)."""
 
 
+class QueryParamIntegerField(serializers.IntegerField):
+    """An integer in a query parameter: ASCII digits, optionally after ``-``, nothing else.
+
+    DRF's ``IntegerField`` goes through ``int()``, which also takes other scripts' digits
+    (``١٢``), ``1_000``, surrounding spaces and ``12.0``; the query core refuses all of them in a
+    definition, so the API refuses them here too (400 ``invalid_value``).
+    """
+
+    _TEXT = re.compile(r"-?[0-9]+\Z")  # [0-9], not \d: ASCII only
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, str) or not self._TEXT.match(data):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
+class JSONIntegerField(serializers.IntegerField):
+    """An integer in a JSON body: a JSON integer, as the query core requires for its own
+    ``limit``/``offset`` (no ``true``, ``12.0``, ``"12"``)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
 class QueryDefinitionSerializer(serializers.Serializer[Any]):
     """Docs only: the query definition (SPEC section 3); see :mod:`prismiq_django.openapi`."""
 
@@ -72,8 +101,8 @@ class ExecuteRequestSerializer(serializers.Serializer[Any]):
 class PreviewParamsSerializer(serializers.Serializer[Any]):
     """``?limit=`` of ``POST query/preview`` (the body's ``limit`` wins when both are given)."""
 
-    limit = serializers.IntegerField(
-        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS)."
+    limit = QueryParamIntegerField(
+        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS); ASCII digits."
     )
 
 
@@ -81,6 +110,9 @@ class PreviewRequestSerializer(PreviewParamsSerializer):
     """``POST query/preview``: ``{query, limit?: 100}``."""
 
     query = QueryDefinitionField(help_text="The query definition.")
+    limit = JSONIntegerField(  # type: ignore[assignment]  # the body's limit: a JSON integer
+        min_value=0, default=100, help_text="Rows to return (capped at MAX_ROWS)."
+    )
 
 
 class ExplainRequestSerializer(serializers.Serializer[Any]):
@@ -101,7 +133,9 @@ class SavedQueryExecuteSerializer(serializers.Serializer[Any]):
 class ColumnValuesParamsSerializer(serializers.Serializer[Any]):
     """Query parameters of ``GET tables/{name}/columns/{column}/values``."""
 
-    limit = serializers.IntegerField(min_value=1, max_value=services.MAX_COLUMN_VALUES, default=100)
+    limit = QueryParamIntegerField(
+        min_value=1, max_value=services.MAX_COLUMN_VALUES, default=100, help_text="ASCII digits."
+    )
     search = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -139,7 +173,15 @@ class ValidateResponseSerializer(serializers.Serializer[Any]):
 
 class SqlResponseSerializer(serializers.Serializer[Any]):
     sql = serializers.CharField(help_text="The exact statement that would run (%s placeholders).")
-    params = serializers.ListField(child=AnyValueField(), help_text="Bound parameters, in order.")
+    params = serializers.ListField(
+        child=AnyValueField(),
+        help_text=(
+            "Bound parameters, in order. Decimals are JSON numbers written with exactly the "
+            "decimal's digits (e.g. 0.10, 12345678901234567.89, 1E+30), never rounded through a "
+            "binary float; integers are exact whatever their size. A JSON parser that reads "
+            "numbers as doubles may still round them."
+        ),
+    )
 
 
 class ExplainResponseSerializer(serializers.Serializer[Any]):
@@ -259,10 +301,12 @@ __all__ = [
     "ExecuteRequestSerializer",
     "ExplainRequestSerializer",
     "ExplainResponseSerializer",
+    "JSONIntegerField",
     "PreviewParamsSerializer",
     "PreviewRequestSerializer",
     "QueryDefinitionField",
     "QueryDefinitionSerializer",
+    "QueryParamIntegerField",
     "QueryResultSerializer",
     "RelationshipSerializer",
     "SavedQueryExecuteSerializer",

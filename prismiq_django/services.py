@@ -300,8 +300,13 @@ def limits() -> Limits:
     )
 
 
-def _prepare(request: object, definition: object) -> tuple[Catalog, Query, Compiled]:
-    catalog = get_catalog(request)
+def _prepare(
+    request: object, definition: object, catalog: Catalog | None = None
+) -> tuple[Catalog, Query, Compiled]:
+    """Parse and compile ``definition`` against ``catalog``: by default the catalog of
+    ``request``, or one the caller already built for it (row scopes included)."""
+    if catalog is None:
+        catalog = get_catalog(request)
     query = parse(
         definition,
         catalog,
@@ -398,9 +403,21 @@ def execute(request: object, definition: object, *, bypass_cache: bool = False) 
     database that cannot be reached while loading the schema as ``unavailable`` (both with an
     empty fingerprint: there is no statement).
     """
+    return _execute(request, definition, bypass_cache=bypass_cache)
+
+
+def _execute(
+    request: object,
+    definition: object,
+    *,
+    bypass_cache: bool = False,
+    catalog: Catalog | None = None,
+) -> QueryResult:
+    """:func:`execute`, optionally on a catalog already built for ``request`` (so that the
+    catalog and the row scopes, i.e. ``TENANT_CALLBACK``, are not resolved twice)."""
     started = time.perf_counter()
     try:
-        catalog, query, compiled = _prepare(request, definition)
+        catalog, query, compiled = _prepare(request, definition, catalog)
     except (QueryValidationError, DatabaseUnavailable) as exc:
         record_query(
             fingerprint="",
@@ -465,7 +482,9 @@ def column_values(
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise _bad_limit("The limit must be an integer >= 0.")
-    found = get_catalog(request).table(table)
+    # One catalog (and one TENANT_CALLBACK call) for the lookup and the run.
+    catalog = get_catalog(request)
+    found = catalog.table(table)
     target = found.column(column) if found is not None else None
     if target is None:
         raise ObjectNotFound(f"Column {column!r} of table {table!r} not found.")
@@ -489,7 +508,7 @@ def column_values(
         "order_by": [{**ref, "direction": "ASC"}],
         "limit": min(limit, MAX_COLUMN_VALUES),
     }
-    return [row[0] for row in execute(request, definition).rows]
+    return [row[0] for row in _execute(request, definition, catalog=catalog).rows]
 
 
 __all__ = [

@@ -3,6 +3,10 @@
 Every path answers with and without its trailing slash (``/?$``), so clients need not care and no
 redirect ever turns a POST into a GET. URL names are in the ``prismiq_django`` namespace
 (``reverse("prismiq_django:query-execute")``); the request log uses them as endpoint labels.
+
+The last route catches every other path under the mount (:class:`views.NotFoundView`): JSON 404
+for authorised callers, the usual 401/403 for everyone else, never Django's HTML 404 page. It
+must stay last.
 """
 
 from __future__ import annotations
@@ -42,4 +46,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^metrics/?$", metrics.MetricsView.as_view(), name="metrics"),
     re_path(r"^openapi/?$", views.OpenApiView.as_view(), name="openapi"),
     re_path(r"^docs/?$", views.DocsView.as_view(), name="docs"),
+    # Must stay last: everything no route above matched (label "not-found" in the request log).
+    re_path(r"^(?P<unmatched>.*)$", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -21,11 +21,17 @@ so that each stays a JSON pointer into the request body.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Any, NoReturn
 
+import orjson
+from django.core.signals import setting_changed
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.utils import translation
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -150,6 +156,25 @@ def _result(result: QueryResult) -> Response:
     return Response(result.wire_dict())
 
 
+_ORJSON_INTS = range(-(2**63), 2**64)  # what orjson writes natively
+
+
+def exact_param(param: object) -> object:
+    """``param`` as ``query/sql`` shows it: a finite ``Decimal`` becomes a JSON number written with
+    exactly its own digits (``str(Decimal)``, e.g. ``0.10``, ``1E+30``), an integer beyond 64 bits
+    is written whole (both as ``orjson.Fragment``, raw JSON the renderer copies), a non-finite
+    ``Decimal`` becomes ``null``; lists are converted item by item, anything else is left to the
+    renderer. (The renderer alone writes decimals through ``float``: ``0.1000000000000000055``
+    would show as ``0.1``.)"""
+    if isinstance(param, Decimal):
+        return orjson.Fragment(str(param)) if param.is_finite() else None
+    if isinstance(param, int) and not isinstance(param, bool) and param not in _ORJSON_INTS:
+        return orjson.Fragment(str(param))
+    if isinstance(param, list | tuple):
+        return [exact_param(item) for item in param]
+    return param
+
+
 def _is_envelope(data: object) -> bool:
     """True when a preview body is ``{query, limit?}`` rather than a bare definition."""
     return isinstance(data, dict) and "query" in data and "tables" not in data
@@ -243,7 +268,7 @@ class SqlView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     )
     def post(self, request: Request) -> Response:
         compiled = services.to_sql(request, request.data)
-        return Response({"sql": compiled.sql, "params": list(compiled.params)})
+        return Response({"sql": compiled.sql, "params": [exact_param(p) for p in compiled.params]})
 
 
 class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
@@ -345,8 +370,9 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
 
     serializer_class = SavedQuerySerializer
     rate_limit_actions = frozenset({"execute"})
-    # Any id reaches the view, so a malformed one is a JSON 404 from get_object, never a 500.
-    lookup_value_regex = "[^/]+"
+    # ASCII digits only ([0-9], not \d: Django's int() would read "١٢" as 12). Any other id
+    # falls through to the catch-all route: the same JSON 404 as an id that does not exist.
+    lookup_value_regex = "[0-9]+"
     queryset = SavedQuery.objects.none()  # for the OpenAPI generator; see get_queryset
 
     def get_queryset(self) -> QuerySet[SavedQuery]:
@@ -376,14 +402,59 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         return _result(result)
 
 
+# --- anything else -------------------------------------------------------------------------------
+
+
+class NotFoundView(PrismiqAPIView):
+    """The last route of the URLconf: a path under the mount that matches no endpoint (an unknown
+    subpath, ``tables/a%2Fb`` once WSGI has decoded the slash) answers the API's JSON 404
+    ``{detail: "Not found."}`` for every method, instead of Django's HTML page.
+
+    It runs the same permission classes as every endpoint first, deliberately: an anonymous or
+    unpermitted caller gets the same 401/403 as anywhere else, so the answers do not tell which
+    paths exist. It is not in the OpenAPI document and not rate limited.
+    """
+
+    schema = None  # not an operation of the API: excluded from the OpenAPI document
+
+    def not_found(self, request: Any, *args: Any, **kwargs: Any) -> NoReturn:
+        """Every method: 404 (reached only once the permission classes let the caller in)."""
+        raise Http404
+
+    get = post = put = patch = delete = head = options = trace = not_found
+
+
 # --- OpenAPI -------------------------------------------------------------------------------------
 
 _OPENAPI_SUFFIX = re.compile(r"openapi/?$")
 _DOCS_SUFFIX = re.compile(r"docs/?$")
 
 
+#: Generated OpenAPI documents of this process (without the mount prefix), by
+#: :meth:`OpenApiView._document_key`. Generating one costs tens of milliseconds.
+_documents: dict[tuple[object, ...], dict[str, Any]] = {}
+_documents_lock = threading.Lock()
+
+
+def forget_openapi_documents(**kwargs: Any) -> None:
+    """Drop the generated OpenAPI documents (connected to ``setting_changed``: any setting may
+    change the document, e.g. ``REST_FRAMEWORK``, ``SPECTACULAR_SETTINGS``, ``ROOT_URLCONF``)."""
+    with _documents_lock:
+        _documents.clear()
+
+
+setting_changed.connect(forget_openapi_documents)
+
+
 class OpenApiView(PrismiqAPIView, SpectacularAPIView):
-    """The OpenAPI 3 document of this API (and only this API), with paths under the mount point."""
+    """The OpenAPI 3 document of this API (and only this API), with paths under the mount point.
+
+    The document is generated once per process and kept (:data:`_documents`) under the URLconf's
+    pattern list, the API version and the active language; ``setting_changed`` empties the store.
+    Each answer prefixes the stored paths with its own mount point (a site may mount the API more
+    than once) without changing the stored document. Permissions are checked before, as on every
+    view: a refused caller gets the JSON 401/403, never a stored document.
+    """
 
     urlconf = "prismiq_django.urls"
     renderer_classes = SpectacularAPIView.renderer_classes  # YAML (default) and JSON
@@ -402,10 +473,37 @@ class OpenApiView(PrismiqAPIView, SpectacularAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
         mount = _OPENAPI_SUFFIX.sub("", request.path).rstrip("/")
-        response.data["paths"] = {
-            mount + path: item for path, item in response.data["paths"].items()
+        document = response.data  # possibly the stored one: copied, never changed
+        response.data = {
+            **document,
+            "paths": {mount + path: item for path, item in document["paths"].items()},
         }
         return response
+
+    def _document_key(self, version: str | None) -> tuple[object, ...]:
+        module = sys.modules.get(str(self.urlconf))
+        patterns = getattr(module, "urlpatterns", None)
+        return (str(self.urlconf), id(patterns), version, translation.get_language())
+
+    def _get_schema_response(self, request: Request) -> Response:
+        """drf-spectacular's hook (called inside its settings patch), with the stored document."""
+        if not self.serve_public:  # a per-user document: never stored
+            response: Response = super()._get_schema_response(request)  # type: ignore[no-untyped-call]
+            return response
+        version = self.api_version or request.version or self._get_version_parameter(request)  # type: ignore[no-untyped-call]
+        key = self._document_key(version)
+        document = _documents.get(key)
+        if document is None:
+            generator = self.generator_class(
+                urlconf=self.urlconf, api_version=version, patterns=self.patterns
+            )
+            document = generator.get_schema(request=request, public=True)  # type: ignore[no-untyped-call]
+            with _documents_lock:
+                _documents[key] = document
+        filename = self._get_filename(request, version)  # type: ignore[no-untyped-call]
+        return Response(
+            data=document, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        )
 
 
 class DocsView(PrismiqAPIView, SpectacularSwaggerView):
@@ -426,6 +524,7 @@ __all__ = [
     "DocsView",
     "ExecuteView",
     "ExplainView",
+    "NotFoundView",
     "OpenApiView",
     "PreviewView",
     "PrismiqAPIView",
@@ -435,4 +534,6 @@ __all__ = [
     "TableDetailView",
     "TableListView",
     "ValidateView",
+    "exact_param",
+    "forget_openapi_documents",
 ]

@@ -991,8 +991,10 @@ class _Parser:
         offset = 0
         raw = data.get("offset")
         if raw is not None:
-            if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= MAX_OFFSET:
+            if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
                 self.error("invalid_value", "'offset' must be an integer >= 0.", "offset")
+            elif raw > MAX_OFFSET:
+                self.error("invalid_value", f"'offset' must be at most {MAX_OFFSET}.", "offset")
             else:
                 offset = raw
         return limit, offset

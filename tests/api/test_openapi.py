@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import hypothesis
 import pytest
 import requests
 import schemathesis
+from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck
 from rest_framework.test import APIClient
 from schemathesis.core import NOT_SET
@@ -24,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from prismiq_django.openapi import DEFINITION_COMPONENTS, EXAMPLE_DEFINITION
-from tests.api.conftest import API, api
+from prismiq_django.views import OpenApiView
+from tests.api.conftest import API, api, configure
 
 #: Examples per operation and mode; raise it for a longer hunt (``PRISMIQ_FUZZ_EXAMPLES=200``).
 FUZZ_EXAMPLES = int(os.environ.get("PRISMIQ_FUZZ_EXAMPLES", "10"))
@@ -302,3 +304,72 @@ def test_refusals_are_json_even_where_success_is_yaml_or_html(path: str) -> None
     assert response.status_code in (401, 403)
     assert response["Content-Type"].startswith("application/json")
     assert set(response.json()) == {"detail"}
+
+
+class CountingGenerator(SchemaGenerator):
+    """drf-spectacular's generator, counting the documents it generates."""
+
+    generated: ClassVar[list[str]] = []
+
+    def get_schema(self, request: Any = None, public: bool = False) -> Any:
+        CountingGenerator.generated.append(getattr(request, "path", ""))
+        return super().get_schema(request=request, public=public)
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setattr(OpenApiView, "generator_class", CountingGenerator)
+    CountingGenerator.generated = []
+    return CountingGenerator.generated
+
+
+def test_document_is_generated_once_per_process(client: APIClient, counting: list[str]) -> None:
+    first = _document(client)
+    again = _document(client)
+    yaml = client.get(api("openapi/"))
+    assert yaml.status_code == 200
+    assert yaml.content.startswith(b"openapi:")
+    assert again == first
+    assert len(counting) == 1
+
+
+def test_setting_changes_regenerate_the_document(
+    client: APIClient, counting: list[str], settings: Any
+) -> None:
+    first = _document(client)
+    _document(client)
+    assert len(counting) == 1
+    # Any setting may change the document (override_settings / the settings fixture in tests).
+    configure(settings, MAX_ROWS=123)
+    assert _document(client) == first
+    assert len(counting) == 2
+    settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK)
+    _document(client)
+    _document(client)
+    assert len(counting) == 3
+
+
+def test_each_mount_point_gets_its_own_paths_from_one_document(
+    client: APIClient, counting: list[str], settings: Any
+) -> None:
+    settings.ROOT_URLCONF = "tests.api.two_mounts_urls"
+    for _ in range(2):
+        for mount in (API, "/second/mount/"):
+            response = client.get(mount + "openapi", {"format": "json"})
+            assert response.status_code == 200, response.content
+            paths = json.loads(response.content)["paths"]
+            assert mount + "query/execute/" in paths
+            assert all(path.startswith(mount) for path in paths), sorted(paths)[:3]
+    assert len(counting) == 1
+
+
+def test_a_stored_document_is_never_served_to_a_refused_caller(
+    client: APIClient, counting: list[str]
+) -> None:
+    _document(client)
+    for path in ("openapi", "openapi/?format=json"):
+        response = APIClient().get(api(path))
+        assert response.status_code in (401, 403)
+        assert response["Content-Type"].startswith("application/json")
+        assert set(response.json()) == {"detail"}
+    assert len(counting) == 1

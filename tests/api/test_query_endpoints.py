@@ -251,13 +251,25 @@ def test_validate_reports_code_and_pointer(
     assert sql.json() == {"detail": "Query validation failed", "errors": body["errors"]}
 
 
-@pytest.mark.parametrize("payload", [[], "text", 5, None, {"tables": "shop_order"}])
-def test_validate_nonsense_bodies(client: APIClient, payload: object) -> None:
+@pytest.mark.parametrize("payload", [{"tables": "shop_order"}, {}, {"columns": 5}])
+def test_validate_nonsense_definitions(client: APIClient, payload: object) -> None:
     response = client.post(
         api("query/validate"), json.dumps(payload), content_type="application/json"
     )
     assert response.status_code == 200
     assert response.json()["valid"] is False
+
+
+@pytest.mark.parametrize("payload", [[], "text", 5, None])
+def test_validate_refuses_a_body_that_is_not_an_object(client: APIClient, payload: object) -> None:
+    # Not a definition at all: the request is malformed, as on every other endpoint (400).
+    response = client.post(
+        api("query/validate"), json.dumps(payload), content_type="application/json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Invalid request"
+    assert [(e["code"], e["path"]) for e in body["errors"]] == [("invalid_definition", "")]
 
 
 def test_suggestions_only_name_exposed_tables(client: APIClient) -> None:
@@ -513,3 +525,28 @@ def test_every_logical_type_round_trips_as_json(client: APIClient) -> None:
         ]
     ]
     assert result["rows"][0][4].startswith("2023-12-01T12:00:00")
+
+
+@pytest.mark.parametrize("offset", [2**62 + 1, 2**63, 2**64 - 1, 2**64, 10**30])
+def test_offset_beyond_the_maximum_says_so(client: APIClient, offset: int) -> None:
+    response = _post(client, "query/validate", definition(offset=offset))
+    assert response.status_code == 200
+    assert response.json()["errors"] == [
+        {
+            "code": "invalid_value",
+            "message": f"'offset' must be at most {2**62}.",
+            "path": "/offset",
+        }
+    ]
+
+
+@pytest.mark.parametrize("offset", [-1, "5", 1.5, True])
+def test_offset_of_the_wrong_kind_is_refused(client: APIClient, offset: object) -> None:
+    response = _post(client, "query/validate", definition(offset=offset))
+    assert response.json()["errors"] == [
+        {"code": "invalid_value", "message": "'offset' must be an integer >= 0.", "path": "/offset"}
+    ]
+
+
+def test_offset_at_the_maximum_is_valid(client: APIClient) -> None:
+    assert _post(client, "query/validate", definition(offset=2**62)).json()["valid"] is True

@@ -69,6 +69,28 @@ def test_other_users_private_query_is_404_for_every_action(
     assert saved.name == "private"
 
 
+def test_every_saved_query_404_has_one_text_naming_no_model(
+    client: APIClient, bob_client: APIClient
+) -> None:
+    private = _create(client, "private")["id"]
+    missing = private + 1000
+    answers = [
+        bob_client.get(api(f"saved-queries/{private}")),
+        bob_client.patch(api(f"saved-queries/{private}"), {"name": "x"}, format="json"),
+        bob_client.delete(api(f"saved-queries/{private}")),
+        bob_client.post(api(f"saved-queries/{private}/execute"), {}, format="json"),
+        client.get(api(f"saved-queries/{missing}")),
+        client.put(api(f"saved-queries/{missing}"), {"name": "x", "query": {}}, format="json"),
+        client.post(api(f"saved-queries/{missing}/execute"), {}, format="json"),
+        client.get(api("saved-queries/abc")),
+        client.get(api("saved-queries/99999999999999999999999")),
+    ]
+    for response in answers:
+        assert response.status_code == 404, response.content
+        assert response.json() == {"detail": "Not found."}
+        assert "SavedQuery" not in response.content.decode()
+
+
 def test_shared_query_is_readable_and_runnable_but_not_writable(
     client: APIClient, bob_client: APIClient
 ) -> None:
@@ -194,7 +216,7 @@ def test_odd_ids_are_404(client: APIClient, pk: str) -> None:
         method = client.get if url.endswith(pk) else client.post
         response = method(url)
         assert response.status_code == 404, (url, response.content)
-        assert response.json() == {"detail": response.json()["detail"]}
+        assert response.json() == {"detail": "Not found."}
 
 
 def test_saved_queries_table_is_never_queryable(client: APIClient, settings: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -121,3 +122,36 @@ def test_caller_without_tenant_gets_nothing(scoped: None, client_for: Any, db: N
     values = carol.get(api("tables/shop_order/columns/status/values"))
     assert values.status_code in {400, 404}
     assert "paid" not in values.content.decode()
+
+
+TENANT_CALLS: list[str] = []
+
+
+def counting_tenant_of(request: Any) -> int | None:
+    """``tenant_of`` that records every call (how often a request resolves its tenant)."""
+    TENANT_CALLS.append(getattr(request.user, "username", ""))
+    return tenant_of(request)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("get", "tables/shop_order/columns/status/values", None),
+        ("get", "tables/shop_order/columns/status/values?search=paid", None),
+        ("post", "query/execute", {"query": COUNT_ORDERS}),
+        ("post", "query/preview", {"query": COUNT_ORDERS}),
+    ],
+)
+def test_one_request_resolves_its_tenant_once(
+    client_for: Any, bob: User, scoped: None, settings: Any, method: str, path: str, payload: Any
+) -> None:
+    configure(settings, TENANT_CALLBACK="tests.api.test_tenants.counting_tenant_of")
+    # The module the setting names (pytest may have imported this file under another name).
+    calls: list[str] = import_module("tests.api.test_tenants").TENANT_CALLS
+    calls.clear()
+    response = getattr(client_for(bob), method)(api(path), payload, format="json")
+    assert response.status_code == 200, response.content
+    assert calls == ["bob"]
+    if "values" in path:
+        assert set(response.json()["values"]) <= {"refunded", "paid"}
+        assert response.json()["values"]

@@ -35,6 +35,29 @@ EXPECTED_NAMES = {
     "docs",
 }
 
+#: The last route: every other path under the mount (JSON 404, after the usual permission check).
+CATCH_ALL = "not-found"
+
+#: Paths under the mount that match no endpoint (``%2F`` reaches Django as a slash).
+UNKNOWN_PATHS = [
+    "",
+    "nope",
+    "tables/a%2Fb",
+    "tables/shop_order/columns",
+    "tables/shop_order/columns/status/values/extra",
+    "query",
+    "query/run",
+    "saved-queries/1/nope",
+    "saved-queries/%D9%A1",
+    "saved-queries/-1",
+    "health/nope",
+    "metrics/x",
+    "openapi.json",
+    "%E2%9C%93/x",
+]
+
+ALL_METHODS = ["get", "post", "put", "patch", "delete", "head", "options", "trace"]
+
 _SAMPLES = {"name": "shop_order", "column": "status", "pk": "1"}
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
@@ -137,10 +160,51 @@ def test_saved_query_paths_work_with_and_without_trailing_slash(client: APIClien
 
 
 def test_options_answers_for_authenticated_callers(client: APIClient) -> None:
-    for path, _, pattern in _walk(prismiq_urls.urlpatterns):
-        if "options" not in _methods(pattern) or path.startswith("docs"):
-            continue
+    for path, name, pattern in _walk(prismiq_urls.urlpatterns):
+        if "options" not in _methods(pattern) or path.startswith("docs") or name == CATCH_ALL:
+            continue  # the catch-all answers 404 to every method (test_unknown_paths_...)
         response = client.options(API + path)
         assert response.status_code in {200, 403}, (path, response.content)
         if path.startswith(("query", "tables", "schema", "saved-queries")):
             assert response.status_code == 200, path
+
+
+def test_catch_all_is_the_last_route() -> None:
+    last = prismiq_urls.urlpatterns[-1]
+    assert isinstance(last, URLPattern)
+    assert last.name == CATCH_ALL
+    assert [p for p in prismiq_urls.urlpatterns if getattr(p, "name", None) == CATCH_ALL] == [last]
+    assert _methods(last) == sorted(ALL_METHODS)
+
+
+@pytest.mark.parametrize("path", UNKNOWN_PATHS)
+def test_unknown_paths_are_a_json_404_for_every_method(client: APIClient, path: str) -> None:
+    for method in ALL_METHODS:
+        for url in {API + path, API + path + "/"}:
+            response = getattr(client, method)(url, {}, format="json")
+            assert response.status_code == 404, (method, url, response.content)
+            assert response["Content-Type"] == "application/json", (method, url)
+            if method != "head":
+                assert response.json() == {"detail": "Not found."}, (method, url)
+
+
+@pytest.mark.parametrize("path", UNKNOWN_PATHS)
+def test_unknown_paths_tell_anonymous_callers_nothing(
+    anon: APIClient, exposed: dict[str, Any], path: str
+) -> None:
+    # The same refusal as on a real endpoint: an anonymous caller cannot map the API.
+    known = anon.post(api("query/execute"), {}, format="json")
+    assert known.status_code in {401, 403}
+    for method in ALL_METHODS:
+        response = getattr(anon, method)(API + path, {}, format="json")
+        assert response.status_code == known.status_code, (method, path, response.content)
+        if method != "head":
+            assert response.json() == known.json(), (method, path)
+
+
+def test_catch_all_is_not_in_the_openapi_document(client: APIClient) -> None:
+    response = client.get(api("openapi"), {"format": "json"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "unmatched" not in text
+    assert "not-found" not in text.lower().replace("not found", "")

@@ -115,8 +115,10 @@ def _throughput_section(throughput: list[LoadResult]) -> list[str]:
         "Redis (the whole server), the load client, and **other** (the rest of the machine: "
         "on a shared machine, other people's work). **Server CPU per "
         "request** = (gunicorn + PostgreSQL + Redis) CPU time ÷ requests: what one request "
-        "costs the server whatever else runs on the machine; 2 cores ÷ that is the rate two "
-        "dedicated cores could sustain.",
+        "costs the server, much less sensitive to other work on the machine than the rates; "
+        "2 cores ÷ that estimates what two dedicated cores could sustain (the load client "
+        "aside). gunicorn's time ends after the response is written and the request finished, "
+        "so with few samples it can exceed the client's.",
         "",
         "| gunicorn | endpoint | conns | requests/s | client | gunicorn | app | CPU: gunicorn "
         "/ PG / Redis / client / other | server CPU per request | 2 cores ÷ that |",
@@ -145,26 +147,40 @@ def _throughput_section(throughput: list[LoadResult]) -> list[str]:
 
 
 def _floor(throughput: list[LoadResult]) -> list[str]:
-    """What part of a cache hit's app time is Django's floor, the site's auth, and prismiq."""
+    """Split a cache hit into Django's floor, the site's authentication and prismiq's part."""
     first = throughput[0].server if throughput else ""
-    single = {
-        tp.target: median_ms(tp.times.app)
+    chosen = {
+        tp.target: tp
         for tp in throughput
-        if tp.server == first and tp.connections == 1 and tp.times.app
+        if tp.server == first and tp.connections == 1 and tp.times.app and tp.rate
     }
-    live, tables, hit = (single.get(name) for name in ("health_live", "tables", "top10_cached"))
-    if live is None or tables is None or hit is None:
+    if not {"health_live", "tables", "top10_cached"} <= chosen.keys():
         return []
+    app = {name: median_ms(tp.times.app) or 0.0 for name, tp in chosen.items()}
+    cpu = {
+        name: _cpu(tp, "gunicorn", "postgres", "redis") / tp.rate * 1000
+        for name, tp in chosen.items()
+    }
+    rows = []
+    for label, values in (("app time, median", app), ("server CPU per request", cpu)):
+        live, tables, hit = values["health_live"], values["tables"], values["top10_cached"]
+        rows.append(
+            f"| {label} | {live:.2f} ms | {tables:.2f} ms (+{tables - live:.2f}) "
+            f"| {hit:.2f} ms ({hit - tables:+.2f}) | {max(0.0, hit - tables) / hit:.0%} |"
+        )
     return [
         "",
-        f"Where a cache hit's app time goes (medians at 1 connection, {first}): "
-        f"`health/live` — Django's request cycle, the middlewares, DRF, no auth, no database — "
-        f"takes **{live:.2f} ms**; `tables` adds the session authentication (session + user "
-        f"lookups) and a catalog read: **{tables:.2f} ms** (+{tables - live:.2f}); the cached "
-        f"top-10 query takes **{hit:.2f} ms**, so prismiq's cache-hit path (parse, compile, "
-        f"cache lookups, rendering the cached answer) is about {hit - tables:.2f} ms "
-        f"({(hit - tables) / hit:.0%}) of it and the rest ({tables / hit:.0%}) is Django, DRF "
-        "and the site's authentication.",
+        f"Where a cache hit goes (1 connection, {first}): `health/live` is Django's and "
+        "gunicorn's floor (middlewares, DRF, no authentication, no database); `tables` adds the "
+        "session authentication (session from the cache, user from the database) and a catalog "
+        "read; the cached top-10 query adds prismiq's cache-hit path (parse, compile, cache "
+        "lookups, the cached answer). The last column is the part of the cache hit that comes "
+        "after what `tables` costs, i.e. roughly prismiq's own share. Wall-clock app times "
+        "swell when other work takes the CPU; CPU per request much less so.",
+        "",
+        "| measure | `health_live` | `tables` | `top10_cached` | top-10 beyond `tables` |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
     ]
 
 

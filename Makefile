@@ -13,7 +13,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-postgres lint typecheck migrations-check check clean
+.PHONY: venv demo test test-postgres lint typecheck migrations-check check clean bench bench-tools
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,16 @@ migrations-check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check: test test-postgres lint typecheck migrations-check
+
+# The end-to-end benchmark (benchmarks/README.md); BENCH_ARGS="--orders 250000 ..." to change it.
+# bench-tools installs wrk, the load generator it prefers (Debian/Ubuntu; as root, or SUDO=sudo).
+BENCH_ARGS ?=
+SUDO ?=
+bench-tools:
+	command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
+
+bench: venv
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

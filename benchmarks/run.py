@@ -28,17 +28,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from e2e.accesslog import AccessLog
 from e2e.client import BASIC_AUTH, Client, session_login
 from e2e.config import ROOT, log
+from e2e.loadgen import WRK, LoadResult, run_throughput
 from e2e.measure import (
     Result,
-    Throughput,
     check_metrics,
-    measure_throughput,
     measure_workload,
 )
 from e2e.report import machine, render
 from e2e.stack import (
+    Server,
     ensure_database,
     ensure_dataset,
     free_port,
@@ -46,6 +47,7 @@ from e2e.stack import (
     manage,
     wait_ready,
     worker_peak_rss_mb,
+    worker_pids,
 )
 from e2e.workloads import WORKLOADS
 
@@ -66,15 +68,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None, help="repetitions per measurement")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (throughput)")
     parser.add_argument(
+        "--worker-class", choices=("sync", "gthread"), default="gthread", help="gunicorn workers"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument(
+        "--duration", type=float, default=None, help="seconds per throughput measurement (10)"
+    )
+    parser.add_argument(
+        "--compare-servers",
+        action="store_true",
+        help="repeat the throughput measurements under the other gunicorn worker class",
+    )
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="use the Python load client even when wrk exists"
+    )
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="skip the per-workload latency table"
+    )
+    parser.add_argument(
         "--reload", action="store_true", help="reload the dataset even when the counts match"
     )
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = parser.parse_args(argv)
     args.orders = args.orders or (100_000 if args.quick else 1_000_000)
     repeat = args.repeat or (5 if args.quick else 15)
-    throughput_requests = 300 if args.quick else 2_000
+    duration = args.duration or (3.0 if args.quick else 10.0)
     if args.orders < 1 or repeat < 1 or not 1 <= args.clients <= 64:
         parser.error("--orders and --repeat must be >= 1, --clients between 1 and 64")
+    if not 1 <= args.threads <= 32 or not 1 <= duration <= 120:
+        parser.error("--threads must be between 1 and 32, --duration between 1 and 120 s")
+    threads = args.threads if args.worker_class == "gthread" else 1
+    servers = [Server(args.worker_class, threads)]
+    if args.compare_servers:
+        other = Server("sync") if args.worker_class == "gthread" else Server("gthread", 2)
+        servers.append(other)
+    use_wrk = not args.no_wrk
+    if use_wrk and WRK is None:
+        log("wrk is not installed (make bench-tools): using the Python load client")
     for url in (args.database_url, args.redis_url):
         host = urlsplit(url).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -95,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     problems: list[str] = []
     results: list[Result] = []
-    throughput: list[Throughput] = []
+    throughput: list[LoadResult] = []
     rss: list[float] = []
     checks: list[str] = []
     try:
@@ -111,37 +141,46 @@ def main(argv: list[str] | None = None) -> int:
         info = machine(dsn)
         port = free_port()
         log_path = metrics_dir / "gunicorn.log"
-        with gunicorn(env, port, 2, log_path) as master:
+        access_log = AccessLog(metrics_dir / "access.log")
+        top10 = next(w for w in WORKLOADS if w.name == "top10_customers").definition
+        assert top10 is not None
+        connections = sorted({1, args.clients})
+        with gunicorn(
+            env, port, 2, log_path, server=servers[0], access_log=access_log.path
+        ) as master:
             try:
                 wait_ready(port)
             except RuntimeError:
                 log("gunicorn log:\n" + log_path.read_text()[-3000:] if log_path.exists() else "")
                 raise
-            log(f"gunicorn ready on 127.0.0.1:{port} (master pid {master})")
+            log(f"gunicorn ({servers[0].label}) ready on 127.0.0.1:{port} (master pid {master})")
             auth = session_login(port)
             client = Client(port, auth)
             basic = Client(port, BASIC_AUTH)
             try:
-                for workload in WORKLOADS:
+                for workload in [] if args.throughput_only else WORKLOADS:
                     log(f"measuring {workload.name}")
                     chosen = basic if workload.basic_auth else client
-                    result = measure_workload(chosen, dsn, workload, repeat)
+                    result = measure_workload(chosen, dsn, workload, repeat, access_log)
                     results.append(result)
                     for note in result.notes:
                         problems.append(f"{workload.name}: {note}")
             finally:
                 client.close()
                 basic.close()
-            top10 = next(w for w in WORKLOADS if w.name == "top10_customers").definition
-            assert top10 is not None
-            for clients in sorted({1, args.clients}):
-                log(f"cache-hit throughput with {clients} clients")
-                try:
-                    throughput.append(
-                        measure_throughput(port, auth, top10, clients, throughput_requests)
-                    )
-                except Exception as exc:
-                    problems.append(f"throughput ({clients} clients): {exc}")
+            log(f"throughput at {connections} connections, {duration:.0f} s each")
+            throughput += run_throughput(
+                port,
+                {master, *worker_pids(master)},
+                auth,
+                top10,
+                access_log,
+                connections,
+                duration,
+                server=servers[0].label,
+                database=urlsplit(dsn).path.lstrip("/"),
+                use_wrk=use_wrk,
+            )
             rss = worker_peak_rss_mb(master)
             metrics_client = Client(port, auth)
             try:
@@ -151,9 +190,36 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 metrics_client.close()
             (problems if summary.startswith("problem") else checks).append(summary)
+        for server in servers[1:]:
+            port = free_port()
+            access_log = AccessLog(metrics_dir / f"access-{server.worker_class}.log")
+            with gunicorn(
+                env, port, 2, log_path, server=server, access_log=access_log.path
+            ) as master:
+                wait_ready(port)
+                log(f"throughput under gunicorn {server.label}")
+                throughput += run_throughput(
+                    port,
+                    {master, *worker_pids(master)},
+                    session_login(port),
+                    top10,
+                    access_log,
+                    connections,
+                    duration,
+                    server=server.label,
+                    database=urlsplit(dsn).path.lstrip("/"),
+                    use_wrk=use_wrk,
+                )
+        problems += [
+            f"throughput {tp.target} x{tp.connections} ({tp.server}): {tp.note}"
+            for tp in throughput
+            if tp.note
+        ]
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    report = render(args, info, counts, load, results, throughput, rss, checks, problems)
+    report = render(
+        args, info, counts, load, results, throughput, rss, checks, problems, servers=servers
+    )
     args.output.write_text(report)
     log(f"wrote {args.output}")
     print(report)

@@ -6,6 +6,10 @@ Add ``"prismiq_django.middleware.RequestIdMiddleware"`` to ``MIDDLEWARE`` (after
 - takes the caller's ``X-Request-ID`` when well-formed (1-128 characters among
   ``A-Z a-z 0-9 . _ : -``), otherwise generates one (32 hex characters), and returns it as
   ``X-Request-ID``;
+- returns the time Django spent on the request inside this middleware (URL resolution,
+  authentication, the view, rendering) as ``Server-Timing: app;dur=<milliseconds>`` (the W3C
+  Server-Timing header: browsers' developer tools show it, load tests can read it); a
+  ``Server-Timing`` the view already set is kept and the ``app`` metric appended;
 - makes the id available to views (:func:`get_request_id`) and to every log record emitted while
   the request runs (:data:`prismiq_django.observability.current_request_id`);
 - logs one record on the ``prismiq_django.request`` logger with ``request_id``, ``user`` (primary
@@ -28,6 +32,7 @@ from django.http import HttpRequest, HttpResponseBase
 from prismiq_django.observability import current_request_id, record_request
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
+SERVER_TIMING_HEADER: Final = "Server-Timing"
 _REQUEST_ID_META: Final = "HTTP_X_REQUEST_ID"
 _ATTR: Final = "prismiq_request_id"
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -94,6 +99,9 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             duration_ms = (time.perf_counter() - started) * 1000.0
             response[REQUEST_ID_HEADER] = request_id
+            timing = f"app;dur={duration_ms:.3f}"
+            earlier = response.get(SERVER_TIMING_HEADER)
+            response[SERVER_TIMING_HEADER] = f"{earlier}, {timing}" if earlier else timing
             self._log(request, response.status_code, duration_ms)
             return response
         finally:
@@ -123,4 +131,4 @@ class RequestIdMiddleware:
         )
 
 
-__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "get_request_id"]
+__all__ = ["REQUEST_ID_HEADER", "SERVER_TIMING_HEADER", "RequestIdMiddleware", "get_request_id"]

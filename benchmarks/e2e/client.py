@@ -23,16 +23,24 @@ class Client:
         self.port = port
         self.auth = auth
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        #: ``X-Request-ID`` sent with the next requests (None: the server makes one up); the
+        #: benchmark tags requests with it to find them in gunicorn's access log.
+        self.request_id: str | None = None
+        #: ``app;dur`` of the last response's ``Server-Timing`` in ms (None when absent).
+        self.last_app_ms: float | None = None
 
     def request(self, method: str, path: str, body: object = None) -> tuple[int, bytes]:
         payload = None if body is None else json.dumps(body).encode()
         headers = {**self.auth, "Accept": "application/json"}
         if payload is not None:
             headers["Content-Type"] = "application/json"
+        if self.request_id is not None:
+            headers["X-Request-ID"] = self.request_id
         for attempt in range(2):  # one retry when the server closed an idle connection
             try:
                 self.conn.request(method, API + path, body=payload, headers=headers)
                 response = self.conn.getresponse()
+                self.last_app_ms = app_ms(response.getheader("Server-Timing"))
                 return response.status, response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.conn.close()
@@ -48,6 +56,21 @@ class Client:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def app_ms(server_timing: str | None) -> float | None:
+    """The ``app;dur=<ms>`` metric of a ``Server-Timing`` header (RequestIdMiddleware's)."""
+    for metric in (server_timing or "").split(","):
+        name, _, params = metric.strip().partition(";")
+        if name == "app":
+            for param in params.split(";"):
+                key, _, value = param.strip().partition("=")
+                if key == "dur":
+                    try:
+                        return float(value)
+                    except ValueError:
+                        return None
+    return None
 
 
 BASIC_AUTH = {"Authorization": "Basic " + base64.b64encode(b"demo:demo").decode()}

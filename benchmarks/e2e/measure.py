@@ -1,10 +1,9 @@
-"""Timings: raw psycopg vs HTTP (uncached and cached) per workload, and cache-hit throughput."""
+"""Timings: raw psycopg vs HTTP (uncached and cached) per workload, client and server side."""
 
 from __future__ import annotations
 
 import json
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from e2e.accesslog import AccessLog
 from e2e.client import Client
 from e2e.workloads import Workload
 
@@ -43,6 +43,12 @@ class Result:
     raw: Timings = field(default_factory=Timings)
     uncached: Timings = field(default_factory=Timings)
     cached: Timings = field(default_factory=Timings)
+    # The same HTTP requests as the server saw them: gunicorn's request time (access log) and
+    # the app's Server-Timing (Django inside RequestIdMiddleware).
+    uncached_server: Timings = field(default_factory=Timings)
+    uncached_app: Timings = field(default_factory=Timings)
+    cached_server: Timings = field(default_factory=Timings)
+    cached_app: Timings = field(default_factory=Timings)
     response_bytes: int | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -106,17 +112,66 @@ def raw_probe(
     return Probe(timings, call)
 
 
-def http_probe(client: Client, timings: Timings, method: str, path: str, body: object) -> Probe:
+class HttpProbe(Probe):
+    """An HTTP request tagged ``<tag>-m<n>`` (measured) or ``<tag>-w<n>`` (warm-up) in
+    ``X-Request-ID``, collecting the answer's ``Server-Timing`` app time into ``app``."""
+
+    def __init__(
+        self,
+        client: Client,
+        timings: Timings,
+        app: Timings,
+        tag: str,
+        call: Callable[[], tuple[bool, int | None, bytes]],
+    ) -> None:
+        super().__init__(timings, call)
+        self.client = client
+        self.app = app
+        self.tag = tag
+        self.count = 0
+
+    def run(self, measured: bool) -> None:
+        self.count += 1
+        self.client.request_id = f"{self.tag}-{'m' if measured else 'w'}{self.count}"
+        before = len(self.timings.samples)
+        try:
+            super().run(measured)
+        finally:
+            self.client.request_id = None
+        if len(self.timings.samples) > before and self.client.last_app_ms is not None:
+            self.app.samples.append(self.client.last_app_ms / 1000)
+
+
+def http_probe(
+    client: Client,
+    timings: Timings,
+    method: str,
+    path: str,
+    body: object,
+    app: Timings | None = None,
+    tag: str = "probe",
+) -> Probe:
     def call() -> tuple[bool, int | None, bytes]:
         status, data = client.request(method, path, body)
         return status == 200, None, data if status == 200 else f"HTTP {status}".encode()
 
-    return Probe(timings, call)
+    return HttpProbe(client, timings, Timings() if app is None else app, tag, call)
 
 
-def measure_workload(client: Client, dsn: str, workload: Workload, repeat: int) -> Result:
-    """Raw database, HTTP uncached and HTTP cached timings of one workload, interleaved."""
+def measure_workload(
+    client: Client,
+    dsn: str,
+    workload: Workload,
+    repeat: int,
+    access_log: AccessLog | None = None,
+) -> Result:
+    """Raw database, HTTP uncached and HTTP cached timings of one workload, interleaved.
+
+    With ``access_log`` (gunicorn's), the server-side times of the measured HTTP requests are
+    filled in too (``*_server``); the app times (``*_app``) come from ``Server-Timing``.
+    """
     result = Result(workload)
+    start = access_log.offset() if access_log is not None else 0
     times = max(3, round(repeat * workload.repeat_scale))
     # Django's psycopg backend binds parameters on the client by default; so does this cursor,
     # so that PostgreSQL plans the very statement the app sends.
@@ -128,17 +183,31 @@ def measure_workload(client: Client, dsn: str, workload: Workload, repeat: int) 
                 compiled = client.json("POST", "query/sql", definition)
                 raw = raw_probe(conn, result.raw, compiled["sql"], compiled["params"])
                 probes.append(raw)
+            kinds = {
+                "uncached": (result.uncached, result.uncached_app, result.uncached_server),
+                "cached": (result.cached, result.cached_app, result.cached_server),
+            }
             if workload.definition is not None:
-                for cached, timings in ((False, result.uncached), (True, result.cached)):
-                    body = {"query": workload.definition, "bypass_cache": not cached}
-                    probes.append(http_probe(client, timings, "POST", "query/execute", body))
+                for kind in ("uncached", "cached"):
+                    timings, app, _ = kinds[kind]
+                    body = {"query": workload.definition, "bypass_cache": kind == "uncached"}
+                    tag = f"wl.{workload.name}.{kind}"
+                    probes.append(
+                        http_probe(client, timings, "POST", "query/execute", body, app, tag)
+                    )
             else:
                 assert workload.path is not None
                 # A GET answered through the query engine is cached after its warm-up call.
-                timings = result.cached if workload.raw_definition else result.uncached
-                probes.append(http_probe(client, timings, "GET", workload.path, None))
+                kind = "cached" if workload.raw_definition else "uncached"
+                timings, app, _ = kinds[kind]
+                tag = f"wl.{workload.name}.{kind}"
+                probes.append(http_probe(client, timings, "GET", workload.path, None, app, tag))
             interleave(probes, times, budget_s=120.0)
         _check(result, probes)
+        if access_log is not None:
+            for kind, (_, _, server) in kinds.items():
+                found = access_log.times(start, f"wl.{workload.name}.{kind}-m", settle_s=0.1)
+                server.samples.extend(found.gunicorn)
     except Exception as exc:  # one failing workload must not stop the run
         result.notes.append(f"not measured: {type(exc).__name__}: {str(exc)[:200]}")
     return result
@@ -163,62 +232,6 @@ def _check(result: Result, probes: list[Probe]) -> None:
     # The compiled LIMIT is the cap + 1 (to detect truncation): one extra raw row is expected.
     if raw_rows and result.rows is not None and not raw_rows <= {result.rows, result.rows + 1}:
         result.notes.append(f"raw rows {sorted(raw_rows)} != API row_count {result.rows}")
-
-
-@dataclass(slots=True)
-class Throughput:
-    clients: int
-    requests: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    latencies: Timings = field(default_factory=Timings)
-    note: str | None = None
-
-
-def measure_throughput(
-    port: int, auth: dict[str, str], definition: dict[str, Any], clients: int, total: int
-) -> Throughput:
-    """``clients`` threads share ``total`` cached requests (and a 60 s budget)."""
-    result = Throughput(clients)
-    lock = threading.Lock()
-    remaining = [total]
-    deadline = time.monotonic() + 60.0
-    body = {"query": definition}
-
-    def worker() -> None:
-        client = Client(port, auth)
-        try:
-            while time.monotonic() < deadline:
-                with lock:
-                    if remaining[0] <= 0:
-                        return
-                    remaining[0] -= 1
-                started = time.perf_counter()
-                try:
-                    status, _ = client.request("POST", "query/execute", body)
-                except OSError:
-                    status = 0
-                elapsed = time.perf_counter() - started
-                with lock:
-                    if status == 200:
-                        result.requests += 1
-                        result.latencies.samples.append(elapsed)
-                    else:
-                        result.errors += 1
-        finally:
-            client.close()
-
-    warm = Client(port, auth)
-    warm.json("POST", "query/execute", body)  # warm the cache
-    warm.close()
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def check_metrics(client: Client) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -12,8 +13,9 @@ from pathlib import Path
 import psycopg
 
 from e2e.config import END_DATE
-from e2e.measure import Result, Throughput
-from e2e.stack import LoadTime
+from e2e.loadgen import WRK, LoadResult, median_ms, percentile_ms
+from e2e.measure import Result, Timings
+from e2e.stack import LoadTime, Server
 
 
 def machine(dsn: str) -> dict[str, str]:
@@ -35,6 +37,9 @@ def machine(dsn: str) -> dict[str, str]:
     info["django"] = metadata.version("django")
     info["gunicorn"] = metadata.version("gunicorn")
     info["psycopg"] = psycopg.__version__
+    if WRK:
+        done = subprocess.run([WRK, "--version"], capture_output=True, text=True, check=False)
+        info["wrk"] = (done.stdout or done.stderr).split(" [", 1)[0].strip() or "wrk"
     return info
 
 
@@ -48,18 +53,152 @@ def _ratio(http_ms: float | None, raw_ms: float | None) -> str:
     return f"{http_ms / raw_ms:.2f}x"
 
 
+def _pair(timings: Timings) -> str:
+    return f"{_ms(timings.median_ms)} / {_ms(timings.p95_ms)}"
+
+
+def _pair_s(samples: list[float]) -> str:
+    return f"{_ms(median_ms(samples))} / {_ms(percentile_ms(samples, 95))}"
+
+
+def _server_time_section(results: list[Result]) -> list[str]:
+    """Client vs server time of the very same HTTP requests of the latency table."""
+    lines = [
+        "",
+        "## Client time vs server time",
+        "",
+        "The HTTP requests of the table above, timed three ways (ms, median / p95): by the "
+        "**client** (request sent -> body read); by **gunicorn** (its access log's `%(D)s`: "
+        "request parsed -> response written); by the **app** (`Server-Timing: app;dur=`, "
+        "Django inside `RequestIdMiddleware`: URL resolution, authentication, view, rendering). "
+        "Client - gunicorn is the loopback network, the client's own parsing and waiting for a "
+        "worker; gunicorn - app is WSGI, the outer middlewares and writing the response.",
+        "",
+        "| workload | kind | n | client | gunicorn | app |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for kind, client, server, app in (
+            ("uncached", result.uncached, result.uncached_server, result.uncached_app),
+            ("cached", result.cached, result.cached_server, result.cached_app),
+        ):
+            if client.samples:
+                lines.append(
+                    f"| `{result.workload.name}` | {kind} | {len(client.samples)} "
+                    f"| {_pair(client)} | {_pair(server)} | {_pair(app)} |"
+                )
+    return lines
+
+
+def _cpu(tp: LoadResult, *names: str) -> float:
+    return sum(tp.cpu.get(name, 0.0) for name in names)
+
+
+def _throughput_section(throughput: list[LoadResult]) -> list[str]:
+    tools = sorted({tp.tool for tp in throughput})
+    client = (
+        "`wrk` (one thread, epoll, C)"
+        if tools == ["wrk"]
+        else "a single-process Python client (non-blocking sockets, one selector)"
+        if tools == ["python"]
+        else " and ".join(tools)
+    )
+    lines = [
+        "",
+        "## Throughput",
+        "",
+        f"Fixed-duration load from {client} over N connections, each with one request in flight, "
+        "after a 1 s warm-up. Latencies in ms (median / p95): client as seen by the load "
+        "client, gunicorn and app as above, for exactly these requests (tagged in "
+        "`X-Request-ID`). CPU in cores (of 2) over the measurement, read from `/proc`: "
+        "gunicorn (master + workers), PostgreSQL (the backends of the benchmark database), "
+        "Redis (the whole server), the load client, and **other** (the rest of the machine: "
+        "on a shared machine, other people's work). **Server CPU per "
+        "request** = (gunicorn + PostgreSQL + Redis) CPU time ÷ requests: what one request "
+        "costs the server, much less sensitive to other work on the machine than the rates; "
+        "2 cores ÷ that estimates what two dedicated cores could sustain (the load client "
+        "aside). gunicorn's time ends after the response is written and the request finished, "
+        "so with few samples it can exceed the client's.",
+        "",
+        "| gunicorn | endpoint | conns | requests/s | client | gunicorn | app | CPU: gunicorn "
+        "/ PG / Redis / client / other | server CPU per request | 2 cores ÷ that |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for tp in throughput:
+        if tp.note and not tp.requests:
+            lines.append(
+                f"| {tp.server} | `{tp.target}` | {tp.connections} | - | - | - | - | - | - | - |"
+            )
+            continue
+        server_cpu = _cpu(tp, "gunicorn", "postgres", "redis")
+        per_request = server_cpu / tp.rate * 1000 if tp.rate else None
+        ceiling = "-" if not per_request else f"{2000 / per_request:.0f}/s"
+        errors = f" ({tp.errors} errors)" if tp.errors else ""
+        lines.append(
+            f"| {tp.server} | `{tp.target}` | {tp.connections} | **{tp.rate:.0f}**{errors} "
+            f"| {_ms(tp.client_p50_ms)} / {_ms(tp.client_p95_ms)} "
+            f"| {_pair_s(tp.times.gunicorn)} | {_pair_s(tp.times.app)} "
+            f"| {_cpu(tp, 'gunicorn'):.2f} / {_cpu(tp, 'postgres'):.2f} / "
+            f"{_cpu(tp, 'redis'):.2f} / {_cpu(tp, 'client'):.2f} / {_cpu(tp, 'other'):.2f} "
+            f"| {_ms(per_request)} ms | {ceiling} |"
+        )
+    lines += _floor(throughput)
+    return lines
+
+
+def _floor(throughput: list[LoadResult]) -> list[str]:
+    """Split a cache hit into Django's floor, the site's authentication and prismiq's part."""
+    first = throughput[0].server if throughput else ""
+    chosen = {
+        tp.target: tp
+        for tp in throughput
+        if tp.server == first and tp.connections == 1 and tp.times.app and tp.rate
+    }
+    if not {"health_live", "tables", "top10_cached"} <= chosen.keys():
+        return []
+    app = {name: median_ms(tp.times.app) or 0.0 for name, tp in chosen.items()}
+    cpu = {
+        name: _cpu(tp, "gunicorn", "postgres", "redis") / tp.rate * 1000
+        for name, tp in chosen.items()
+    }
+    rows = []
+    for label, values in (("app time, median", app), ("server CPU per request", cpu)):
+        live, tables, hit = values["health_live"], values["tables"], values["top10_cached"]
+        rows.append(
+            f"| {label} | {live:.2f} ms | {tables:.2f} ms (+{tables - live:.2f}) "
+            f"| {hit:.2f} ms ({hit - tables:+.2f}) | {max(0.0, hit - tables) / hit:.0%} |"
+        )
+    return [
+        "",
+        f"Where a cache hit goes (1 connection, {first}): `health/live` is Django's and "
+        "gunicorn's floor (middlewares, DRF, no authentication, no database); `tables` adds the "
+        "session authentication (session from the cache, user from the database) and a catalog "
+        "read; the cached top-10 query adds prismiq's cache-hit path (parse, compile, cache "
+        "lookups, the cached answer). The last column is the part of the cache hit that comes "
+        "after what `tables` costs, i.e. roughly prismiq's own share. Wall-clock app times "
+        "swell when other work takes the CPU; CPU per request much less so.",
+        "",
+        "| measure | `health_live` | `tables` | `top10_cached` | top-10 beyond `tables` |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+    ]
+
+
 def render(
     args: argparse.Namespace,
     info: dict[str, str],
     counts: dict[str, int],
     load: LoadTime | None,
     results: list[Result],
-    throughput: list[Throughput],
+    throughput: list[LoadResult],
     rss: list[float],
     checks: list[str],
     problems: list[str],
+    *,
+    servers: list[Server] | None = None,
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    server = (servers or [Server()])[0]
     lines = [
         "# Benchmark results",
         "",
@@ -72,7 +211,9 @@ def render(
         "gunicorn, PostgreSQL and Redis",
         f"- Memory: {info.get('memory', '?')}",
         f"- PostgreSQL {info['postgresql']}, Python {info['python']}, Django {info['django']}, "
-        f"gunicorn {info['gunicorn']} (2 sync workers), psycopg {info['psycopg']}, Redis cache",
+        f"gunicorn {info['gunicorn']} (2 workers, {server.label}), psycopg {info['psycopg']}, "
+        "Redis cache (also for sessions: `cached_db`)",
+        f"- Load client: {info.get('wrk', 'the Python fallback (wrk not installed)')}",
         f"- Load average (1/5/15 min) before the measurements: {info['load_before']}; after: "
         + " / ".join(f"{value:.2f}" for value in os.getloadavg())
         + " (other processes on the machine add noise, mostly to the p95 values)",
@@ -122,16 +263,9 @@ def render(
             if timings.error:
                 note += f" **Error:** {timings.error}."
         lines.append(f"- `{result.workload.name}`: {result.workload.description}.{note}")
-    lines += ["", "## Cache-hit throughput", ""]
-    for tp in throughput:
-        rate = tp.requests / tp.seconds if tp.seconds else 0.0
-        lines.append(
-            f"- {tp.clients} concurrent keep-alive client{'' if tp.clients == 1 else 's'}, "
-            "`top10_customers` served from the "
-            f"Redis result cache: **{rate:.0f} requests/s** ({tp.requests} requests in "
-            f"{tp.seconds:.1f} s, {tp.errors} errors; latency median "
-            f"{_ms(tp.latencies.median_ms)} ms, p95 {_ms(tp.latencies.p95_ms)} ms)."
-        )
+    if results:
+        lines += _server_time_section(results)
+    lines += _throughput_section(throughput)
     if not throughput:
         lines.append("- Not measured (see problems below).")
     lines += ["", "## Memory", ""]

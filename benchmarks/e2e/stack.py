@@ -90,13 +90,50 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: gunicorn access log line: the caller's X-Request-ID (the benchmark's tag), status, request
+#: time in microseconds as gunicorn sees it (request parsed -> response written) and the
+#: ``Server-Timing`` the app answered (``app;dur=<ms>``, RequestIdMiddleware).
+ACCESS_LOG_FORMAT = "%({x-request-id}i)s %(s)s %(D)s %({server-timing}o)s"
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """How gunicorn runs: worker class, threads per worker (gthread) and keep-alive seconds."""
+
+    worker_class: str = "sync"
+    threads: int = 1
+    keep_alive: int = 5
+
+    @property
+    def label(self) -> str:
+        if self.worker_class == "gthread":
+            return f"gthread, {self.threads} threads/worker, keep-alive {self.keep_alive} s"
+        return "sync (a connection per request)"
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, log_path: Path) -> Iterator[int]:
-    """Run the example project under gunicorn on 127.0.0.1; always stopped on exit."""
+def gunicorn(
+    env: dict[str, str],
+    port: int,
+    workers: int,
+    log_path: Path,
+    *,
+    server: Server | None = None,
+    access_log: Path | None = None,
+) -> Iterator[int]:
+    """Run the example project under gunicorn on 127.0.0.1; always stopped on exit.
+
+    ``access_log``: where gunicorn writes one :data:`ACCESS_LOG_FORMAT` line per request
+    (default: none).
+    """
+    server = server or Server()
     command = [
         PYTHON, "-m", "gunicorn", "example_project.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "300",
-        "--access-logfile", "/dev/null", "--error-logfile", str(log_path),
+        "--worker-class", server.worker_class, "--threads", str(server.threads),
+        "--keep-alive", str(server.keep_alive),
+        "--access-logfile", str(access_log) if access_log else "/dev/null",
+        "--access-logformat", ACCESS_LOG_FORMAT, "--error-logfile", str(log_path),
     ]  # fmt: skip
     help_text = subprocess.run(
         [PYTHON, "-m", "gunicorn", "--help"], capture_output=True, text=True, check=False
@@ -131,6 +168,11 @@ def wait_ready(port: int, timeout: float = 60.0) -> None:
             pass
         time.sleep(0.3)
     raise RuntimeError(f"the server on port {port} was not ready within {timeout:.0f}s")
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
 def worker_peak_rss_mb(master: int) -> list[float]:

@@ -184,3 +184,42 @@ def test_concurrent_requests_keep_their_own_request_id(
     for p in inner:
         by_id.setdefault(p["request_id"], []).append(p["message"])
     assert by_id == {f"thread-{i}": ["before", "after"] for i in range(8)}
+
+
+SERVER_TIMING = re.compile(r"app;dur=([0-9]+\.[0-9]{3})")
+
+
+def test_server_timing_reports_the_logged_duration(
+    client: Any, with_middleware: None, log_lines: Any
+) -> None:
+    response = client.get(API + "health/live")
+    match = SERVER_TIMING.fullmatch(response["Server-Timing"])
+    assert match is not None
+    (line,) = _requests(log_lines())
+    assert float(match.group(1)) == line["duration_ms"]
+
+
+@pytest.mark.urls("tests.ops.urls")
+def test_server_timing_covers_the_view(client: Any, with_middleware: None) -> None:
+    response = client.get("/ops-test/echo/")  # sleeps 20 ms
+    match = SERVER_TIMING.fullmatch(response["Server-Timing"])
+    assert match is not None
+    assert float(match.group(1)) >= 20.0
+
+
+@pytest.mark.urls("tests.ops.urls")
+def test_server_timing_of_the_view_is_kept(client: Any, with_middleware: None) -> None:
+    response = client.get("/ops-test/timed/")
+    first, second = response["Server-Timing"].split(", ")
+    assert first == "db;dur=1.5"
+    assert SERVER_TIMING.fullmatch(second)
+
+
+def test_server_timing_is_set_on_refused_requests(client: Any, with_middleware: None) -> None:
+    response = client.post(API + "query/execute", {}, content_type="application/json")
+    assert response.status_code in (401, 403)  # anonymous
+    assert SERVER_TIMING.fullmatch(response["Server-Timing"])
+
+
+def test_no_server_timing_without_the_middleware(client: Any) -> None:
+    assert "Server-Timing" not in client.get(API + "health/live")

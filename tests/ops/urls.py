@@ -30,8 +30,16 @@ def echo(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
+def timed(request: HttpRequest) -> JsonResponse:
+    """A view that reports a Server-Timing metric of its own."""
+    response = JsonResponse({"ok": True})
+    response["Server-Timing"] = "db;dur=1.5"
+    return response
+
+
 urlpatterns = [
     path("api/analytics/", include("prismiq_django.urls")),
     path("ops-test/boom/", BoomView.as_view()),
     path("ops-test/echo/", echo),
+    path("ops-test/timed/", timed),
 ]

@@ -351,6 +351,83 @@ def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWra
         raise _translate(exc, connection, deadline) from exc
 
 
+def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
+    """True when the rails, the statement and the rollback can travel in one message.
+
+    PostgreSQL through psycopg 3 (its cursor walks the results of a multi-statement query with
+    ``nextset``; psycopg2 keeps only the last one), with the connection in autocommit and outside
+    any ``atomic`` block: the message opens and closes its own transaction. Otherwise the
+    savepoint-safe path of :func:`guarded_cursor` is used.
+    """
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return is_psycopg3 and not connection.in_atomic_block and connection.get_autocommit()
+
+
+@contextmanager
+def guarded_statement(
+    alias: str, timeout: float, sql: str, params: Sequence[object]
+) -> Iterator[tuple[BaseDatabaseWrapper, Any]]:
+    """Run ``sql`` with ``params`` under the rails; yield ``(connection, cursor)`` on its result.
+
+    Same rails and errors as :func:`guarded_cursor`. On PostgreSQL outside a transaction the
+    whole run is one message, one network round trip instead of four (``BEGIN``, the rails, the
+    statement, ``ROLLBACK``)::
+
+        BEGIN READ ONLY; SELECT set_config('statement_timeout', <ms>, true); <sql>; ROLLBACK
+
+    ``statement_timeout`` applies to each statement of a multi-statement message separately.
+    ``sql`` is one compiled statement (identifiers from the catalog, values bound), so nothing
+    can end the read-only transaction early. When the statement fails, the rest of the message
+    is skipped and the failed transaction is rolled back here.
+    """
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        with guarded_cursor(alias, timeout) as (conn, cursor):
+            cursor.execute(sql, params)
+            yield conn, cursor
+        return
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        logger.exception("prismiq analytics database unreachable")
+        raise DatabaseUnavailable() from exc
+    if not _one_message_possible(connection):
+        with guarded_cursor(alias, timeout) as (conn, cursor):
+            _use_fast_loaders(conn, cursor)
+            cursor.execute(sql, params)
+            yield conn, cursor
+        return
+    deadline = _Deadline(float(timeout))
+    timeout_ms = str(max(1, math.ceil(deadline.seconds * 1000)))
+    message = f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true); {sql}; ROLLBACK"
+    try:
+        with connection.cursor() as cursor:
+            _use_fast_loaders(connection, cursor)
+            try:
+                bound: list[Any] = [timeout_ms, *params]
+                cursor.execute(message, bound)
+                cursor.cursor.nextset()  # BEGIN -> set_config
+                cursor.cursor.nextset()  # set_config -> the statement
+            except DatabaseError:
+                _rollback_failed(connection)
+                raise
+            yield connection, cursor
+    except DatabaseError as exc:
+        raise _translate(exc, connection, deadline) from exc
+
+
+def _rollback_failed(connection: BaseDatabaseWrapper) -> None:
+    """End the transaction a failed one-message run left open (the connection may be gone)."""
+    raw = connection.connection
+    if raw is None or getattr(raw, "closed", True) or getattr(raw, "broken", False):
+        return
+    try:
+        raw.rollback()
+    except Exception:
+        logger.warning("prismiq could not roll back a failed statement", exc_info=True)
+
+
 def execute_compiled(
     compiled: CompiledStatement,
     *,
@@ -385,10 +462,7 @@ def execute_compiled(
     ):
         return _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout)
     started = time.perf_counter()
-    with guarded_cursor(alias, timeout) as (connection, cursor):
-        if connection.vendor == "postgresql":
-            _use_fast_loaders(connection, cursor)
-        cursor.execute(compiled.sql, compiled.params)
+    with guarded_statement(alias, timeout, compiled.sql, compiled.params) as (connection, cursor):
         with gc_paused():
             raw_rows: list[tuple[Any, ...]] = cursor.fetchmany(limit + 1)
         description = cursor.description or ()
@@ -445,10 +519,11 @@ def _execute_json_rows(
     """Run the JSON-wrapped statement: one ``text`` JSON array per row, joined into rows_json."""
     limit = compiled.limit
     started = time.perf_counter()
-    with guarded_cursor(alias, timeout) as (_, cursor):
-        cursor.execute(json_sql, compiled.params)
-        with gc_paused():
-            texts: list[tuple[str]] = cursor.fetchmany(limit + 1)
+    with (
+        guarded_statement(alias, timeout, json_sql, compiled.params) as (_, cursor),
+        gc_paused(),
+    ):
+        texts: list[tuple[str]] = cursor.fetchmany(limit + 1)
     elapsed_ms = (time.perf_counter() - started) * 1000.0
     truncated = len(texts) > limit
     if truncated:
@@ -493,4 +568,5 @@ __all__ = [
     "execute_compiled",
     "explain_compiled",
     "guarded_cursor",
+    "guarded_statement",
 ]

@@ -490,3 +490,59 @@ def test_services_run_on_the_configured_analytics_alias(
         finally:
             ada.delete()
             services.invalidate_catalog()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_one_message_carries_rails_statement_and_rollback() -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    _customer()
+    assert connection.get_autocommit()
+    with CaptureQueriesContext(connection) as captured:
+        result = execute_compiled(
+            Stmt(
+                "SELECT name, current_setting('transaction_read_only') AS ro,"
+                " current_setting('statement_timeout') AS st FROM shop_customer",
+                columns=("name", "ro", "st"),
+            ),
+            alias=ALIAS,
+            timeout=2.5,
+        )
+    assert result.rows == [["Ada", "on", "2500ms"]]
+    sent = [q["sql"] for q in captured.captured_queries]
+    assert len(sent) == 1
+    assert sent[0].startswith("BEGIN READ ONLY; SELECT set_config('statement_timeout', '2500'")
+    assert sent[0].endswith("; ROLLBACK")
+    assert connection.connection.info.transaction_status == 0  # idle: nothing left open
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_failed_statement_leaves_no_transaction_open() -> None:
+    with pytest.raises(QueryExecutionError):
+        execute_compiled(Stmt("SELECT 1 / (SELECT 0)"), alias=ALIAS, timeout=5)
+    assert connection.connection.info.transaction_status == 0
+    _customer("Bob")  # ordinary writes work on the same connection
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_inside_an_atomic_block_the_savepoint_path_is_used() -> None:
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic():
+        _customer()
+        with CaptureQueriesContext(connection) as captured:
+            result = execute_compiled(
+                Stmt("SELECT count(*) FROM shop_customer"), alias=ALIAS, timeout=5
+            )
+        _customer("Bob")
+    assert result.rows == [[1]]
+    assert not any(q["sql"].startswith("BEGIN") for q in captured.captured_queries)
+    assert Customer.objects.count() == 2

@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+import orjson
+
+from prismiq_django.gcpause import gc_paused
 from prismiq_django.protected import is_protected_table
 from prismiq_django.query.catalog import Catalog, Column, Table
 
@@ -73,11 +76,20 @@ class ExposureConfig:
 
 
 def load_exposure(exposed_names: Iterable[str] | None) -> ExposureConfig:
-    """Read the exposure rows (two queries) and combine them with ``EXPOSED_TABLES``."""
+    """Read the exposure rows (two queries) and combine them with ``EXPOSED_TABLES``.
+
+    Column rows that leave everything as it is (not hidden, no display name, description or
+    format hint) are not read: they make no difference to :func:`apply_exposure`.
+    """
+    from django.db.models import Q
+
     from prismiq_django.models import ExposedColumn, ExposedTable
 
     columns: dict[int, dict[str, ColumnConfig]] = {}
-    for row in ExposedColumn.objects.values_list(
+    # Only rows that change something: "Sync from database" creates one row per column, nearly
+    # all of them blank, and reading 20,000 blank rows would cost more than the introspection.
+    changing = Q(is_hidden=True) | ~Q(display_name="") | ~Q(description="") | ~Q(format_hint="")
+    for row in ExposedColumn.objects.filter(changing).values_list(
         "table_id", "name", "display_name", "description", "is_hidden", "format_hint"
     ):
         columns.setdefault(row[0], {})[row[1]] = ColumnConfig(*row[2:])
@@ -114,15 +126,20 @@ def _config_for(table: Table, configs: dict[str, list[TableConfig]]) -> TableCon
     return candidates[0] if candidates else None
 
 
-def _listed(table: Table, names: tuple[str, ...]) -> bool:
+def _listed(table: Table, names: frozenset[str]) -> bool:
     if table.name in names:
         return True
     return table.schema_name is not None and f"{table.schema_name}.{table.name}" in names
 
 
 def _expose_table(table: Table, config: TableConfig | None) -> Table | None:
-    if config is None:
-        return table
+    if config is None or (
+        not config.columns
+        and not config.display_name
+        and not config.description
+        and not config.tenant_column
+    ):
+        return table  # nothing to change: share the introspected table
     columns = []
     for column in table.columns:
         col_config = config.columns.get(column.name)
@@ -164,13 +181,14 @@ def apply_exposure(raw: Catalog, config: ExposureConfig) -> Catalog:
     by_name: dict[str, list[TableConfig]] = {}
     for row in config.tables:
         by_name.setdefault(row.name, []).append(row)
+    listed = None if config.exposed_names is None else frozenset(config.exposed_names)
     exposed: list[Table] = []
     for table in raw.tables.values():
         if is_protected_table(table.name):
             continue
         table_config = _config_for(table, by_name)
-        if config.exposed_names is not None:
-            if not _listed(table, config.exposed_names):
+        if listed is not None:
+            if not _listed(table, listed):
                 continue
         elif table_config is None or not table_config.is_exposed:
             continue
@@ -223,20 +241,43 @@ def catalog_from_primitive(data: dict[str, object]) -> Catalog:
     rels_data = data["relationships"]
     if not isinstance(tables_data, list) or not isinstance(rels_data, list):
         raise TypeError("not a primitive catalog")
-    tables = [
-        Table(
-            name=name,
-            columns=tuple(Column(*col) for col in cols),
-            schema_name=schema,
-            display_name=display,
-            description=desc,
-            row_count=rows,
-            kind=kind,
-            tenant_column=tenant,
-        )
-        for name, schema, display, desc, rows, kind, tenant, cols in tables_data
-    ]
-    return Catalog.build(tables, [Relationship(*r) for r in rels_data])
+    with gc_paused():  # tens of thousands of columns, no cycles (see prismiq_django.gcpause)
+        tables = [
+            # Positional arguments, in the dataclasses' field order (cheaper than keywords).
+            Table(
+                name,
+                tuple([Column(*col) for col in cols]),
+                schema,
+                display,
+                desc,
+                rows,
+                kind,
+                tenant,
+            )
+            for name, schema, display, desc, rows, kind, tenant, cols in tables_data
+        ]
+        return Catalog.build(tables, [Relationship(*r) for r in rels_data])
+
+
+#: Version of the encoding of :func:`catalog_to_bytes`. It is part of the schema cache's keys,
+#: so an entry written by another release (another layout) is never read, only left to expire.
+CATALOG_FORMAT: Final = 2
+
+
+def catalog_to_bytes(catalog: Catalog) -> bytes:
+    """Encode a catalog (without row scopes) as compact JSON of :func:`catalog_to_primitive`."""
+    return orjson.dumps(catalog_to_primitive(catalog))
+
+
+def catalog_from_bytes(data: object) -> Catalog:
+    """Decode :func:`catalog_to_bytes`'s output. Raises TypeError, ValueError or KeyError on
+    anything else."""
+    if not isinstance(data, bytes):
+        raise TypeError("not an encoded catalog")
+    decoded = orjson.loads(data)
+    if not isinstance(decoded, dict):
+        raise TypeError("not an encoded catalog")
+    return catalog_from_primitive(decoded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,13 +342,16 @@ def sync_from_database() -> SyncReport:
 
 
 __all__ = [
+    "CATALOG_FORMAT",
     "SECRET_MARKERS",
     "ColumnConfig",
     "ExposureConfig",
     "SyncReport",
     "TableConfig",
     "apply_exposure",
+    "catalog_from_bytes",
     "catalog_from_primitive",
+    "catalog_to_bytes",
     "catalog_to_primitive",
     "load_exposure",
     "looks_secret",

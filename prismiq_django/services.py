@@ -48,6 +48,7 @@ from prismiq_django.exposure import (
     catalog_to_bytes,
     load_exposure,
 )
+from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import introspect
 from prismiq_django.observability import fingerprint, record_query
 from prismiq_django.plans import redact_plan
@@ -182,12 +183,13 @@ def _memo_catalog(memo: _Memo, cache: Any | None, config_key: str, ttl: int) -> 
         except Exception:
             logger.warning("prismiq schema cache entry unreadable; rebuilding", exc_info=True)
     if catalog is None:
-        catalog = build_exposed_catalog()
-        if cache is not None:
-            try:
-                cache.set(key, catalog_to_bytes(catalog), ttl)
-            except Exception:
-                logger.warning("prismiq schema cache write failed", exc_info=True)
+        with gc_paused():  # tens of thousands of objects without cycles (see gcpause)
+            catalog = build_exposed_catalog()
+            if cache is not None:
+                try:
+                    cache.set(key, catalog_to_bytes(catalog), ttl)
+                except Exception:
+                    logger.warning("prismiq schema cache write failed", exc_info=True)
     memo.catalog = catalog  # two threads may both fill it: same content, last one kept
     return catalog
 
@@ -307,7 +309,8 @@ def schema(request: object) -> dict[str, Any]:
 
 def _render_schema(catalog: Catalog) -> bytes:
     # What PrismiqJSONRenderer writes for the same dict (plain orjson, no options).
-    return orjson.dumps(_schema_dict(catalog))
+    with gc_paused():  # one dict per column, no cycles (see gcpause)
+        return orjson.dumps(_schema_dict(catalog))
 
 
 def schema_json(request: object) -> bytes:

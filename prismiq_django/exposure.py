@@ -13,7 +13,7 @@ A table whose configured tenant column does not exist is left out (fail closed) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -214,38 +214,41 @@ def apply_exposure(raw: Catalog, config: ExposureConfig) -> Catalog:
     return Catalog.build(exposed, raw.relationships)
 
 
+def _table_primitive(t: Table) -> list[object]:
+    return [
+        t.name,
+        t.schema_name,
+        t.display_name,
+        t.description,
+        t.row_count,
+        t.kind,
+        t.tenant_column,
+        [
+            [
+                c.name,
+                c.data_type,
+                c.type,
+                c.is_nullable,
+                c.is_primary_key,
+                c.default_value,
+                c.display_name,
+                c.description,
+                c.format_hint,
+            ]
+            for c in t.columns
+        ],
+    ]
+
+
+def _relationships_primitive(catalog: Catalog) -> list[list[str]]:
+    return [[r.from_table, r.from_column, r.to_table, r.to_column] for r in catalog.relationships]
+
+
 def catalog_to_primitive(catalog: Catalog) -> dict[str, object]:
     """Encode a catalog (without row scopes) as plain lists and dicts, e.g. for a cache."""
     return {
-        "tables": [
-            [
-                t.name,
-                t.schema_name,
-                t.display_name,
-                t.description,
-                t.row_count,
-                t.kind,
-                t.tenant_column,
-                [
-                    [
-                        c.name,
-                        c.data_type,
-                        c.type,
-                        c.is_nullable,
-                        c.is_primary_key,
-                        c.default_value,
-                        c.display_name,
-                        c.description,
-                        c.format_hint,
-                    ]
-                    for c in t.columns
-                ],
-            ]
-            for t in catalog.tables.values()
-        ],
-        "relationships": [
-            [r.from_table, r.from_column, r.to_table, r.to_column] for r in catalog.relationships
-        ],
+        "tables": [_table_primitive(t) for t in catalog.tables.values()],
+        "relationships": _relationships_primitive(catalog),
     }
 
 
@@ -280,9 +283,46 @@ def catalog_from_primitive(data: dict[str, object]) -> Catalog:
 CATALOG_FORMAT: Final = 2
 
 
+class TableFragments:
+    """JSON fragments of tables, by table identity, kept from one encoding to the next.
+
+    Tables are immutable, and a catalog rebuilt from unchanged rows shares them with the previous
+    one (see :mod:`prismiq_django.introspection`), so only new or changed tables are encoded
+    again. Only the tables of the last call are kept (each with a reference, so that its ``id``
+    cannot be reused while it is a key). Thread-safe: a call reads one dict and replaces it.
+    """
+
+    def __init__(self, encode: Callable[[Table], bytes]) -> None:
+        self._encode = encode
+        self._last: dict[int, tuple[Table, bytes]] = {}
+
+    def document(self, head: bytes, tables: Iterable[Table], tail: bytes) -> bytes:
+        """Return ``head`` + the JSON array of the tables' fragments, in order, + ``tail`` (one
+        copy of the megabytes, not one per concatenation)."""
+        previous = self._last
+        kept: dict[int, tuple[Table, bytes]] = {}
+        parts = [head, b"["]
+        for table in tables:
+            hit = previous.get(id(table))
+            part = hit[1] if hit is not None and hit[0] is table else self._encode(table)
+            kept[id(table)] = (table, part)
+            parts += (part, b",")
+        if len(parts) > 2:
+            parts.pop()  # the last comma
+        parts += (b"]", tail)
+        self._last = kept
+        return b"".join(parts)
+
+
+_encoded_tables = TableFragments(lambda t: orjson.dumps(_table_primitive(t)))
+
+
 def catalog_to_bytes(catalog: Catalog) -> bytes:
-    """Encode a catalog (without row scopes) as compact JSON of :func:`catalog_to_primitive`."""
-    return orjson.dumps(catalog_to_primitive(catalog))
+    """Encode a catalog (without row scopes): the compact JSON of :func:`catalog_to_primitive`,
+    byte for byte, with unchanged tables' parts reused from the previous call."""
+    relationships = orjson.dumps(_relationships_primitive(catalog))
+    tail = b',"relationships":' + relationships + b"}"
+    return _encoded_tables.document(b'{"tables":', catalog.tables.values(), tail)
 
 
 def catalog_from_bytes(data: object) -> Catalog:
@@ -364,6 +404,7 @@ __all__ = [
     "ExposureConfig",
     "SyncReport",
     "TableConfig",
+    "TableFragments",
     "apply_exposure",
     "catalog_from_bytes",
     "catalog_from_primitive",

@@ -43,6 +43,7 @@ from prismiq_django.exceptions import DatabaseUnavailable, ObjectNotFound, Query
 from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
 from prismiq_django.exposure import (
     CATALOG_FORMAT,
+    TableFragments,
     apply_exposure,
     catalog_from_bytes,
     catalog_to_bytes,
@@ -287,30 +288,38 @@ def table_dict(table: Table) -> dict[str, Any]:
     }
 
 
-def _schema_dict(catalog: Catalog) -> dict[str, Any]:
-    return {
-        "tables": [table_dict(catalog.tables[name]) for name in sorted(catalog.tables)],
-        "relationships": [
-            {
-                "from_table": r.from_table,
-                "from_column": r.from_column,
-                "to_table": r.to_table,
-                "to_column": r.to_column,
-            }
-            for r in catalog.relationships
-        ],
-    }
+def _relationship_dicts(catalog: Catalog) -> list[dict[str, str]]:
+    return [
+        {
+            "from_table": r.from_table,
+            "from_column": r.from_column,
+            "to_table": r.to_table,
+            "to_column": r.to_column,
+        }
+        for r in catalog.relationships
+    ]
 
 
 def schema(request: object) -> dict[str, Any]:
     """Return ``{"tables": [TableSchema], "relationships": [...]}`` sorted by table name."""
-    return _schema_dict(get_catalog(request))
+    catalog = get_catalog(request)
+    return {
+        "tables": [table_dict(catalog.tables[name]) for name in sorted(catalog.tables)],
+        "relationships": _relationship_dicts(catalog),
+    }
+
+
+# What PrismiqJSONRenderer writes for table_dict (plain orjson, no options), kept per table.
+_rendered_tables = TableFragments(lambda table: orjson.dumps(table_dict(table)))
 
 
 def _render_schema(catalog: Catalog) -> bytes:
-    # What PrismiqJSONRenderer writes for the same dict (plain orjson, no options).
+    """:func:`schema`'s dict as the renderer writes it, byte for byte; tables unchanged since
+    the last rendering are not rendered again."""
     with gc_paused():  # one dict per column, no cycles (see gcpause)
-        return orjson.dumps(_schema_dict(catalog))
+        tail = b',"relationships":' + orjson.dumps(_relationship_dicts(catalog)) + b"}"
+        ordered = (catalog.tables[name] for name in sorted(catalog.tables))
+        return _rendered_tables.document(b'{"tables":', ordered, tail)
 
 
 def schema_json(request: object) -> bytes:

@@ -148,3 +148,41 @@ def test_blank_column_rows_change_nothing_and_others_apply() -> None:
     assert columns["city"]["format_hint"] == "upper"
     assert columns["country"]["display_name"] == "Country"
     assert columns["email"]["description"] == "Contact"
+
+
+@pytest.mark.django_db
+def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
+    """The catalog entry and the schema body are joined from per-table parts kept from the last
+    call; whatever is reused, the bytes are those of encoding the whole document at once."""
+    from prismiq_django.exposure import catalog_from_bytes
+
+    with override_settings(PRISMIQ={**CACHED, "SCHEMA_CACHE_TTL": 0}):
+        first = services.exposed_catalog()
+        body = services._render_schema(first)
+        assert body == orjson.dumps(services.schema(None))
+        assert catalog_to_bytes(first) == orjson.dumps(catalog_to_primitive(first))
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE shop_product ADD COLUMN glue_extra integer")
+        second = services.exposed_catalog()
+    if connection.vendor == "postgresql":  # PostgreSQL rebuilds share unchanged tables
+        assert second.tables["shop_order"] is first.tables["shop_order"]
+        assert second.tables["shop_product"] is not first.tables["shop_product"]
+    assert "glue_extra" in second.tables["shop_product"].column_names
+    for catalog in (second, first, second):
+        encoded = catalog_to_bytes(catalog)
+        assert encoded == orjson.dumps(catalog_to_primitive(catalog))
+        assert catalog_from_bytes(encoded).tables == catalog.tables
+        rendered = services._render_schema(catalog)
+        expected = {
+            "tables": [services.table_dict(catalog.tables[n]) for n in sorted(catalog.tables)],
+            "relationships": [
+                {
+                    "from_table": r.from_table,
+                    "from_column": r.from_column,
+                    "to_table": r.to_table,
+                    "to_column": r.to_column,
+                }
+                for r in catalog.relationships
+            ],
+        }
+        assert rendered == orjson.dumps(expected)

@@ -330,10 +330,11 @@ def catalog_from_bytes(data: object) -> Catalog:
     anything else."""
     if not isinstance(data, bytes):
         raise TypeError("not an encoded catalog")
-    decoded = orjson.loads(data)
-    if not isinstance(decoded, dict):
-        raise TypeError("not an encoded catalog")
-    return catalog_from_primitive(decoded)
+    with gc_paused():  # the decoded lists: tens of thousands of objects without cycles
+        decoded = orjson.loads(data)
+        if not isinstance(decoded, dict):
+            raise TypeError("not an encoded catalog")
+        return catalog_from_primitive(decoded)
 
 
 @dataclass(frozen=True, slots=True)

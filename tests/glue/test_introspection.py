@@ -418,3 +418,34 @@ def test_sqlite_error_that_is_not_a_lost_connection_is_a_server_error() -> None:
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
     assert "interrupted" not in response.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_rebuild_reuses_only_unchanged_tables() -> None:
+    """A rebuild shares the tables built from identical rows; any change makes a new table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE SCHEMA glue_reuse;
+            CREATE DOMAIN glue_reuse.amount AS numeric(8, 2);
+            CREATE TABLE glue_reuse.a (id int PRIMARY KEY, x glue_reuse.amount);
+            CREATE TABLE glue_reuse.b (id int PRIMARY KEY, y text);
+            CREATE TABLE glue_reuse.c (id int, z text);
+            """
+        )
+    first = introspect("default", db_schema=["glue_reuse"])
+    again = introspect("default", db_schema=["glue_reuse"])
+    assert all(again.tables[n] is first.tables[n] for n in ("a", "b", "c"))
+    with connection.cursor() as cursor:
+        cursor.execute("COMMENT ON COLUMN glue_reuse.b.y IS 'why'")
+        cursor.execute("ALTER TABLE glue_reuse.c ADD PRIMARY KEY (id)")
+    changed = introspect("default", db_schema=["glue_reuse"])
+    assert changed.tables["a"] is first.tables["a"]
+    assert changed.tables["b"].columns[1].description == "why"
+    assert changed.tables["c"].columns[0].is_primary_key
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER DOMAIN glue_reuse.amount RENAME TO money_amount")
+    renamed = introspect("default", db_schema=["glue_reuse"])
+    assert renamed.tables["a"].columns[1].data_type == "glue_reuse.money_amount"
+    assert renamed.tables["b"] == changed.tables["b"]

@@ -108,6 +108,8 @@ class SchemaScale:
     uncached_server: list[float] = field(default_factory=list)
     cached_client: list[float] = field(default_factory=list)
     cached_server: list[float] = field(default_factory=list)
+    tables_client: list[float] = field(default_factory=list)
+    tables_server: list[float] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -133,6 +135,9 @@ class SchemaScale:
             f"| {_ms(self.uncached_server)} |",
             f"| cached | {len(self.cached_client)} | {_ms(self.cached_client)} "
             f"| {_ms(self.cached_server)} |",
+            f"| for reference: `GET tables` (same session, names only) "
+            f"| {len(self.tables_client)} | {_ms(self.tables_client)} "
+            f"| {_ms(self.tables_server)} |",
         ]
         if self.checks:
             lines += ["", *[f"- {check}" for check in self.checks]]
@@ -205,15 +210,15 @@ def _command(controller: subprocess.Popen[str], line: str) -> None:
         raise RuntimeError(f"controller answered {answer!r} to {line!r}")
 
 
-def _get(port: int, auth: dict[str, str]) -> tuple[str, float, bytes]:
-    """``GET schema`` on a new connection; returns (request id, client ms, body)."""
+def _get(port: int, auth: dict[str, str], path: str = "schema") -> tuple[str, float, bytes]:
+    """``GET <path>`` on a new connection; returns (request id, client ms, body)."""
     request_id = uuid.uuid4().hex
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         started = time.perf_counter()
         conn.request(
             "GET",
-            API + "schema",
+            API + path,
             headers={**auth, "Accept": "application/json", "X-Request-ID": request_id},
         )
         response = conn.getresponse()
@@ -222,7 +227,7 @@ def _get(port: int, auth: dict[str, str]) -> tuple[str, float, bytes]:
     finally:
         conn.close()
     if response.status != 200:
-        raise RuntimeError(f"GET schema answered HTTP {response.status}: {body[:200]!r}")
+        raise RuntimeError(f"GET {path} answered HTTP {response.status}: {body[:200]!r}")
     return request_id, elapsed, body
 
 
@@ -268,6 +273,7 @@ def measure(
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     uncached_ids: list[str] = []
     cached_ids: list[str] = []
+    tables_ids: list[str] = []
     try:
         ensure_database(dsn)
         _ensure_tables(dsn, tables, columns)
@@ -299,6 +305,9 @@ def measure(
                     request_id, elapsed, _ = _get(port, auth)
                     cached_ids.append(request_id)
                     result.cached_client.append(elapsed)
+                request_id, elapsed, _ = _get(port, auth, "tables")
+                tables_ids.append(request_id)
+                result.tables_client.append(elapsed)
             _command(controller, f"hide {PROBE_TABLE} {PROBE_COLUMN}")
             hidden = _hidden_everywhere(port, auth, True, 8)
             _command(controller, f"show {PROBE_TABLE} {PROBE_COLUMN}")
@@ -311,7 +320,8 @@ def measure(
         durations = _server_ms(request_log)
         result.uncached_server = [durations[i] for i in uncached_ids if i in durations]
         result.cached_server = [durations[i] for i in cached_ids if i in durations]
-        if len(durations) < len(uncached_ids) + len(cached_ids):
+        result.tables_server = [durations[i] for i in tables_ids if i in durations]
+        if len(durations) < len(uncached_ids) + len(cached_ids) + len(tables_ids):
             result.problems.append("some requests are missing from the request log")
     except Exception as exc:
         result.problems.append(f"{type(exc).__name__}: {exc}")

@@ -53,7 +53,7 @@ from e2e.stack import ensure_database, free_port, gunicorn, manage, wait_ready, 
 DATABASE = "prismiq_schema_bench"
 SCHEMA = "scale"
 SETTINGS = "e2e.schema_settings"
-PROBE_TABLE, PROBE_COLUMN = "t0500", "c03"  # hidden and shown again by the final check
+PROBE_COLUMN = "c03"  # of the middle table: hidden and shown again by the final check
 
 _CONTROLLER = """
 import sys
@@ -72,13 +72,16 @@ for line in sys.stdin:
     print("ok", flush=True)
 """
 
-_EXPOSE = """
+_EXPOSE = f"""
 import django
 django.setup()
 from django.contrib.auth.models import User
 from prismiq_django import services
 from prismiq_django.exposure import sync_from_database
 from prismiq_django.models import ExposedColumn, ExposedTable
+from prismiq_django.introspection import introspect
+existing = set(introspect("default", db_schema=["{SCHEMA}"]).tables)
+ExposedTable.objects.exclude(name__in=existing).delete()  # tables of an earlier, larger run
 sync_from_database()
 ExposedTable.objects.filter(is_exposed=False).update(is_exposed=True)
 ExposedColumn.objects.filter(is_hidden=True).update(is_hidden=False)
@@ -240,12 +243,14 @@ def _server_ms(log_path: Path) -> dict[str, float]:
     return durations
 
 
-def _hidden_everywhere(port: int, auth: dict[str, str], hidden: bool, requests: int) -> int:
+def _hidden_everywhere(
+    port: int, auth: dict[str, str], probe: str, hidden: bool, requests: int
+) -> int:
     """How many of ``requests`` fresh-connection responses show the probe column as wanted."""
     agreeing = 0
     for _ in range(requests):
         _, _, body = _get(port, auth)
-        table = next(t for t in json.loads(body)["tables"] if t["name"] == PROBE_TABLE)
+        table = next(t for t in json.loads(body)["tables"] if t["name"] == probe)
         present = any(c["name"] == PROBE_COLUMN for c in table["columns"])
         agreeing += present != hidden
     return agreeing
@@ -308,13 +313,14 @@ def measure(
                 request_id, elapsed, _ = _get(port, auth, "tables")
                 tables_ids.append(request_id)
                 result.tables_client.append(elapsed)
-            _command(controller, f"hide {PROBE_TABLE} {PROBE_COLUMN}")
-            hidden = _hidden_everywhere(port, auth, True, 8)
-            _command(controller, f"show {PROBE_TABLE} {PROBE_COLUMN}")
-            shown = _hidden_everywhere(port, auth, False, 8)
+            probe = f"t{tables // 2:04d}"
+            _command(controller, f"hide {probe} {PROBE_COLUMN}")
+            hidden = _hidden_everywhere(port, auth, probe, True, 8)
+            _command(controller, f"show {probe} {PROBE_COLUMN}")
+            shown = _hidden_everywhere(port, auth, probe, False, 8)
             (result.checks if hidden == shown == 8 else result.problems).append(
                 f"invalidation across processes: after the controller hid "
-                f"`{PROBE_TABLE}.{PROBE_COLUMN}`, {hidden}/8 responses (new connections, both "
+                f"`{probe}.{PROBE_COLUMN}`, {hidden}/8 responses (new connections, both "
                 f"workers) no longer listed it; after it showed it again, {shown}/8 did"
             )
         durations = _server_ms(request_log)

@@ -38,6 +38,7 @@ from e2e.measure import (
     measure_workload,
 )
 from e2e.report import machine, render
+from e2e.schema_scale import measure as measure_schema_scale
 from e2e.stack import (
     Server,
     ensure_database,
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         "--reload", action="store_true", help="reload the dataset even when the counts match"
     )
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument(
+        "--schema-tables", type=int, default=1000, help="GET schema at this many tables (0: skip)"
+    )
     args = parser.parse_args(argv)
     args.orders = args.orders or (100_000 if args.quick else 1_000_000)
     repeat = args.repeat or (5 if args.quick else 15)
@@ -220,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     report = render(
         args, info, counts, load, results, throughput, rss, checks, problems, servers=servers
     )
+    if args.schema_tables:  # its own database, gunicorn and section (e2e/schema_scale.py)
+        log(f"measuring GET schema with {args.schema_tables} exposed tables")
+        scale = measure_schema_scale(
+            args.database_url, args.redis_url, tables=args.schema_tables, repeat=repeat
+        )
+        report += scale.markdown()
     args.output.write_text(report)
     log(f"wrote {args.output}")
     print(report)

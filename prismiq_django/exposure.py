@@ -13,10 +13,13 @@ A table whose configured tenant column does not exist is left out (fail closed) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+import orjson
+
+from prismiq_django.gcpause import gc_paused
 from prismiq_django.protected import is_protected_table
 from prismiq_django.query.catalog import Catalog, Column, Table
 
@@ -73,25 +76,45 @@ class ExposureConfig:
 
 
 def load_exposure(exposed_names: Iterable[str] | None) -> ExposureConfig:
-    """Read the exposure rows (two queries) and combine them with ``EXPOSED_TABLES``."""
+    """Read the exposure rows (two queries) and combine them with ``EXPOSED_TABLES``.
+
+    Column rows that leave everything as it is (not hidden, no display name, description or
+    format hint) are not read: they make no difference to :func:`apply_exposure`.
+    """
+    from django.db.models import Q
+
     from prismiq_django.models import ExposedColumn, ExposedTable
 
     columns: dict[int, dict[str, ColumnConfig]] = {}
-    for row in ExposedColumn.objects.values_list(
+    # Only rows that change something: "Sync from database" creates one row per column, nearly
+    # all of them blank, and reading 20,000 blank rows would cost more than the introspection.
+    changing = Q(is_hidden=True) | ~Q(display_name="") | ~Q(description="") | ~Q(format_hint="")
+    for row in ExposedColumn.objects.filter(changing).values_list(
         "table_id", "name", "display_name", "description", "is_hidden", "format_hint"
     ):
         columns.setdefault(row[0], {})[row[1]] = ColumnConfig(*row[2:])
     tables = tuple(
         TableConfig(
-            name=t.name,
-            db_schema=t.db_schema,
-            display_name=t.display_name,
-            description=t.description,
-            is_exposed=t.is_exposed,
-            tenant_column=t.tenant_column,
-            columns=columns.get(t.pk, {}),
+            name=name,
+            db_schema=db_schema,
+            display_name=display_name,
+            description=description,
+            is_exposed=is_exposed,
+            tenant_column=tenant_column,
+            columns=columns.get(pk, {}),
         )
-        for t in ExposedTable.objects.all()
+        # Plain tuples: a model instance per row costs ten times more at 1,000 tables.
+        for pk, name, db_schema, display_name, description, is_exposed, tenant_column in (
+            ExposedTable.objects.values_list(
+                "pk",
+                "name",
+                "db_schema",
+                "display_name",
+                "description",
+                "is_exposed",
+                "tenant_column",
+            )
+        )
     )
     names = None if exposed_names is None else tuple(exposed_names)
     return ExposureConfig(exposed_names=names, tables=tables)
@@ -108,21 +131,31 @@ def _matches(config: TableConfig, table: Table) -> bool:
 
 
 def _config_for(table: Table, configs: dict[str, list[TableConfig]]) -> TableConfig | None:
-    candidates = [c for c in configs.get(table.name, ()) if _matches(c, table)]
+    rows = configs.get(table.name)
+    if rows is None:
+        return None
+    if len(rows) == 1:
+        return rows[0] if _matches(rows[0], table) else None
+    candidates = [c for c in rows if _matches(c, table)]
     # A row naming the schema beats a row that leaves it empty.
     candidates.sort(key=lambda c: c.db_schema == "")
     return candidates[0] if candidates else None
 
 
-def _listed(table: Table, names: tuple[str, ...]) -> bool:
+def _listed(table: Table, names: frozenset[str]) -> bool:
     if table.name in names:
         return True
     return table.schema_name is not None and f"{table.schema_name}.{table.name}" in names
 
 
 def _expose_table(table: Table, config: TableConfig | None) -> Table | None:
-    if config is None:
-        return table
+    if config is None or (
+        not config.columns
+        and not config.display_name
+        and not config.description
+        and not config.tenant_column
+    ):
+        return table  # nothing to change: share the introspected table
     columns = []
     for column in table.columns:
         col_config = config.columns.get(column.name)
@@ -164,13 +197,14 @@ def apply_exposure(raw: Catalog, config: ExposureConfig) -> Catalog:
     by_name: dict[str, list[TableConfig]] = {}
     for row in config.tables:
         by_name.setdefault(row.name, []).append(row)
+    listed = None if config.exposed_names is None else frozenset(config.exposed_names)
     exposed: list[Table] = []
     for table in raw.tables.values():
         if is_protected_table(table.name):
             continue
         table_config = _config_for(table, by_name)
-        if config.exposed_names is not None:
-            if not _listed(table, config.exposed_names):
+        if listed is not None:
+            if not _listed(table, listed):
                 continue
         elif table_config is None or not table_config.is_exposed:
             continue
@@ -180,38 +214,41 @@ def apply_exposure(raw: Catalog, config: ExposureConfig) -> Catalog:
     return Catalog.build(exposed, raw.relationships)
 
 
+def _table_primitive(t: Table) -> list[object]:
+    return [
+        t.name,
+        t.schema_name,
+        t.display_name,
+        t.description,
+        t.row_count,
+        t.kind,
+        t.tenant_column,
+        [
+            [
+                c.name,
+                c.data_type,
+                c.type,
+                c.is_nullable,
+                c.is_primary_key,
+                c.default_value,
+                c.display_name,
+                c.description,
+                c.format_hint,
+            ]
+            for c in t.columns
+        ],
+    ]
+
+
+def _relationships_primitive(catalog: Catalog) -> list[list[str]]:
+    return [[r.from_table, r.from_column, r.to_table, r.to_column] for r in catalog.relationships]
+
+
 def catalog_to_primitive(catalog: Catalog) -> dict[str, object]:
     """Encode a catalog (without row scopes) as plain lists and dicts, e.g. for a cache."""
     return {
-        "tables": [
-            [
-                t.name,
-                t.schema_name,
-                t.display_name,
-                t.description,
-                t.row_count,
-                t.kind,
-                t.tenant_column,
-                [
-                    [
-                        c.name,
-                        c.data_type,
-                        c.type,
-                        c.is_nullable,
-                        c.is_primary_key,
-                        c.default_value,
-                        c.display_name,
-                        c.description,
-                        c.format_hint,
-                    ]
-                    for c in t.columns
-                ],
-            ]
-            for t in catalog.tables.values()
-        ],
-        "relationships": [
-            [r.from_table, r.from_column, r.to_table, r.to_column] for r in catalog.relationships
-        ],
+        "tables": [_table_primitive(t) for t in catalog.tables.values()],
+        "relationships": _relationships_primitive(catalog),
     }
 
 
@@ -223,20 +260,81 @@ def catalog_from_primitive(data: dict[str, object]) -> Catalog:
     rels_data = data["relationships"]
     if not isinstance(tables_data, list) or not isinstance(rels_data, list):
         raise TypeError("not a primitive catalog")
-    tables = [
-        Table(
-            name=name,
-            columns=tuple(Column(*col) for col in cols),
-            schema_name=schema,
-            display_name=display,
-            description=desc,
-            row_count=rows,
-            kind=kind,
-            tenant_column=tenant,
-        )
-        for name, schema, display, desc, rows, kind, tenant, cols in tables_data
-    ]
-    return Catalog.build(tables, [Relationship(*r) for r in rels_data])
+    with gc_paused():  # tens of thousands of columns, no cycles (see prismiq_django.gcpause)
+        tables = [
+            # Positional arguments, in the dataclasses' field order (cheaper than keywords).
+            Table(
+                name,
+                tuple([Column(*col) for col in cols]),
+                schema,
+                display,
+                desc,
+                rows,
+                kind,
+                tenant,
+            )
+            for name, schema, display, desc, rows, kind, tenant, cols in tables_data
+        ]
+        return Catalog.build(tables, [Relationship(*r) for r in rels_data])
+
+
+#: Version of the encoding of :func:`catalog_to_bytes`. It is part of the schema cache's keys,
+#: so an entry written by another release (another layout) is never read, only left to expire.
+CATALOG_FORMAT: Final = 2
+
+
+class TableFragments:
+    """JSON fragments of tables, by table identity, kept from one encoding to the next.
+
+    Tables are immutable, and a catalog rebuilt from unchanged rows shares them with the previous
+    one (see :mod:`prismiq_django.introspection`), so only new or changed tables are encoded
+    again. Only the tables of the last call are kept (each with a reference, so that its ``id``
+    cannot be reused while it is a key). Thread-safe: a call reads one dict and replaces it.
+    """
+
+    def __init__(self, encode: Callable[[Table], bytes]) -> None:
+        self._encode = encode
+        self._last: dict[int, tuple[Table, bytes]] = {}
+
+    def document(self, head: bytes, tables: Iterable[Table], tail: bytes) -> bytes:
+        """Return ``head`` + the JSON array of the tables' fragments, in order, + ``tail`` (one
+        copy of the megabytes, not one per concatenation)."""
+        previous = self._last
+        kept: dict[int, tuple[Table, bytes]] = {}
+        parts = [head, b"["]
+        for table in tables:
+            hit = previous.get(id(table))
+            part = hit[1] if hit is not None and hit[0] is table else self._encode(table)
+            kept[id(table)] = (table, part)
+            parts += (part, b",")
+        if len(parts) > 2:
+            parts.pop()  # the last comma
+        parts += (b"]", tail)
+        self._last = kept
+        return b"".join(parts)
+
+
+_encoded_tables = TableFragments(lambda t: orjson.dumps(_table_primitive(t)))
+
+
+def catalog_to_bytes(catalog: Catalog) -> bytes:
+    """Encode a catalog (without row scopes): the compact JSON of :func:`catalog_to_primitive`,
+    byte for byte, with unchanged tables' parts reused from the previous call."""
+    relationships = orjson.dumps(_relationships_primitive(catalog))
+    tail = b',"relationships":' + relationships + b"}"
+    return _encoded_tables.document(b'{"tables":', catalog.tables.values(), tail)
+
+
+def catalog_from_bytes(data: object) -> Catalog:
+    """Decode :func:`catalog_to_bytes`'s output. Raises TypeError, ValueError or KeyError on
+    anything else."""
+    if not isinstance(data, bytes):
+        raise TypeError("not an encoded catalog")
+    with gc_paused():  # the decoded lists: tens of thousands of objects without cycles
+        decoded = orjson.loads(data)
+        if not isinstance(decoded, dict):
+            raise TypeError("not an encoded catalog")
+        return catalog_from_primitive(decoded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,13 +399,17 @@ def sync_from_database() -> SyncReport:
 
 
 __all__ = [
+    "CATALOG_FORMAT",
     "SECRET_MARKERS",
     "ColumnConfig",
     "ExposureConfig",
     "SyncReport",
     "TableConfig",
+    "TableFragments",
     "apply_exposure",
+    "catalog_from_bytes",
     "catalog_from_primitive",
+    "catalog_to_bytes",
     "catalog_to_primitive",
     "load_exposure",
     "looks_secret",

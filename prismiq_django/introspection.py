@@ -20,16 +20,19 @@ end users may see is decided afterwards by :mod:`prismiq_django.exposure`.
 from __future__ import annotations
 
 import logging
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+import orjson
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from prismiq_django.exceptions import DatabaseUnavailable
+from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError
+from prismiq_django.gcpause import gc_paused
 from prismiq_django.query.catalog import (
     Catalog,
     Column,
@@ -162,7 +165,9 @@ def introspect(alias: str, *, db_schema: object = None) -> Catalog:
     """Return the raw catalog of the database ``alias`` (nothing filtered out yet).
 
     ``db_schema`` is ``PRISMIQ["DB_SCHEMA"]`` (PostgreSQL only). Raises
-    :class:`DatabaseUnavailable` when the database cannot be reached.
+    :class:`DatabaseUnavailable` when the database cannot be reached or the connection is lost
+    while reading (the test of :mod:`prismiq_django.execution`), and
+    :class:`QueryExecutionError` (HTTP 500) for any other database error.
     """
     connection = connections[alias]
     try:
@@ -176,10 +181,16 @@ def introspect(alias: str, *, db_schema: object = None) -> Catalog:
         if connection.vendor == "postgresql":
             return _introspect_postgresql(connection, schema_names(db_schema))
         return _introspect_sqlite(connection)
-    except (OperationalError, InterfaceError) as exc:
-        # The connection went away while reading the catalog (a bug would be another error).
-        logger.exception("prismiq introspection: database connection failed")
-        raise DatabaseUnavailable() from exc
+    except DatabaseError as exc:
+        from prismiq_django.execution import _connection_lost  # execution imports this module
+
+        # Only a lost connection is "unavailable" (503), by the same test as query execution;
+        # any other database error (a statement interrupted or refused...) is a server error.
+        if _connection_lost(exc, connection):
+            logger.exception("prismiq introspection: database connection failed")
+            raise DatabaseUnavailable() from exc
+        logger.exception("prismiq introspection: reading the catalog failed")
+        raise QueryExecutionError("The database schema could not be read.") from exc
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -197,7 +208,14 @@ SELECT c.oid::int, n.nspname, c.relname, c.relkind, c.reltuples::float8, d.descr
        CASE WHEN c.relkind = 'p' THEN (
            SELECT sum(GREATEST(ch.reltuples, 0))::float8
            FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class ch ON ch.oid = i.inhrelid
-           WHERE i.inhparent = c.oid) END
+           WHERE i.inhparent = c.oid) END,
+       (SELECT json_agg(json_build_array(cd.objsubid, cd.description))::text
+        FROM pg_catalog.pg_description cd
+        WHERE cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass
+          AND cd.objsubid > 0),
+       (SELECT json_agg(json_build_array(
+                   ad.adnum, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)))::text
+        FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = c.oid)
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d
@@ -206,106 +224,180 @@ WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.r
   AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
 """
 
+# One narrow row per column (no per-row function calls, no sort): what costs at 20,000 columns
+# is the number of values psycopg decodes and the server's per-row work, so the type names are
+# formatted once per distinct (type, modifier) pair below and comments/defaults, which few
+# columns have, travel per table in the relations query.
 _PG_COLUMNS_SQL: Final = """
-SELECT a.attrelid::int, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
-       a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), d.description,
-       COALESCE(bt.typname, t.typname), t.typcategory, a.attgenerated
+SELECT a.attrelid::int, a.attnum, a.attname, a.atttypid::int, a.atttypmod, a.attnotnull,
+       a.attgenerated <> ''
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
-LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-LEFT JOIN pg_catalog.pg_description d
-       ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
-      AND d.objsubid = a.attnum
 WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition
   AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attrelid, a.attnum
 """
 
-_PG_CONSTRAINTS_SQL: Final = """
-SELECT con.contype, con.conrelid::int, con.confrelid::int, con.conkey, con.confkey
+# Primary and foreign keys ('p', 'f' rows), then the distinct column types found by the columns
+# query ('t' rows: type oid, modifier, format_type, base type name for domains, category).
+_PG_KEYS_AND_TYPES_SQL: Final = """
+SELECT con.contype::text, con.conrelid::int, con.confrelid::int, con.conkey, con.confkey,
+       con.conname::text, NULL::text, NULL::text, NULL::text
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE con.contype IN ('p', 'f') AND n.nspname = ANY(%s) AND NOT c.relispartition
   AND con.conparentid = 0
-ORDER BY con.conrelid, con.conname
+UNION ALL
+SELECT 't', x.typid::int, x.typmod, NULL, NULL, NULL,
+       pg_catalog.format_type(x.typid, x.typmod), COALESCE(bt.typname, t.typname)::text,
+       t.typcategory::text
+FROM unnest(%s::oid[], %s::int4[]) AS x (typid, typmod)
+JOIN pg_catalog.pg_type t ON t.oid = x.typid
+LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+ORDER BY 1, 2, 6
 """
+
+_NO_DETAILS: Final[dict[int, str]] = {}
+
+
+def _by_attnum(text: str | None) -> dict[int, str]:
+    """Decode the relations query's ``[[attnum, text], ...]`` (comments, defaults) to a dict."""
+    if text is None:
+        return _NO_DETAILS
+    return {int(num): str(value) for num, value in orjson.loads(text)}
 
 
 def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) -> Catalog:
-    with connection.cursor() as cursor:
-        relations = _fetchall(cursor, _PG_RELATIONS_SQL, [schemas])
-        columns = _fetchall(cursor, _PG_COLUMNS_SQL, [schemas])
-        constraints = _fetchall(cursor, _PG_CONSTRAINTS_SQL, [schemas])
+    # Tens of thousands of short-lived tuples and columns, no reference cycles: see gcpause.
+    with gc_paused():
+        with connection.cursor() as cursor:
+            relations = _fetchall(cursor, _PG_RELATIONS_SQL, [schemas])
+            columns = _fetchall(cursor, _PG_COLUMNS_SQL, [schemas])
+            pairs = {(row[3], row[4]) for row in columns}
+            keys_and_types = _fetchall(
+                cursor,
+                _PG_KEYS_AND_TYPES_SQL,
+                [schemas, [p[0] for p in pairs], [p[1] for p in pairs]],
+            )
+        return _build_postgresql(schemas, relations, columns, keys_and_types)
 
+
+def _build_postgresql(
+    schemas: list[str],
+    relations: list[tuple[Any, ...]],
+    columns: list[tuple[Any, ...]],
+    keys_and_types: list[tuple[Any, ...]],
+) -> Catalog:
     rank = {name: i for i, name in enumerate(schemas)}
-    chosen: dict[str, tuple[int, tuple[Any, ...]]] = {}
+    chosen: dict[str, tuple[Any, ...]] = {}
     for row in relations:
-        name, schema = row[2], row[1]
-        current = chosen.get(name)
-        if current is None or rank[schema] < rank[current[1][1]]:
-            chosen[name] = (row[0], row)
-    oid_to_name = {oid: row[2] for oid, row in chosen.values()}
+        current = chosen.get(row[2])
+        if current is None or rank[row[1]] < rank[current[1]]:
+            chosen[row[2]] = row
+    by_oid = {row[0]: row for row in chosen.values()}
 
-    attnames: dict[int, dict[int, str]] = defaultdict(dict)
-    column_rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in columns:
-        if row[0] in oid_to_name:
-            attnames[row[0]][row[1]] = row[2]
-            column_rows[row[0]].append(row)
-
-    primary: dict[int, set[str]] = defaultdict(set)
-    foreign_keys: list[_ForeignKey] = []
-    for contype, relid, frelid, conkey, confkey in constraints:
-        if relid not in oid_to_name:
+    types: dict[tuple[int, int], tuple[str, LogicalType]] = {}
+    primary: dict[int, set[int]] = defaultdict(set)
+    foreign: list[tuple[int, list[int], int, list[int]]] = []
+    for kind, relid, other, conkey, confkey, _, data_type, typname, category in keys_and_types:
+        if kind == "t":
+            types[(relid, other)] = (data_type, pg_logical_type(typname, category))
+        elif relid not in by_oid:
             continue
-        names = tuple(attnames[relid].get(k, "") for k in conkey or ())
-        if contype == "p":
-            primary[relid].update(names)
-        elif frelid in oid_to_name:
-            targets = tuple(attnames[frelid].get(k, "") for k in confkey or ())
-            foreign_keys.append(
-                _ForeignKey(oid_to_name[relid], names, oid_to_name[frelid], targets)
-            )
+        elif kind == "p":
+            primary[relid].update(conkey or ())
+        elif other in by_oid:
+            foreign.append((relid, conkey or [], other, confkey or []))
 
-    logical: dict[tuple[str, str], LogicalType] = {}
+    grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in columns:
-        if (row[7], row[8]) not in logical:
-            logical[(row[7], row[8])] = pg_logical_type(row[7], row[8])
+        if row[0] in by_oid:
+            grouped[row[0]].append(row)
 
+    # A rebuild in the same process (after an invalidation) reuses the tables built last time
+    # from exactly the same rows: equal inputs make equal (immutable) tables, so sharing them is
+    # always correct, and it saves constructing every column again (most of the Python time).
+    previous = _last_build.tables if _last_build.types == types else {}
+    built: dict[tuple[Any, ...], Table] = {}
     tables = []
-    for oid, row in chosen.values():
-        _, schema, name, relkind, reltuples, comment, partition_rows = row
-        kind = _PG_KINDS[relkind]
-        estimate = partition_rows if relkind == "p" else reltuples
-        row_count = None if kind == "view" or estimate is None or estimate < 0 else int(estimate)
-        cols = tuple(
+    for oid, relation in by_oid.items():
+        rows = grouped.get(oid, [])
+        rows.sort(key=_ATTNUM)
+        keys = frozenset(primary.get(oid, ()))
+        made_from = (relation, tuple(rows), keys)
+        table = previous.get(made_from)
+        if table is None:
+            table = _pg_table(relation, rows, keys, types)
+        built[made_from] = table
+        tables.append(table)
+    _last_build.tables = built
+    _last_build.types = types
+
+    relationships = []
+    for relid, conkey, frelid, confkey in foreign:
+        if len(conkey) == 1 and len(confkey) == 1:
+            source = _attname(grouped[relid], conkey[0])
+            target = _attname(grouped[frelid], confkey[0])
+            if source is not None and target is not None:
+                relationships.append(
+                    Relationship(by_oid[relid][2], source, by_oid[frelid][2], target)
+                )
+    tables.sort(key=_NAME)
+    return Catalog.build(tables, relationships)
+
+
+def _pg_table(
+    relation: tuple[Any, ...],
+    rows: list[tuple[Any, ...]],
+    keys: frozenset[int],
+    types: dict[tuple[int, int], tuple[str, LogicalType]],
+) -> Table:
+    _, schema, name, relkind, reltuples, comment, parts, comments, defaults = relation
+    kind = _PG_KINDS[relkind]
+    estimate = parts if relkind == "p" else reltuples
+    row_count = None if kind == "view" or estimate is None or estimate < 0 else int(estimate)
+    column_comments = _by_attnum(comments)
+    column_defaults = _by_attnum(defaults)
+    cols = []
+    for _, attnum, attname, typid, typmod, notnull, generated in rows:
+        data_type, logical = types[(typid, typmod)]
+        cols.append(
+            # Positional: the dataclass's keyword path costs twice as much per column.
             Column(
-                name=r[2],
-                data_type=r[3],
-                type=logical[(r[7], r[8])],
-                is_nullable=not r[4],
-                is_primary_key=r[2] in primary[oid],
-                default_value=None if r[9] else r[5],
-                description=r[6],
-            )
-            for r in column_rows[oid]
-        )
-        tables.append(
-            Table(
-                name=name,
-                columns=cols,
-                schema_name=schema,
-                description=comment,
-                row_count=row_count,
-                kind=kind,
+                attname,
+                data_type,
+                logical,
+                not notnull,
+                attnum in keys,
+                None if generated else column_defaults.get(attnum),
+                None,
+                column_comments.get(attnum),
             )
         )
-    tables.sort(key=lambda t: t.name)
-    return Catalog.build(tables, _relationships(foreign_keys))
+    return Table(name, tuple(cols), schema, None, comment, row_count, kind)
+
+
+@dataclass(slots=True)
+class _LastBuild:
+    """The tables of this process's last PostgreSQL build, by the rows they were made from."""
+
+    tables: dict[tuple[Any, ...], Table] = field(default_factory=dict)
+    types: dict[tuple[int, int], tuple[str, LogicalType]] = field(default_factory=dict)
+
+
+_last_build = _LastBuild()
+
+
+def _attname(rows: list[tuple[Any, ...]], attnum: int) -> str | None:
+    for row in rows:
+        if row[1] == attnum:
+            return str(row[2])
+    return None
+
+
+_ATTNUM: Final = operator.itemgetter(1)
+_NAME: Final = operator.attrgetter("name")
 
 
 # --- SQLite -----------------------------------------------------------------------------------

@@ -12,10 +12,13 @@ Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
 
 Catalog cache: the exposed catalog (without row scopes) is stored in the Django cache
 ``CACHE_ALIAS`` for ``SCHEMA_CACHE_TTL`` seconds under a *version* token, and memoised per
-process for the same version, so a request costs one small cache read, not an unpickling of the
-whole catalog. :func:`invalidate_catalog` (called when exposure rows change, by
-``prismiq_refresh_schema`` and after migrations) stores a new version token. A cache outage
-degrades to rebuilding the catalog from the database; it never fails a request.
+process for the same version, so a request costs one small cache read, not a decoding of the
+whole catalog. The entry is compact JSON (:func:`~prismiq_django.exposure.catalog_to_bytes`)
+under a key naming its format, so an entry of another layout is never misread. The rendered
+``schema`` response (:func:`schema_json`) is kept the same way next to it.
+:func:`invalidate_catalog` (called when exposure rows change, by ``prismiq_refresh_schema`` and
+after migrations) stores a new version token, which every process reads before using its memo.
+A cache outage degrades to rebuilding the catalog from the database; it never fails a request.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, router, transaction
@@ -40,11 +44,14 @@ from prismiq_django.conf import prismiq_settings
 from prismiq_django.exceptions import DatabaseUnavailable, ObjectNotFound, QueryTimeout
 from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
 from prismiq_django.exposure import (
+    CATALOG_FORMAT,
+    TableFragments,
     apply_exposure,
-    catalog_from_primitive,
-    catalog_to_primitive,
+    catalog_from_bytes,
+    catalog_to_bytes,
     load_exposure,
 )
+from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import introspect
 from prismiq_django.observability import fingerprint, record_query
 from prismiq_django.plans import redact_plan
@@ -65,8 +72,14 @@ from prismiq_django.query.jsonrows import json_rows_sql
 
 logger = logging.getLogger("prismiq_django.services")
 
+#: Version of the rendered ``schema`` body's layout (see :data:`SCHEMA_KEY_PREFIX`).
+SCHEMA_FORMAT: Final = 1
 CATALOG_VERSION_KEY: Final = "prismiq:catalog:version"
-CATALOG_KEY_PREFIX: Final = "prismiq:catalog:"
+#: Cached catalogs: ``<prefix><version token>:<configuration hash>``; the prefix names the
+#: encoding (:data:`~prismiq_django.exposure.CATALOG_FORMAT`), so another layout is never read.
+CATALOG_KEY_PREFIX: Final = f"prismiq:catalog:f{CATALOG_FORMAT}:"
+#: Rendered ``schema`` response bodies, under the same version token and configuration hash.
+SCHEMA_KEY_PREFIX: Final = f"prismiq:schema:f{SCHEMA_FORMAT}:"
 #: Largest ``limit`` of :func:`column_values` (SPEC section 5).
 MAX_COLUMN_VALUES: Final = 1_000
 
@@ -76,9 +89,13 @@ MAX_COLUMN_VALUES: Final = 1_000
 
 @dataclass(slots=True)
 class _Memo:
+    """This process's copy of one catalog version: the catalog and the rendered schema, each
+    filled when first needed. ``version`` is "" when it was made while the cache was down."""
+
     version: str
     built_at: float
-    catalog: Catalog
+    catalog: Catalog | None = None
+    schema: bytes | None = None
 
 
 _memo: dict[str, _Memo] = {}
@@ -124,12 +141,9 @@ def _cache_version(cache: Any) -> str:
     return stored if isinstance(stored, str) else fresh
 
 
-def exposed_catalog() -> Catalog:
-    """Return the exposed catalog without row scopes, from the memo/cache when fresh."""
-    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
-    if ttl <= 0:
-        return build_exposed_catalog()
-    config_key = _config_key()
+def _current(config_key: str, ttl: int) -> tuple[_Memo, Any | None]:
+    """Return this process's memo of the current catalog version and the Django cache to fill
+    (None while the cache is down). One cache read when the memo is fresh."""
     cache_alias = str(prismiq_settings.CACHE_ALIAS)
     now = time.monotonic()
     memo = _memo.get(config_key)
@@ -145,31 +159,53 @@ def exposed_catalog() -> Catalog:
         if not result_cache.breaker.is_open(cache_alias):
             result_cache.breaker.trip(cache_alias)
             logger.warning("prismiq schema cache unavailable", exc_info=True)
-        if memo is not None and now - memo.built_at < ttl:
-            return memo.catalog
-        rebuilt = build_exposed_catalog()
-        with _memo_lock:
-            _memo[config_key] = _Memo("", now, rebuilt)  # no version: refreshed once it is back
-        return rebuilt
-    if memo is not None and memo.version == version and now - memo.built_at < ttl:
-        return memo.catalog
-    key = f"{CATALOG_KEY_PREFIX}{version}:{config_key}"
-    catalog: Catalog | None = None
-    try:
-        stored = cache.get(key)
-        if stored is not None:
-            catalog = catalog_from_primitive(stored)
-    except Exception:
-        logger.warning("prismiq schema cache entry unreadable; rebuilding", exc_info=True)
-    if catalog is None:
-        catalog = build_exposed_catalog()
-        try:
-            cache.set(key, catalog_to_primitive(catalog), ttl)
-        except Exception:
-            logger.warning("prismiq schema cache write failed", exc_info=True)
+        if memo is None or now - memo.built_at >= ttl:
+            memo = _remember(config_key, _Memo("", now))  # no version: refreshed once it is back
+        return memo, None
+    if memo is None or memo.version != version or now - memo.built_at >= ttl:
+        memo = _remember(config_key, _Memo(version, now))
+    return memo, cache
+
+
+def _remember(config_key: str, memo: _Memo) -> _Memo:
     with _memo_lock:
-        _memo[config_key] = _Memo(version, now, catalog)
+        _memo[config_key] = memo
+    return memo
+
+
+def _memo_catalog(memo: _Memo, cache: Any | None, config_key: str, ttl: int) -> Catalog:
+    """Fill ``memo.catalog`` from the Django cache, or build (and store) it."""
+    catalog = memo.catalog
+    if catalog is not None:
+        return catalog
+    key = f"{CATALOG_KEY_PREFIX}{memo.version}:{config_key}"
+    if cache is not None:
+        try:
+            stored = cache.get(key)
+            if stored is not None:
+                catalog = catalog_from_bytes(stored)
+        except Exception:
+            logger.warning("prismiq schema cache entry unreadable; rebuilding", exc_info=True)
+    if catalog is None:
+        with gc_paused():  # tens of thousands of objects without cycles (see gcpause)
+            catalog = build_exposed_catalog()
+            if cache is not None:
+                try:
+                    cache.set(key, catalog_to_bytes(catalog), ttl)
+                except Exception:
+                    logger.warning("prismiq schema cache write failed", exc_info=True)
+    memo.catalog = catalog  # two threads may both fill it: same content, last one kept
     return catalog
+
+
+def exposed_catalog() -> Catalog:
+    """Return the exposed catalog without row scopes, from the memo/cache when fresh."""
+    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
+    if ttl <= 0:
+        return build_exposed_catalog()
+    config_key = _config_key()
+    memo, cache = _current(config_key, ttl)
+    return _memo_catalog(memo, cache, config_key, ttl)
 
 
 def invalidate_catalog() -> None:
@@ -255,21 +291,76 @@ def table_dict(table: Table) -> dict[str, Any]:
     }
 
 
+def _relationship_dicts(catalog: Catalog) -> list[dict[str, str]]:
+    return [
+        {
+            "from_table": r.from_table,
+            "from_column": r.from_column,
+            "to_table": r.to_table,
+            "to_column": r.to_column,
+        }
+        for r in catalog.relationships
+    ]
+
+
 def schema(request: object) -> dict[str, Any]:
     """Return ``{"tables": [TableSchema], "relationships": [...]}`` sorted by table name."""
     catalog = get_catalog(request)
     return {
         "tables": [table_dict(catalog.tables[name]) for name in sorted(catalog.tables)],
-        "relationships": [
-            {
-                "from_table": r.from_table,
-                "from_column": r.from_column,
-                "to_table": r.to_table,
-                "to_column": r.to_column,
-            }
-            for r in catalog.relationships
-        ],
+        "relationships": _relationship_dicts(catalog),
     }
+
+
+# What PrismiqJSONRenderer writes for table_dict (plain orjson, no options), kept per table.
+_rendered_tables = TableFragments(lambda table: orjson.dumps(table_dict(table)))
+
+
+def _render_schema(catalog: Catalog) -> bytes:
+    """:func:`schema`'s dict as the renderer writes it, byte for byte; tables unchanged since
+    the last rendering are not rendered again."""
+    with gc_paused():  # one dict per column, no cycles (see gcpause)
+        tail = b',"relationships":' + orjson.dumps(_relationship_dicts(catalog)) + b"}"
+        ordered = (catalog.tables[name] for name in sorted(catalog.tables))
+        return _rendered_tables.document(b'{"tables":', ordered, tail)
+
+
+def schema_json(request: object) -> bytes:
+    """Return :func:`schema` as the JSON body of the ``schema`` response, rendered once per
+    catalog version.
+
+    The body does not depend on ``request``: row scopes restrict rows, not the schema
+    (:func:`table_dict` reads no scope, and hides ``row_count`` of every tenant table whoever
+    asks). So it is kept in this process's memo and in the Django cache next to the catalog,
+    under the same version token: a request then costs one small cache read, a fresh process one
+    read of the body (not a decoding of the catalog), and :func:`invalidate_catalog` drops it
+    everywhere with the catalog.
+    """
+    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
+    if ttl <= 0:
+        return _render_schema(exposed_catalog())
+    config_key = _config_key()
+    memo, cache = _current(config_key, ttl)
+    body = memo.schema
+    if body is not None:
+        return body
+    key = f"{SCHEMA_KEY_PREFIX}{memo.version}:{config_key}"
+    if cache is not None:
+        try:
+            stored = cache.get(key)
+            if isinstance(stored, bytes):
+                body = stored
+        except Exception:
+            logger.warning("prismiq schema cache read failed", exc_info=True)
+    if body is None:
+        body = _render_schema(_memo_catalog(memo, cache, config_key, ttl))
+        if cache is not None:
+            try:
+                cache.set(key, body, ttl)
+            except Exception:
+                logger.warning("prismiq schema cache write failed", exc_info=True)
+    memo.schema = body
+    return body
 
 
 def table_names(request: object) -> list[str]:
@@ -525,6 +616,7 @@ __all__ = [
     "limits",
     "preview",
     "schema",
+    "schema_json",
     "table_dict",
     "table_names",
     "table_schema",

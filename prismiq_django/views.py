@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 import orjson
 from django.core.signals import setting_changed
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
@@ -189,8 +189,13 @@ class SchemaView(PrismiqAPIView):
     @extend_schema(
         operation_id="schema_retrieve", responses={200: SchemaResponseSerializer}, tags=["schema"]
     )
-    def get(self, request: Request) -> Response:
-        return Response(services.schema(request))
+    def get(self, request: Request) -> HttpResponse:
+        # Rendered once per catalog version (services.schema_json): the stored body as it is
+        # (megabytes at 1,000 tables; a renderer pass would copy it again). Content negotiation
+        # has already happened (406 otherwise) and DRF still adds its headers.
+        return HttpResponse(
+            services.schema_json(request), content_type=PrismiqJSONRenderer.media_type
+        )
 
 
 class TableListView(PrismiqAPIView):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from prismiq_django.introspection import (
@@ -338,3 +341,111 @@ def test_postgresql_connection_lost_during_introspection_is_unavailable() -> Non
         introspect("default")
     connection.close()
     assert "shop_order" in introspect("default").tables
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_types_comments_and_defaults_per_column() -> None:
+    """Type names are formatted per (type, modifier) pair; comments and defaults are per table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE SCHEMA glue_pairs;
+            CREATE TABLE glue_pairs.one (
+                id int PRIMARY KEY, a varchar(20) DEFAULT 'x', b varchar(40), c numeric,
+                d numeric(5, 1) DEFAULT 1.5, e timestamp(3), f int NOT NULL DEFAULT 7);
+            CREATE TABLE glue_pairs.two (
+                id int PRIMARY KEY REFERENCES glue_pairs.one (id), a varchar(40), b varchar(20),
+                g int GENERATED ALWAYS AS (id * 2) STORED);
+            CREATE TABLE glue_pairs.three (k text);
+            COMMENT ON COLUMN glue_pairs.one.b IS 'one b';
+            COMMENT ON COLUMN glue_pairs.two.b IS 'two b';
+            COMMENT ON COLUMN glue_pairs.two.a IS 'two a';
+            ALTER TABLE glue_pairs.one DROP COLUMN c;
+            """
+        )
+    catalog = introspect("default", db_schema=["glue_pairs"])
+    one, two, three = (catalog.tables[n] for n in ("one", "two", "three"))
+    assert [(c.name, c.data_type, c.type) for c in one.columns] == [
+        ("id", "integer", "integer"),
+        ("a", "character varying(20)", "string"),
+        ("b", "character varying(40)", "string"),
+        ("d", "numeric(5,1)", "decimal"),
+        ("e", "timestamp(3) without time zone", "datetime"),
+        ("f", "integer", "integer"),
+    ]
+    assert [(c.name, c.data_type) for c in two.columns] == [
+        ("id", "integer"),
+        ("a", "character varying(40)"),
+        ("b", "character varying(20)"),
+        ("g", "integer"),
+    ]
+    assert [c.description for c in one.columns] == [None, None, "one b", None, None, None]
+    assert [c.description for c in two.columns] == [None, "two a", "two b", None]
+    assert [c.default_value for c in one.columns] == [
+        None, "'x'::character varying", None, "1.5", None, "7",
+    ]  # fmt: skip
+    assert [c.default_value for c in two.columns] == [None, None, None, None]  # generated
+    assert [c.is_primary_key for c in two.columns] == [True, False, False, False]
+    assert [c.is_nullable for c in one.columns] == [False, True, True, True, True, False]
+    assert [(c.name, c.data_type) for c in three.columns] == [("k", "text")]
+    assert catalog.relationships == (Relationship("two", "id", "one", "id"),)
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_sqlite_error_that_is_not_a_lost_connection_is_a_server_error() -> None:
+    """Only a lost connection is "unavailable" (503); an interrupted statement is a 500."""
+    from rest_framework.test import APIClient
+
+    from prismiq_django import services
+    from prismiq_django.exceptions import QueryExecutionError
+
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.set_progress_handler(lambda: 1, 1)  # every statement is interrupted (OperationalError)
+    try:
+        with pytest.raises(QueryExecutionError) as caught:
+            introspect("default")
+        assert isinstance(caught.value.__cause__, OperationalError)
+        services.invalidate_catalog()
+        client = APIClient(raise_request_exception=False)
+        client.force_authenticate(SimpleNamespace(is_authenticated=True, pk=1))
+        with override_settings(PRISMIQ={"EXPOSED_TABLES": ["shop_order"]}):
+            response = client.get("/api/analytics/schema")
+    finally:
+        raw.set_progress_handler(None, 1)
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+    assert "interrupted" not in response.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_rebuild_reuses_only_unchanged_tables() -> None:
+    """A rebuild shares the tables built from identical rows; any change makes a new table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE SCHEMA glue_reuse;
+            CREATE DOMAIN glue_reuse.amount AS numeric(8, 2);
+            CREATE TABLE glue_reuse.a (id int PRIMARY KEY, x glue_reuse.amount);
+            CREATE TABLE glue_reuse.b (id int PRIMARY KEY, y text);
+            CREATE TABLE glue_reuse.c (id int, z text);
+            """
+        )
+    first = introspect("default", db_schema=["glue_reuse"])
+    again = introspect("default", db_schema=["glue_reuse"])
+    assert all(again.tables[n] is first.tables[n] for n in ("a", "b", "c"))
+    with connection.cursor() as cursor:
+        cursor.execute("COMMENT ON COLUMN glue_reuse.b.y IS 'why'")
+        cursor.execute("ALTER TABLE glue_reuse.c ADD PRIMARY KEY (id)")
+    changed = introspect("default", db_schema=["glue_reuse"])
+    assert changed.tables["a"] is first.tables["a"]
+    assert changed.tables["b"].columns[1].description == "why"
+    assert changed.tables["c"].columns[0].is_primary_key
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER DOMAIN glue_reuse.amount RENAME TO money_amount")
+    renamed = introspect("default", db_schema=["glue_reuse"])
+    assert renamed.tables["a"].columns[1].data_type == "glue_reuse.money_amount"
+    assert renamed.tables["b"] == changed.tables["b"]

@@ -128,6 +128,14 @@ class _CacheDown(Exception):
     """Internal: a cache operation failed; the caller degrades to uncached execution."""
 
 
+class StaleRead(Exception):
+    """A key given in ``expect`` to :func:`fetch_result` no longer holds the expected value.
+
+    Raised before anything is computed or served: the caller refreshes what it derived from
+    that key (the services: the catalog, from its version token) and asks again.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Keys
 # --------------------------------------------------------------------------------------------
@@ -251,14 +259,24 @@ def _call(alias: str, op: Callable[[BaseCache], Any]) -> Any:
         raise _CacheDown(type(exc).__name__) from exc
 
 
-def _read(alias: str, key: str | None, gen_keys: list[str]) -> tuple[dict[str, int], Any]:
+def _read(
+    alias: str,
+    key: str | None,
+    gen_keys: list[str],
+    expect: Mapping[str, object] | None = None,
+) -> tuple[dict[str, int], Any]:
     """Return the current generations (by key) and the stored payload of ``key`` (or None).
 
-    One ``get_many`` in the common case; generation keys seen for the first time are seeded with
-    the current time (``add``, so concurrent seeders agree) and read again.
+    One ``get_many`` in the common case, which also reads the keys of ``expect`` (raising
+    :class:`StaleRead` when one differs); generation keys seen for the first time are seeded
+    with the current time (``add``, so concurrent seeders agree) and read again.
     """
-    wanted = [*gen_keys, key] if key is not None else list(gen_keys)
+    wanted = [*gen_keys, *(expect or ())]
+    if key is not None:
+        wanted.append(key)
     found: dict[str, Any] = _call(alias, lambda c: c.get_many(wanted))
+    if expect and any(found.get(k) != v for k, v in expect.items()):
+        raise StaleRead(", ".join(k for k, v in expect.items() if found.get(k) != v))
     missing = [k for k in gen_keys if not isinstance(found.get(k), int)]
     if missing:
         seed = time.time_ns()
@@ -380,6 +398,7 @@ def fetch_result(
     compute: Callable[[], QueryResult],
     bypass: bool,
     defer: Defer | None = None,
+    expect: Mapping[str, object] | None = None,
 ) -> QueryResult:
     """Return the result of ``compiled`` on database ``alias``, from the cache when possible.
 
@@ -387,7 +406,11 @@ def fetch_result(
     :class:`~prismiq_django.query.RowScope`); ``compute`` runs the statement and is called at
     most once. ``defer`` schedules the cache write of a computed result (and the release of the
     single-flight lock) for later, e.g. after the response is sent; it is called with a job that
-    never raises. Exceptions raised by ``compute`` propagate unchanged; cache failures never do.
+    never raises. ``expect`` maps cache keys to the values the caller relied on (the services:
+    the catalog's version token); they are read in the same round trip as the entry and
+    :class:`StaleRead` is raised when one changed, before anything is served or computed. (With
+    the cache off or unreachable nothing can be checked, and nothing is raised.) Exceptions
+    raised by ``compute`` propagate unchanged; cache failures never do.
     """
     ttl = int(prismiq_settings.RESULT_CACHE_TTL or 0)
     if ttl <= 0:
@@ -397,7 +420,7 @@ def fetch_result(
     key = result_key(alias=alias, compiled=compiled, scopes=scopes)
     gen_keys = generation_keys(compiled.tables)
     try:
-        generations, payload = _read(cache_alias, None if bypass else key, gen_keys)
+        generations, payload = _read(cache_alias, None if bypass else key, gen_keys, expect)
     except _CacheDown:
         record_cache("error")
         return _fresh(compute())
@@ -552,6 +575,7 @@ __all__ = [
     "RESULT_PREFIX",
     "CompiledStatement",
     "Defer",
+    "StaleRead",
     "breaker",
     "fetch_result",
     "generation_keys",

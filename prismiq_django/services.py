@@ -438,7 +438,13 @@ def _json_rows_sql(alias: str, query: Query, compiled: Compiled) -> str | None:
 
 
 def _run(
-    request: object, catalog: Catalog, query: Query, compiled: Compiled, *, bypass: bool
+    request: object,
+    catalog: Catalog,
+    query: Query,
+    compiled: Compiled,
+    *,
+    bypass: bool,
+    expect: Mapping[str, object] | None = None,
 ) -> QueryResult:
     alias = _alias()
     timeout = float(prismiq_settings.QUERY_TIMEOUT)
@@ -468,9 +474,13 @@ def _run(
             compute=compute,
             bypass=bypass,
             defer=defer_for(request),
+            expect=expect,
         )
         status = "ok"
         return result
+    except result_cache.StaleRead:
+        status = ""  # not an outcome: the caller asks again with a fresh catalog
+        raise
     except QueryTimeout:
         status = "timeout"
         raise
@@ -478,13 +488,14 @@ def _run(
         status = "unavailable"
         raise
     finally:
-        record_query(
-            fingerprint=fingerprint(compiled.sql),
-            duration_s=time.perf_counter() - started,
-            rows=result.row_count if result is not None else 0,
-            cache_hit=result is not None and result.is_from_cache,
-            status=status,
-        )
+        if status:
+            record_query(
+                fingerprint=fingerprint(compiled.sql),
+                duration_s=time.perf_counter() - started,
+                rows=result.row_count if result is not None else 0,
+                cache_hit=result is not None and result.is_from_cache,
+                status=status,
+            )
 
 
 def execute(request: object, definition: object, *, bypass_cache: bool = False) -> QueryResult:
@@ -497,28 +508,76 @@ def execute(request: object, definition: object, *, bypass_cache: bool = False) 
     return _execute(request, definition, bypass_cache=bypass_cache)
 
 
+def _unverified_catalog(request: object) -> tuple[Catalog, str] | None:
+    """This process's catalog (with ``request``'s row scopes) and the version token it was
+    built for, without reading the token from the cache; None when there is no such memo.
+
+    Only for :func:`_execute`, which hands the token to the result cache: the cache reads it in
+    the same round trip as the entry and refuses (``StaleRead``) when it changed, so a cache
+    hit costs one round trip and an invalidation still takes effect on the very next request.
+    """
+    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
+    if ttl <= 0 or int(prismiq_settings.RESULT_CACHE_TTL or 0) <= 0:
+        return None
+    memo = _memo.get(_config_key())
+    if memo is None or not memo.version or memo.catalog is None:
+        return None
+    if time.monotonic() - memo.built_at >= ttl:
+        return None
+    base = memo.catalog
+    scopes = get_row_scopes(request, base)
+    return (base.with_row_scopes(scopes) if scopes else base), memo.version
+
+
 def _execute(
     request: object,
     definition: object,
     *,
     bypass_cache: bool = False,
     catalog: Catalog | None = None,
+    optimistic: bool = True,
 ) -> QueryResult:
     """:func:`execute`, optionally on a catalog already built for ``request`` (so that the
-    catalog and the row scopes, i.e. ``TENANT_CALLBACK``, are not resolved twice)."""
+    catalog and the row scopes, i.e. ``TENANT_CALLBACK``, are not resolved twice).
+
+    Without one, and with ``optimistic``, the process's catalog is used unverified and its
+    version token is checked by the result cache in the same read as the entry
+    (:func:`_unverified_catalog`); when it turns out stale (or the definition is refused by the
+    unverified catalog) the run starts again on the verified catalog.
+    """
     started = time.perf_counter()
+    expect: dict[str, object] | None = None
+    if catalog is None and optimistic:
+        unverified = _unverified_catalog(request)
+        if unverified is not None:
+            catalog, version = unverified
+            expect = {CATALOG_VERSION_KEY: version}
     try:
         catalog, query, compiled = _prepare(request, definition, catalog)
-    except (QueryValidationError, DatabaseUnavailable) as exc:
+    except QueryValidationError:
+        if expect is not None:  # perhaps refused by a stale catalog: decide on the current one
+            return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
         record_query(
             fingerprint="",
             duration_s=time.perf_counter() - started,
             rows=0,
             cache_hit=False,
-            status="invalid" if isinstance(exc, QueryValidationError) else "unavailable",
+            status="invalid",
         )
         raise
-    return _run(request, catalog, query, compiled, bypass=bypass_cache)
+    except DatabaseUnavailable:
+        record_query(
+            fingerprint="",
+            duration_s=time.perf_counter() - started,
+            rows=0,
+            cache_hit=False,
+            status="unavailable",
+        )
+        raise
+    try:
+        return _run(request, catalog, query, compiled, bypass=bypass_cache, expect=expect)
+    except result_cache.StaleRead:
+        return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
 
 
 def _bad_limit(message: str) -> QueryValidationError:

@@ -13,7 +13,6 @@ import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias, cast
@@ -41,38 +40,30 @@ from prismiq_django.query.ast import (
     SelectItem,
     TableRef,
     TruncUnit,
+    expr_key,
 )
-from prismiq_django.query.catalog import NUMERIC_TYPES, Catalog, LogicalType
+from prismiq_django.query.catalog import (
+    EQUALITY_TYPES,
+    NUMERIC_TYPES,
+    ORDERED_TYPES,
+    TEMPORAL_TYPES,
+    Catalog,
+    LogicalType,
+)
+from prismiq_django.query.catalog import JOINABLE_TYPES as _JOINABLE
+from prismiq_django.query.catalog import UNSORTABLE_TYPES as _UNSORTABLE
 from prismiq_django.query.errors import ErrorCode, ErrorDetail, QueryValidationError, pointer
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Complexity limits of one query definition (SPEC section 3); settings may change them."""
-
-    max_rows: int = 10_000
-    max_tables: int = 20
-    max_columns: int = 100
-    max_filters: int = 200
-    max_depth: int = 8
-    max_list_values: int = 1_000
-
-
-DEFAULT_LIMITS: Final = Limits()
-
-#: Output names the database can carry faithfully: PostgreSQL truncates identifiers at 63 bytes.
-MAX_IDENTIFIER_BYTES: Final = 63
-MAX_STRING_VALUE: Final = 10_000
-MAX_OFFSET: Final = 2**62
-_INT64: Final = 2**63
-
-ORDERED_TYPES: Final = frozenset(
-    {"integer", "decimal", "float", "string", "date", "datetime", "time"}
+from prismiq_django.query.limits import (
+    DEFAULT_LIMITS,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_IDENTIFIER_BYTES,
+    MAX_STRING_VALUE,
+    Limits,
 )
-EQUALITY_TYPES: Final = ORDERED_TYPES | {"boolean", "uuid"}
-_JOINABLE: Final = EQUALITY_TYPES | {"binary"}
-#: No portable equality/ordering (PostgreSQL ``json`` has neither; ``unknown`` may be ``point``).
-_UNSORTABLE: Final = frozenset({"json", "unknown"})
+from prismiq_django.query.tenancy import missing_tenant_scope
+
+MAX_OFFSET: Final = 2**62
 
 _EQ_OPS: Final = frozenset({"eq", "neq"})
 _ORDER_OPS: Final = frozenset({"gt", "gte", "lt", "lte"})
@@ -114,17 +105,6 @@ def _valid_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def expr_key(expr: Expr) -> tuple[int, str, str | None, str | None]:
-    """Identity of an expression (table position, column, aggregation, truncation)."""
-    col = expr.col
-    return (
-        col.ref.position,
-        "*" if col.column is None else col.column.name,
-        expr.aggregation,
-        expr.date_trunc,
-    )
 
 
 #: Numbers given as text: ASCII digits only (``int``/``Decimal`` would also take "1_000" and "١٢").
@@ -289,7 +269,6 @@ class _Parser:
             limit=limit,
             offset=offset,
             tz_name=dates.tz_name(self.tz),
-            aggregated=aggregated,
         )
 
     def parse_tables(self, data: Mapping[str, Any]) -> None:
@@ -319,17 +298,11 @@ class _Parser:
                         i,
                         "name",
                     )
-                elif table.tenant_column is not None and not any(
-                    s.column == table.tenant_column for s in self.catalog.scopes_for(table.name)
-                ):
-                    self.error(
-                        "invalid_definition",
-                        f"Table {table.name!r} needs a tenant scope and none is in force.",
-                        "tables",
-                        i,
-                        "name",
-                    )
-                    table = None
+                else:
+                    unscoped = missing_tenant_scope(self.catalog, table, i)
+                    if unscoped is not None:
+                        self.errors.append(unscoped)
+                        table = None
             elif name is None:
                 self.error("invalid_definition", "'name' is required.", "tables", i, "name")
             else:
@@ -466,7 +439,7 @@ class _Parser:
         base = expr.col.type
         agg = expr.aggregation
         if expr.date_trunc is not None:
-            if base not in ("date", "datetime"):
+            if base not in TEMPORAL_TYPES:
                 self.error(
                     "invalid_value",
                     "date_trunc needs a date or datetime column.",
@@ -594,7 +567,7 @@ class _Parser:
             return None
         if col is None or col.column is None:
             return None
-        if col.type not in ("date", "datetime"):
+        if col.type not in TEMPORAL_TYPES:
             self.error(
                 "invalid_value",
                 "time_series needs a date or datetime column.",
@@ -735,7 +708,7 @@ class _Parser:
             return type_ in ORDERED_TYPES
         if op in _LIKE_OPS or op in _TEXT_OPS:
             return type_ == "string"
-        return type_ in ("date", "datetime")  # date_relative
+        return type_ in TEMPORAL_TYPES  # date_relative
 
     def filter_value(self, op: str, type_: LogicalType, raw: Any, *path: str | int) -> object:
         if op in _NULL_OPS:
@@ -871,12 +844,9 @@ class _Parser:
         result: dict[tuple[int, str, str | None, str | None], Expr] = {}
         grouped_cols: set[tuple[int, str]] = set()
         for col in raw:
-            assert col.column is not None
-            ident = (col.ref.position, col.column.name)
+            ident = col.key
             grouped_cols.add(ident)
-            matches = [
-                s.expr for s in plain if (s.expr.col.ref.position, _colname(s.expr)) == ident
-            ]
+            matches = [s.expr for s in plain if s.expr.col.key == ident]
             for expr in matches or [Expr(col)]:
                 result.setdefault(expr_key(expr), expr)
         for s, path in zip(select, self.select_paths, strict=True):
@@ -884,7 +854,7 @@ class _Parser:
                 continue
             if path == ("time_series",):  # the bucket is always grouped
                 result.setdefault(expr_key(s.expr), s.expr)
-            elif (s.expr.col.ref.position, _colname(s.expr)) not in grouped_cols:
+            elif s.expr.col.key not in grouped_cols:
                 self.error(
                     "invalid_definition",
                     f"Output column {_show(s.name)} must be aggregated or listed in group_by.",
@@ -935,16 +905,9 @@ class _Parser:
                 continue
             position = None
             if expr.aggregation is None:
-                ident = (expr.col.ref.position, _colname(expr))
+                ident = expr.col.key
                 for n, s in enumerate(select):
-                    if (
-                        not s.expr.is_aggregate
-                        and (
-                            s.expr.col.ref.position,
-                            _colname(s.expr),
-                        )
-                        == ident
-                    ):
+                    if not s.expr.is_aggregate and s.expr.col.key == ident:
                         position = n
                         break
             else:
@@ -966,14 +929,10 @@ class _Parser:
                 self.error("invalid_definition", f"A {expr.type} value cannot be sorted.", *path)
 
     def check_order_grouped(self, order: tuple[OrderItem, ...], group_by: tuple[Expr, ...]) -> None:
-        grouped = {(e.col.ref.position, _colname(e)) for e in group_by}
+        grouped = {e.col.key for e in group_by}
         for o, path in zip(order, self.order_paths, strict=True):
             expr = o.expr
-            if (
-                expr is not None
-                and not expr.is_aggregate
-                and (expr.col.ref.position, _colname(expr)) not in grouped
-            ):
+            if expr is not None and not expr.is_aggregate and expr.col.key not in grouped:
                 self.error(
                     "invalid_definition",
                     "In an aggregated query, order_by needs a grouped column or an aggregate.",
@@ -998,11 +957,6 @@ class _Parser:
         return limit, offset
 
 
-def _colname(expr: Expr) -> str:
-    column = expr.col.column
-    return "*" if column is None else column.name
-
-
 def _coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:
     if raw is None or isinstance(raw, (list, dict)):
         return _FAIL
@@ -1022,7 +976,7 @@ def _coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:
                 if len(raw) > 30 or not _ASCII_INTEGER.fullmatch(raw):
                     return _FAIL
                 raw = int(raw)
-            if isinstance(raw, int) and -_INT64 <= raw < _INT64:
+            if isinstance(raw, int) and INT64_MIN <= raw <= INT64_MAX:
                 return raw
             return _FAIL
         if type_ == "decimal":

@@ -52,7 +52,7 @@ def parse(
     """
     current = now if now is not None else datetime.now(tz)
     st = ParseState(catalog, limits, current, tz)
-    if not isinstance(data, Mapping):
+    if not isinstance(data, (dict, Mapping)):
         st.error("invalid_definition", "The query definition must be an object.")
         raise QueryValidationError(st.errors)
     parse_tables(st, data)
@@ -70,7 +70,7 @@ def parse(
         or bool(group_by_raw)
         or any(s.expr.is_aggregate for s in select)
         or any(o.expr is not None and o.expr.is_aggregate for o in order)
-        or isinstance(data.get("time_series"), Mapping)
+        or isinstance(data.get("time_series"), (dict, Mapping))
     )
     group_by: tuple[Expr, ...] = ()
     if aggregated:

@@ -30,7 +30,7 @@ def parse_order_by(
 ) -> tuple[OrderItem, ...]:
     """Read ``order_by``; record each item's request path in ``st.order_paths``."""
     out: list[OrderItem] = []
-    if isinstance(data.get("time_series"), Mapping) and select:
+    if isinstance(data.get("time_series"), (dict, Mapping)) and select:
         out.append(OrderItem("ASC", output=0))
         st.order_paths.append(("time_series",))
     items = st.list_of(data, "order_by", required=False)

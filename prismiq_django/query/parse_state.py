@@ -72,7 +72,8 @@ class ParseState:
         return value
 
     def mapping(self, item: object, *path: str | int) -> Mapping[str, Any] | None:
-        if isinstance(item, Mapping):
+        # dict first: the usual case, and a much cheaper check than the Mapping ABC.
+        if isinstance(item, (dict, Mapping)):
             return item
         self.error("invalid_definition", "Expected an object.", *path)
         return None

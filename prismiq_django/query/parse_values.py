@@ -56,7 +56,7 @@ def relative_value(st: ParseState, raw: Any, type_: LogicalType, *path: str | in
     date column, the UTC instants of local midnight for a datetime column.
     """
     spec: tuple[dates.Unit, int, int] | None = None
-    if isinstance(raw, Mapping):
+    if isinstance(raw, (dict, Mapping)):
         preset = raw.get("preset")
         if preset is not None:
             spec = dates.PRESETS.get(preset) if isinstance(preset, str) else None

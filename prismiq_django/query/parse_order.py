@@ -40,12 +40,7 @@ def parse_order_by(
     if not items:
         return tuple(out)
     names = {s.name: n for n, s in enumerate(select)}
-    by_column: dict[ColumnKey, int] = {}  # first non-aggregated output reading each column
-    by_expr: dict[ExprKey, int] = {}  # first output of each expression
-    for n, s in enumerate(select):
-        if not s.expr.is_aggregate:
-            by_column.setdefault(s.expr.col.key, n)
-        by_expr.setdefault(expr_key(s.expr), n)
+    outputs: tuple[dict[ColumnKey, int], dict[ExprKey, int]] | None = None  # built on first use
     for i, raw in enumerate(items):
         item = st.mapping(raw, "order_by", i)
         if item is None:
@@ -75,16 +70,31 @@ def parse_order_by(
         expr = parse_expr(st, item, "order_by", i)
         if expr is None:
             continue
+        if outputs is None:
+            outputs = _outputs(select)
         if expr.aggregation is None:
-            position = by_column.get(expr.col.key)
+            position = outputs[0].get(expr.col.key)
         else:
-            position = by_expr.get(expr_key(expr))
+            position = outputs[1].get(expr_key(expr))
         if position is not None:
             out.append(OrderItem(dir_, output=position))
         else:
             out.append(OrderItem(dir_, expr=expr))
         st.order_paths.append(("order_by", i))
     return tuple(out)
+
+
+def _outputs(
+    select: tuple[SelectItem, ...],
+) -> tuple[dict[ColumnKey, int], dict[ExprKey, int]]:
+    """Output positions by column (first non-aggregated output reading it) and by expression."""
+    by_column: dict[ColumnKey, int] = {}
+    by_expr: dict[ExprKey, int] = {}
+    for n, s in enumerate(select):
+        if not s.expr.is_aggregate:
+            by_column.setdefault(s.expr.col.key, n)
+        by_expr.setdefault(expr_key(s.expr), n)
+    return by_column, by_expr
 
 
 def check_order_sortable(

@@ -8,7 +8,7 @@ is exceeded, parsing of filters stops (one error, not one per extra node).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, TypeAlias, cast
 
 from prismiq_django.query.ast import OPERATORS, Condition, FilterNode, Group, Not, Operator
 from prismiq_django.query.catalog import (
@@ -32,7 +32,7 @@ _NULL_OPS: Final = frozenset({"is_null", "is_not_null"})
 _FILTER_SHAPES: Final = ("all", "any", "not", "operator")
 
 #: A parsed node with whether it holds aggregated and plain conditions.
-_Parsed = tuple[FilterNode, bool, bool]
+_Parsed: TypeAlias = tuple[FilterNode, bool, bool]
 
 
 def parse_filters(

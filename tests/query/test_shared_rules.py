@@ -115,3 +115,32 @@ def test_parse_module_keeps_its_public_names() -> None:
     assert module.expr_key is expr_key
     assert module.DEFAULT_LIMITS == module.Limits()
     assert module.MAX_IDENTIFIER_BYTES == 63
+
+
+def test_sort_and_group_keys_resolve_to_the_first_matching_output() -> None:
+    data = {
+        "tables": [{"id": "o", "name": "shop_order"}],
+        "columns": [
+            {"table_id": "o", "column": "total", "aggregation": "sum", "alias": "a"},
+            {"table_id": "o", "column": "ordered_at", "date_trunc": "month", "alias": "m"},
+            {"table_id": "o", "column": "total", "aggregation": "sum", "alias": "b"},
+            {"table_id": "o", "column": "ordered_at", "date_trunc": "day", "alias": "d"},
+        ],
+        "order_by": [
+            {"table_id": "o", "column": "ordered_at", "direction": "DESC"},
+            {"table_id": "o", "column": "total", "aggregation": "sum"},
+            {"table_id": "o", "column": "total", "aggregation": "max"},
+        ],
+    }
+    query = parse(data, SHOP)
+    assert [(o.output, o.expr is None) for o in query.order_by] == [
+        (1, True),
+        (0, True),
+        (None, False),
+    ]
+    assert [(e.col.column and e.col.column.name, e.date_trunc) for e in query.group_by] == [
+        ("ordered_at", "month"),
+        ("ordered_at", "day"),
+    ]
+    sql = compile_query(query, SHOP, "postgresql").sql
+    assert sql.endswith(' GROUP BY 2, 4 ORDER BY 2 DESC, 1 ASC, MAX("t0"."total") ASC LIMIT %s')

@@ -26,6 +26,9 @@ JOIN_TYPES: frozenset[str] = frozenset(JoinType.__args__)  # type: ignore[attr-d
 
 Direction: TypeAlias = Literal["ASC", "DESC"]
 
+#: What :attr:`ColumnRef.key` returns: (table position, column name or ``"*"``).
+ColumnKey: TypeAlias = tuple[int, str]
+
 Operator: TypeAlias = Literal[
     "eq",
     "neq",
@@ -70,6 +73,18 @@ class ColumnRef:
     @property
     def type(self) -> LogicalType:
         return "unknown" if self.column is None else self.column.type
+
+    @property
+    def name(self) -> str:
+        """The column's name, or ``"*"`` for ``count(*)``."""
+        column = self.column
+        return "*" if column is None else column.name
+
+    @property
+    def key(self) -> ColumnKey:
+        """Identity of the column read: (table position, column name or ``"*"``)."""
+        column = self.column
+        return (self.ref.position, "*" if column is None else column.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +198,16 @@ class Query:
     limit: int
     offset: int
     tz_name: str
-    aggregated: bool
+
+
+#: What :func:`expr_key` returns: (table position, column name or ``"*"``, aggregation, trunc).
+ExprKey: TypeAlias = tuple[int, str, str | None, str | None]
+
+
+def expr_key(expr: Expr) -> ExprKey:
+    """Identity of an expression: two expressions with equal keys compile to the same SQL."""
+    col = expr.col
+    return (col.ref.position, col.name, expr.aggregation, expr.date_trunc)
 
 
 __all__ = [
@@ -192,10 +216,12 @@ __all__ = [
     "OPERATORS",
     "TRUNC_UNITS",
     "Aggregation",
+    "ColumnKey",
     "ColumnRef",
     "Condition",
     "Direction",
     "Expr",
+    "ExprKey",
     "FilterNode",
     "Group",
     "Join",
@@ -207,4 +233,5 @@ __all__ = [
     "SelectItem",
     "TableRef",
     "TruncUnit",
+    "expr_key",
 ]

@@ -32,7 +32,19 @@ LogicalType: TypeAlias = Literal[
 
 LOGICAL_TYPES: frozenset[str] = frozenset(LogicalType.__args__)  # type: ignore[attr-defined]
 NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "decimal", "float"})
+#: What ``date_trunc``, ``time_series`` and ``date_relative`` accept.
 TEMPORAL_TYPES: frozenset[str] = frozenset({"date", "datetime"})
+#: Types with a portable ordering: range operators, ``min``/``max``.
+ORDERED_TYPES: frozenset[str] = frozenset(
+    {"integer", "decimal", "float", "string", "date", "datetime", "time"}
+)
+#: Types with portable equality: ``eq``/``neq`` and list operators.
+EQUALITY_TYPES: frozenset[str] = ORDERED_TYPES | {"boolean", "uuid"}
+#: Types a join condition or ``count_distinct`` may compare.
+JOINABLE_TYPES: frozenset[str] = EQUALITY_TYPES | {"binary"}
+#: No portable equality/ordering (PostgreSQL ``json`` has neither; ``unknown`` may be ``point``):
+#: such values can be neither grouped nor sorted.
+UNSORTABLE_TYPES: frozenset[str] = frozenset({"json", "unknown"})
 
 TableKind: TypeAlias = Literal["table", "view", "materialized_view", "foreign_table", "partitioned"]
 
@@ -160,9 +172,13 @@ class Catalog:
 
 
 __all__ = [
+    "EQUALITY_TYPES",
+    "JOINABLE_TYPES",
     "LOGICAL_TYPES",
     "NUMERIC_TYPES",
+    "ORDERED_TYPES",
     "TEMPORAL_TYPES",
+    "UNSORTABLE_TYPES",
     "Catalog",
     "Column",
     "LogicalType",

@@ -20,16 +20,20 @@ from datetime import UTC, datetime, tzinfo
 from prismiq_django.query.ast import (
     Condition,
     Expr,
+    ExprKey,
     FilterNode,
     Group,
     Not,
     Query,
     TableRef,
+    expr_key,
 )
 from prismiq_django.query.catalog import Catalog, LogicalType, RowScope
 from prismiq_django.query.dialects import Dialect, escape_like, get_dialect
-from prismiq_django.query.errors import ErrorDetail, QueryValidationError, pointer
-from prismiq_django.query.parse import DEFAULT_LIMITS, Limits, expr_key, parse
+from prismiq_django.query.errors import QueryValidationError
+from prismiq_django.query.limits import DEFAULT_LIMITS, Limits
+from prismiq_django.query.parse import parse
+from prismiq_django.query.tenancy import missing_tenant_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,21 +172,11 @@ class _Compiler:
 
     # -- statement -------------------------------------------------------------------------
     def scopes(self, ref: TableRef) -> tuple[RowScope, ...]:
-        table = ref.table
-        scopes = self.catalog.scopes_for(table.name)
-        if table.tenant_column is not None and not any(
-            s.column == table.tenant_column for s in scopes
-        ):
-            raise QueryValidationError(
-                [
-                    ErrorDetail(
-                        "invalid_definition",
-                        f"Table {table.name!r} needs a tenant scope and none is in force.",
-                        pointer("tables", ref.position, "name"),
-                    )
-                ]
-            )
-        return scopes
+        """The row scopes of ``ref``'s table; refuses a tenant table without its scope."""
+        unscoped = missing_tenant_scope(self.catalog, ref.table, ref.position)
+        if unscoped is not None:
+            raise QueryValidationError([unscoped])
+        return self.catalog.scopes_for(ref.table.name)
 
     def compile(self) -> Compiled:
         q = self.query
@@ -216,8 +210,8 @@ class _Compiler:
             kind = "INNER" if join.kind == "INNER" else f"{join.kind} OUTER"
             source = self.table_source(right, has_full, scope_map)
             on = [
-                f"{self.aliases[join.left.ref.position]}.{quote(_name(join.left))} = "
-                f"{self.aliases[right.position]}.{quote(_name(join.right))}"
+                f"{self.aliases[join.left.ref.position]}.{quote(join.left.name)} = "
+                f"{self.aliases[right.position]}.{quote(join.right.name)}"
             ]
             if not has_full:
                 for ref in q.tables:
@@ -232,7 +226,14 @@ class _Compiler:
         if where:
             parts.append(" WHERE " + " AND ".join(where))
         if q.group_by:
-            parts.append(" GROUP BY " + ", ".join(self.group_key(e) for e in q.group_by))
+            outputs: dict[ExprKey, int] = {}
+            for n, item in enumerate(q.select):
+                outputs.setdefault(expr_key(item.expr), n + 1)
+            group_keys = []
+            for e in q.group_by:
+                ordinal = outputs.get(expr_key(e))
+                group_keys.append(self.visit_expr(e) if ordinal is None else str(ordinal))
+            parts.append(" GROUP BY " + ", ".join(group_keys))
         if q.having:
             parts.append(" HAVING " + " AND ".join(self.visit_node(n) for n in q.having))
         if q.order_by:
@@ -256,13 +257,6 @@ class _Compiler:
             limit=q.limit,
         )
 
-    def group_key(self, expr: Expr) -> str:
-        key = expr_key(expr)
-        for n, item in enumerate(self.query.select):
-            if expr_key(item.expr) == key:
-                return str(n + 1)
-        return self.visit_expr(expr)
-
     def table_source(
         self, ref: TableRef, derived: bool, scope_map: dict[int, tuple[RowScope, ...]]
     ) -> str:
@@ -285,12 +279,6 @@ class _Compiler:
             return []
         alias = self.aliases[ref.position]
         return [self.visit_scope(s, alias) for s in scope_map[ref.position]]
-
-
-def _name(col: object) -> str:
-    column = getattr(col, "column", None)
-    assert column is not None
-    return str(column.name)
 
 
 def _homes(q: Query) -> dict[int, int | None]:

@@ -19,9 +19,7 @@ from uuid import UUID
 
 from prismiq_django.query.catalog import Column, LogicalType, Table
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
-
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
+from prismiq_django.query.limits import INT64_MAX, INT64_MIN
 
 #: The escape character used in every LIKE pattern, on every dialect.
 LIKE_ESCAPE = "\\"
@@ -180,7 +178,7 @@ class SQLiteDialect(Dialect):
             return value.isoformat()
         if isinstance(value, Decimal):
             # SQLite integers are 64-bit: a whole number beyond that compares as a REAL.
-            if value == value.to_integral_value() and _INT64_MIN <= value <= _INT64_MAX:
+            if value == value.to_integral_value() and INT64_MIN <= value <= INT64_MAX:
                 return int(value)
             return float(value)
         if isinstance(value, UUID):

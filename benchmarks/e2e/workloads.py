@@ -109,6 +109,28 @@ WORKLOADS = (
         },
     ),
     Workload(
+        "order_by_id",
+        "one order by primary key (6 columns): raw time well under 1 ms, so the fixed cost shows",
+        definition={
+            "tables": [{"id": "o", "name": "shop_order"}],
+            "columns": LISTING_COLUMNS,
+            "filters": [{**_col("o", "id"), "operator": "eq", "value": 123_456}],
+        },
+    ),
+    Workload(
+        "categories",
+        "products per category with average price (5,000-row table, 10 groups)",
+        definition={
+            "tables": [{"id": "p", "name": "shop_product"}],
+            "columns": [
+                _col("p", "category"),
+                _col("p", "id", aggregation="count", alias="products"),
+                _col("p", "price", aggregation="avg", alias="avg_price"),
+            ],
+            "order_by": [{"alias": "products", "direction": "DESC"}],
+        },
+    ),
+    Workload(
         "column_values",
         "GET tables/shop_customer/columns/city/values (distinct values, limit 100)",
         path="tables/shop_customer/columns/city/values",

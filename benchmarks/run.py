@@ -59,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100k orders, few repetitions")
     parser.add_argument(
         "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prismiq_bench"
-        ),
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="default: .../prismiq_bench (--quick: .../prismiq_bench_quick, so the 1M-order "
+        "database is never reloaded with 100k orders)",
     )
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     args.orders = args.orders or (100_000 if args.quick else 1_000_000)
+    if not args.database_url:
+        name = "prismiq_bench_quick" if args.quick else "prismiq_bench"
+        args.database_url = f"postgres://postgres@127.0.0.1:5432/{name}"
     repeat = args.repeat or (5 if args.quick else 15)
     duration = args.duration or (3.0 if args.quick else 10.0)
     if args.orders < 1 or repeat < 1 or not 1 <= args.clients <= 64:

@@ -28,9 +28,9 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import orjson
 from django.core.cache import caches
@@ -69,6 +69,8 @@ from prismiq_django.query.ast import Query
 
 logger = logging.getLogger("prismiq_django.services")
 
+#: Runs a job later (e.g. after the response is sent); see :func:`schema_json`.
+Defer: TypeAlias = Callable[[Callable[[], None]], None]
 #: Version of the rendered ``schema`` body's layout (see :data:`SCHEMA_KEY_PREFIX`).
 SCHEMA_FORMAT: Final = 1
 CATALOG_VERSION_KEY: Final = "prismiq:catalog:version"
@@ -170,7 +172,9 @@ def _remember(config_key: str, memo: _Memo) -> _Memo:
     return memo
 
 
-def _memo_catalog(memo: _Memo, cache: Any | None, config_key: str, ttl: int) -> Catalog:
+def _memo_catalog(
+    memo: _Memo, cache: Any | None, config_key: str, ttl: int, defer: Defer | None = None
+) -> Catalog:
     """Fill ``memo.catalog`` from the Django cache, or build (and store) it."""
     catalog = memo.catalog
     if catalog is not None:
@@ -186,13 +190,27 @@ def _memo_catalog(memo: _Memo, cache: Any | None, config_key: str, ttl: int) -> 
     if catalog is None:
         with gc_paused():  # tens of thousands of objects without cycles (see gcpause)
             catalog = build_exposed_catalog()
-            if cache is not None:
-                try:
-                    cache.set(key, catalog_to_bytes(catalog), ttl)
-                except Exception:
-                    logger.warning("prismiq schema cache write failed", exc_info=True)
+        if cache is not None:
+            built = catalog
+            _store(cache, key, lambda: catalog_to_bytes(built), ttl, defer)
     memo.catalog = catalog  # two threads may both fill it: same content, last one kept
     return catalog
+
+
+def _store(cache: Any, key: str, value: Callable[[], bytes], ttl: int, defer: Defer | None) -> None:
+    """Encode and write a schema cache entry now, or hand that job to ``defer``."""
+
+    def job() -> None:
+        try:
+            with gc_paused():
+                cache.set(key, value(), ttl)
+        except Exception:
+            logger.warning("prismiq schema cache write failed", exc_info=True)
+
+    if defer is None:
+        job()
+    else:
+        defer(job)
 
 
 def exposed_catalog() -> Catalog:
@@ -322,7 +340,7 @@ def _render_schema(catalog: Catalog) -> bytes:
         return _rendered_tables.document(b'{"tables":', ordered, tail)
 
 
-def schema_json(request: object) -> bytes:
+def schema_json(request: object, *, defer: Defer | None = None) -> bytes:
     """Return :func:`schema` as the JSON body of the ``schema`` response, rendered once per
     catalog version.
 
@@ -332,6 +350,10 @@ def schema_json(request: object) -> bytes:
     under the same version token: a request then costs one small cache read, a fresh process one
     read of the body (not a decoding of the catalog), and :func:`invalidate_catalog` drops it
     everywhere with the catalog.
+
+    ``defer``, when given, receives the jobs that encode and write new cache entries (megabytes
+    at 1,000 tables) instead of running them at once, e.g. to run them after the response has
+    been sent. Until they ran, other processes rebuild as if nothing were cached.
     """
     ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
     if ttl <= 0:
@@ -350,12 +372,10 @@ def schema_json(request: object) -> bytes:
         except Exception:
             logger.warning("prismiq schema cache read failed", exc_info=True)
     if body is None:
-        body = _render_schema(_memo_catalog(memo, cache, config_key, ttl))
+        rendered = _render_schema(_memo_catalog(memo, cache, config_key, ttl, defer))
         if cache is not None:
-            try:
-                cache.set(key, body, ttl)
-            except Exception:
-                logger.warning("prismiq schema cache write failed", exc_info=True)
+            _store(cache, key, lambda: rendered, ttl, defer)
+        body = rendered
     memo.schema = body
     return body
 

@@ -18,7 +18,8 @@ under a key naming its format, so an entry of another layout is never misread. T
 ``schema`` response (:func:`schema_json`) is kept the same way next to it.
 :func:`invalidate_catalog` (called when exposure rows change, by ``prismiq_refresh_schema`` and
 after migrations) stores a new version token, which every process reads before using its memo.
-A cache outage degrades to rebuilding the catalog from the database; it never fails a request.
+A cache outage never fails a request: this process keeps its catalog for up to the TTL (or builds
+one from the database) until the cache is back.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ under a key naming its format, so an entry of another layout is never misread. T
 ``schema`` response (:func:`schema_json`) is kept the same way next to it.
 :func:`invalidate_catalog` (called when exposure rows change, by ``prismiq_refresh_schema`` and
 after migrations) stores a new version token, which every process reads before using its memo.
-A cache outage degrades to rebuilding the catalog from the database; it never fails a request.
+A cache outage never fails a request: this process keeps its catalog for up to the TTL (or builds
+one from the database) until the cache is back.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import orjson
 from django.conf import settings
@@ -72,6 +73,8 @@ from prismiq_django.query.jsonrows import json_rows_sql
 
 logger = logging.getLogger("prismiq_django.services")
 
+#: Runs a job later (e.g. after the response is sent); see :func:`schema_json`.
+Defer: TypeAlias = Callable[[Callable[[], None]], None]
 #: Version of the rendered ``schema`` body's layout (see :data:`SCHEMA_KEY_PREFIX`).
 SCHEMA_FORMAT: Final = 1
 CATALOG_VERSION_KEY: Final = "prismiq:catalog:version"
@@ -173,7 +176,9 @@ def _remember(config_key: str, memo: _Memo) -> _Memo:
     return memo
 
 
-def _memo_catalog(memo: _Memo, cache: Any | None, config_key: str, ttl: int) -> Catalog:
+def _memo_catalog(
+    memo: _Memo, cache: Any | None, config_key: str, ttl: int, defer: Defer | None = None
+) -> Catalog:
     """Fill ``memo.catalog`` from the Django cache, or build (and store) it."""
     catalog = memo.catalog
     if catalog is not None:
@@ -189,13 +194,27 @@ def _memo_catalog(memo: _Memo, cache: Any | None, config_key: str, ttl: int) -> 
     if catalog is None:
         with gc_paused():  # tens of thousands of objects without cycles (see gcpause)
             catalog = build_exposed_catalog()
-            if cache is not None:
-                try:
-                    cache.set(key, catalog_to_bytes(catalog), ttl)
-                except Exception:
-                    logger.warning("prismiq schema cache write failed", exc_info=True)
+        if cache is not None:
+            built = catalog
+            _store(cache, key, lambda: catalog_to_bytes(built), ttl, defer)
     memo.catalog = catalog  # two threads may both fill it: same content, last one kept
     return catalog
+
+
+def _store(cache: Any, key: str, value: Callable[[], bytes], ttl: int, defer: Defer | None) -> None:
+    """Encode and write a schema cache entry now, or hand that job to ``defer``."""
+
+    def job() -> None:
+        try:
+            with gc_paused():
+                cache.set(key, value(), ttl)
+        except Exception:
+            logger.warning("prismiq schema cache write failed", exc_info=True)
+
+    if defer is None:
+        job()
+    else:
+        defer(job)
 
 
 def exposed_catalog() -> Catalog:
@@ -325,7 +344,7 @@ def _render_schema(catalog: Catalog) -> bytes:
         return _rendered_tables.document(b'{"tables":', ordered, tail)
 
 
-def schema_json(request: object) -> bytes:
+def schema_json(request: object, *, defer: Defer | None = None) -> bytes:
     """Return :func:`schema` as the JSON body of the ``schema`` response, rendered once per
     catalog version.
 
@@ -335,6 +354,10 @@ def schema_json(request: object) -> bytes:
     under the same version token: a request then costs one small cache read, a fresh process one
     read of the body (not a decoding of the catalog), and :func:`invalidate_catalog` drops it
     everywhere with the catalog.
+
+    ``defer``, when given, receives the jobs that encode and write new cache entries (megabytes
+    at 1,000 tables) instead of running them at once, e.g. to run them after the response has
+    been sent. Until they ran, other processes rebuild as if nothing were cached.
     """
     ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
     if ttl <= 0:
@@ -353,12 +376,10 @@ def schema_json(request: object) -> bytes:
         except Exception:
             logger.warning("prismiq schema cache read failed", exc_info=True)
     if body is None:
-        body = _render_schema(_memo_catalog(memo, cache, config_key, ttl))
+        rendered = _render_schema(_memo_catalog(memo, cache, config_key, ttl, defer))
         if cache is not None:
-            try:
-                cache.set(key, body, ttl)
-            except Exception:
-                logger.warning("prismiq schema cache write failed", exc_info=True)
+            _store(cache, key, lambda: rendered, ttl, defer)
+        body = rendered
     memo.schema = body
     return body
 

@@ -186,3 +186,30 @@ def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
             ],
         }
         assert rendered == orjson.dumps(expected)
+
+
+@pytest.mark.django_db
+@override_settings(PRISMIQ=CACHED)
+def test_cache_writes_can_be_deferred() -> None:
+    """With ``defer`` the encoding and writing of both entries are handed over as jobs; until
+    they run another process finds nothing, afterwards it reads the body without a query."""
+    jobs: list[Any] = []
+    body = services.schema_json(None, defer=jobs.append)
+    assert len(jobs) == 2  # the catalog, then the body
+    assert services.schema_json(None, defer=jobs.append) == body  # this process: from the memo
+    assert len(jobs) == 2
+    cache = caches["default"]
+    version = cache.get(services.CATALOG_VERSION_KEY)
+    config_key = services._config_key()
+    schema_key = f"{services.SCHEMA_KEY_PREFIX}{version}:{config_key}"
+    catalog_key = f"{services.CATALOG_KEY_PREFIX}{version}:{config_key}"
+    assert cache.get(schema_key) is None
+    assert cache.get(catalog_key) is None
+    for job in jobs:
+        job()
+    assert cache.get(schema_key) == body
+    assert catalog_from_bytes(cache.get(catalog_key)).tables == services.exposed_catalog().tables
+    services._memo.clear()  # another process
+    with CaptureQueriesContext(connection) as captured:
+        assert services.schema_json(None) == body
+    assert captured.captured_queries == []

@@ -194,7 +194,8 @@ class SchemaView(PrismiqAPIView):
         # (megabytes at 1,000 tables; a renderer pass would copy it again). Content negotiation
         # has already happened (406 otherwise) and DRF still adds its headers.
         return HttpResponse(
-            services.schema_json(request), content_type=PrismiqJSONRenderer.media_type
+            services.schema_json(request, defer=afterresponse.defer_for(request)),
+            content_type=PrismiqJSONRenderer.media_type,
         )
 
 

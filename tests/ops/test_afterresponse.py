@@ -94,3 +94,25 @@ def test_a_failing_job_is_logged_and_the_others_still_run(caplog: Any) -> None:
 def test_no_queue_means_no_deferral() -> None:
     assert afterresponse.defer_for(object()) is None
     assert afterresponse.defer_for(None) is None
+
+
+def test_the_rendered_schema_is_stored_when_the_response_is_closed(
+    settings: Any, customers: list[Any], user: Any
+) -> None:
+    from prismiq_django.models import ExposedTable
+    from prismiq_django.views import SchemaView
+
+    ExposedTable.objects.create(name="shop_customer", is_exposed=True)
+    settings.PRISMIQ = {"SCHEMA_CACHE_TTL": 600, "RATE_LIMIT": None}
+    services.invalidate_catalog()
+    request = APIRequestFactory().get("/x")
+    force_authenticate(request, user)
+    response = SchemaView.as_view()(request)
+    assert response.status_code == 200
+    version = caches["default"].get(services.CATALOG_VERSION_KEY)
+    key = f"{services.SCHEMA_KEY_PREFIX}{version}:{services._config_key()}"
+    assert caches["default"].get(key) is None  # answered, not yet stored
+
+    _close(response)
+
+    assert caches["default"].get(key) == response.content

@@ -10,14 +10,26 @@ client). Encoding and storing a 100,000-row result therefore never delays the an
 Anything that is not such a request (a management command, a site calling the services from its
 own view) gets no queue, and the work runs at once. Jobs never raise into the server: a failure
 is logged on ``prismiq_django.cache`` and the rest still run.
+
+The jobs include releasing the result cache's single-flight lock, so they must run even when the
+response they were attached to is never closed: a site view that calls a prismiq view and answers
+with a response of its own, a renderer or middleware failure after the view returned (Django
+answers a new 500 response), an ASGI client that disconnects while the view runs (Django then
+drops the response). Each response's jobs therefore run exactly once, at the first of: the
+response's ``close()``; the next ``request_finished`` signal sent in the thread that attached
+them (Django sends it when it closes whichever response it did send, and on an ASGI disconnect);
+the response being garbage collected.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Final
 
+from django.core.signals import request_finished
 from django.http import HttpResponseBase
 
 logger = logging.getLogger("prismiq_django.cache")
@@ -48,22 +60,60 @@ def _guarded(job: Job) -> Job:
     return run
 
 
+class _Once:
+    """Jobs that run (guarded) on the first call only; later calls do nothing."""
+
+    __slots__ = ("_jobs", "_lock")
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self._jobs: list[Job] | None = jobs
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            jobs, self._jobs = self._jobs, None
+        for job in jobs or ():
+            _guarded(job)()
+
+
+class _Pending(threading.local):
+    def __init__(self) -> None:
+        self.batches: list[_Once] = []
+
+
+_pending: Final = _Pending()
+
+
+def _run_pending(**_: object) -> None:
+    """``request_finished`` receiver: run the batches attached in this thread and not yet run."""
+    batches = _pending.batches
+    if not batches:
+        return
+    _pending.batches = []
+    for batch in batches:
+        batch()
+
+
+request_finished.connect(_run_pending, dispatch_uid="prismiq_django.afterresponse")
+
+
 def attach(request: object, response: HttpResponseBase) -> None:
-    """Move ``request``'s queued jobs onto ``response`` (run when it is closed).
+    """Move ``request``'s queued jobs onto ``response`` (run when it is closed, see above).
 
     If the response cannot carry them (an object without Django's closer list), they run now.
     """
     queue = getattr(request, _ATTRIBUTE, None)
     if not isinstance(queue, list) or not queue:
         return
-    jobs = [_guarded(job) for job in queue]
+    batch = _Once(list(queue))
     queue.clear()
     closers = getattr(response, "_resource_closers", None)
-    if isinstance(closers, list):
-        closers.extend(jobs)
+    if not isinstance(closers, list):
+        batch()
         return
-    for job in jobs:
-        job()
+    closers.append(batch)
+    _pending.batches.append(batch)
+    weakref.finalize(response, batch)
 
 
 __all__ = ["Job", "attach", "defer_for", "open_queue"]

@@ -1,0 +1,102 @@
+"""The after-response jobs (cache write + single-flight lock release) of a response that is
+never closed still run: a site view that wraps a prismiq view and answers its own response, a
+failure after the prismiq view returned, a response dropped without ``close()``.
+
+Losing them would keep the lock for ``QUERY_TIMEOUT`` + 5 s: every identical request in any
+worker would wait that long, and the result would never be cached.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+from django.urls import path
+from rest_framework.test import APIRequestFactory, force_authenticate
+
+from prismiq_django import cache
+from prismiq_django.views import ExecuteView
+from tests.ops.conftest import customer_query
+from tests.ops.test_afterresponse import _entry_key
+
+_inner = ExecuteView.as_view()
+
+
+def wrapped(request: HttpRequest) -> HttpResponse:
+    """A site's own view: runs the prismiq view, answers a response of its own."""
+    inner = _inner(request)
+    inner.render()
+    return HttpResponse(inner.content, status=inner.status_code, content_type="application/json")
+
+
+def wrapped_then_fails(request: HttpRequest) -> HttpResponse:
+    """A site's own view that fails after the prismiq view computed its result."""
+    _inner(request).render()
+    raise RuntimeError("site bug after the query ran")
+
+
+urlpatterns = [
+    path("wrapped/", wrapped),
+    path("wrapped-fails/", wrapped_then_fails),
+]
+
+
+def _lock_key(entry_key: str) -> str:
+    return cache.LOCK_PREFIX + entry_key[len(cache.RESULT_PREFIX) :]
+
+
+def _client(user: Any) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.urls(__name__)
+def test_a_wrapping_site_view_still_stores_and_releases(
+    exposed_shop: dict[str, Any], user: Any
+) -> None:
+    definition = customer_query()
+    response = _client(user).post(
+        "/wrapped/", {"query": definition}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    key = _entry_key(user, definition)
+    assert caches["default"].get(_lock_key(key)) is None  # released
+    assert caches["default"].get(key) is not None  # stored
+
+
+@pytest.mark.urls(__name__)
+def test_a_failure_after_the_prismiq_view_still_releases_the_lock(
+    exposed_shop: dict[str, Any], user: Any
+) -> None:
+    definition = customer_query()
+    response = _client(user).post(
+        "/wrapped-fails/", {"query": definition}, content_type="application/json"
+    )
+    assert response.status_code == 500
+    key = _entry_key(user, definition)
+    assert caches["default"].get(_lock_key(key)) is None
+    assert caches["default"].get(key) is not None
+
+
+def test_a_response_dropped_without_close_still_releases_the_lock(
+    exposed_shop: dict[str, Any], user: Any
+) -> None:
+    definition = customer_query()
+    request = APIRequestFactory().post("/x", {"query": definition}, format="json")
+    force_authenticate(request, user)
+    response = _inner(request)
+    response.render()
+    assert response.status_code == 200
+    key = _entry_key(user, definition)
+    assert caches["default"].get(_lock_key(key)) is not None  # held until the jobs run
+
+    del response, request
+    gc.collect()
+
+    assert caches["default"].get(_lock_key(key)) is None
+    assert caches["default"].get(key) is not None

@@ -23,8 +23,10 @@ Contract (called by ``services.execute`` for every execution)::
   (``cache.add``), the others poll for the result and compute themselves only if the lock holder
   fails or takes longer than ``QUERY_TIMEOUT`` plus a margin.
 - Writing the entry (and releasing that lock) is handed to ``defer`` when one is given: the HTTP
-  layer runs it after the response has been sent, so encoding, compressing and storing a large
-  result never delays the answer. Without ``defer`` it happens before returning.
+  layer runs it after the response has been sent, so compressing and storing a large result
+  never delays the answer. Without ``defer`` it happens before returning. Either way the entry is
+  taken before the result is returned (the rows' JSON, which the response reuses): what the
+  caller later does to the result it was handed never reaches the cache.
 - Any cache failure (server down, timeout, bad payload) is logged as a warning on the
   ``prismiq_django.cache`` logger and the query runs uncached; this module never raises a cache
   error. After a failure the cache alias is skipped for a few seconds (per process) so that an
@@ -319,19 +321,57 @@ def _bump(alias: str, key: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _encode(result: QueryResult, cached_at: str, generations: Mapping[str, int]) -> bytes:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """What an entry stores, taken when the result is computed (before the caller sees it).
+
+    The write may run after the response (``defer``): by then the caller (a view's
+    ``perform_execute`` hook, a site's code) may have changed the result it was handed, and the
+    entry must hold what the database answered, not that. ``rows_json`` is immutable bytes the
+    response reuses, so taking it costs no copy.
+    """
+
+    columns: list[str]
+    column_types: list[str]
+    row_count: int
+    truncated: bool
+    execution_time_ms: float
+    rows_json: bytes
+
+
+def _snapshot(result: QueryResult) -> _Snapshot | None:
+    """The entry of ``result``, or None (logged) when its rows cannot be encoded."""
+    try:
+        with gc_paused():
+            rows_json = result.rows_json
+    except Exception as exc:  # an unencodable value: answer uncached, never fail the query
+        logger.warning(
+            "Result not cacheable (%s)", type(exc).__name__, extra={"event": "cache_unencodable"}
+        )
+        return None
+    return _Snapshot(
+        columns=list(result.columns),
+        column_types=list(result.column_types),
+        row_count=result.row_count,
+        truncated=result.truncated,
+        execution_time_ms=result.execution_time_ms,
+        rows_json=rows_json,
+    )
+
+
+def _encode(entry: _Snapshot, cached_at: str, generations: Mapping[str, int]) -> bytes:
     head = orjson.dumps(
         {
-            "columns": result.columns,
-            "column_types": result.column_types,
-            "row_count": result.row_count,
-            "truncated": result.truncated,
-            "execution_time_ms": result.execution_time_ms,
+            "columns": entry.columns,
+            "column_types": entry.column_types,
+            "row_count": entry.row_count,
+            "truncated": entry.truncated,
+            "execution_time_ms": entry.execution_time_ms,
             "cached_at": cached_at,
             "generations": dict(generations),
         }
     )
-    raw = b"".join((_ENTRY, len(head).to_bytes(4, "big"), head, result.rows_json))
+    raw = b"".join((_ENTRY, len(head).to_bytes(4, "big"), head, entry.rows_json))
     if len(raw) > COMPRESS_ABOVE:
         return b"z" + zlib.compress(raw, 1)
     return raw
@@ -465,12 +505,12 @@ def _lookup(cache_alias: str, key: str, gen_keys: list[str]) -> QueryResult | No
 
 
 def _store(
-    cache_alias: str, key: str, result: QueryResult, ttl: int, generations: Mapping[str, int]
+    cache_alias: str, key: str, entry: _Snapshot, ttl: int, generations: Mapping[str, int]
 ) -> None:
     try:
         with gc_paused():
-            payload = _encode(result, _now_iso(), generations)
-    except Exception as exc:  # an unencodable value: answer uncached, never fail the query
+            payload = _encode(entry, _now_iso(), generations)
+    except Exception as exc:  # never fail the query over its cache entry
         logger.warning(
             "Result not cacheable (%s)", type(exc).__name__, extra={"event": "cache_unencodable"}
         )
@@ -482,8 +522,12 @@ def _store(
 def _store_job(
     cache_alias: str, key: str, result: QueryResult, ttl: int, generations: Mapping[str, int]
 ) -> Callable[[], None]:
+    """The write of ``result``'s entry, with the entry taken now (see :class:`_Snapshot`)."""
+    entry = _snapshot(result)
+
     def job() -> None:
-        _store(cache_alias, key, result, ttl, generations)
+        if entry is not None:
+            _store(cache_alias, key, entry, ttl, generations)
 
     return job
 
@@ -533,10 +577,11 @@ def _single_flight(
         if hit is not None:
             return hit
         result = _fresh(compute())
+        store = _store_job(cache_alias, key, result, ttl, generations)
 
         def store_and_release() -> None:
             try:
-                _store(cache_alias, key, result, ttl, generations)
+                store()
             finally:
                 _release(cache_alias, lock_key, token)
 

@@ -77,7 +77,8 @@ GLOBAL_GENERATION_KEY: Final = "prismiq:gen"
 BREAKER_SECONDS: Final = 5.0
 #: Payloads larger than this are zlib-compressed (level 1: cheap, ~5x on typical results).
 COMPRESS_ABOVE: Final = 256 * 1024
-_FORMAT_VERSION: Final = 2
+#: Part of every key: entries of another layout are never read (they expire on their own).
+_FORMAT_VERSION: Final = 3
 #: Entry payload: kind byte, 4-byte big-endian header length, header JSON, rows JSON.
 _ENTRY: Final = b"R"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.$-]{1,120}")
@@ -369,6 +370,7 @@ def _encode(entry: _Snapshot, cached_at: str, generations: Mapping[str, int]) ->
             "execution_time_ms": entry.execution_time_ms,
             "cached_at": cached_at,
             "generations": dict(generations),
+            "rows_bytes": len(entry.rows_json),
         }
     )
     raw = b"".join((_ENTRY, len(head).to_bytes(4, "big"), head, entry.rows_json))
@@ -390,7 +392,9 @@ def _decode(payload: object) -> tuple[QueryResult, dict[str, int]]:
     size = int.from_bytes(payload[1:5], "big")
     head = orjson.loads(payload[5 : 5 + size])
     rows_json = payload[5 + size :]
-    if not rows_json.startswith(b"[") or not rows_json.endswith(b"]"):
+    # The rows are embedded in responses unparsed: a payload cut short (or grown) after an inner
+    # ``]`` would still look like a JSON array, so its length is checked against the header's.
+    if head.get("rows_bytes") != len(rows_json) or not rows_json.startswith(b"["):
         raise ValueError("truncated result payload")
     result = QueryResult(
         columns=head["columns"],

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from rest_framework.renderers import BaseRenderer
 
-from prismiq_django.values import json_default, stdlib_json_default
+from prismiq_django.values import EncodedJSON, json_default, stdlib_json_default
 
 
 class PrismiqJSONRenderer(BaseRenderer):
@@ -40,11 +40,39 @@ class PrismiqJSONRenderer(BaseRenderer):
         try:
             return orjson.dumps(data, default=json_default)
         except orjson.JSONEncodeError:
-            # orjson refuses integers beyond 64 bits (a huge value echoed in ``query/sql``'s
-            # params); the standard library writes them exactly. Rare, so speed does not matter.
+            pass
+        # orjson refuses integers beyond 64 bits (a huge value echoed in ``query/sql``'s params):
+        # written as raw JSON fragments, everything else (embedded rows, other fragments) stays
+        # byte for byte what the fast path writes. Rare, so speed does not matter.
+        try:
+            return orjson.dumps(_exact_integers(data), default=json_default)
+        except orjson.JSONEncodeError:
+            # Still refused (e.g. keys that are not strings): the standard library, exact too.
             return json.dumps(
-                data, default=stdlib_json_default, ensure_ascii=False, separators=(",", ":")
+                data, default=_stdlib_default, ensure_ascii=False, separators=(",", ":")
             ).encode()
+
+
+_NATIVE_INTS = range(-(2**63), 2**64)  # what orjson writes itself
+
+
+def _exact_integers(value: Any) -> Any:
+    """``value`` with every integer orjson refuses replaced by a fragment of its digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value in _NATIVE_INTS else orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {key: _exact_integers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_exact_integers(item) for item in value]
+    return value
+
+
+def _stdlib_default(value: Any) -> Any:
+    """:func:`stdlib_json_default`, with raw JSON (fragments, embedded rows) parsed exactly."""
+    if isinstance(value, orjson.Fragment | EncodedJSON):
+        raw = value.data if isinstance(value, EncodedJSON) else orjson.dumps(value)
+        return json.loads(raw)  # the standard library keeps every digit of an integer
+    return stdlib_json_default(value)
 
 
 __all__ = ["PrismiqJSONRenderer"]

@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+import orjson
 from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 
 from prismiq_django.renderers import PrismiqJSONRenderer
+from prismiq_django.values import EncodedJSON
 
 
 def test_matches_drf_for_ordinary_data() -> None:
@@ -59,3 +61,36 @@ def test_integers_beyond_64_bits_are_written_exactly() -> None:
     data = {"sql": "SELECT 1", "params": [2**70, -(2**64), 1, "é"], "dec": Decimal("1.5")}
     rendered = PrismiqJSONRenderer().render(data)
     assert json.loads(rendered) == {**data, "dec": 1.5}
+
+
+def test_the_fallback_keeps_fragments_and_embedded_rows_exact() -> None:
+    """With an integer orjson refuses somewhere in the body, fragments (``query/sql``'s exact
+    params) and embedded rows (:class:`EncodedJSON`) are still written as they are: not as the
+    fragment's ``repr`` (a memory address), not re-parsed into floats."""
+    rows = b'[[123456789012345678901234567890,1.10,"x"]]'
+    data = {
+        "rows": EncodedJSON(rows),
+        "params": [orjson.Fragment(b"0.10"), 2**70],
+        "nested": {"big": -(2**65), "ok": True},
+    }
+    rendered = PrismiqJSONRenderer().render(data)
+    assert rendered == (
+        b'{"rows":' + rows + b',"params":[0.10,' + str(2**70).encode() + b"],"
+        b'"nested":{"big":' + str(-(2**65)).encode() + b',"ok":true}}'
+    )
+
+
+def test_the_last_resort_parses_raw_json_exactly() -> None:
+    """Keys orjson refuses as well: the standard library writes the body, integers exact."""
+    data = {
+        1: "non-string key",
+        "rows": EncodedJSON(b"[[123456789012345678901234567890]]"),
+        "frag": orjson.Fragment(b"[7]"),
+        "big": 2**70,
+    }
+    assert json.loads(PrismiqJSONRenderer().render(data)) == {
+        "1": "non-string key",
+        "rows": [[123456789012345678901234567890]],
+        "frag": [7],
+        "big": 2**70,
+    }

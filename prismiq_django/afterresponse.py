@@ -18,7 +18,8 @@ answers a new 500 response), an ASGI client that disconnects while the view runs
 drops the response). Each response's jobs therefore run exactly once, at the first of: the
 response's ``close()``; the next ``request_finished`` signal sent in the thread that attached
 them (Django sends it when it closes whichever response it did send, and on an ASGI disconnect);
-the response being garbage collected.
+the next ``request_finished`` in any thread after the response was garbage collected. (Never in
+the collector itself: a collection can start inside a cache client holding its own lock.)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -84,14 +86,24 @@ class _Pending(threading.local):
 _pending: Final = _Pending()
 
 
+#: Batches of responses collected unclosed, for the next ``request_finished`` (any thread).
+_orphans: Final[deque[_Once]] = deque()
+
+
 def _run_pending(**_: object) -> None:
-    """``request_finished`` receiver: run the batches attached in this thread and not yet run."""
+    """``request_finished`` receiver: run the batches attached in this thread and those of
+    collected responses, unless already run."""
     batches = _pending.batches
-    if not batches:
-        return
-    _pending.batches = []
-    for batch in batches:
-        batch()
+    if batches:
+        _pending.batches = []
+        for batch in batches:
+            batch()
+    while _orphans:
+        try:
+            orphan = _orphans.popleft()
+        except IndexError:  # another thread took the last one
+            break
+        orphan()
 
 
 request_finished.connect(_run_pending, dispatch_uid="prismiq_django.afterresponse")
@@ -113,7 +125,8 @@ def attach(request: object, response: HttpResponseBase) -> None:
         return
     closers.append(batch)
     _pending.batches.append(batch)
-    weakref.finalize(response, batch)
+    collected = weakref.finalize(response, _orphans.append, batch)
+    collected.atexit = False  # no cache traffic while the interpreter shuts down
 
 
 __all__ = ["Job", "attach", "defer_for", "open_queue"]

@@ -9,6 +9,7 @@ worker would wait that long, and the result would never be cached.
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any
 
 import pytest
@@ -18,10 +19,10 @@ from django.test import Client
 from django.urls import path
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from prismiq_django import cache
+from prismiq_django import afterresponse, cache
 from prismiq_django.views import ExecuteView
 from tests.ops.conftest import customer_query
-from tests.ops.test_afterresponse import _entry_key
+from tests.ops.test_afterresponse import _close, _entry_key
 
 _inner = ExecuteView.as_view()
 
@@ -96,7 +97,34 @@ def test_a_response_dropped_without_close_still_releases_the_lock(
     assert caches["default"].get(_lock_key(key)) is not None  # held until the jobs run
 
     del response, request
-    gc.collect()
+    gc.collect()  # never runs the jobs itself (it may interrupt a cache client holding a lock)
+    assert caches["default"].get(_lock_key(key)) is not None
+
+    _close(HttpResponse(b"next"))  # the next request this process finishes
 
     assert caches["default"].get(_lock_key(key)) is None
     assert caches["default"].get(key) is not None
+
+
+def test_a_collected_responses_jobs_run_at_the_next_request_finished_of_any_thread() -> None:
+    ran: list[str] = []
+
+    def attach_and_drop() -> None:
+        request = APIRequestFactory().get("/")
+        afterresponse.open_queue(request)
+        defer = afterresponse.defer_for(request)
+        assert defer is not None
+        defer(lambda: ran.append("job"))
+        afterresponse.attach(request, HttpResponse(b"dropped"))  # never closed
+
+    worker = threading.Thread(target=attach_and_drop)
+    worker.start()
+    worker.join()
+    gc.collect()
+    assert ran == []  # not inside the collector
+
+    _close(HttpResponse(b"next"))  # another thread's request ends
+
+    assert ran == ["job"]
+    _close(HttpResponse(b"again"))
+    assert ran == ["job"]  # once

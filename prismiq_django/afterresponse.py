@@ -42,8 +42,14 @@ Job = Callable[[], None]
 
 
 def open_queue(request: Any) -> None:
-    """Give ``request`` (a DRF or Django request) an empty after-response queue."""
-    setattr(request, _ATTRIBUTE, [])
+    """Give ``request`` (a DRF or Django request) an empty after-response queue.
+
+    Jobs still in it at the next ``request_finished`` of this thread (an exception escaped the
+    view before :func:`attach`) run then.
+    """
+    queue: list[Job] = []
+    setattr(request, _ATTRIBUTE, queue)
+    _pending.queues.append(queue)
 
 
 def defer_for(request: object) -> Callable[[Job], None] | None:
@@ -81,6 +87,7 @@ class _Once:
 class _Pending(threading.local):
     def __init__(self) -> None:
         self.batches: list[_Once] = []
+        self.queues: list[list[Job]] = []
 
 
 _pending: Final = _Pending()
@@ -93,6 +100,13 @@ _orphans: Final[deque[_Once]] = deque()
 def _run_pending(**_: object) -> None:
     """``request_finished`` receiver: run the batches attached in this thread and those of
     collected responses, unless already run."""
+    queues = _pending.queues
+    if queues:
+        _pending.queues = []
+        for queue in queues:
+            if queue:  # never attached to a response
+                _Once(queue[:])()
+                queue.clear()
     batches = _pending.batches
     if batches:
         _pending.batches = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,9 +18,12 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from prismiq_django import afterresponse, cache
+from prismiq_django.execution import QueryResult
 from prismiq_django.views import ExecuteView
 from tests.ops.conftest import customer_query
 from tests.ops.test_afterresponse import _close, _entry_key
@@ -40,9 +44,24 @@ def wrapped_then_fails(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("site bug after the query ran")
 
 
+class Escaping(ExecuteView):
+    """A site subclass whose hook fails after the run and whose handler lets that escape
+    (DRF re-raises when the handler answers None): Django answers its own 500."""
+
+    def perform_execute(
+        self, request: Request, definition: object, *, bypass_cache: bool = False
+    ) -> QueryResult:
+        super().perform_execute(request, definition, bypass_cache=bypass_cache)
+        raise RuntimeError("audit store down")
+
+    def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
+        return lambda exc, context: None
+
+
 urlpatterns = [
     path("wrapped/", wrapped),
     path("wrapped-fails/", wrapped_then_fails),
+    path("escaping/", Escaping.as_view()),
 ]
 
 
@@ -128,3 +147,17 @@ def test_a_collected_responses_jobs_run_at_the_next_request_finished_of_any_thre
     assert ran == ["job"]
     _close(HttpResponse(b"again"))
     assert ran == ["job"]  # once
+
+
+@pytest.mark.urls(__name__)
+def test_an_exception_escaping_the_view_still_releases_the_lock(
+    exposed_shop: dict[str, Any], user: Any
+) -> None:
+    definition = customer_query()
+    response = _client(user).post(
+        "/escaping/", {"query": definition}, content_type="application/json"
+    )
+    assert response.status_code == 500
+    key = _entry_key(user, definition)
+    assert caches["default"].get(_lock_key(key)) is None
+    assert caches["default"].get(key) is not None

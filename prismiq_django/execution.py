@@ -122,10 +122,15 @@ class QueryResult:
 
     @property
     def rows(self) -> list[list[Any]]:
-        """The rows as lists of JSON-ready values (parsed from ``rows_json`` on first use)."""
+        """The rows as lists of JSON-ready values (parsed from ``rows_json`` on first use).
+
+        The caller may change the list it gets (a view hook masking values): ``rows_json`` is
+        then made from it again, so what is rendered is always what ``rows`` holds.
+        """
         if self._rows is None:
             with gc_paused():  # 100k-row lists: see prismiq_django.gcpause
                 self._rows = orjson.loads(self._rows_json or b"[]")
+        self._rows_json = None
         return self._rows
 
     @property

@@ -66,11 +66,6 @@ def test_a_hook_rewriting_the_result_does_not_reach_the_entry(
     assert not any(str(row[1]).startswith("*") for row in hit.rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="QueryResult.rows hands out a list whose changes rows_json (what wire_dict renders) "
-    "never sees: a hook's rewrite of the rows is dropped from the response (execution.py)",
-)
 def test_a_hooks_rewrite_of_the_rows_is_what_the_response_carries(
     exposed_shop: dict[str, Any], user: Any
 ) -> None:

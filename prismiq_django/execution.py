@@ -355,13 +355,20 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     """True when the rails, the statement and the rollback can travel in one message.
 
     PostgreSQL through psycopg 3 (its cursor walks the results of a multi-statement query with
-    ``nextset``; psycopg2 keeps only the last one), with the connection in autocommit and outside
-    any ``atomic`` block: the message opens and closes its own transaction. Otherwise the
-    savepoint-safe path of :func:`guarded_cursor` is used.
+    ``nextset``; psycopg2 keeps only the last one) binding parameters on the client (Django's
+    default; with ``OPTIONS: {"server_side_binding": True}`` parameters travel in the extended
+    protocol, which refuses several statements in one message), with the connection in
+    autocommit and outside any ``atomic`` block: the message opens and closes its own
+    transaction. Otherwise the savepoint-safe path of :func:`guarded_cursor` is used.
     """
     from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-    return is_psycopg3 and not connection.in_atomic_block and connection.get_autocommit()
+    if not is_psycopg3 or connection.in_atomic_block or not connection.get_autocommit():
+        return False
+    import psycopg
+
+    factory = getattr(connection.connection, "cursor_factory", None)
+    return isinstance(factory, type) and issubclass(factory, psycopg.ClientCursor)
 
 
 @contextmanager

@@ -19,7 +19,9 @@ Eligible output types, by the database type of the column under the expression (
   ``date``, ``json``/``jsonb`` and text columns (text, varchar, char, name, citext): PostgreSQL's
   JSON is the same value the Python path produces.
 - ``decimal`` (numeric) and ``float`` (real, double precision): JSON numbers; ``NaN`` and
-  ``±Infinity`` become ``null`` as on the Python path. numeric values keep all their digits.
+  ``±Infinity`` become ``null`` as on the Python path, and so do numerics too large for a
+  double (``1e1000``), which the Python path reads as infinite. numeric values keep all their
+  digits otherwise.
 - ``datetime`` (timestamp with and without time zone): ISO 8601 in the session's time zone, which
   the caller must only allow when it is UTC (the Python path's zone): fractional seconds are
   written with the digits they need (``.5``) rather than always six.
@@ -57,6 +59,9 @@ _ELIGIBLE: Final[dict[str, str]] = {
         "datetime",
     ),
 }
+#: The smallest magnitude a decimal cannot have as a double: ``float(Decimal(x))`` is infinite
+#: for ``abs(x) >= 2**1024 - 2**970`` (halfway past the largest double, ties to even).
+_DOUBLE_OVERFLOW: Final = 2**1024 - 2**970
 _MODIFIERS: Final = re.compile(r"\(\d+(?:,\d+)?\)")
 
 
@@ -74,8 +79,14 @@ def _output_sql(expr: Expr, name: str) -> str | None:
         return None
     if _ELIGIBLE.get(_base_type(column.data_type)) != column.type:
         return None
-    if expr.type in ("decimal", "float"):
-        # numeric and float: NaN and the infinities are JSON null (the Python path's rule).
+    if expr.type == "decimal":
+        # numeric: NaN, the infinities and finite values beyond a double's range are JSON null,
+        # as on the Python path (float(Decimal) is infinite from 2**1024 - 2**970 on, and JSON
+        # readers of the wire, orjson included, refuse or overflow on such numbers). NaN sorts
+        # above every number in PostgreSQL, so one comparison covers all of them.
+        return f"CASE WHEN abs({name}) < {_DOUBLE_OVERFLOW}::numeric THEN {name} END"
+    if expr.type == "float":
+        # float: NaN and the infinities are JSON null (the Python path's rule).
         return f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
     return name
 

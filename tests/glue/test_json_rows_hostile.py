@@ -1,0 +1,149 @@
+"""The JSON path against the Python path on hostile values and on ordering of many rows.
+
+Values PostgreSQL can hold but a double cannot (numeric ``1e1000``), JSON documents with numbers
+out of a double's range or duplicate keys, control characters, padded ``char(n)``, ``"char"``,
+domains and modified type spellings (``timestamp(3) with time zone``): the wire JSON of both
+paths must be the same values, and ``QueryResult.rows`` must be able to read the JSON path's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import orjson
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from prismiq_django import services
+from prismiq_django.execution import QueryResult, execute_compiled
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+TABLE = "jr_hostile"
+CREATE = f"""
+CREATE DOMAIN jr_hostile_int AS integer CHECK (VALUE > -1000);
+CREATE TABLE {TABLE} (
+    id integer PRIMARY KEY,
+    num numeric,
+    dbl double precision,
+    txt text,
+    vc character varying(30),
+    ch char(4),
+    one "char",
+    dom jr_hostile_int,
+    ts3 timestamp(3) with time zone,
+    doc json,
+    docb jsonb
+)
+"""
+ROWS = [
+    "(1, 1e1000, -0.0, E'\\x7f \\u0085 \\u2028 \\u2029 \\x1f \\b\\f', 'a', 'ab', 'x', 5,"
+    " '2024-01-02 03:04:05.123+00', '{\"k\": 1, \"k\": 2}', '{\"k\": 1e1000}')",
+    "(2, -1e1000, 1e308, '</script>', '', '', 'y', -5, '0001-01-01 00:00:00+00',"
+    " '[1e1000, -1e1000, 123456789012345678901234567890]', '123456789012345678901234567890')",
+    "(3, 1e-1000, -1e308, '\\\\u0000', ' ', ' z', ' ', 0, '2024-01-02 03:04:05.1+05:45',"
+    " E'  {\"a\" :\\n [ ]}  ', '{\"a\": -0.0}')",
+    "(4, 1.7976931348623157e308, 5e-324, '\"', NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    "(5, 179769313486231580793728971405303415079934132710037826936173778980444968292764750946"
+    "649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383"
+    "676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365"
+    "510704342711559699508093042880177904174497792, -5e-324, '', 'z', 'zz', 'z', 1,"
+    " '9999-12-31 23:59:59.999+00', '{}', '{}')",
+]
+
+
+@pytest.fixture
+def table() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}; DROP DOMAIN IF EXISTS jr_hostile_int")
+        cursor.execute(CREATE)
+        cursor.execute(f"INSERT INTO {TABLE} VALUES {', '.join(ROWS)}")
+    services.invalidate_catalog()
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": [TABLE]}):
+        yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}; DROP DOMAIN IF EXISTS jr_hostile_int")
+
+
+def _both(definition: dict[str, Any], expect_json: bool = True) -> tuple[QueryResult, QueryResult]:
+    _, query, compiled = services._prepare(None, definition)
+    sql = services._json_rows_sql("default", query, compiled)
+    if expect_json:
+        assert sql is not None, "expected the JSON path to apply"
+    types = [item.expr.type for item in query.select]
+    wall = frozenset(i for i, item in enumerate(query.select) if item.expr.date_trunc)
+    common: dict[str, Any] = {"alias": "default", "timeout": 10.0, "wall_clock": wall}
+    by_db = execute_compiled(compiled, column_types=types, json_sql=sql, **common)
+    by_python = execute_compiled(compiled, column_types=types, **common)
+    return by_db, by_python
+
+
+def _instant(value: Any) -> Any:
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _wire(result: QueryResult) -> list[list[Any]]:
+    """The rows as a reader of the wire sees them (``rows`` must read the JSON path's text)."""
+    if result._rows is None:  # the JSON path: QueryResult.rows parses rows_json
+        return result.rows
+    return list(orjson.loads(result.rows_json))
+
+
+def _comparable(result: QueryResult) -> list[list[Any]]:
+    return [[_instant(v) for v in row] for row in _wire(result)]
+
+
+def _refs(*names: str) -> list[dict[str, str]]:
+    return [{"table_id": "t", "column": name} for name in names]
+
+
+def _by_id(*names: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "tables": [{"id": "t", "name": TABLE}],
+        "columns": _refs("id", *names),
+        "order_by": [{"table_id": "t", "column": "id", "direction": "ASC"}],
+        **extra,
+    }
+
+
+def test_numerics_beyond_a_double_are_null_as_on_the_python_path(table: None) -> None:
+    by_db, by_python = _both(_by_id("num", "dbl"))
+    assert _wire(by_db) == _wire(by_python)
+    assert [row[1] for row in by_db.rows] == [None, None, 0.0, 1.7976931348623157e308, None]
+    aggregates = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "columns": [
+            {"table_id": "t", "column": "num", "aggregation": agg, "alias": f"num_{agg}"}
+            for agg in ("max", "min", "sum", "avg")
+        ],
+    }
+    by_db, by_python = _both(aggregates)
+    assert _wire(by_db) == _wire(by_python)
+    assert by_db.rows[0][:2] == [None, None]
+
+
+def test_text_like_columns_match(table: None) -> None:
+    by_db, by_python = _both(_by_id("txt", "vc", "ch", "one", "ts3"))
+    assert _comparable(by_db) == _comparable(by_python)
+    rows = by_db.rows
+    assert rows[0][1] == "\x7f \x85 \u2028 \u2029 \x1f \b\f"
+    assert rows[2][3] == " z  "  # char(4) keeps its padding
+    assert rows[2][4] == " "
+    assert rows[0][5] == "2024-01-02T03:04:05.123+00:00"
+
+
+def test_domains_keep_the_python_path(table: None) -> None:
+    _, query, compiled = services._prepare(None, _by_id("dom"))
+    assert services._json_rows_sql("default", query, compiled) is None
+    assert services.execute(None, _by_id("dom")).rows == [
+        [1, 5],
+        [2, -5],
+        [3, 0],
+        [4, None],
+        [5, 1],
+    ]

@@ -124,8 +124,14 @@ class QueryResult:
     def rows(self) -> list[list[Any]]:
         """The rows as lists of JSON-ready values (parsed from ``rows_json`` on first use)."""
         if self._rows is None:
+            data = self._rows_json or b"[]"
             with gc_paused():  # 100k-row lists: see prismiq_django.gcpause
-                self._rows = orjson.loads(self._rows_json or b"[]")
+                try:
+                    self._rows = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    # Valid JSON orjson cannot read: numbers beyond a double or beyond 64 bits in
+                    # json/jsonb documents PostgreSQL's JSON path writes as they are stored.
+                    self._rows = json.loads(data)
         return self._rows
 
     @property

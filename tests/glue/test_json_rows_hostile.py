@@ -164,3 +164,108 @@ def test_json_documents_with_numbers_beyond_a_double_can_be_read_back(table: Non
     # The Python path keeps documents orjson cannot read as their text.
     assert isinstance(python_rows[0][2], str)
     assert orjson.loads(python_rows[0][2].replace("1" + "0" * 1000, "1")) == {"k": 1}
+
+
+MANY = "jr_many"
+
+
+@pytest.fixture
+def many() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {MANY}")
+        cursor.execute(
+            f"CREATE TABLE {MANY} (id integer PRIMARY KEY, grp text, amount numeric(12, 2),"
+            " score double precision, at timestamp with time zone, day date)"
+        )
+        cursor.execute(
+            f"INSERT INTO {MANY} SELECT g,"
+            " CASE WHEN g % 11 = 0 THEN NULL ELSE (ARRAY['b', 'B', 'a', 'é', 'e', 'Z', ' z'])"
+            "[g % 7 + 1] || (g % 13) END,"
+            " CASE WHEN g % 17 = 0 THEN NULL ELSE ((g * 7919) % 1000) / 7.0 END,"
+            " CASE WHEN g % 19 = 0 THEN 'NaN' WHEN g % 23 = 0 THEN NULL ELSE sin(g) * 100 END,"
+            " CASE WHEN g % 29 = 0 THEN NULL"
+            " ELSE timestamptz '2023-12-31 22:00:00+00' + ((g * 104729) % 8760) * interval '1 hour'"
+            " END,"
+            " date '2020-02-28' + (g * 31) % 1500"
+            " FROM generate_series(1, 20000) g"
+        )
+    services.invalidate_catalog()
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": [MANY]}):
+        yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {MANY}")
+
+
+def _col(column: str, **extra: Any) -> dict[str, Any]:
+    return {"table_id": "t", "column": column, **extra}
+
+
+ORDERINGS: dict[str, dict[str, Any]] = {
+    "column_asc_nulls_last": {
+        "columns": [_col("id"), _col("amount"), _col("grp")],
+        "order_by": [_col("amount", direction="ASC"), _col("id", direction="ASC")],
+    },
+    "column_desc_nulls_first": {
+        "columns": [_col("id"), _col("score"), _col("at")],
+        "order_by": [_col("score", direction="DESC"), _col("id", direction="DESC")],
+    },
+    "text_collation": {
+        "columns": [_col("grp"), _col("id")],
+        "order_by": [_col("grp", direction="ASC"), _col("id", direction="DESC")],
+    },
+    "aggregate_alias": {
+        "columns": [
+            _col("grp"),
+            _col("amount", aggregation="sum", alias="total"),
+            _col("score", aggregation="avg", alias="mean"),
+            _col("*", aggregation="count", alias="n"),
+        ],
+        "order_by": [{"alias": "total", "direction": "DESC"}, {"alias": "grp", "direction": "ASC"}],
+    },
+    "date_trunc_buckets_desc": {
+        "columns": [
+            _col("at", date_trunc="week", alias="week"),
+            _col("amount", aggregation="max", alias="top"),
+            _col("*", aggregation="count", alias="n"),
+        ],
+        "order_by": [_col("at", direction="DESC")],
+    },
+    "date_trunc_of_dates": {
+        "columns": [_col("day", date_trunc="month"), _col("*", aggregation="count", alias="n")],
+        "order_by": [{"alias": "n", "direction": "DESC"}, _col("day", direction="ASC")],
+    },
+    "aggregate_order_not_selected": {
+        "columns": [_col("grp"), _col("*", aggregation="count", alias="n")],
+        "order_by": [_col("score", aggregation="max", direction="ASC"), _col("grp")],
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(ORDERINGS))
+@pytest.mark.parametrize("limit", [None, 37])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_row_order_is_the_python_paths(
+    many: None, name: str, limit: int | None, parallel: bool
+) -> None:
+    """Same rows in the same order for every ``order_by`` form; ``parallel`` forces parallel
+    plans (Gather Merge under the subquery) on this session."""
+    definition: dict[str, Any] = {"tables": [{"id": "t", "name": MANY}], **ORDERINGS[name]}
+    if limit is not None:
+        definition["limit"] = limit
+    if parallel:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+                " SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2"
+            )
+    try:
+        by_db, by_python = _both(definition)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "RESET parallel_setup_cost; RESET parallel_tuple_cost;"
+                " RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather"
+            )
+    assert by_db.row_count == by_python.row_count > 1
+    assert by_db.truncated is by_python.truncated
+    assert _comparable(by_db) == _comparable(by_python)

@@ -364,8 +364,10 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     ``nextset``; psycopg2 keeps only the last one) binding parameters on the client (Django's
     default; with ``OPTIONS: {"server_side_binding": True}`` parameters travel in the extended
     protocol, which refuses several statements in one message), with the connection in
-    autocommit and outside any ``atomic`` block: the message opens and closes its own
-    transaction. Otherwise the savepoint-safe path of :func:`guarded_cursor` is used.
+    autocommit and outside any ``atomic`` block, and no transaction open on the server either
+    (a raw ``BEGIN`` Django does not track: the message's ``ROLLBACK`` would discard its work).
+    The message opens and closes its own transaction. Otherwise the savepoint-safe path of
+    :func:`guarded_cursor` is used.
     """
     from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
@@ -373,8 +375,11 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
         return False
     import psycopg
 
-    factory = getattr(connection.connection, "cursor_factory", None)
-    return isinstance(factory, type) and issubclass(factory, psycopg.ClientCursor)
+    raw = connection.connection
+    factory = getattr(raw, "cursor_factory", None)
+    if not (isinstance(factory, type) and issubclass(factory, psycopg.ClientCursor)):
+        return False
+    return bool(raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
 
 
 @contextmanager

@@ -230,3 +230,27 @@ def test_a_nul_character_in_a_value_is_refused_before_the_database(hostile: str)
     with pytest.raises(QueryValidationError):
         services.execute(None, definition, bypass_cache=True)
     _idle_and_clean("default")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_django_does_not_know_about_is_never_rolled_back() -> None:
+    """A transaction opened with a raw ``BEGIN`` on an autocommit connection: the one message's
+    ``ROLLBACK`` would silently discard its work, so that path must not be taken."""
+    from example_project.shop.models import Customer
+
+    from prismiq_django.exceptions import PrismiqError
+
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute(
+            "INSERT INTO shop_customer (tenant_id, name, email, city, country, is_active,"
+            " created_at, api_token) VALUES (1, 'Kept', 'k@x', 'X', 'XX', true, now(), '')"
+        )
+    try:
+        execute_compiled(Stmt("SELECT count(*) FROM shop_customer"), alias="default", timeout=5)
+    except PrismiqError:
+        pass  # refusing is fine; losing the caller's transaction is not
+    with connection.cursor() as cursor:
+        cursor.execute("COMMIT")
+    assert list(Customer.objects.values_list("name", flat=True)) == ["Kept"]

@@ -26,7 +26,8 @@ Eligible output types, by the database type of the column under the expression (
   the caller must only allow when it is UTC (the Python path's zone): fractional seconds are
   written with the digits they need (``.5``) rather than always six.
 
-Anything else (time, interval, bytea, arrays, money, enums, domains, network types...) returns
+Anything else (time, interval, bytea, arrays, money, enums, domains, network types...), and
+selects of more than 100 columns (PostgreSQL's limit on a function's arguments), return
 ``None``: the caller runs the compiled statement and converts values in Python.
 
 Pure: no Django, no I/O.
@@ -62,6 +63,9 @@ _ELIGIBLE: Final[dict[str, str]] = {
 #: The smallest magnitude a decimal cannot have as a double: ``float(Decimal(x))`` is infinite
 #: for ``abs(x) >= 2**1024 - 2**970`` (halfway past the largest double, ties to even).
 _DOUBLE_OVERFLOW: Final = 2**1024 - 2**970
+#: PostgreSQL's ``FUNC_MAX_ARGS``: ``json_build_array`` of more columns is an error, so wider
+#: selects (``MAX_COLUMNS`` above 100) keep the Python path.
+_MAX_FUNCTION_ARGUMENTS: Final = 100
 _MODIFIERS: Final = re.compile(r"\(\d+(?:,\d+)?\)")
 
 
@@ -104,7 +108,7 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
         if part is None:
             return None
         parts.append(part)
-    if not parts:
+    if not parts or len(parts) > _MAX_FUNCTION_ARGUMENTS:
         return None
     # Only generated names and the compiled statement: no request text reaches this SQL.
     return (

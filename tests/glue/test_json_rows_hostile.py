@@ -269,3 +269,39 @@ def test_row_order_is_the_python_paths(
     assert by_db.row_count == by_python.row_count > 1
     assert by_db.truncated is by_python.truncated
     assert _comparable(by_db) == _comparable(by_python)
+
+
+@pytest.mark.parametrize("width", [100, 101, 150])
+def test_wide_selects_beyond_a_functions_argument_limit(table: None, width: int) -> None:
+    """PostgreSQL functions take at most 100 arguments (``json_build_array`` included): wider
+    selects (``MAX_COLUMNS`` raised) keep the Python path instead of failing."""
+    definition = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "columns": [{"table_id": "t", "column": "id", "alias": f"c{i}"} for i in range(width)],
+        "order_by": [{"table_id": "t", "column": "id", "direction": "ASC"}],
+    }
+    prismiq = {"EXPOSED_TABLES": [TABLE], "MAX_COLUMNS": 200}
+    with override_settings(PRISMIQ=prismiq):
+        services.invalidate_catalog()
+        result = services.execute(None, definition, bypass_cache=True)
+        _, query, compiled = services._prepare(None, definition)
+        assert (services._json_rows_sql("default", query, compiled) is None) is (width > 100)
+    assert result.rows == [[i] * width for i in range(1, 6)]
+
+
+def test_a_time_series_over_the_default_maximum_of_columns(table: None) -> None:
+    """``MAX_COLUMNS`` (100 by default) counts ``columns``; the ``time_series`` bucket is one
+    more output column: 101 values per row with the default settings."""
+    definition = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "time_series": {"table_id": "t", "date_column": "ts3", "interval": "year"},
+        "columns": [
+            {"table_id": "t", "column": "id", "aggregation": "max", "alias": f"c{i}"}
+            for i in range(100)
+        ],
+    }
+    result = services.execute(None, definition, bypass_cache=True)
+    assert len(result.columns) == 101
+    assert result.row_count >= 3
+    assert all(len(set(row[1:])) == 1 for row in result.rows)
+    assert sorted(row[1] for row in result.rows) == [2, 3, 4, 5]  # 0001, 2024, NULL, 9999

@@ -305,3 +305,43 @@ def test_a_time_series_over_the_default_maximum_of_columns(table: None) -> None:
     assert result.row_count >= 3
     assert all(len(set(row[1:])) == 1 for row in result.rows)
     assert sorted(row[1] for row in result.rows) == [2, 3, 4, 5]  # 0001, 2024, NULL, 9999
+
+
+def test_real_columns_and_their_aggregates(transactional_db: None) -> None:
+    """``real`` values (and ``sum``/``min``/``max`` of them, which stay ``real``) are written with
+    the digits a float4 needs on both paths; ``avg`` is double precision on both."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS jr_real")
+        cursor.execute("CREATE TABLE jr_real (id integer PRIMARY KEY, g integer, r real)")
+        cursor.execute(
+            "INSERT INTO jr_real SELECT i, i % 3, (ARRAY[0.1, 0.2, 3.4e38, -0.0, 1e-45,"
+            " 'NaN', 16777217, 0.3])[i % 8 + 1] FROM generate_series(1, 40) i"
+        )
+    services.invalidate_catalog()
+    try:
+        with override_settings(PRISMIQ={"EXPOSED_TABLES": ["jr_real"]}):
+            table = [{"id": "t", "name": "jr_real"}]
+            by_db, by_python = _both(
+                {
+                    "tables": table,
+                    "columns": _refs("id", "r"),
+                    "order_by": [{"table_id": "t", "column": "id"}],
+                }
+            )
+            assert _wire(by_db) == _wire(by_python)
+            aggregates = {
+                "tables": table,
+                "columns": [
+                    {"table_id": "t", "column": "g"},
+                    *(
+                        {"table_id": "t", "column": "r", "aggregation": agg, "alias": agg}
+                        for agg in ("sum", "min", "max", "avg")
+                    ),
+                ],
+                "order_by": [{"table_id": "t", "column": "g"}],
+            }
+            by_db, by_python = _both(aggregates)
+            assert _wire(by_db) == _wire(by_python)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS jr_real")

@@ -83,15 +83,15 @@ def _output_sql(expr: Expr, name: str) -> str | None:
         return None
     if _ELIGIBLE.get(_base_type(column.data_type)) != column.type:
         return None
-    if expr.type == "decimal":
-        # numeric: NaN, the infinities and finite values beyond a double's range are JSON null,
-        # as on the Python path (float(Decimal) is infinite from 2**1024 - 2**970 on, and JSON
-        # readers of the wire, orjson included, refuse or overflow on such numbers). NaN sorts
-        # above every number in PostgreSQL, so one comparison covers all of them.
-        return f"CASE WHEN abs({name}) < {_DOUBLE_OVERFLOW}::numeric THEN {name} END"
-    if expr.type == "float":
-        # float: NaN and the infinities are JSON null (the Python path's rule).
-        return f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
+    if expr.type in ("decimal", "float"):
+        # numeric and float: NaN and the infinities are JSON null (the Python path's rule).
+        finite = f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
+        if expr.type == "decimal":
+            # numeric also beyond a double's range: the Python path's float(Decimal) is
+            # infinite from 2**1024 - 2**970 on (null), and readers of the wire, orjson
+            # included, refuse or overflow on such numbers.
+            return f"CASE WHEN abs({name}) < {_DOUBLE_OVERFLOW}::numeric THEN {finite} END"
+        return finite
     return name
 
 

@@ -128,8 +128,14 @@ class QueryResult:
         then made from it again, so what is rendered is always what ``rows`` holds.
         """
         if self._rows is None:
+            data = self._rows_json or b"[]"
             with gc_paused():  # 100k-row lists: see prismiq_django.gcpause
-                self._rows = orjson.loads(self._rows_json or b"[]")
+                try:
+                    self._rows = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    # Valid JSON orjson cannot read: numbers beyond a double or beyond 64 bits in
+                    # json/jsonb documents PostgreSQL's JSON path writes as they are stored.
+                    self._rows = json.loads(data)
         self._rows_json = None
         return self._rows
 
@@ -360,13 +366,25 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     """True when the rails, the statement and the rollback can travel in one message.
 
     PostgreSQL through psycopg 3 (its cursor walks the results of a multi-statement query with
-    ``nextset``; psycopg2 keeps only the last one), with the connection in autocommit and outside
-    any ``atomic`` block: the message opens and closes its own transaction. Otherwise the
-    savepoint-safe path of :func:`guarded_cursor` is used.
+    ``nextset``; psycopg2 keeps only the last one) binding parameters on the client (Django's
+    default; with ``OPTIONS: {"server_side_binding": True}`` parameters travel in the extended
+    protocol, which refuses several statements in one message), with the connection in
+    autocommit and outside any ``atomic`` block, and no transaction open on the server either
+    (a raw ``BEGIN`` Django does not track: the message's ``ROLLBACK`` would discard its work).
+    The message opens and closes its own transaction. Otherwise the savepoint-safe path of
+    :func:`guarded_cursor` is used.
     """
     from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-    return is_psycopg3 and not connection.in_atomic_block and connection.get_autocommit()
+    if not is_psycopg3 or connection.in_atomic_block or not connection.get_autocommit():
+        return False
+    import psycopg
+
+    raw = connection.connection
+    factory = getattr(raw, "cursor_factory", None)
+    if not (isinstance(factory, type) and issubclass(factory, psycopg.ClientCursor)):
+        return False
+    return bool(raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
 
 
 @contextmanager

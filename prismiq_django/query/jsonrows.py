@@ -19,12 +19,15 @@ Eligible output types, by the database type of the column under the expression (
   ``date``, ``json``/``jsonb`` and text columns (text, varchar, char, name, citext): PostgreSQL's
   JSON is the same value the Python path produces.
 - ``decimal`` (numeric) and ``float`` (real, double precision): JSON numbers; ``NaN`` and
-  ``±Infinity`` become ``null`` as on the Python path. numeric values keep all their digits.
+  ``±Infinity`` become ``null`` as on the Python path, and so do numerics too large for a
+  double (``1e1000``), which the Python path reads as infinite. numeric values keep all their
+  digits otherwise.
 - ``datetime`` (timestamp with and without time zone): ISO 8601 in the session's time zone, which
   the caller must only allow when it is UTC (the Python path's zone): fractional seconds are
   written with the digits they need (``.5``) rather than always six.
 
-Anything else (time, interval, bytea, arrays, money, enums, domains, network types...) returns
+Anything else (time, interval, bytea, arrays, money, enums, domains, network types...), and
+selects of more than 100 columns (PostgreSQL's limit on a function's arguments), return
 ``None``: the caller runs the compiled statement and converts values in Python.
 
 Pure: no Django, no I/O.
@@ -57,6 +60,12 @@ _ELIGIBLE: Final[dict[str, str]] = {
         "datetime",
     ),
 }
+#: The smallest magnitude a decimal cannot have as a double: ``float(Decimal(x))`` is infinite
+#: for ``abs(x) >= 2**1024 - 2**970`` (halfway past the largest double, ties to even).
+_DOUBLE_OVERFLOW: Final = 2**1024 - 2**970
+#: PostgreSQL's ``FUNC_MAX_ARGS``: ``json_build_array`` of more columns is an error, so wider
+#: selects (``MAX_COLUMNS`` above 100) keep the Python path.
+_MAX_FUNCTION_ARGUMENTS: Final = 100
 _MODIFIERS: Final = re.compile(r"\(\d+(?:,\d+)?\)")
 
 
@@ -76,7 +85,13 @@ def _output_sql(expr: Expr, name: str) -> str | None:
         return None
     if expr.type in ("decimal", "float"):
         # numeric and float: NaN and the infinities are JSON null (the Python path's rule).
-        return f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
+        finite = f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
+        if expr.type == "decimal":
+            # numeric also beyond a double's range: the Python path's float(Decimal) is
+            # infinite from 2**1024 - 2**970 on (null), and readers of the wire, orjson
+            # included, refuse or overflow on such numbers.
+            return f"CASE WHEN abs({name}) < {_DOUBLE_OVERFLOW}::numeric THEN {finite} END"
+        return finite
     return name
 
 
@@ -93,7 +108,7 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
         if part is None:
             return None
         parts.append(part)
-    if not parts:
+    if not parts or len(parts) > _MAX_FUNCTION_ARGUMENTS:
         return None
     # Only generated names and the compiled statement: no request text reaches this SQL.
     return (

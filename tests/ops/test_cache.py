@@ -356,8 +356,8 @@ def test_entries_hold_the_wire_json_of_the_rows() -> None:
     hit = _fetch(stmt, lambda: make_result([]))
     assert hit.is_from_cache is True
     assert hit.rows_json == miss.rows_json
-    assert hit.rows == [[1.1, "2024-01-01T12:30:00"], [2**70, "x"]]
     assert b"[1180591620717411303424," in hit.rows_json  # exact on the wire
+    assert hit.rows == [[1.1, "2024-01-01T12:30:00"], [2**70, "x"]]
 
 
 def test_a_corrupt_entry_is_dropped_and_recomputed(

@@ -9,7 +9,6 @@ JSON path writes fractional seconds with the digits they need, ``.5``, the Pytho
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -18,7 +17,8 @@ from django.db import connection
 from django.test import override_settings
 
 from prismiq_django import services
-from prismiq_django.execution import QueryResult, execute_compiled
+from prismiq_django.execution import QueryResult
+from tests.glue.jsonpaths import both_paths, instant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -95,27 +95,13 @@ def table() -> Iterator[None]:
 
 
 def _both(definition: dict[str, Any]) -> tuple[QueryResult, QueryResult]:
-    _, query, compiled = services._prepare(None, definition)
-    sql = services._json_rows_sql("default", query, compiled)
-    assert sql is not None, "expected the JSON path to apply"
-    types = [item.expr.type for item in query.select]
-    wall = frozenset(i for i, item in enumerate(query.select) if item.expr.date_trunc)
-    common: dict[str, Any] = {"alias": "default", "timeout": 10.0, "wall_clock": wall}
-    by_db = execute_compiled(compiled, column_types=types, json_sql=sql, **common)
-    by_python = execute_compiled(compiled, column_types=types, **common)
+    by_db, by_python = both_paths(definition)
     assert by_db._rows is None  # built by PostgreSQL, never parsed so far
     return by_db, by_python
 
 
-def _instant(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
-        return datetime.fromisoformat(value)
-    return value
-
-
 def _comparable(result: QueryResult) -> list[list[Any]]:
-    rows = orjson.loads(result.rows_json)
-    return [[_instant(v) for v in row] for row in rows]
+    return [[instant(v) for v in row] for row in orjson.loads(result.rows_json)]
 
 
 def _refs(*names: str) -> list[dict[str, str]]:

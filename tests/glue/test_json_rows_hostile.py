@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,7 +18,7 @@ from django.db import connection
 from django.test import override_settings
 
 from prismiq_django import services
-from prismiq_django.execution import QueryResult, execute_compiled
+from tests.glue.jsonpaths import both_paths, comparable, wire_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -69,36 +68,6 @@ def table() -> Iterator[None]:
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}; DROP DOMAIN IF EXISTS jr_hostile_int")
 
 
-def _both(definition: dict[str, Any], expect_json: bool = True) -> tuple[QueryResult, QueryResult]:
-    _, query, compiled = services._prepare(None, definition)
-    sql = services._json_rows_sql("default", query, compiled)
-    if expect_json:
-        assert sql is not None, "expected the JSON path to apply"
-    types = [item.expr.type for item in query.select]
-    wall = frozenset(i for i, item in enumerate(query.select) if item.expr.date_trunc)
-    common: dict[str, Any] = {"alias": "default", "timeout": 10.0, "wall_clock": wall}
-    by_db = execute_compiled(compiled, column_types=types, json_sql=sql, **common)
-    by_python = execute_compiled(compiled, column_types=types, **common)
-    return by_db, by_python
-
-
-def _instant(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
-        return datetime.fromisoformat(value)
-    return value
-
-
-def _wire(result: QueryResult) -> list[list[Any]]:
-    """The rows as a reader of the wire sees them (``rows`` must read the JSON path's text)."""
-    if result._rows is None:  # the JSON path: QueryResult.rows parses rows_json
-        return result.rows
-    return list(orjson.loads(result.rows_json))
-
-
-def _comparable(result: QueryResult) -> list[list[Any]]:
-    return [[_instant(v) for v in row] for row in _wire(result)]
-
-
 def _refs(*names: str) -> list[dict[str, str]]:
     return [{"table_id": "t", "column": name} for name in names]
 
@@ -113,8 +82,8 @@ def _by_id(*names: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_numerics_beyond_a_double_are_null_as_on_the_python_path(table: None) -> None:
-    by_db, by_python = _both(_by_id("num", "dbl"))
-    assert _wire(by_db) == _wire(by_python)
+    by_db, by_python = both_paths(_by_id("num", "dbl"))
+    assert wire_rows(by_db) == wire_rows(by_python)
     assert [row[1] for row in by_db.rows] == [None, None, 0.0, 1.7976931348623157e308, None]
     aggregates = {
         "tables": [{"id": "t", "name": TABLE}],
@@ -123,14 +92,14 @@ def test_numerics_beyond_a_double_are_null_as_on_the_python_path(table: None) ->
             for agg in ("max", "min", "sum", "avg")
         ],
     }
-    by_db, by_python = _both(aggregates)
-    assert _wire(by_db) == _wire(by_python)
+    by_db, by_python = both_paths(aggregates)
+    assert wire_rows(by_db) == wire_rows(by_python)
     assert by_db.rows[0][:2] == [None, None]
 
 
 def test_text_like_columns_match(table: None) -> None:
-    by_db, by_python = _both(_by_id("txt", "vc", "ch", "one", "ts3"))
-    assert _comparable(by_db) == _comparable(by_python)
+    by_db, by_python = both_paths(_by_id("txt", "vc", "ch", "one", "ts3"))
+    assert comparable(by_db) == comparable(by_python)
     rows = by_db.rows
     assert rows[0][1] == "\x7f \x85 \u2028 \u2029 \x1f \b\f"
     assert rows[2][3] == " z  "  # char(4) keeps its padding
@@ -153,9 +122,9 @@ def test_domains_keep_the_python_path(table: None) -> None:
 def test_json_documents_with_numbers_beyond_a_double_can_be_read_back(table: None) -> None:
     """PostgreSQL writes json documents as stored, jsonb numbers with all their digits: valid
     JSON that orjson refuses. ``rows`` must still read it (the column-values endpoint does)."""
-    by_db, by_python = _both(_by_id("doc", "docb"))
+    by_db, by_python = both_paths(_by_id("doc", "docb"))
     rows = by_db.rows
-    python_rows = _wire(by_python)
+    python_rows = wire_rows(by_python)
     assert rows[0][1] == python_rows[0][1] == {"k": 2}  # duplicate keys: the last one wins
     assert rows[0][2] == {"k": 10**1000}
     assert rows[1][1] == [math.inf, -math.inf, 123456789012345678901234567890]
@@ -259,7 +228,7 @@ def test_row_order_is_the_python_paths(
                 " SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2"
             )
     try:
-        by_db, by_python = _both(definition)
+        by_db, by_python = both_paths(definition)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -268,7 +237,7 @@ def test_row_order_is_the_python_paths(
             )
     assert by_db.row_count == by_python.row_count > 1
     assert by_db.truncated is by_python.truncated
-    assert _comparable(by_db) == _comparable(by_python)
+    assert comparable(by_db) == comparable(by_python)
 
 
 @pytest.mark.parametrize("width", [100, 101, 150])
@@ -321,14 +290,14 @@ def test_real_columns_and_their_aggregates(transactional_db: None) -> None:
     try:
         with override_settings(PRISMIQ={"EXPOSED_TABLES": ["jr_real"]}):
             table = [{"id": "t", "name": "jr_real"}]
-            by_db, by_python = _both(
+            by_db, by_python = both_paths(
                 {
                     "tables": table,
                     "columns": _refs("id", "r"),
                     "order_by": [{"table_id": "t", "column": "id"}],
                 }
             )
-            assert _wire(by_db) == _wire(by_python)
+            assert wire_rows(by_db) == wire_rows(by_python)
             aggregates = {
                 "tables": table,
                 "columns": [
@@ -340,8 +309,8 @@ def test_real_columns_and_their_aggregates(transactional_db: None) -> None:
                 ],
                 "order_by": [{"table_id": "t", "column": "g"}],
             }
-            by_db, by_python = _both(aggregates)
-            assert _wire(by_db) == _wire(by_python)
+            by_db, by_python = both_paths(aggregates)
+            assert wire_rows(by_db) == wire_rows(by_python)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS jr_real")

@@ -300,11 +300,6 @@ def _read(
     return generations, (found.get(key) if key is not None else None)
 
 
-def _generations(alias: str, tables: Iterable[str]) -> dict[str, int]:
-    """Current generation of each table and of the whole cache, by generation key."""
-    return _read(alias, None, generation_keys(tables))[0]
-
-
 def _bump(alias: str, key: str) -> int:
     def op(cache: BaseCache) -> int:
         try:

@@ -333,6 +333,15 @@ def _translate(
     return QueryExecutionError()
 
 
+def _connect(connection: BaseDatabaseWrapper) -> None:
+    """Open the connection if needed; :class:`DatabaseUnavailable` when it cannot be reached."""
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        logger.exception("prismiq analytics database unreachable")
+        raise DatabaseUnavailable() from exc
+
+
 @contextmanager
 def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWrapper, Any]]:
     """Yield ``(connection, cursor)`` inside the read-only, timed, always-rolled-back transaction.
@@ -345,11 +354,7 @@ def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWra
     rails = _RAILS.get(connection.vendor)
     if rails is None:
         raise QueryExecutionError(f"Database vendor {connection.vendor!r} is not supported.")
-    try:
-        connection.ensure_connection()
-    except DatabaseError as exc:
-        logger.exception("prismiq analytics database unreachable")
-        raise DatabaseUnavailable() from exc
+    _connect(connection)
     deadline = _Deadline(float(timeout))
     try:
         with transaction.atomic(using=alias), connection.cursor() as cursor:
@@ -405,19 +410,11 @@ def guarded_statement(
     is skipped and the failed transaction is rolled back here.
     """
     connection = connections[alias]
-    if connection.vendor != "postgresql":
+    if connection.vendor == "postgresql":
+        _connect(connection)  # the checks below read the live connection
+    if connection.vendor != "postgresql" or not _one_message_possible(connection):
         with guarded_cursor(alias, timeout) as (conn, cursor):
-            cursor.execute(sql, params)
-            yield conn, cursor
-        return
-    try:
-        connection.ensure_connection()
-    except DatabaseError as exc:
-        logger.exception("prismiq analytics database unreachable")
-        raise DatabaseUnavailable() from exc
-    if not _one_message_possible(connection):
-        with guarded_cursor(alias, timeout) as (conn, cursor):
-            _use_fast_loaders(conn, cursor)
+            _use_fast_loaders(conn, cursor)  # PostgreSQL cursors only; others are left alone
             cursor.execute(sql, params)
             yield conn, cursor
         return

@@ -83,15 +83,15 @@ def _output_sql(expr: Expr, name: str) -> str | None:
         return None
     if _ELIGIBLE.get(_base_type(column.data_type)) != column.type:
         return None
-    if expr.type in ("decimal", "float"):
-        # numeric and float: NaN and the infinities are JSON null (the Python path's rule).
-        finite = f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
-        if expr.type == "decimal":
-            # numeric also beyond a double's range: the Python path's float(Decimal) is
-            # infinite from 2**1024 - 2**970 on (null), and readers of the wire, orjson
-            # included, refuse or overflow on such numbers.
-            return f"CASE WHEN abs({name}) < {_DOUBLE_OVERFLOW}::numeric THEN {finite} END"
-        return finite
+    if expr.type == "decimal":
+        # numeric: NaN, the infinities and values beyond a double's range are JSON null, as on
+        # the Python path (float(Decimal) is infinite from 2**1024 - 2**970 on; readers of the
+        # wire, orjson included, refuse or overflow on such numbers). abs(NaN) compares greater
+        # than every number in PostgreSQL, so one comparison covers all of them.
+        return f"CASE WHEN abs({name}) < {_DOUBLE_OVERFLOW}::numeric THEN {name} END"
+    if expr.type == "float":
+        # float: NaN and the infinities are JSON null (the Python path's rule).
+        return f"nullif(nullif(nullif({name}, 'NaN'), 'Infinity'), '-Infinity')"
     return name
 
 
@@ -101,6 +101,8 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
     ``sql`` must be the PostgreSQL statement compiled from ``query`` (one output column per select
     item, in order). The caller decides whether the session's time zone allows it (UTC only).
     """
+    if not query.select or len(query.select) > _MAX_FUNCTION_ARGUMENTS:
+        return None
     names = [f'"c{index}"' for index in range(len(query.select))]
     parts = []
     for item, name in zip(query.select, names, strict=True):
@@ -108,8 +110,6 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
         if part is None:
             return None
         parts.append(part)
-    if not parts or len(parts) > _MAX_FUNCTION_ARGUMENTS:
-        return None
     # Only generated names and the compiled statement: no request text reaches this SQL.
     return (
         f"SELECT json_build_array({', '.join(parts)})::text "  # noqa: S608

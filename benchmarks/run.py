@@ -46,11 +46,14 @@ from e2e.stack import (
     free_port,
     gunicorn,
     manage,
+    spread_connections,
     wait_ready,
     worker_peak_rss_mb,
     worker_pids,
 )
 from e2e.workloads import WORKLOADS
+
+WORKERS = 2  # gunicorn workers, as issue #7 asks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,10 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.threads <= 32 or not 1 <= duration <= 120:
         parser.error("--threads must be between 1 and 32, --duration between 1 and 120 s")
     threads = args.threads if args.worker_class == "gthread" else 1
-    servers = [Server(args.worker_class, threads)]
+
+    def server(worker_class: str, threads: int) -> Server:
+        if worker_class != "gthread":
+            return Server(worker_class, threads)
+        cap = spread_connections(args.clients, WORKERS, threads)
+        return Server(worker_class, threads, worker_connections=cap)
+
+    servers = [server(args.worker_class, threads)]
     if args.compare_servers:
-        other = Server("sync") if args.worker_class == "gthread" else Server("gthread", 2)
-        servers.append(other)
+        other = ("sync", 1) if args.worker_class == "gthread" else ("gthread", 2)
+        servers.append(server(*other))
     use_wrk = not args.no_wrk
     if use_wrk and WRK is None:
         log("wrk is not installed (make bench-tools): using the Python load client")
@@ -153,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         assert top10 is not None
         connections = sorted({1, args.clients})
         with gunicorn(
-            env, port, 2, log_path, server=servers[0], access_log=access_log.path
+            env, port, WORKERS, log_path, server=servers[0], access_log=access_log.path
         ) as master:
             try:
                 wait_ready(port)
@@ -201,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             access_log = AccessLog(metrics_dir / f"access-{server.worker_class}.log")
             with gunicorn(
-                env, port, 2, log_path, server=server, access_log=access_log.path
+                env, port, WORKERS, log_path, server=server, access_log=access_log.path
             ) as master:
                 wait_ready(port)
                 log(f"throughput under gunicorn {server.label}")

@@ -41,17 +41,19 @@ _ORJSON_INT_RANGE: Final = 2**63
 
 def _may_hold_rounded_integer(data: object) -> bool:
     """True when ``data`` holds a float at least as large as orjson's integer range: it may have
-    been an integer literal that orjson rounded (iterative)."""
-    stack: list[object] = [data]
+    been an integer literal that orjson rounded (iterative; ``data`` as orjson returns it, so
+    exact ``dict``/``list``/``float`` types, compared with ``type() is`` for speed)."""
+    if type(data) is not dict and type(data) is not list:
+        return type(data) is float and not -_ORJSON_INT_RANGE < data < _ORJSON_INT_RANGE
+    stack: list[Any] = [data]
     while stack:
         node = stack.pop()
-        if isinstance(node, float):
-            if abs(node) >= _ORJSON_INT_RANGE:
+        for value in node.values() if type(node) is dict else node:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append(value)
+            elif kind is float and not -_ORJSON_INT_RANGE < value < _ORJSON_INT_RANGE:
                 return True
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
     return False
 
 
@@ -105,7 +107,11 @@ class PrismiqJSONParser(BaseParser):
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ParseError("The request body is not valid JSON.") from exc
-        if json_depth_exceeds(data, MAX_JSON_DEPTH):
+        # A document cannot nest deeper than it has brackets (brackets inside strings only make the
+        # count larger): most bodies skip the walk.
+        if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and json_depth_exceeds(
+            data, MAX_JSON_DEPTH
+        ):
             raise ParseError(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
         if _may_hold_rounded_integer(data):
             # orjson accepted the document (UTF-8, no NaN/Infinity, no lone surrogates, shallow,

@@ -98,17 +98,38 @@ ACCESS_LOG_FORMAT = "%({x-request-id}i)s %(s)s %(D)s %({server-timing}o)s"
 
 @dataclass(frozen=True, slots=True)
 class Server:
-    """How gunicorn runs: worker class, threads per worker (gthread) and keep-alive seconds."""
+    """How gunicorn runs: worker class, threads per worker (gthread), keep-alive seconds and, for
+    gthread, the most connections one worker holds (``--worker-connections``).
+
+    The cap spreads the load client's long-lived connections over the workers the way a load
+    balancer's many connections spread in production: without it one gthread worker may accept
+    all of them (whichever wakes first takes each new connection), and that worker's single
+    interpreter then serves everything on one core while the other worker idles. Set it to
+    ``ceil(connections / workers) + threads``: no worker then holds fewer than ``threads`` of the
+    connections, and the kept-alive ones never exceed gunicorn's own keep-alive limit
+    (``worker_connections - threads``), so no connection is closed early.
+    """
 
     worker_class: str = "sync"
     threads: int = 1
     keep_alive: int = 5
+    worker_connections: int | None = None
 
     @property
     def label(self) -> str:
         if self.worker_class == "gthread":
-            return f"gthread, {self.threads} threads/worker, keep-alive {self.keep_alive} s"
+            cap = (
+                f", at most {self.worker_connections} connections/worker"
+                if self.worker_connections
+                else ""
+            )
+            return f"gthread, {self.threads} threads/worker, keep-alive {self.keep_alive} s{cap}"
         return "sync (a connection per request)"
+
+
+def spread_connections(connections: int, workers: int, threads: int) -> int:
+    """The ``--worker-connections`` cap of :class:`Server` for ``connections`` load connections."""
+    return -(-connections // workers) + threads
 
 
 @contextmanager
@@ -132,6 +153,11 @@ def gunicorn(
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "300",
         "--worker-class", server.worker_class, "--threads", str(server.threads),
         "--keep-alive", str(server.keep_alive),
+        *(
+            ["--worker-connections", str(server.worker_connections)]
+            if server.worker_connections
+            else []
+        ),
         "--access-logfile", str(access_log) if access_log else "/dev/null",
         "--access-logformat", ACCESS_LOG_FORMAT, "--error-logfile", str(log_path),
     ]  # fmt: skip

@@ -3,13 +3,21 @@ huge numbers and wrong types are answered 4xx, never 5xx, on every POST endpoint
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+import orjson
 import pytest
+from rest_framework.exceptions import ParseError
 from rest_framework.test import APIClient
 
-from prismiq_django.parsers import MAX_JSON_DEPTH, json_depth_exceeds
+from prismiq_django.parsers import (
+    MAX_JSON_DEPTH,
+    PrismiqJSONParser,
+    _may_hold_rounded_integer,
+    json_depth_exceeds,
+)
 from tests.api.conftest import api, definition
 
 POST_PATHS = [
@@ -177,3 +185,52 @@ def test_operator_value_mismatches_never_500(
     assert response.status_code in {200, 400}, (operator, value, column, response.content[:300])
     if response.status_code == 400:
         assert all(e["path"].startswith("/query/filters/0") for e in response.json()["errors"])
+
+
+def _parse(body: bytes) -> Any:
+    return PrismiqJSONParser().parse(io.BytesIO(body))
+
+
+def test_parser_depth_limit_is_exact_whatever_the_bracket_count() -> None:
+    # The parser skips its depth walk when the body has no more brackets than the limit; the
+    # limit itself must not move: 64 levels pass, 65 are refused, wide or string-held brackets
+    # never count as depth.
+    def nested(levels: int) -> bytes:
+        return b'{"a":' + b"[" * (levels - 1) + b"]" * (levels - 1) + b"}"
+
+    assert _parse(nested(MAX_JSON_DEPTH)) == {"a": _nested_list(MAX_JSON_DEPTH - 1)}
+    with pytest.raises(ParseError, match="nested more than 64 levels"):
+        _parse(nested(MAX_JSON_DEPTH + 1))
+    wide = {"filters": [{"all": [[1], [2]]} for _ in range(200)]}
+    assert _parse(json.dumps(wide).encode()) == wide
+    brackets_in_strings = {"name": "[{" * 500, "x": [["]]]]}}]"]]}
+    assert _parse(json.dumps(brackets_in_strings).encode()) == brackets_in_strings
+
+
+def _nested_list(levels: int) -> Any:
+    value: Any = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+def test_a_65_level_body_is_a_400_over_http(client: APIClient) -> None:
+    body = b'{"tables": ' + b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH + b"}"
+    response = client.post(api("query/validate"), body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested more than 64 levels" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"a": [1, 2.5, {"b": -3}]}', False),
+        (b'{"a": [{"b": [9.2233720368547e18]}]}', False),  # just below 2**63
+        (b'{"a": [{"b": [9.3e18]}]}', True),
+        (b'{"a": {"b": {"c": -1e300}}}', True),
+        (b"1e30", True),
+        (b'"x"', False),
+    ],
+)
+def test_rounded_integer_detection(body: bytes, expected: bool) -> None:
+    assert _may_hold_rounded_integer(orjson.loads(body)) is expected

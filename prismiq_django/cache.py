@@ -33,7 +33,7 @@ Contract (called by ``services.execute`` for every execution)::
   outage costs one connect timeout, not one per request.
 
 Entries hold the result's wire JSON: a small JSON header and the rows' JSON text exactly as the
-response carries it (zlib-compressed above 256 KiB), so a hit embeds the rows in the response
+response carries it (zstd-compressed above 256 KiB), so a hit embeds the rows in the response
 without parsing or re-encoding them.
 """
 
@@ -47,7 +47,6 @@ import re
 import secrets
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -56,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from uuid import UUID
 
 import orjson
+import zstandard
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 
@@ -75,10 +75,15 @@ GLOBAL_GENERATION_KEY: Final = "prismiq:gen"
 
 #: After a cache failure, skip the cache alias for this many seconds (per process).
 BREAKER_SECONDS: Final = 5.0
-#: Payloads larger than this are zlib-compressed (level 1: cheap, ~5x on typical results).
+#: Payloads larger than this are zstd-compressed (level 1: ~6x on typical results; for 720 KiB of
+#: rows about 1.3 ms to compress and 0.4 ms to decompress, against 4.7 and 1.9 ms for zlib level 1).
 COMPRESS_ABOVE: Final = 256 * 1024
+_ZSTD_LEVEL: Final = 1
+#: Marks a compressed payload (a zstd frame follows).
+_ZSTD: Final = b"s"
 #: Part of every key: entries of another layout are never read (they expire on their own).
-_FORMAT_VERSION: Final = 3
+#: (4: zstd instead of zlib.)
+_FORMAT_VERSION: Final = 4
 #: Entry payload: kind byte, 4-byte big-endian header length, header JSON, rows JSON.
 _ENTRY: Final = b"R"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.$-]{1,120}")
@@ -370,7 +375,8 @@ def _encode(entry: _Snapshot, cached_at: str, generations: Mapping[str, int]) ->
     )
     raw = b"".join((_ENTRY, len(head).to_bytes(4, "big"), head, entry.rows_json))
     if len(raw) > COMPRESS_ABOVE:
-        return b"z" + zlib.compress(raw, 1)
+        # A compressor per call: they are not thread-safe, and one costs about 2 µs to make.
+        return _ZSTD + zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(raw)
     return raw
 
 
@@ -380,8 +386,9 @@ def _decode(payload: object) -> tuple[QueryResult, dict[str, int]]:
 
     if not isinstance(payload, bytes) or not payload:
         raise ValueError("not a result payload")
-    if payload[:1] == b"z":
-        payload = zlib.decompress(payload[1:])
+    if payload[:1] == _ZSTD:
+        # The frame records its content size (the compressor writes it): one allocation.
+        payload = zstandard.ZstdDecompressor().decompress(payload[1:])
     if payload[:1] != _ENTRY or len(payload) < 5:
         raise ValueError("unknown result payload")
     size = int.from_bytes(payload[1:5], "big")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import pytest
+import zstandard
 from django.core.cache import caches
 
 from prismiq_django import cache
@@ -54,13 +54,13 @@ def test_a_truncated_compressed_entry_is_not_served() -> None:
     stmt = Stmt("SELECT zcut", (), frozenset({"t_zcut"}))
     rows = [[i, f"row {i} " * 8] for i in range(8_000)]
     key, payload, compute = _stored(stmt, rows)
-    assert payload[:1] == b"z"
+    assert payload[:1] == b"s"  # zstd
     caches["default"].set(key, payload[: len(payload) // 2], 60)
     assert _fetch(stmt, compute).is_from_cache is False
-    # a complete stream of an inner cut is no better
-    inner = zlib.decompress(payload[1:])
+    # a complete frame of an inner cut is no better
+    inner = zstandard.ZstdDecompressor().decompress(payload[1:])
     cut = inner[: inner.index(b"],[", len(inner) // 2) + 1] + b"]"
-    caches["default"].set(key, b"z" + zlib.compress(cut, 1), 60)
+    caches["default"].set(key, b"s" + zstandard.ZstdCompressor().compress(cut), 60)
     assert _fetch(stmt, compute).is_from_cache is False
     assert compute.calls == 3
 
@@ -74,3 +74,26 @@ def test_a_foreign_value_under_the_key_is_not_served(foreign: object) -> None:
     assert again.is_from_cache is False
     assert again.rows == [[1]]
     assert _fetch(stmt, compute).is_from_cache is True  # replaced by the recomputed entry
+
+
+def test_a_large_entry_round_trips_compressed() -> None:
+    stmt = Stmt("SELECT big", (), frozenset({"t_big"}))
+    rows = [[i, f"row {i} é " * 8, None, i / 7] for i in range(8_000)]
+    _, payload, compute = _stored(stmt, rows)
+    assert payload[:1] == b"s"
+    assert len(payload) < cache.COMPRESS_ABOVE  # it compressed well below the threshold
+    again = _fetch(stmt, compute)
+    assert again.is_from_cache is True
+    assert again.rows == make_result(rows).rows
+    assert compute.calls == 1
+
+
+def test_a_zstd_frame_without_its_content_size_is_not_served() -> None:
+    stmt = Stmt("SELECT nosize", (), frozenset({"t_nosize"}))
+    rows = [[i, f"row {i} " * 8] for i in range(8_000)]
+    key, payload, compute = _stored(stmt, rows)
+    inner = zstandard.ZstdDecompressor().decompress(payload[1:])
+    frame = zstandard.ZstdCompressor(write_content_size=False).compress(inner)
+    caches["default"].set(key, b"s" + frame, 60)
+    assert _fetch(stmt, compute).is_from_cache is False
+    assert compute.calls == 2

@@ -112,6 +112,8 @@ class RequestIdMiddleware:
         if endpoint is not None:
             record_request(endpoint, status)
         level = logging.ERROR if status >= 500 else logging.INFO
+        if not request_logger.isEnabledFor(level):  # the record is not built for nobody
+            return
         request_logger.log(
             level,
             "%s %s %s",

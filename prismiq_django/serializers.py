@@ -85,6 +85,19 @@ class JSONIntegerField(serializers.IntegerField):
         return value
 
 
+class JSONBooleanField(serializers.BooleanField):
+    """A boolean in a JSON body: ``true`` or ``false`` only. DRF's ``BooleanField`` also takes
+    ``"yes"``, ``"on"``, ``1``, ``"0"`` and more; a flag that changes what runs (``bypass_cache``,
+    ``analyze``) should not be guessed from a string."""
+
+    default_error_messages = {"invalid": "Must be a JSON boolean: true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data is not True and data is not False:
+            self.fail("invalid")
+        return bool(data)
+
+
 class QueryDefinitionSerializer(serializers.Serializer[Any]):
     """Docs only: the query definition (SPEC section 3); see :mod:`prismiq_django.openapi`."""
 
@@ -100,7 +113,7 @@ class ExecuteRequestSerializer(serializers.Serializer[Any]):
     """``POST query/execute``: ``{query, bypass_cache?: false}``."""
 
     query = QueryDefinitionField(help_text="The query definition.")
-    bypass_cache = serializers.BooleanField(
+    bypass_cache = JSONBooleanField(
         default=False, help_text="Run on the database even when a cached result exists."
     )
 
@@ -126,7 +139,7 @@ class ExplainRequestSerializer(serializers.Serializer[Any]):
     """``POST query/explain``: ``{query, analyze?: false}``."""
 
     query = QueryDefinitionField(help_text="The query definition.")
-    analyze = serializers.BooleanField(
+    analyze = JSONBooleanField(
         default=False, help_text="Run the statement to report actual timings (PostgreSQL)."
     )
 
@@ -134,7 +147,7 @@ class ExplainRequestSerializer(serializers.Serializer[Any]):
 class SavedQueryExecuteSerializer(serializers.Serializer[Any]):
     """``POST saved-queries/{id}/execute``: ``{bypass_cache?: false}``."""
 
-    bypass_cache = serializers.BooleanField(default=False)
+    bypass_cache = JSONBooleanField(default=False)
 
 
 class ColumnValuesParamsSerializer(serializers.Serializer[Any]):
@@ -308,6 +321,7 @@ __all__ = [
     "ExecuteRequestSerializer",
     "ExplainRequestSerializer",
     "ExplainResponseSerializer",
+    "JSONBooleanField",
     "JSONIntegerField",
     "PreviewParamsSerializer",
     "PreviewRequestSerializer",

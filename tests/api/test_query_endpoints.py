@@ -149,6 +149,12 @@ def test_result_cache_and_bypass(client: APIClient, settings: Any) -> None:
         ({}, "invalid_definition", "/query"),
         ({"query": None}, "invalid_value", "/query"),
         ({"query": definition(), "bypass_cache": "perhaps"}, "invalid_value", "/bypass_cache"),
+        # a flag is a JSON boolean: DRF's BooleanField alone would take these as true/false
+        ({"query": definition(), "bypass_cache": "yes"}, "invalid_value", "/bypass_cache"),
+        ({"query": definition(), "bypass_cache": "true"}, "invalid_value", "/bypass_cache"),
+        ({"query": definition(), "bypass_cache": 1}, "invalid_value", "/bypass_cache"),
+        ({"query": definition(), "bypass_cache": "off"}, "invalid_value", "/bypass_cache"),
+        ({"query": definition(), "bypass_cache": None}, "invalid_value", "/bypass_cache"),
         ([1, 2], "invalid_definition", ""),
     ],
 )
@@ -383,8 +389,12 @@ def test_explain_errors(client: APIClient) -> None:
     bad = _post(client, "query/explain", {"query": definition(tables=[])})
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["path"].startswith("/query")
-    envelope = _post(client, "query/explain", {"query": definition(), "analyze": "sure"})
-    assert envelope.status_code == 400
+    for flag in ("sure", "yes", "true", 1):
+        envelope = _post(client, "query/explain", {"query": definition(), "analyze": flag})
+        assert envelope.status_code == 400, flag
+        assert [(e["code"], e["path"]) for e in envelope.json()["errors"]] == [
+            ("invalid_value", "/analyze")
+        ]
 
 
 # --- runtime failures ----------------------------------------------------------------------------

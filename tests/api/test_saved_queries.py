@@ -191,8 +191,10 @@ def test_execute_runs_the_stored_query(client: APIClient) -> None:
     assert result["truncated"] is True
     bypass = client.post(api(f"saved-queries/{pk}/execute"), {"bypass_cache": True}, format="json")
     assert bypass.status_code == 200
-    bad = client.post(api(f"saved-queries/{pk}/execute"), {"bypass_cache": "x"}, format="json")
-    assert bad.status_code == 400
+    for flag in ("x", "on", "1", 0):
+        bad = client.post(api(f"saved-queries/{pk}/execute"), {"bypass_cache": flag}, format="json")
+        assert bad.status_code == 400, flag
+        assert [e["path"] for e in bad.json()["errors"]] == ["/bypass_cache"]
 
 
 def test_execute_revalidates_against_current_exposure(client: APIClient, settings: Any) -> None:

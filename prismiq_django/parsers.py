@@ -74,6 +74,15 @@ def json_depth_exceeds(data: object, limit: int) -> bool:
     return False
 
 
+def _invalid_json_message(exc: orjson.JSONDecodeError) -> str:
+    """Our words for a body orjson refused, with where (never orjson's text)."""
+    line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    where = f" (line {line}, column {column})" if line and column else ""
+    if str(exc.msg).startswith("number is infinity"):  # valid JSON, but no double holds it
+        return f"The request body holds a number beyond the range of a double (1.8e308){where}."
+    return f"The request body is not valid JSON{where}."
+
+
 class PayloadTooLarge(APIException):
     """413: the body is larger than Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
 
@@ -106,7 +115,7 @@ class PrismiqJSONParser(BaseParser):
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise ParseError("The request body is not valid JSON.") from exc
+            raise ParseError(_invalid_json_message(exc)) from exc
         # A document cannot nest deeper than it has brackets (brackets inside strings only make the
         # count larger): most bodies skip the walk.
         if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and json_depth_exceeds(

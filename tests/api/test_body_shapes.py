@@ -89,11 +89,36 @@ def test_float_literals_stay_floats(client: APIClient, literal: str) -> None:
 
 
 def test_an_integer_beyond_the_double_range_is_400(client: APIClient) -> None:
-    response = _raw_validate(client, _with_offset("9" * 400))
+    body = _with_offset("9" * 400)
+    response = _raw_validate(client, body)
     assert response.status_code == 400
     assert [(e["code"], e["path"]) for e in response.json()["errors"]] == [
         ("invalid_definition", "")
     ]
+    column = body.index("9" * 400) + 1
+    assert response.json()["errors"][0]["message"] == (
+        "The request body holds a number beyond the range of a double (1.8e308) "
+        f"(line 1, column {column})."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"limit": 1e400}',
+            "holds a number beyond the range of a double (1.8e308) (line 1, column 11)",
+        ),
+        ('{"limit": 10,}', "is not valid JSON (line 1, column 13)"),
+        ('{\n  "limit": NaN}', "is not valid JSON (line 2, column 12)"),
+    ],
+)
+def test_malformed_json_messages_name_the_position(
+    client: APIClient, text: str, message: str
+) -> None:
+    response = _raw_validate(client, text)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == f"The request body {message}."
 
 
 def test_a_huge_integer_filter_value_is_bound_exactly(client: APIClient) -> None:

@@ -359,3 +359,36 @@ def test_both_paths_agree_across_the_whole_range(table: None) -> None:
     assert years[0] == "-004712"
     assert any(y.startswith("+") for y in years)
     assert any(len(y) == 4 for y in years)
+
+
+def test_time_series_buckets_match(table: None) -> None:
+    definition = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "time_series": {"table_id": "t", "date_column": "tz", "interval": "year", "alias": "y"},
+        "columns": [{"table_id": "t", "column": "id", "aggregation": "count", "alias": "n"}],
+    }
+    rows = _same_on_both_paths(definition)
+    assert [row[0] for row in rows] == [
+        "-infinity",
+        "-004712-01-01T00:00:00",
+        "-000043-01-01T00:00:00",
+        "0000-01-01T00:00:00",
+        "0001-01-01T00:00:00",
+        "2024-01-01T00:00:00",
+        "9999-01-01T00:00:00",
+        "+010000-01-01T00:00:00",
+        "infinity",
+        None,
+    ]
+
+
+def test_the_savepoint_path_retries_too_and_leaves_the_transaction_usable(table: None) -> None:
+    # Inside a transaction the statement runs under a savepoint (not as one message).
+    from django.db import transaction
+
+    with transaction.atomic():
+        rows = services.execute(None, _by_id("d", "ts", "tz", "clock"), bypass_cache=True).rows
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    assert [row[:4] for row in rows] == EXPECTED

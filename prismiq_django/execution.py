@@ -33,7 +33,14 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 import orjson
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    transaction,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from prismiq_django.exceptions import (
@@ -51,6 +58,7 @@ from prismiq_django.values import (
     convert_rows,
     infer_type,
     json_default,
+    pg_temporal_text,
     stdlib_json_default,
 )
 
@@ -229,13 +237,18 @@ def _pg_type_names(connection: BaseDatabaseWrapper, oids: Sequence[int]) -> list
     return [_PG_TYPE_CACHE.get((*db_key, oid), ("", "")) for oid in oids]
 
 
-def _use_fast_loaders(connection: BaseDatabaseWrapper, cursor: Any) -> None:
+def _use_fast_loaders(
+    connection: BaseDatabaseWrapper, cursor: Any, *, tolerant: bool = False
+) -> None:
     """Give this PostgreSQL cursor psycopg's C loaders where they yield the same values.
 
     Django loads ``timestamptz`` with a Python subclass of psycopg's loader (about 3 µs per
     value) that only re-attaches ``connection.timezone``; when that zone is set (``USE_TZ``), it
     is the session's ``TimeZone``, in which psycopg's own C loader already returns the value.
     ``uuid`` is loaded as its text, which is exactly ``str(UUID)``. Only this cursor changes.
+
+    ``tolerant`` also wraps the ``date``, ``timestamp`` and ``timestamptz`` loaders so that the
+    values Python cannot represent load as their JSON strings (:func:`_tolerant_loader`).
     """
     raw = getattr(cursor, "cursor", None)
     adapters = getattr(raw, "adapters", None)
@@ -247,6 +260,69 @@ def _use_fast_loaders(connection: BaseDatabaseWrapper, cursor: Any) -> None:
     if getattr(connection, "timezone", None) is not None:
         adapters.register_loader("timestamptz", TimestamptzLoader)  # psycopg picks the C one
     adapters.register_loader("uuid", TextLoader)
+    if tolerant:
+        from psycopg.pq import Format
+
+        naive = getattr(connection, "timezone", None) is None
+        for name in _TEMPORAL_PG_TYPES:
+            info = adapters.types.get(name)
+            inner = adapters.get_loader(info.oid, Format.TEXT) if info is not None else None
+            if inner is not None:
+                adapters.register_loader(info.oid, _tolerant_loader(inner, naive=naive))
+
+
+_TEMPORAL_PG_TYPES: Final = ("date", "timestamp", "timestamptz")
+
+
+def _tolerant_loader(inner: type, *, naive: bool) -> type:
+    """A loader that loads as ``inner`` does, and values ``inner`` refuses as JSON strings.
+
+    psycopg raises ``DataError`` for ``infinity``, ``-infinity``, BC values and years after 9999
+    (Python's ``date`` has none of them); such a value becomes the string of
+    :func:`prismiq_django.values.pg_temporal_text`, which the converters pass through. Only the
+    second run of a statement whose first run met such a value uses it (see
+    :func:`execute_compiled`): a Python frame per value is too slow for every result.
+    """
+    from psycopg import DataError as LoadError
+    from psycopg.adapt import Loader
+
+    class TolerantLoader(Loader):
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self._inner = inner(oid, context)
+
+        def load(self, data: Any) -> Any:
+            try:
+                return self._inner.load(data)
+            except LoadError:
+                text = pg_temporal_text(bytes(data).decode("utf-8", "replace"), naive=naive)
+                if text is None:
+                    raise
+                return text
+
+    return TolerantLoader
+
+
+class _Unloadable(Exception):
+    """psycopg refused a value of the result while loading it (not a database error)."""
+
+
+def _fetch(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
+    """``cursor.fetchmany(size)``; :class:`_Unloadable` when a loader refuses a value.
+
+    A ``DataError`` raised while fetching comes from psycopg's loaders, never from the server
+    (the client-side cursor received every row with the statement): it has no SQLSTATE. On the
+    tolerant run it is a database error like any other (:class:`QueryExecutionError`).
+    """
+    try:
+        with gc_paused():
+            rows: list[tuple[Any, ...]] = cursor.fetchmany(size)
+    except DataError as exc:
+        cause = exc.__cause__
+        if tolerant or cause is None or getattr(cause, "sqlstate", "") is not None:
+            raise
+        raise _Unloadable() from exc
+    return rows
 
 
 # --- the guarded transaction ------------------------------------------------------------------
@@ -394,7 +470,7 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
 
 @contextmanager
 def guarded_statement(
-    alias: str, timeout: float, sql: str, params: Sequence[object]
+    alias: str, timeout: float, sql: str, params: Sequence[object], *, tolerant: bool = False
 ) -> Iterator[tuple[BaseDatabaseWrapper, Any]]:
     """Run ``sql`` with ``params`` under the rails; yield ``(connection, cursor)`` on its result.
 
@@ -407,14 +483,16 @@ def guarded_statement(
     ``statement_timeout`` applies to each statement of a multi-statement message separately.
     ``sql`` is one compiled statement (identifiers from the catalog, values bound), so nothing
     can end the read-only transaction early. When the statement fails, the rest of the message
-    is skipped and the failed transaction is rolled back here.
+    is skipped and the failed transaction is rolled back here. ``tolerant``: see
+    :func:`_use_fast_loaders`.
     """
     connection = connections[alias]
     if connection.vendor == "postgresql":
         _connect(connection)  # the checks below read the live connection
     if connection.vendor != "postgresql" or not _one_message_possible(connection):
         with guarded_cursor(alias, timeout) as (conn, cursor):
-            _use_fast_loaders(conn, cursor)  # PostgreSQL cursors only; others are left alone
+            # PostgreSQL cursors only; others are left alone
+            _use_fast_loaders(conn, cursor, tolerant=tolerant)
             cursor.execute(sql, params)
             yield conn, cursor
         return
@@ -423,7 +501,7 @@ def guarded_statement(
     message = f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true); {sql}; ROLLBACK"
     try:
         with connection.cursor() as cursor:
-            _use_fast_loaders(connection, cursor)
+            _use_fast_loaders(connection, cursor, tolerant=tolerant)
             try:
                 bound: list[Any] = [timeout_ms, *params]
                 cursor.execute(message, bound)
@@ -472,19 +550,41 @@ def execute_compiled(
     JSON text of its values, and the result carries ``rows_json`` built by joining them (no
     per-value work in Python). On another database it is ignored.
 
+    PostgreSQL dates and timestamps Python cannot represent (``infinity``, ``-infinity``, BC,
+    after year 9999) make psycopg refuse the row; the statement then runs once more with loaders
+    that turn them into the strings of :func:`prismiq_django.values.pg_temporal_text`, the ones
+    the JSON path writes. Results without such values pay nothing for it.
+
     Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable` or :class:`QueryExecutionError`.
     """
-    limit = compiled.limit
     if (
         json_sql is not None
         and column_types is not None
         and connections[alias].vendor == "postgresql"
     ):
         return _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout)
+    args = (compiled, alias, timeout, column_types, wall_clock)
+    try:
+        return _execute_python(*args, tolerant=False)
+    except _Unloadable:
+        return _execute_python(*args, tolerant=True)
+
+
+def _execute_python(
+    compiled: CompiledStatement,
+    alias: str,
+    timeout: float,
+    column_types: Sequence[str] | None,
+    wall_clock: Collection[int],
+    *,
+    tolerant: bool,
+) -> QueryResult:
+    """Run ``compiled`` and convert its values in Python (see :func:`execute_compiled`)."""
+    limit = compiled.limit
     started = time.perf_counter()
-    with guarded_statement(alias, timeout, compiled.sql, compiled.params) as (connection, cursor):
-        with gc_paused():
-            raw_rows: list[tuple[Any, ...]] = cursor.fetchmany(limit + 1)
+    statement = guarded_statement(alias, timeout, compiled.sql, compiled.params, tolerant=tolerant)
+    with statement as (connection, cursor):
+        raw_rows = _fetch(cursor, limit + 1, tolerant=tolerant)
         description = cursor.description or ()
         vendor = connection.vendor
         pg_types = (

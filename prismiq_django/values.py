@@ -7,6 +7,8 @@ are already JSON-ready (integers, text on PostgreSQL) get no converter at all.
 Conversions (SPEC section 4): decimals -> JSON numbers (whole numbers between 2**53 and 2**63 stay
 exact integers, others become floats; NaN/Infinity -> null), dates/times -> ISO 8601, UUIDs ->
 strings, bytes -> base64, intervals -> seconds, JSON text -> JSON, PostgreSQL arrays -> lists.
+PostgreSQL dates and timestamps Python cannot represent (infinities, BC, after year 9999) arrive
+as the strings of :func:`pg_temporal_text` (see :mod:`prismiq_django.execution`).
 Anything else falls back to :func:`json_safe`, which always returns something both the standard
 ``json`` module (``allow_nan=False``) and orjson can encode.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import math
 import operator
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -105,6 +108,59 @@ def _sqlite_date(value: Any) -> Any:
         except ValueError:
             return value
     return _temporal(value)
+
+
+_PG_TIME_OF_DAY: Final = re.compile(r"(\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d(?::\d\d){0,2})?")
+
+
+def expanded_year(year: int) -> str:
+    """``year`` (astronomical: 0 is 1 BC, -1 is 2 BC) as ECMAScript's date-time format writes it.
+
+    Four digits for 0..9999 (``0000``), otherwise a sign and at least six digits (``+010000``,
+    ``-000043``): ISO 8601's expanded years as JavaScript's ``Date`` and ``Temporal`` parse them.
+    """
+    if 0 <= year <= 9999:
+        return f"{year:04d}"
+    return f"{'-' if year < 0 else '+'}{abs(year):06d}"
+
+
+def pg_temporal_text(text: str, *, naive: bool = False) -> str | None:
+    """The JSON value of a PostgreSQL date/timestamp Python cannot represent, or None.
+
+    ``text`` is PostgreSQL's output (``DateStyle`` ISO, PostgreSQL's default) of ``infinity``,
+    ``-infinity``, a BC value (``0044-03-15 12:00:00+00 BC``) or one after year 9999
+    (``10000-01-01``). They become ``"infinity"``/``"-infinity"`` and ISO 8601 with an expanded
+    astronomical year (:func:`expanded_year`): ``-000043-03-15T12:00:00+00:00``. The time of day
+    keeps PostgreSQL's fractional digits (``.5``) and the offset is ``+HH:MM`` (``:SS`` when
+    PostgreSQL has them), as PostgreSQL's own JSON writes them: the JSON path
+    (:func:`prismiq_django.query.jsonrows.json_rows_sql`) builds the same strings in SQL.
+    ``naive`` drops the offset (a ``timestamptz`` read without ``USE_TZ``, as Django does).
+    Anything else returns None.
+    """
+    if text in ("infinity", "-infinity"):
+        return text
+    bc = text.endswith(" BC")
+    if bc:
+        text = text[:-3]
+    year, _, rest = text.partition("-")
+    day, _, time_of_day = rest.partition(" ")
+    if not (year.isascii() and year.isdigit() and len(day) == 5):
+        return None
+    number = int(year)
+    if bc:
+        number = 1 - number
+    elif number <= 9999:
+        return None  # representable: not for this function
+    out = f"{expanded_year(number)}-{day}"
+    if not time_of_day:
+        return out
+    match = _PG_TIME_OF_DAY.fullmatch(time_of_day)
+    if match is None:
+        return None
+    clock, offset = match.groups()
+    if offset is None or naive:
+        return f"{out}T{clock}"
+    return f"{out}T{clock}{offset if len(offset) > 3 else offset + ':00'}"
 
 
 def _duration(value: Any) -> Any:
@@ -463,10 +519,12 @@ __all__ = [
     "column_converter",
     "convert_column",
     "convert_rows",
+    "expanded_year",
     "infer_type",
     "json_default",
     "json_safe",
     "pg_array_text",
+    "pg_temporal_text",
     "stdlib_json_default",
     "to_number",
 ]

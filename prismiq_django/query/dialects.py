@@ -111,6 +111,20 @@ def _naive_timestamp(column: Column) -> bool:
     )
 
 
+def _date_arithmetic_trunc(sql: str, unit: str) -> str:
+    """PostgreSQL: the finite date ``sql`` truncated to ``unit`` without a timestamp."""
+    if unit == "week":
+        return f"{sql} - (CAST(extract(isodow FROM {sql}) AS integer) - 1)"
+    year = f"CAST(extract(year FROM {sql}) AS integer)"
+    if unit == "month":
+        return f"make_date({year}, CAST(extract(month FROM {sql}) AS integer), 1)"
+    if unit == "quarter":
+        return f"make_date({year}, CAST(extract(quarter FROM {sql}) AS integer) * 3 - 2, 1)"
+    if unit == "year":
+        return f"make_date({year}, 1, 1)"
+    return sql  # day, hour, minute: a date is its own day
+
+
 class PostgreSQLDialect(Dialect):
     """PostgreSQL 15+: ``ILIKE``, ``date_trunc`` with the time zone as a bound parameter."""
 
@@ -120,7 +134,14 @@ class PostgreSQLDialect(Dialect):
         self, sql: str, unit: str, column: Column, tz_name: str
     ) -> tuple[str, tuple[object, ...]]:
         if column.type == "date":
-            return f"CAST(date_trunc('{unit}', CAST({sql} AS timestamp)) AS date)", ()
+            # Dates after 294276 AD have no timestamp (an error, not a value): truncated with
+            # date arithmetic instead; the infinities stay as they are, as date_trunc keeps them.
+            return (
+                f"CASE WHEN {sql} < '294277-01-01'"
+                f" THEN CAST(date_trunc('{unit}', CAST({sql} AS timestamp)) AS date)"
+                f" WHEN isfinite({sql}) THEN {_date_arithmetic_trunc(sql, unit)}"
+                f" ELSE {sql} END"
+            ), ()
         if _naive_timestamp(column):
             return f"date_trunc('{unit}', {sql})", ()
         return f"date_trunc('{unit}', {sql} AT TIME ZONE %s)", (tz_name,)

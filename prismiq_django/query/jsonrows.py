@@ -25,6 +25,9 @@ Eligible output types, by the database type of the column under the expression (
 - ``datetime`` (timestamp with and without time zone): ISO 8601 in the session's time zone, which
   the caller must only allow when it is UTC (the Python path's zone): fractional seconds are
   written with the digits they need (``.5``) rather than always six.
+- ``date`` and ``datetime`` values outside years 1..9999 (``infinity``, ``-infinity``, BC, after
+  9999), which Python cannot represent: rows holding one are built by a second
+  ``json_build_array`` that spells them as the Python path does (expanded astronomical years).
 
 Anything else (time, interval, bytea, arrays, money, enums, domains, network types...), and
 selects of more than 100 columns (PostgreSQL's limit on a function's arguments), return
@@ -95,26 +98,72 @@ def _output_sql(expr: Expr, name: str) -> str | None:
     return name
 
 
+def _in_python_range(name: str) -> str:
+    """True (or NULL-safe true) when the date/timestamp ``name`` has a year in 1..9999.
+
+    Untyped literals take the column's type (date, timestamp, or timestamptz in the session's
+    UTC); ``infinity`` compares above and ``-infinity`` below every value.
+    """
+    return f"({name} IS NULL OR {name} >= '0001-01-01' AND {name} < '10000-01-01')"
+
+
+def _expanded_sql(name: str) -> str:
+    """JSON of the date/timestamp ``name`` with an expanded year (any value; see below).
+
+    PostgreSQL's JSON writes ``infinity``, ``-infinity``, ``0044-03-15T12:00:00+00:00 BC`` and
+    ``10000-01-01``: the infinities stay, a BC year N becomes the astronomical year 1 - N
+    (``0000`` for 1 BC, ``-000043`` for 44 BC) and a year after 9999 gets a ``+`` and six digits
+    at least (``+010000``), as :func:`prismiq_django.values.pg_temporal_text` writes them on the
+    Python path. The rest (month, day, time, fraction, offset) is PostgreSQL's own text. No
+    ``%`` (``LIKE`` patterns): the statement's parameters are bound with ``%s`` placeholders.
+    """
+    text = f"(to_json({name}) #>> '{{}}')"
+    year = f"split_part({text}, '-', 1)"
+    dash = f"strpos({text}, '-')"
+    return (
+        f"CASE WHEN {_in_python_range(name)} THEN to_json({name}) ELSE to_json(CASE"
+        f" WHEN right({text}, 8) = 'infinity' THEN {text}"
+        f" WHEN right({text}, 3) = ' BC' THEN"
+        f" CASE WHEN {year} = '0001' THEN '0000'"
+        f" ELSE '-' || lpad(({year}::integer - 1)::text, 6, '0') END"
+        f" || substr({text}, {dash}, length({text}) - {dash} - 2)"
+        f" ELSE '+' || lpad({year}, greatest(6, {dash} - 1), '0') || substr({text}, {dash})"
+        " END) END"
+    )
+
+
 def json_rows_sql(query: Query, sql: str) -> str | None:
     """Return ``sql`` wrapped to yield one JSON array text per row, or None when not eligible.
 
     ``sql`` must be the PostgreSQL statement compiled from ``query`` (one output column per select
     item, in order). The caller decides whether the session's time zone allows it (UTC only).
+
+    Dates and timestamps outside years 1..9999 (``infinity``, ``-infinity``, BC, after 9999)
+    are written as the Python path writes them (:func:`_expanded_sql`). Rows whose dates are all
+    in that range, i.e. nearly all, are built by the same plain ``json_build_array`` as any other:
+    the only cost is two comparisons per date or timestamp column.
     """
     if not query.select or len(query.select) > _MAX_FUNCTION_ARGUMENTS:
         return None
     names = [f'"c{index}"' for index in range(len(query.select))]
     parts = []
+    temporal = []
     for item, name in zip(query.select, names, strict=True):
         part = _output_sql(item.expr, name)
         if part is None:
             return None
         parts.append(part)
+        if item.expr.type in ("date", "datetime") and part == name:
+            temporal.append(name)
+    row = f"json_build_array({', '.join(parts)})::text"
+    if temporal:
+        expanded = [_expanded_sql(part) if part in temporal else part for part in parts]
+        row = (
+            f"CASE WHEN {' AND '.join(map(_in_python_range, temporal))} THEN {row}"
+            f" ELSE json_build_array({', '.join(expanded)})::text END"
+        )
     # Only generated names and the compiled statement: no request text reaches this SQL.
-    return (
-        f"SELECT json_build_array({', '.join(parts)})::text "  # noqa: S608
-        f'FROM ({sql}) AS "q"({", ".join(names)})'
-    )
+    return f'SELECT {row} FROM ({sql}) AS "q"({", ".join(names)})'  # noqa: S608
 
 
 __all__ = ["json_rows_sql"]

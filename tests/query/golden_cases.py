@@ -1374,7 +1374,13 @@ GOLDEN: list[dict[str, Any]] = [
             ],
         },
         "postgresql": (
-            'SELECT CAST(date_trunc(\'week\', CAST("t0"."shipped_on" AS timestamp)) AS date) '
+            # Dates past timestamp's range (294276 AD) are truncated with date arithmetic.
+            'SELECT CASE WHEN "t0"."shipped_on" < \'294277-01-01\' '
+            'THEN CAST(date_trunc(\'week\', CAST("t0"."shipped_on" AS timestamp)) AS date) '
+            'WHEN isfinite("t0"."shipped_on") '
+            'THEN "t0"."shipped_on" - '
+            '(CAST(extract(isodow FROM "t0"."shipped_on") AS integer) - 1) '
+            'ELSE "t0"."shipped_on" END '
             'AS "shipped_on", COUNT(*) AS "count" FROM "shop_order" "t0" GROUP BY 1 LIMIT %s',
             (10001,),
         ),

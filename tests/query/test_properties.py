@@ -24,7 +24,10 @@ from tests.query.strategies import TEXT, definitions
 CATALOG_NAMES = {t.name for t in SHOP.tables.values()} | {
     c.name for t in SHOP.tables.values() for c in t.columns
 }
-LITERALS = {"\\", "UTC", "minute", "hour", "day", "week", "month", "quarter", "year"}
+LITERALS = {
+    "\\", "UTC", "minute", "hour", "day", "week", "month", "quarter", "year",
+    "294277-01-01",  # where timestamp ends: dates after it are truncated with date arithmetic
+}  # fmt: skip
 WORDS = {
     "SELECT", "FROM", "WHERE", "AS", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE",
     "GLOB", "ESCAPE", "BETWEEN", "INNER", "LEFT", "RIGHT", "FULL", "OUTER", "JOIN", "ON", "GROUP",
@@ -32,6 +35,9 @@ WORDS = {
     "DISTINCT", "SUM", "AVG", "MIN", "MAX", "date_trunc", "AT", "TIME", "ZONE", "CAST",
     "timestamp", "date", "django_datetime_trunc", "django_date_trunc", "%s", "(", ")", ",", ".",
     "=", "<>", "<", ">", "<=", ">=", "*", "1", "0",
+    # Truncating dates past timestamp's range (PostgreSQL).
+    "CASE", "WHEN", "THEN", "ELSE", "END", "isfinite", "extract", "isodow", "integer",
+    "make_date", "month", "quarter", "year", "-",
 }  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from typing import Final
 import orjson
 
 from prismiq_django.gcpause import gc_paused
-from prismiq_django.protected import is_protected_table
+from prismiq_django.protected import protected_table_test
 from prismiq_django.query.catalog import Catalog, Column, Table
 
 logger = logging.getLogger("prismiq_django.exposure")
@@ -199,8 +199,9 @@ def apply_exposure(raw: Catalog, config: ExposureConfig) -> Catalog:
         by_name.setdefault(row.name, []).append(row)
     listed = None if config.exposed_names is None else frozenset(config.exposed_names)
     exposed: list[Table] = []
+    is_protected = protected_table_test()  # the user model looked up once, not once per table
     for table in raw.tables.values():
-        if is_protected_table(table.name):
+        if is_protected(table.name):
             continue
         table_config = _config_for(table, by_name)
         if listed is not None:
@@ -362,7 +363,8 @@ def sync_from_database() -> SyncReport:
     from prismiq_django.models import ExposedColumn, ExposedTable
 
     raw = introspect(str(prismiq_settings.DATABASE), db_schema=prismiq_settings.DB_SCHEMA)
-    wanted = [t for t in raw.tables.values() if not is_protected_table(t.name)]
+    is_protected = protected_table_test()
+    wanted = [t for t in raw.tables.values() if not is_protected(t.name)]
     using = router.db_for_write(ExposedTable)
     with transaction.atomic(using=using):
         rows = {(r.db_schema, r.name): r for r in ExposedTable.objects.using(using)}

@@ -36,6 +36,7 @@ from typing import Any, Final, TypeAlias
 import orjson
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import connections, router, transaction
 from django.utils import timezone
 
@@ -109,17 +110,60 @@ def _alias() -> str:
     return str(prismiq_settings.DATABASE)
 
 
+@dataclass(frozen=True, slots=True)
+class _ConfigKey:
+    """The last configuration hashed by :func:`_config_key`, and its hash."""
+
+    identity: tuple[str, ...]
+    db_schema: object
+    exposed: object
+    key: str
+
+
+_last_config_key: _ConfigKey | None = None
+
+
 def _config_key() -> str:
-    raw = repr(
-        (
-            # The same database identity as the result cache's keys: sites sharing one Redis
-            # through the same alias and database name on other hosts never share a catalog.
-            result_cache.database_identity(_alias()),
-            prismiq_settings.DB_SCHEMA,
-            prismiq_settings.EXPOSED_TABLES,
-        )
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+    """A hash of what the exposed catalog depends on besides the exposure rows: the database
+    behind ``DATABASE``, ``DB_SCHEMA`` and ``EXPOSED_TABLES`` (read on every request).
+
+    The hash (a ``repr`` of up to thousands of table names, ~0.2 ms at 1,000) is kept for the
+    last configuration seen: the database identity is compared by value (``DATABASES`` may be
+    edited in place, as the test runner does), the two settings by identity, as the settings
+    accessor resolves them once per ``settings.PRISMIQ`` object and hands out the same objects
+    until that is replaced (editing the lists in place at run time is not supported there
+    either); a change through ``override_settings`` or the ``settings`` fixture also forgets the
+    record (``setting_changed``), even when the new value is the same, edited, object. Holding
+    them keeps their ids from being reused. Thread-safe: one immutable record, read once and
+    replaced whole.
+    """
+    global _last_config_key
+    # The same database identity as the result cache's keys: sites sharing one Redis through
+    # the same alias and database name on other hosts never share a catalog.
+    identity = result_cache.database_identity(_alias())
+    db_schema = prismiq_settings.DB_SCHEMA
+    exposed = prismiq_settings.EXPOSED_TABLES
+    last = _last_config_key
+    if (
+        last is not None
+        and last.exposed is exposed
+        and last.db_schema is db_schema
+        and last.identity == identity
+    ):
+        return last.key
+    raw = repr((identity, db_schema, exposed))
+    key = hashlib.sha256(raw.encode()).hexdigest()[:24]
+    _last_config_key = _ConfigKey(identity, db_schema, exposed, key)
+    return key
+
+
+def _forget_config_key(*, setting: str, **kwargs: Any) -> None:
+    global _last_config_key
+    if setting in ("PRISMIQ", "DATABASES"):
+        _last_config_key = None
+
+
+setting_changed.connect(_forget_config_key)
 
 
 def build_exposed_catalog() -> Catalog:

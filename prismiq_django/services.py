@@ -13,9 +13,10 @@ Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
 Catalog cache: the exposed catalog (without row scopes) is stored in the Django cache
 ``CACHE_ALIAS`` for ``SCHEMA_CACHE_TTL`` seconds under a *version* token, and memoised per
 process for the same version, so a request costs one small cache read, not a decoding of the
-whole catalog. The entry is compact JSON (:func:`~prismiq_django.exposure.catalog_to_bytes`)
-under a key naming its format, so an entry of another layout is never misread. The rendered
-``schema`` response (:func:`schema_json`) is kept the same way next to it.
+whole catalog. The entry is compact JSON lines (:func:`~prismiq_django.exposure.catalog_to_bytes`)
+under a key naming its format, so an entry of another layout is never misread; a process that
+reads it decodes each table when first used (:class:`~prismiq_django.exposure.EncodedTables`).
+The rendered ``schema`` response (:func:`schema_json`) is kept the same way next to it.
 :func:`invalidate_catalog` (called when exposure rows change, by ``prismiq_refresh_schema`` and
 after migrations) stores a new version token, which every process reads before using its memo.
 A cache outage never fails a request: this process keeps its catalog for up to the TTL (or builds
@@ -52,6 +53,7 @@ from prismiq_django.exposure import (
     catalog_from_bytes,
     catalog_to_bytes,
     load_exposure,
+    tenant_columns,
 )
 from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import introspect
@@ -93,12 +95,15 @@ MAX_COLUMN_VALUES: Final = 1_000
 
 @dataclass(slots=True)
 class _Memo:
-    """This process's copy of one catalog version: the catalog and the rendered schema, each
-    filled when first needed. ``version`` is "" when it was made while the cache was down."""
+    """This process's copy of one catalog version: the catalog (with its tenant tables, so
+    that a request need not look through every table for them) and the rendered schema, each
+    filled when first needed. ``version`` is "" when it was made while the cache was down.
+    ``tenants`` is set before ``catalog``: whoever sees the catalog sees its tenant tables."""
 
     version: str
     built_at: float
     catalog: Catalog | None = None
+    tenants: tuple[tuple[str, str], ...] = ()
     schema: bytes | None = None
 
 
@@ -241,7 +246,9 @@ def _memo_catalog(
         if cache is not None:
             built = catalog
             _store(cache, key, lambda: catalog_to_bytes(built), ttl, defer)
-    memo.catalog = catalog  # two threads may both fill it: same content, last one kept
+    # Two threads may both fill it: same content, last one kept.
+    memo.tenants = tenant_columns(catalog)  # from the index when decoded: no table decoded
+    memo.catalog = catalog
     return catalog
 
 
@@ -263,12 +270,19 @@ def _store(cache: Any, key: str, value: Callable[[], bytes], ttl: int, defer: De
 
 def exposed_catalog() -> Catalog:
     """Return the exposed catalog without row scopes, from the memo/cache when fresh."""
+    return _exposed()[0]
+
+
+def _exposed() -> tuple[Catalog, tuple[tuple[str, str], ...]]:
+    """:func:`exposed_catalog` and its ``(table, tenant column)`` pairs."""
     ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
     if ttl <= 0:
-        return build_exposed_catalog()
+        catalog = build_exposed_catalog()
+        return catalog, tenant_columns(catalog)
     config_key = _config_key()
     memo, cache = _current(config_key, ttl)
-    return _memo_catalog(memo, cache, config_key, ttl)
+    catalog = _memo_catalog(memo, cache, config_key, ttl)
+    return catalog, memo.tenants
 
 
 def invalidate_catalog() -> None:
@@ -305,8 +319,12 @@ def get_row_scopes(request: object, catalog: Catalog) -> list[RowScope]:
     means "any of these tenants". With no request, no callback or a None value there is no
     scope, and the compiler refuses every tenant table (fail closed).
     """
-    tenant_tables = [t for t in catalog.tables.values() if t.tenant_column]
-    if not tenant_tables or request is None:
+    return _row_scopes(request, tenant_columns(catalog))
+
+
+def _row_scopes(request: object, tenants: tuple[tuple[str, str], ...]) -> list[RowScope]:
+    """:func:`get_row_scopes` for the catalog whose tenant tables are ``tenants``."""
+    if not tenants or request is None:
         return []
     callback = prismiq_settings.tenant_callback
     if callback is None:
@@ -315,14 +333,17 @@ def get_row_scopes(request: object, catalog: Catalog) -> list[RowScope]:
     if value is None:
         return []
     values = tuple(value) if isinstance(value, list | tuple | set | frozenset) else (value,)
-    return [RowScope(t.name, str(t.tenant_column), values) for t in tenant_tables]
+    return [RowScope(table, column, values) for table, column in tenants]
+
+
+def _scoped(request: object, catalog: Catalog, tenants: tuple[tuple[str, str], ...]) -> Catalog:
+    scopes = _row_scopes(request, tenants)
+    return catalog.with_row_scopes(scopes) if scopes else catalog
 
 
 def get_catalog(request: object = None) -> Catalog:
     """Return the exposed catalog with the row scopes of ``request`` in force."""
-    catalog = exposed_catalog()
-    scopes = get_row_scopes(request, catalog)
-    return catalog.with_row_scopes(scopes) if scopes else catalog
+    return _scoped(request, *_exposed())
 
 
 # --- schema -----------------------------------------------------------------------------------
@@ -585,13 +606,12 @@ def _unverified_catalog(request: object) -> tuple[Catalog, str] | None:
     if ttl <= 0 or int(prismiq_settings.RESULT_CACHE_TTL or 0) <= 0:
         return None
     memo = _memo.get(_config_key())
-    if memo is None or not memo.version or memo.catalog is None:
+    if memo is None or not memo.version:
         return None
-    if time.monotonic() - memo.built_at >= ttl:
+    catalog = memo.catalog  # read before its tenant tables (see _Memo)
+    if catalog is None or time.monotonic() - memo.built_at >= ttl:
         return None
-    base = memo.catalog
-    scopes = get_row_scopes(request, base)
-    return (base.with_row_scopes(scopes) if scopes else base), memo.version
+    return _scoped(request, catalog, memo.tenants), memo.version
 
 
 def _execute(

@@ -21,7 +21,7 @@ from prismiq_django import services
 from prismiq_django.exceptions import DatabaseUnavailable
 from prismiq_django.exposure import sync_from_database
 from prismiq_django.models import ExposedColumn, ExposedTable, SavedQuery
-from prismiq_django.protected import is_protected_table
+from prismiq_django.protected import protected_table_test
 
 if TYPE_CHECKING:
     _InlineBase = admin.TabularInline[ExposedColumn, ExposedTable]
@@ -92,7 +92,8 @@ class ExposedTableAdmin(_AdminBase):
 
     @admin.action(description="Expose selected tables", permissions=["change"])
     def expose_selected(self, request: HttpRequest, queryset: QuerySet[ExposedTable]) -> None:
-        protected = [t.pk for t in queryset if is_protected_table(t.name)]
+        is_protected = protected_table_test()
+        protected = [t.pk for t in queryset if is_protected(t.name)]
         updated = queryset.exclude(pk__in=protected).update(is_exposed=True)
         services.invalidate_catalog()
         self.message_user(request, f"{updated} table(s) exposed.", messages.SUCCESS)

@@ -23,7 +23,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
-from prismiq_django.protected import is_protected_table
+from prismiq_django.protected import protected_table_test
 
 _POSITIVE_INTS = (
     "MAX_ROWS",
@@ -158,8 +158,9 @@ def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMe
         )
     exposed = conf.get("EXPOSED_TABLES")
     if isinstance(exposed, list | tuple):
+        is_protected = protected_table_test()
         for name in exposed:
-            if isinstance(name, str) and is_protected_table(name):
+            if isinstance(name, str) and is_protected(name):
                 errors.append(
                     _error(
                         f"PRISMIQ['EXPOSED_TABLES'] names {name!r}, which may never be exposed.",
@@ -228,6 +229,7 @@ def check_exposed_rows(
         rows = list(ExposedTable.objects.using(using).filter(is_exposed=True))
     except DatabaseError:  # not migrated yet
         return []
+    is_protected = protected_table_test()
     return [
         _error(
             f"ExposedTable {row!s} is marked exposed but may never be exposed.",
@@ -235,7 +237,7 @@ def check_exposed_rows(
             "E007",
         )
         for row in rows
-        if is_protected_table(row.name)
+        if is_protected(row.name)
     ]
 
 

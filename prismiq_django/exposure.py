@@ -13,15 +13,15 @@ A table whose configured tenant column does not exist is left out (fail closed) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
 from prismiq_django.gcpause import gc_paused
-from prismiq_django.protected import is_protected_table
-from prismiq_django.query.catalog import Catalog, Column, Table
+from prismiq_django.protected import protected_table_test
+from prismiq_django.query.catalog import Catalog, Column, Relationship, Table
 
 logger = logging.getLogger("prismiq_django.exposure")
 
@@ -199,8 +199,9 @@ def apply_exposure(raw: Catalog, config: ExposureConfig) -> Catalog:
         by_name.setdefault(row.name, []).append(row)
     listed = None if config.exposed_names is None else frozenset(config.exposed_names)
     exposed: list[Table] = []
+    is_protected = protected_table_test()  # the user model looked up once, not once per table
     for table in raw.tables.values():
-        if is_protected_table(table.name):
+        if is_protected(table.name):
             continue
         table_config = _config_for(table, by_name)
         if listed is not None:
@@ -252,35 +253,30 @@ def catalog_to_primitive(catalog: Catalog) -> dict[str, object]:
     }
 
 
+def _table_from_primitive(item: object) -> Table:
+    """One table of :func:`catalog_to_primitive`'s list back as a :class:`Table`."""
+    if not isinstance(item, list):
+        raise TypeError("not an encoded table")
+    name, schema, display, desc, rows, kind, tenant, cols = item
+    # Positional arguments, in the dataclasses' field order (cheaper than keywords).
+    columns = tuple([Column(*col) for col in cols])
+    return Table(name, columns, schema, display, desc, rows, kind, tenant)
+
+
 def catalog_from_primitive(data: dict[str, object]) -> Catalog:
     """Decode :func:`catalog_to_primitive`'s output. Raises on malformed input."""
-    from prismiq_django.query.catalog import Relationship
-
     tables_data = data["tables"]
     rels_data = data["relationships"]
     if not isinstance(tables_data, list) or not isinstance(rels_data, list):
         raise TypeError("not a primitive catalog")
     with gc_paused():  # tens of thousands of columns, no cycles (see prismiq_django.gcpause)
-        tables = [
-            # Positional arguments, in the dataclasses' field order (cheaper than keywords).
-            Table(
-                name,
-                tuple([Column(*col) for col in cols]),
-                schema,
-                display,
-                desc,
-                rows,
-                kind,
-                tenant,
-            )
-            for name, schema, display, desc, rows, kind, tenant, cols in tables_data
-        ]
+        tables = [_table_from_primitive(item) for item in tables_data]
         return Catalog.build(tables, [Relationship(*r) for r in rels_data])
 
 
 #: Version of the encoding of :func:`catalog_to_bytes`. It is part of the schema cache's keys,
 #: so an entry written by another release (another layout) is never read, only left to expire.
-CATALOG_FORMAT: Final = 2
+CATALOG_FORMAT: Final = 3
 
 
 class TableFragments:
@@ -296,21 +292,28 @@ class TableFragments:
         self._encode = encode
         self._last: dict[int, tuple[Table, bytes]] = {}
 
-    def document(self, head: bytes, tables: Iterable[Table], tail: bytes) -> bytes:
-        """Return ``head`` + the JSON array of the tables' fragments, in order, + ``tail`` (one
-        copy of the megabytes, not one per concatenation)."""
+    def lines(self, tables: Iterable[Table]) -> list[bytes]:
+        """Return the tables' fragments, in order."""
         previous = self._last
         kept: dict[int, tuple[Table, bytes]] = {}
-        parts = [head, b"["]
+        parts = []
         for table in tables:
             hit = previous.get(id(table))
             part = hit[1] if hit is not None and hit[0] is table else self._encode(table)
             kept[id(table)] = (table, part)
-            parts += (part, b",")
+            parts.append(part)
+        self._last = kept
+        return parts
+
+    def document(self, head: bytes, tables: Iterable[Table], tail: bytes) -> bytes:
+        """Return ``head`` + the JSON array of the tables' fragments, in order, + ``tail`` (one
+        copy of the megabytes, not one per concatenation)."""
+        parts = [head, b"["]
+        for line in self.lines(tables):
+            parts += (line, b",")
         if len(parts) > 2:
             parts.pop()  # the last comma
         parts += (b"]", tail)
-        self._last = kept
         return b"".join(parts)
 
 
@@ -318,23 +321,118 @@ _encoded_tables = TableFragments(lambda t: orjson.dumps(_table_primitive(t)))
 
 
 def catalog_to_bytes(catalog: Catalog) -> bytes:
-    """Encode a catalog (without row scopes): the compact JSON of :func:`catalog_to_primitive`,
-    byte for byte, with unchanged tables' parts reused from the previous call."""
-    relationships = orjson.dumps(_relationships_primitive(catalog))
-    tail = b',"relationships":' + relationships + b"}"
-    return _encoded_tables.document(b'{"tables":', catalog.tables.values(), tail)
+    """Encode a catalog (without row scopes) for the schema cache, as JSON lines: first an index
+    (``{"tables": [[name, tenant column, line length], ...], "relationships": [...]}``), then one
+    line per table in the same order, each the compact JSON of that table in
+    :func:`catalog_to_primitive`'s layout (compact JSON never holds a raw line break).
+    Unchanged tables' lines are reused from the previous call.
+
+    The index lets :func:`catalog_from_bytes` find each table's line without reading the others,
+    and decode a table only when it is used.
+    """
+    tables = tuple(catalog.tables.values())
+    lines = _encoded_tables.lines(tables)
+    entries = zip(tables, lines, strict=True)
+    index = {
+        "tables": [[t.name, t.tenant_column, len(line)] for t, line in entries],
+        "relationships": _relationships_primitive(catalog),
+    }
+    return b"\n".join([orjson.dumps(index), *lines])
+
+
+class EncodedTables(Mapping[str, Table]):
+    """The tables of an encoded catalog by name, each decoded on first access and then kept.
+
+    What :func:`catalog_from_bytes` puts in a catalog: a worker's first query after an
+    invalidation decodes the index and the tables it names, not every column of the catalog.
+    Names, ``len``, ``in`` and iteration read the index only; ``values()`` and ``items()`` decode
+    every table (once). Thread-safe: the encoded bytes are never changed, and a table decoded by
+    two threads at once is kept once (``dict.setdefault``), so every reader gets the same object.
+    """
+
+    __slots__ = ("_data", "_decoded", "_spans", "tenant_columns")
+
+    def __init__(
+        self,
+        data: bytes,
+        spans: dict[str, tuple[int, int]],
+        tenant_columns: tuple[tuple[str, str], ...],
+    ) -> None:
+        self._data = data
+        self._spans = spans
+        self._decoded: dict[str, Table] = {}
+        #: ``(table, tenant column)`` of every table that has one, in order (from the index).
+        self.tenant_columns = tenant_columns
+
+    def __getitem__(self, name: str) -> Table:
+        table = self._decoded.get(name)
+        if table is not None:
+            return table
+        start, end = self._spans[name]  # KeyError for an unknown name, as a dict
+        table = _table_from_primitive(orjson.loads(self._data[start:end]))
+        if table.name != name:
+            raise ValueError("encoded table out of place")
+        return self._decoded.setdefault(name, table)
+
+    def get(self, name: str, default: Any = None) -> Any:  # one lookup, not try/except
+        if name in self._spans:
+            return self[name]
+        return default
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._spans
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def __repr__(self) -> str:
+        return f"<EncodedTables: {len(self._spans)} tables, {len(self._decoded)} decoded>"
 
 
 def catalog_from_bytes(data: object) -> Catalog:
-    """Decode :func:`catalog_to_bytes`'s output. Raises TypeError, ValueError or KeyError on
-    anything else."""
+    """Decode :func:`catalog_to_bytes`'s output into a catalog whose tables are decoded one by
+    one when first used (:class:`EncodedTables`); relationships are taken as encoded (they were
+    checked when the encoded catalog was built). Raises TypeError, ValueError or KeyError on
+    anything else (a damaged table line only when that table is first used).
+    """
     if not isinstance(data, bytes):
         raise TypeError("not an encoded catalog")
-    with gc_paused():  # the decoded lists: tens of thousands of objects without cycles
-        decoded = orjson.loads(data)
-        if not isinstance(decoded, dict):
+    head_end = data.find(b"\n")
+    index = orjson.loads(data if head_end < 0 else data[:head_end])
+    if not isinstance(index, dict):
+        raise TypeError("not an encoded catalog")
+    entries, rels_data = index["tables"], index["relationships"]
+    if not isinstance(entries, list) or not isinstance(rels_data, list):
+        raise TypeError("not an encoded catalog")
+    spans: dict[str, tuple[int, int]] = {}
+    tenants: list[tuple[str, str]] = []
+    start = head_end + 1
+    for name, tenant, length in entries:
+        if not isinstance(name, str) or not isinstance(tenant, str | None):
             raise TypeError("not an encoded catalog")
-        return catalog_from_primitive(decoded)
+        if not isinstance(length, int) or length <= 0 or name in spans:
+            raise ValueError("not an encoded catalog")
+        spans[name] = (start, start + length)
+        start += length + 1  # the line and its line break
+        if tenant:
+            tenants.append((name, tenant))
+    # The lines must be exactly those of the index (and there are none without an entry).
+    if (start - 1 != len(data) or head_end < 0) if entries else head_end >= 0:
+        raise ValueError("not an encoded catalog")
+    relationships = tuple(Relationship(*r) for r in rels_data)
+    return Catalog(EncodedTables(data, spans, tuple(tenants)), relationships)
+
+
+def tenant_columns(catalog: Catalog) -> tuple[tuple[str, str], ...]:
+    """``(table, tenant column)`` of every table of ``catalog`` that has a tenant column, in the
+    catalog's order; read from the index of an encoded catalog, without decoding a table."""
+    tables = catalog.tables
+    if isinstance(tables, EncodedTables):
+        return tables.tenant_columns
+    return tuple((t.name, t.tenant_column) for t in tables.values() if t.tenant_column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +460,8 @@ def sync_from_database() -> SyncReport:
     from prismiq_django.models import ExposedColumn, ExposedTable
 
     raw = introspect(str(prismiq_settings.DATABASE), db_schema=prismiq_settings.DB_SCHEMA)
-    wanted = [t for t in raw.tables.values() if not is_protected_table(t.name)]
+    is_protected = protected_table_test()
+    wanted = [t for t in raw.tables.values() if not is_protected(t.name)]
     using = router.db_for_write(ExposedTable)
     with transaction.atomic(using=using):
         rows = {(r.db_schema, r.name): r for r in ExposedTable.objects.using(using)}
@@ -402,6 +501,7 @@ __all__ = [
     "CATALOG_FORMAT",
     "SECRET_MARKERS",
     "ColumnConfig",
+    "EncodedTables",
     "ExposureConfig",
     "SyncReport",
     "TableConfig",
@@ -414,4 +514,5 @@ __all__ = [
     "load_exposure",
     "looks_secret",
     "sync_from_database",
+    "tenant_columns",
 ]

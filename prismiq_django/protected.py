@@ -2,11 +2,14 @@
 
 The app's own tables hold other users' saved queries and dashboards; Django's auth, session,
 admin-log, contenttypes and migrations tables hold credentials and internals. Both the system checks
-and the runtime catalog filter consult :func:`is_protected_table`.
+and the runtime catalog filter consult :func:`is_protected_table`; code that tests many names at
+once (a catalog build: one name per table) takes :func:`protected_table_test` once instead, so that
+the user model is looked up once rather than once per table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 PROTECTED_PREFIXES: Final = ("prismiq_django_", "auth_")
@@ -31,17 +34,33 @@ def _user_model_table() -> str | None:
         return None
 
 
+def protected_table_test() -> Callable[[str], bool]:
+    """Return :func:`is_protected_table` with the site's user model table looked up now, once.
+
+    For testing many names in one go (a catalog build, a sync); the result reflects the user model
+    as it is at this call, so take a new one for each build rather than keeping it.
+    """
+    user_table = _user_model_table()
+    user_lowered = None if user_table is None else user_table.lower()
+
+    def is_protected(name: str) -> bool:
+        lowered = name.lower()
+        return (
+            lowered in PROTECTED_TABLES
+            or lowered.startswith(PROTECTED_PREFIXES)
+            or lowered == user_lowered
+        )
+
+    return is_protected
+
+
 def is_protected_table(name: str) -> bool:
     """Return True when ``name`` (a bare table name, any case) may never be exposed.
 
     Covers the app's own tables, ``auth_*`` (groups, permissions, the default user table), the
     site's custom user model table, sessions, admin log, contenttypes and migrations.
     """
-    lowered = name.lower()
-    if lowered in PROTECTED_TABLES or lowered.startswith(PROTECTED_PREFIXES):
-        return True
-    user_table = _user_model_table()
-    return user_table is not None and lowered == user_table.lower()
+    return protected_table_test()(name)
 
 
-__all__ = ["PROTECTED_PREFIXES", "PROTECTED_TABLES", "is_protected_table"]
+__all__ = ["PROTECTED_PREFIXES", "PROTECTED_TABLES", "is_protected_table", "protected_table_test"]

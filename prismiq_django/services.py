@@ -13,9 +13,10 @@ Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
 Catalog cache: the exposed catalog (without row scopes) is stored in the Django cache
 ``CACHE_ALIAS`` for ``SCHEMA_CACHE_TTL`` seconds under a *version* token, and memoised per
 process for the same version, so a request costs one small cache read, not a decoding of the
-whole catalog. The entry is compact JSON (:func:`~prismiq_django.exposure.catalog_to_bytes`)
-under a key naming its format, so an entry of another layout is never misread. The rendered
-``schema`` response (:func:`schema_json`) is kept the same way next to it.
+whole catalog. The entry is compact JSON lines (:func:`~prismiq_django.exposure.catalog_to_bytes`)
+under a key naming its format, so an entry of another layout is never misread; a process that
+reads it decodes each table when first used (:class:`~prismiq_django.exposure.EncodedTables`).
+The rendered ``schema`` response (:func:`schema_json`) is kept the same way next to it.
 :func:`invalidate_catalog` (called when exposure rows change, by ``prismiq_refresh_schema`` and
 after migrations) stores a new version token, which every process reads before using its memo.
 A cache outage never fails a request: this process keeps its catalog for up to the TTL (or builds
@@ -36,6 +37,7 @@ from typing import Any, Final, TypeAlias
 import orjson
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import connections, router, transaction
 from django.utils import timezone
 
@@ -51,6 +53,7 @@ from prismiq_django.exposure import (
     catalog_from_bytes,
     catalog_to_bytes,
     load_exposure,
+    tenant_columns,
 )
 from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import introspect
@@ -92,12 +95,15 @@ MAX_COLUMN_VALUES: Final = 1_000
 
 @dataclass(slots=True)
 class _Memo:
-    """This process's copy of one catalog version: the catalog and the rendered schema, each
-    filled when first needed. ``version`` is "" when it was made while the cache was down."""
+    """This process's copy of one catalog version: the catalog (with its tenant tables, so
+    that a request need not look through every table for them) and the rendered schema, each
+    filled when first needed. ``version`` is "" when it was made while the cache was down.
+    ``tenants`` is set before ``catalog``: whoever sees the catalog sees its tenant tables."""
 
     version: str
     built_at: float
     catalog: Catalog | None = None
+    tenants: tuple[tuple[str, str], ...] = ()
     schema: bytes | None = None
 
 
@@ -109,17 +115,60 @@ def _alias() -> str:
     return str(prismiq_settings.DATABASE)
 
 
+@dataclass(frozen=True, slots=True)
+class _ConfigKey:
+    """The last configuration hashed by :func:`_config_key`, and its hash."""
+
+    identity: tuple[str, ...]
+    db_schema: object
+    exposed: object
+    key: str
+
+
+_last_config_key: _ConfigKey | None = None
+
+
 def _config_key() -> str:
-    raw = repr(
-        (
-            # The same database identity as the result cache's keys: sites sharing one Redis
-            # through the same alias and database name on other hosts never share a catalog.
-            result_cache.database_identity(_alias()),
-            prismiq_settings.DB_SCHEMA,
-            prismiq_settings.EXPOSED_TABLES,
-        )
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+    """A hash of what the exposed catalog depends on besides the exposure rows: the database
+    behind ``DATABASE``, ``DB_SCHEMA`` and ``EXPOSED_TABLES`` (read on every request).
+
+    The hash (a ``repr`` of up to thousands of table names, ~0.2 ms at 1,000) is kept for the
+    last configuration seen: the database identity is compared by value (``DATABASES`` may be
+    edited in place, as the test runner does), the two settings by identity, as the settings
+    accessor resolves them once per ``settings.PRISMIQ`` object and hands out the same objects
+    until that is replaced (editing the lists in place at run time is not supported there
+    either); a change through ``override_settings`` or the ``settings`` fixture also forgets the
+    record (``setting_changed``), even when the new value is the same, edited, object. Holding
+    them keeps their ids from being reused. Thread-safe: one immutable record, read once and
+    replaced whole.
+    """
+    global _last_config_key
+    # The same database identity as the result cache's keys: sites sharing one Redis through
+    # the same alias and database name on other hosts never share a catalog.
+    identity = result_cache.database_identity(_alias())
+    db_schema = prismiq_settings.DB_SCHEMA
+    exposed = prismiq_settings.EXPOSED_TABLES
+    last = _last_config_key
+    if (
+        last is not None
+        and last.exposed is exposed
+        and last.db_schema is db_schema
+        and last.identity == identity
+    ):
+        return last.key
+    raw = repr((identity, db_schema, exposed))
+    key = hashlib.sha256(raw.encode()).hexdigest()[:24]
+    _last_config_key = _ConfigKey(identity, db_schema, exposed, key)
+    return key
+
+
+def _forget_config_key(*, setting: str, **kwargs: Any) -> None:
+    global _last_config_key
+    if setting in ("PRISMIQ", "DATABASES"):
+        _last_config_key = None
+
+
+setting_changed.connect(_forget_config_key)
 
 
 def build_exposed_catalog() -> Catalog:
@@ -197,7 +246,9 @@ def _memo_catalog(
         if cache is not None:
             built = catalog
             _store(cache, key, lambda: catalog_to_bytes(built), ttl, defer)
-    memo.catalog = catalog  # two threads may both fill it: same content, last one kept
+    # Two threads may both fill it: same content, last one kept.
+    memo.tenants = tenant_columns(catalog)  # from the index when decoded: no table decoded
+    memo.catalog = catalog
     return catalog
 
 
@@ -219,12 +270,19 @@ def _store(cache: Any, key: str, value: Callable[[], bytes], ttl: int, defer: De
 
 def exposed_catalog() -> Catalog:
     """Return the exposed catalog without row scopes, from the memo/cache when fresh."""
+    return _exposed()[0]
+
+
+def _exposed() -> tuple[Catalog, tuple[tuple[str, str], ...]]:
+    """:func:`exposed_catalog` and its ``(table, tenant column)`` pairs."""
     ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
     if ttl <= 0:
-        return build_exposed_catalog()
+        catalog = build_exposed_catalog()
+        return catalog, tenant_columns(catalog)
     config_key = _config_key()
     memo, cache = _current(config_key, ttl)
-    return _memo_catalog(memo, cache, config_key, ttl)
+    catalog = _memo_catalog(memo, cache, config_key, ttl)
+    return catalog, memo.tenants
 
 
 def invalidate_catalog() -> None:
@@ -261,8 +319,12 @@ def get_row_scopes(request: object, catalog: Catalog) -> list[RowScope]:
     means "any of these tenants". With no request, no callback or a None value there is no
     scope, and the compiler refuses every tenant table (fail closed).
     """
-    tenant_tables = [t for t in catalog.tables.values() if t.tenant_column]
-    if not tenant_tables or request is None:
+    return _row_scopes(request, tenant_columns(catalog))
+
+
+def _row_scopes(request: object, tenants: tuple[tuple[str, str], ...]) -> list[RowScope]:
+    """:func:`get_row_scopes` for the catalog whose tenant tables are ``tenants``."""
+    if not tenants or request is None:
         return []
     callback = prismiq_settings.tenant_callback
     if callback is None:
@@ -271,14 +333,17 @@ def get_row_scopes(request: object, catalog: Catalog) -> list[RowScope]:
     if value is None:
         return []
     values = tuple(value) if isinstance(value, list | tuple | set | frozenset) else (value,)
-    return [RowScope(t.name, str(t.tenant_column), values) for t in tenant_tables]
+    return [RowScope(table, column, values) for table, column in tenants]
+
+
+def _scoped(request: object, catalog: Catalog, tenants: tuple[tuple[str, str], ...]) -> Catalog:
+    scopes = _row_scopes(request, tenants)
+    return catalog.with_row_scopes(scopes) if scopes else catalog
 
 
 def get_catalog(request: object = None) -> Catalog:
     """Return the exposed catalog with the row scopes of ``request`` in force."""
-    catalog = exposed_catalog()
-    scopes = get_row_scopes(request, catalog)
-    return catalog.with_row_scopes(scopes) if scopes else catalog
+    return _scoped(request, *_exposed())
 
 
 # --- schema -----------------------------------------------------------------------------------
@@ -541,13 +606,12 @@ def _unverified_catalog(request: object) -> tuple[Catalog, str] | None:
     if ttl <= 0 or int(prismiq_settings.RESULT_CACHE_TTL or 0) <= 0:
         return None
     memo = _memo.get(_config_key())
-    if memo is None or not memo.version or memo.catalog is None:
+    if memo is None or not memo.version:
         return None
-    if time.monotonic() - memo.built_at >= ttl:
+    catalog = memo.catalog  # read before its tenant tables (see _Memo)
+    if catalog is None or time.monotonic() - memo.built_at >= ttl:
         return None
-    base = memo.catalog
-    scopes = get_row_scopes(request, base)
-    return (base.with_row_scopes(scopes) if scopes else base), memo.version
+    return _scoped(request, catalog, memo.tenants), memo.version
 
 
 def _execute(

@@ -46,3 +46,41 @@ def test_app_config():
     config = apps.get_app_config("prismiq_django")
     assert config.verbose_name == "Prismiq analytics"
     assert config.default_auto_field == "django.db.models.BigAutoField"
+
+
+def test_protected_table_test_agrees_with_is_protected_table(monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    from prismiq_django.protected import protected_table_test
+
+    names = ["auth_user", "Django_Session", "prismiq_django_x", "shop_order", "accounts_member"]
+    monkeypatch.setattr(get_user_model()._meta, "db_table", "accounts_member")
+    is_protected = protected_table_test()
+    assert [is_protected(n) for n in names] == [is_protected_table(n) for n in names]
+    assert is_protected("ACCOUNTS_MEMBER")
+    assert not is_protected("shop_order")
+
+
+def test_a_catalog_build_looks_the_user_model_up_once(monkeypatch):
+    """apply_exposure tests every table's name; the user model must not be resolved per table
+    (measurable at 1,000 tables), and the site's user table must still be left out."""
+    from django.contrib.auth import get_user_model
+
+    from prismiq_django import protected
+    from prismiq_django.exposure import ExposureConfig, apply_exposure
+    from prismiq_django.query.catalog import Catalog, Column, Table
+
+    monkeypatch.setattr(get_user_model()._meta, "db_table", "accounts_member")
+    real = protected._user_model_table
+    calls = []
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(protected, "_user_model_table", counted)
+    names = [f"t{i:03d}" for i in range(200)] + ["accounts_member", "auth_user", "django_session"]
+    raw = Catalog.build(Table(n, (Column("id", "integer", "integer"),)) for n in names)
+    exposed = apply_exposure(raw, ExposureConfig(tuple(names)))
+    assert sorted(exposed.tables) == names[:200]
+    assert len(calls) == 1

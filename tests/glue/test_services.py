@@ -667,6 +667,33 @@ def test_catalog_cache_key_names_the_database_behind_the_alias(monkeypatch: Any)
     assert services._config_key() != before
 
 
+def test_catalog_cache_key_follows_every_settings_change(settings: Any) -> None:
+    """The key is kept between requests, yet every change of what it hashes changes it."""
+    base = services._config_key()
+    assert services._config_key() == base
+    record = services._last_config_key
+    services._config_key()
+    assert services._last_config_key is record  # not hashed again for the same configuration
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": list(SHOP)}):
+        listed = services._config_key()
+        assert listed != base
+        with override_settings(PRISMIQ={"EXPOSED_TABLES": SHOP[:2]}):
+            assert services._config_key() not in (base, listed)
+        assert services._config_key() == listed
+        with override_settings(PRISMIQ={"EXPOSED_TABLES": list(SHOP), "DB_SCHEMA": "other"}):
+            assert services._config_key() not in (base, listed)
+        with override_settings(PRISMIQ={"EXPOSED_TABLES": list(SHOP), "MAX_ROWS": 5}):
+            assert services._config_key() == listed  # equal content, other objects
+    assert services._config_key() == base
+    # The same list, edited and set again: the change signal forgets the kept key.
+    names = list(SHOP)
+    settings.PRISMIQ = {"EXPOSED_TABLES": names}
+    assert services._config_key() == listed
+    names.pop()
+    settings.PRISMIQ = {"EXPOSED_TABLES": names}
+    assert services._config_key() != listed
+
+
 @pytest.mark.django_db
 def test_exposure_changes_renew_the_catalog_version_again_at_commit(
     django_capture_on_commit_callbacks: Any,

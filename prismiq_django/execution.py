@@ -7,7 +7,9 @@ database-side deadline:
 - PostgreSQL: ``set_config('transaction_read_only', 'on', true)`` and
   ``set_config('statement_timeout', ..., true)`` in one statement before the query (both are
   ``SET LOCAL``: they end with the transaction or savepoint, so a pooled connection is left as
-  it was). A timeout is SQLSTATE 57014 and becomes :class:`QueryTimeout`.
+  it was). A timeout is SQLSTATE 57014 and becomes :class:`QueryTimeout`; a 57014 before the
+  timeout could have fired (``pg_cancel_backend`` by an administrator, a server-side cancel) is
+  not a timeout and becomes :class:`DatabaseUnavailable` (503: try again).
 - SQLite: ``PRAGMA query_only = ON`` for the duration (the previous value is restored) and a
   progress handler that interrupts the statement once the deadline has passed.
 
@@ -29,7 +31,7 @@ import math
 import time
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 import orjson
@@ -330,8 +332,17 @@ def _fetch(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
 
 @dataclass(slots=True)
 class _Deadline:
+    """The statement timeout of one run: ``fired`` is set by SQLite's progress handler;
+    ``started`` (monotonic) lets a PostgreSQL cancellation be told apart from the timeout."""
+
     seconds: float
     fired: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    def could_have_fired(self) -> bool:
+        """True once ``seconds`` have passed since the run started: before that, the server's
+        ``statement_timeout`` (counted from the statement's own, later start) cannot fire."""
+        return time.monotonic() - self.started >= self.seconds
 
 
 @contextmanager
@@ -399,9 +410,13 @@ def _connection_lost(exc: DatabaseError, connection: BaseDatabaseWrapper) -> boo
 def _translate(
     exc: DatabaseError, connection: BaseDatabaseWrapper, deadline: _Deadline
 ) -> PrismiqError:
-    if deadline.fired or _is_query_canceled(exc):
+    canceled = _is_query_canceled(exc)
+    if deadline.fired or (canceled and deadline.could_have_fired()):
         logger.warning("prismiq query stopped by the statement timeout (%ss)", deadline.seconds)
         return QueryTimeout()
+    if canceled:  # before the timeout could fire: an administrator or the server stopped it
+        logger.warning("prismiq query canceled by the database before its timeout")
+        return DatabaseUnavailable()
     if _connection_lost(exc, connection):
         logger.exception("prismiq analytics database connection lost")
         return DatabaseUnavailable()

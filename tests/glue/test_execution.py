@@ -546,3 +546,51 @@ def test_inside_an_atomic_block_the_savepoint_path_is_used() -> None:
     assert result.rows == [[1]]
     assert not any(q["sql"].startswith("BEGIN") for q in captured.captured_queries)
     assert Customer.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_before_the_timeout_is_unavailable_not_a_timeout() -> None:
+    """pg_cancel_backend raises the timeout's SQLSTATE (57014): when it comes before the
+    statement timeout could have fired, it is a 503 (try again), not a 504."""
+    import threading
+
+    import psycopg
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    canceled = threading.Event()
+
+    def cancel_when_running() -> None:
+        with psycopg.connect(
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            user=settings["USER"],
+            password=settings["PASSWORD"] or None,
+            dbname=settings["NAME"],
+            autocommit=True,
+        ) as killer:
+            for _ in range(200):
+                row = killer.execute(
+                    "SELECT state FROM pg_stat_activity WHERE pid = %s", [pid]
+                ).fetchone()
+                if row and row[0] == "active":
+                    killer.execute("SELECT pg_cancel_backend(%s)", [pid])
+                    canceled.set()
+                    return
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=cancel_when_running)
+    thread.start()
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            execute_compiled(Stmt("SELECT pg_sleep(20)"), alias=ALIAS, timeout=30)
+    finally:
+        thread.join(timeout=30)
+    assert canceled.is_set()
+    # the connection stays usable, and a real timeout is still a timeout
+    with pytest.raises(QueryTimeout):
+        execute_compiled(Stmt("SELECT pg_sleep(2)"), alias=ALIAS, timeout=0.2)
+    result = execute_compiled(Stmt("SELECT 1 AS one", columns=("one",)), alias=ALIAS, timeout=5)
+    assert result.rows == [[1]]

@@ -56,6 +56,7 @@ from prismiq_django import __version__, afterresponse, services
 from prismiq_django.execution import QueryResult
 from prismiq_django.http_errors import exception_handler, nested_errors
 from prismiq_django.models import SavedQuery
+from prismiq_django.negotiation import PrismiqContentNegotiation
 from prismiq_django.openapi import (
     DEFINITION_EXAMPLES,
     RESULT_EXAMPLES,
@@ -83,6 +84,7 @@ from prismiq_django.serializers import (
     TableSchemaSerializer,
     ValidateResponseSerializer,
     ValidationErrorResponseSerializer,
+    execute_envelope,
 )
 from prismiq_django.throttling import RateLimitMixin
 
@@ -101,6 +103,7 @@ class PrismiqAPIView(APIView):
 
     parser_classes: Sequence[type[BaseParser]] = [PrismiqJSONParser]
     renderer_classes: Sequence[type[BaseRenderer]] = [PrismiqJSONRenderer]
+    content_negotiation_class = PrismiqContentNegotiation
     schema: ViewInspector | None = AutoSchema()
 
     def get_permissions(self) -> Sequence[BasePermission]:
@@ -288,14 +291,9 @@ class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         tags=["query"],
     )
     def post(self, request: Request) -> Response:
-        envelope = ExecuteRequestSerializer(data=request.data)
-        envelope.is_valid(raise_exception=True)
+        query, bypass_cache = execute_envelope(request.data)
         with nested_errors("query"):
-            result = self.perform_execute(
-                request,
-                envelope.validated_data["query"],
-                bypass_cache=envelope.validated_data["bypass_cache"],
-            )
+            result = self.perform_execute(request, query, bypass_cache=bypass_cache)
         return _result(result)
 
 

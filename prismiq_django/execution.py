@@ -29,9 +29,10 @@ import json
 import logging
 import math
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final, Protocol
 
 import orjson
@@ -60,7 +61,9 @@ from prismiq_django.values import (
     convert_rows,
     infer_type,
     json_default,
+    pg_interval_seconds,
     pg_temporal_text,
+    pg_time_text,
     stdlib_json_default,
 )
 
@@ -249,8 +252,9 @@ def _use_fast_loaders(
     is the session's ``TimeZone``, in which psycopg's own C loader already returns the value.
     ``uuid`` is loaded as its text, which is exactly ``str(UUID)``. Only this cursor changes.
 
-    ``tolerant`` also wraps the ``date``, ``timestamp`` and ``timestamptz`` loaders so that the
-    values Python cannot represent load as their JSON strings (:func:`_tolerant_loader`).
+    ``tolerant`` also wraps the ``date``, ``timestamp``, ``timestamptz``, ``time``, ``timetz``
+    and ``interval`` loaders so that the values Python cannot represent load as their JSON values
+    (:func:`_tolerant_loader`).
     """
     raw = getattr(cursor, "cursor", None)
     adapters = getattr(raw, "adapters", None)
@@ -270,20 +274,63 @@ def _use_fast_loaders(
             info = adapters.types.get(name)
             inner = adapters.get_loader(info.oid, Format.TEXT) if info is not None else None
             if inner is not None:
-                adapters.register_loader(info.oid, _tolerant_loader(inner, naive=naive))
+                spell = _spelling(name, naive=naive)
+                adapters.register_loader(info.oid, _tolerant_loader(inner, spell))
 
 
-_TEMPORAL_PG_TYPES: Final = ("date", "timestamp", "timestamptz")
+# The types some of whose values psycopg refuses to load; see _spelling.
+_TEMPORAL_PG_TYPES: Final = ("date", "timestamp", "timestamptz", "time", "timetz", "interval")
+# What a spelling returns for text it does not know: the loader's refusal stands.
+_UNSPELLED: Final = object()
 
 
-def _tolerant_loader(inner: type, *, naive: bool) -> type:
-    """A loader that loads as ``inner`` does, and values ``inner`` refuses as JSON strings.
+def _spelling(name: str, *, naive: bool) -> Callable[[str], Any]:
+    """How the tolerant loader of type ``name`` answers the text of a value psycopg refused.
 
-    psycopg raises ``DataError`` for ``infinity``, ``-infinity``, BC values and years after 9999
-    (Python's ``date`` has none of them); such a value becomes the string of
-    :func:`prismiq_django.values.pg_temporal_text`, which the converters pass through. Only the
-    second run of a statement whose first run met such a value uses it (see
-    :func:`execute_compiled`): a Python frame per value is too slow for every result.
+    Dates and timestamps: :func:`prismiq_django.values.pg_temporal_text`; ``time``/``timetz``
+    (``24:00:00``): :func:`prismiq_django.values.pg_time_text`; other text stays refused.
+    Intervals beyond ``timedelta``: :func:`prismiq_django.values.pg_interval_seconds`, and null
+    when the text is not in the expected format (one logged warning per run).
+    """
+    if name == "interval":
+        return _IntervalSeconds()
+    if name in ("time", "timetz"):
+        return partial(_or_unspelled, pg_time_text)
+    return partial(_or_unspelled, partial(pg_temporal_text, naive=naive))
+
+
+def _or_unspelled(spell: Callable[[str], str | None], text: str) -> object:
+    value = spell(text)
+    return _UNSPELLED if value is None else value
+
+
+class _IntervalSeconds:
+    """:func:`pg_interval_seconds`, or None and (once) a warning for text it does not read."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def __call__(self, text: str) -> float | None:
+        seconds = pg_interval_seconds(text)
+        if seconds is None and not self.warned:
+            self.warned = True
+            # Not the text: it is the user's data.
+            logger.warning(
+                "prismiq answered null for intervals psycopg could not load and whose text is"
+                " not in IntervalStyle postgres"
+            )
+        return seconds
+
+
+def _tolerant_loader(inner: type, spell: Callable[[str], Any]) -> type:
+    """A loader that loads as ``inner`` does, and values ``inner`` refuses as ``spell`` says.
+
+    psycopg raises ``DataError`` for dates and timestamps ``infinity``, ``-infinity``, BC and
+    after 9999 (Python's ``date`` has none of them), for times ``24:00:00`` and for intervals
+    beyond ``timedelta``; such a value becomes what ``spell`` makes of its text (see
+    :func:`_spelling`), which the converters pass through. Only the second run of a statement
+    whose first run met such a value uses it (see :func:`execute_compiled`): a Python frame per
+    value is too slow for every result.
     """
     from psycopg import DataError as LoadError
     from psycopg.adapt import Loader
@@ -297,10 +344,10 @@ def _tolerant_loader(inner: type, *, naive: bool) -> type:
             try:
                 return self._inner.load(data)
             except LoadError:
-                text = pg_temporal_text(bytes(data).decode("utf-8", "replace"), naive=naive)
-                if text is None:
+                value = spell(bytes(data).decode("utf-8", "replace"))
+                if value is _UNSPELLED:
                     raise
-                return text
+                return value
 
     return TolerantLoader
 
@@ -566,9 +613,12 @@ def execute_compiled(
     per-value work in Python). On another database it is ignored.
 
     PostgreSQL dates and timestamps Python cannot represent (``infinity``, ``-infinity``, BC,
-    after year 9999) make psycopg refuse the row; the statement then runs once more with loaders
-    that turn them into the strings of :func:`prismiq_django.values.pg_temporal_text`, the ones
-    the JSON path writes. Results without such values pay nothing for it.
+    after year 9999), times ``24:00:00`` and intervals beyond ``timedelta`` make psycopg refuse
+    the row; the statement then runs once more with loaders that turn them into the strings of
+    :func:`prismiq_django.values.pg_temporal_text` (the ones the JSON path writes) and
+    :func:`prismiq_django.values.pg_time_text`, and the seconds of
+    :func:`prismiq_django.values.pg_interval_seconds`. Results without such values pay nothing
+    for it.
 
     Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable` or :class:`QueryExecutionError`.
     """

@@ -8,7 +8,9 @@ Conversions (SPEC section 4): decimals -> JSON numbers (whole numbers between 2*
 exact integers, others become floats; NaN/Infinity -> null), dates/times -> ISO 8601, UUIDs ->
 strings, bytes -> base64, intervals -> seconds, JSON text -> JSON, PostgreSQL arrays -> lists.
 PostgreSQL dates and timestamps Python cannot represent (infinities, BC, after year 9999) arrive
-as the strings of :func:`pg_temporal_text` (see :mod:`prismiq_django.execution`).
+as the strings of :func:`pg_temporal_text`, times of ``24:00:00`` as those of :func:`pg_time_text`
+and intervals beyond ``timedelta`` as the seconds of :func:`pg_interval_seconds` (see
+:mod:`prismiq_django.execution`).
 Anything else falls back to :func:`json_safe`, which always returns something both the standard
 ``json`` module (``allow_nan=False``) and orjson can encode.
 """
@@ -160,7 +162,71 @@ def pg_temporal_text(text: str, *, naive: bool = False) -> str | None:
     clock, offset = match.groups()
     if offset is None or naive:
         return f"{out}T{clock}"
-    return f"{out}T{clock}{offset if len(offset) > 3 else offset + ':00'}"
+    return f"{out}T{clock}{_iso_offset(offset)}"
+
+
+def _iso_offset(offset: str) -> str:
+    # PostgreSQL writes +HH, +HH:MM or +HH:MM:SS; Python's isoformat() at least +HH:MM.
+    return offset if len(offset) > 3 else offset + ":00"
+
+
+def pg_time_text(text: str) -> str | None:
+    """The JSON value of a PostgreSQL ``time``/``timetz`` Python cannot represent, or None.
+
+    PostgreSQL's ``time`` runs to ``24:00:00`` inclusive, Python's ``time`` to
+    ``23:59:59.999999``: ``24:00:00`` stays that string, and a ``timetz`` keeps its offset as
+    ``isoformat()`` writes the other values (``24:00:00+02`` is ``"24:00:00+02:00"``; never
+    dropped, as for the other ``timetz`` values). Anything else returns None.
+    """
+    match = _PG_TIME_OF_DAY.fullmatch(text)
+    if match is None or not text.startswith("24:"):
+        return None
+    clock, offset = match.groups()
+    return clock if offset is None else clock + _iso_offset(offset)
+
+
+# IntervalStyle postgres (PostgreSQL's default): "-1 years -2 mons +3 days -04:05:06.5"; each part
+# only when not zero, "00:00:00" for a zero interval.
+_PG_INTERVAL: Final = re.compile(
+    r"(?:([+-]?\d+) years?(?: |$))?"
+    r"(?:([+-]?\d+) mons?(?: |$))?"
+    r"(?:([+-]?\d+) days?(?: |$))?"
+    r"(?:([+-]?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?)?",
+    re.ASCII,
+)
+_MICROS_PER_DAY: Final = 86_400 * 10**6
+# PostgreSQL's extract(epoch from interval): a year (12 months) is 365.25 days, a month 30 days.
+_MICROS_PER_YEAR: Final = 365 * _MICROS_PER_DAY + _MICROS_PER_DAY // 4
+_MICROS_PER_MONTH: Final = 30 * _MICROS_PER_DAY
+
+
+def pg_interval_seconds(text: str) -> float | None:
+    """The seconds of a PostgreSQL interval from its text, as ``extract(epoch from ...)``.
+
+    ``text`` is PostgreSQL's output in ``IntervalStyle`` ``postgres`` (the default, and the only
+    one psycopg reads). The result is PostgreSQL's exact ``numeric`` epoch rounded once to the
+    nearest float: whole years (12 months) of 365.25 days, the other months of 30 days, days of
+    86,400 seconds, plus the time. Used for the intervals beyond Python's ``timedelta``
+    (999,999,999 days); anything else, and text in another format, returns None.
+    """
+    match = _PG_INTERVAL.fullmatch(text)
+    if not text or text.endswith(" ") or match is None:
+        return None
+    years, months, days, sign, hours, minutes, seconds, fraction = match.groups()
+    total_months = int(years or 0) * 12 + int(months or 0)
+    whole_years = abs(total_months) // 12  # PostgreSQL's C division truncates towards zero
+    if total_months < 0:
+        whole_years = -whole_years
+    micros = (
+        whole_years * _MICROS_PER_YEAR
+        + (total_months - 12 * whole_years) * _MICROS_PER_MONTH
+        + int(days or 0) * _MICROS_PER_DAY
+    )
+    if hours is not None:
+        clock = (int(hours) * 3600 + int(minutes) * 60 + int(seconds)) * 10**6
+        clock += int((fraction or "").ljust(6, "0"))
+        micros += -clock if sign == "-" else clock
+    return micros / 10**6  # int / int: correctly rounded
 
 
 def _duration(value: Any) -> Any:
@@ -524,7 +590,9 @@ __all__ = [
     "json_default",
     "json_safe",
     "pg_array_text",
+    "pg_interval_seconds",
     "pg_temporal_text",
+    "pg_time_text",
     "stdlib_json_default",
     "to_number",
 ]

@@ -13,6 +13,7 @@ A table whose configured tenant column does not exist is left out (fail closed) 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -348,35 +349,68 @@ class EncodedTables(Mapping[str, Table]):
     Names, ``len``, ``in`` and iteration read the index only; ``values()`` and ``items()`` decode
     every table (once). Thread-safe: the encoded bytes are never changed, and a table decoded by
     two threads at once is kept once (``dict.setdefault``), so every reader gets the same object.
+
+    A line that cannot be decoded (a damaged or foreign entry) raises, unless a ``fallback`` was
+    given: then the catalog is built by ``fallback`` (once, whoever asks first) and the table is
+    taken from it, or is absent (KeyError; ``get`` gives the default) when that catalog lacks it.
+    A tenant column that differs there from the index fails closed: the compiler refuses a table
+    whose own tenant column has no row scope.
     """
 
-    __slots__ = ("_data", "_decoded", "_spans", "tenant_columns")
+    __slots__ = (
+        "_data",
+        "_decoded",
+        "_fallback",
+        "_fallback_lock",
+        "_rebuilt",
+        "_spans",
+        "tenant_columns",
+    )
 
     def __init__(
         self,
         data: bytes,
         spans: dict[str, tuple[int, int]],
         tenant_columns: tuple[tuple[str, str], ...],
+        fallback: Callable[[], Catalog] | None = None,
     ) -> None:
         self._data = data
         self._spans = spans
         self._decoded: dict[str, Table] = {}
         #: ``(table, tenant column)`` of every table that has one, in order (from the index).
         self.tenant_columns = tenant_columns
+        self._fallback = fallback
+        self._fallback_lock = threading.Lock()
+        self._rebuilt: Mapping[str, Table] | None = None
 
     def __getitem__(self, name: str) -> Table:
         table = self._decoded.get(name)
         if table is not None:
             return table
         start, end = self._spans[name]  # KeyError for an unknown name, as a dict
-        table = _table_from_primitive(orjson.loads(self._data[start:end]))
-        if table.name != name:
-            raise ValueError("encoded table out of place")
+        try:
+            table = _table_from_primitive(orjson.loads(self._data[start:end]))
+            if table.name != name:
+                raise ValueError("encoded table out of place")
+        except Exception:
+            if self._fallback is None:
+                raise
+            table = self._rebuilt_tables()[name]  # KeyError when the built catalog lacks it
         return self._decoded.setdefault(name, table)
+
+    def _rebuilt_tables(self) -> Mapping[str, Table]:
+        with self._fallback_lock:
+            if self._rebuilt is None:
+                assert self._fallback is not None
+                self._rebuilt = self._fallback().tables
+            return self._rebuilt
 
     def get(self, name: str, default: Any = None) -> Any:  # one lookup, not try/except
         if name in self._spans:
-            return self[name]
+            try:
+                return self[name]
+            except KeyError:  # damaged, and not in the catalog built instead
+                return default
         return default
 
     def __contains__(self, name: object) -> bool:
@@ -392,11 +426,12 @@ class EncodedTables(Mapping[str, Table]):
         return f"<EncodedTables: {len(self._spans)} tables, {len(self._decoded)} decoded>"
 
 
-def catalog_from_bytes(data: object) -> Catalog:
+def catalog_from_bytes(data: object, fallback: Callable[[], Catalog] | None = None) -> Catalog:
     """Decode :func:`catalog_to_bytes`'s output into a catalog whose tables are decoded one by
     one when first used (:class:`EncodedTables`); relationships are taken as encoded (they were
     checked when the encoded catalog was built). Raises TypeError, ValueError or KeyError on
-    anything else (a damaged table line only when that table is first used).
+    anything else (a damaged table line only when that table is first used, and then only
+    without a ``fallback``: see :class:`EncodedTables`).
     """
     if not isinstance(data, bytes):
         raise TypeError("not an encoded catalog")
@@ -423,7 +458,7 @@ def catalog_from_bytes(data: object) -> Catalog:
     if (start - 1 != len(data) or head_end < 0) if entries else head_end >= 0:
         raise ValueError("not an encoded catalog")
     relationships = tuple(Relationship(*r) for r in rels_data)
-    return Catalog(EncodedTables(data, spans, tuple(tenants)), relationships)
+    return Catalog(EncodedTables(data, spans, tuple(tenants), fallback), relationships)
 
 
 def tenant_columns(catalog: Catalog) -> tuple[tuple[str, str], ...]:

@@ -15,7 +15,8 @@ Catalog cache: the exposed catalog (without row scopes) is stored in the Django 
 process for the same version, so a request costs one small cache read, not a decoding of the
 whole catalog. The entry is compact JSON lines (:func:`~prismiq_django.exposure.catalog_to_bytes`)
 under a key naming its format, so an entry of another layout is never misread; a process that
-reads it decodes each table when first used (:class:`~prismiq_django.exposure.EncodedTables`).
+reads it decodes each table when first used (:class:`~prismiq_django.exposure.EncodedTables`);
+a table line that turns out to be damaged then is taken from a catalog built again instead.
 The rendered ``schema`` response (:func:`schema_json`) is kept the same way next to it.
 :func:`invalidate_catalog` (called when exposure rows change, by ``prismiq_refresh_schema`` and
 after migrations) stores a new version token, which every process reads before using its memo.
@@ -30,7 +31,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
@@ -237,7 +238,7 @@ def _memo_catalog(
         try:
             stored = cache.get(key)
             if stored is not None:
-                catalog = catalog_from_bytes(stored)
+                catalog = catalog_from_bytes(stored, lambda: _rebuild_damaged(cache, key, ttl))
         except Exception:
             logger.warning("prismiq schema cache entry unreadable; rebuilding", exc_info=True)
     if catalog is None:
@@ -249,6 +250,16 @@ def _memo_catalog(
     # Two threads may both fill it: same content, last one kept.
     memo.tenants = tenant_columns(catalog)  # from the index when decoded: no table decoded
     memo.catalog = catalog
+    return catalog
+
+
+def _rebuild_damaged(cache: Any, key: str, ttl: int) -> Catalog:
+    """The catalog built again for a cached entry with a table line that cannot be decoded
+    (found only when that table is first used), stored over the damaged entry."""
+    logger.warning("prismiq schema cache entry damaged; rebuilding", exc_info=True)
+    with gc_paused():
+        catalog = build_exposed_catalog()
+    _store(cache, key, lambda: catalog_to_bytes(catalog), ttl, None)
     return catalog
 
 
@@ -391,9 +402,19 @@ def schema(request: object) -> dict[str, Any]:
     """Return ``{"tables": [TableSchema], "relationships": [...]}`` sorted by table name."""
     catalog = get_catalog(request)
     return {
-        "tables": [table_dict(catalog.tables[name]) for name in sorted(catalog.tables)],
+        "tables": [table_dict(table) for table in _sorted_tables(catalog)],
         "relationships": _relationship_dicts(catalog),
     }
+
+
+def _sorted_tables(catalog: Catalog) -> Iterator[Table]:
+    """The catalog's tables by name; a table of a cached catalog's index that is damaged and gone
+    from the catalog built instead (see :class:`~prismiq_django.exposure.EncodedTables`) is left
+    out."""
+    for name in sorted(catalog.tables):
+        table = catalog.tables.get(name)
+        if table is not None:
+            yield table
 
 
 # What PrismiqJSONRenderer writes for table_dict (plain orjson, no options), kept per table.
@@ -405,8 +426,7 @@ def _render_schema(catalog: Catalog) -> bytes:
     the last rendering are not rendered again."""
     with gc_paused():  # one dict per column, no cycles (see gcpause)
         tail = b',"relationships":' + orjson.dumps(_relationship_dicts(catalog)) + b"}"
-        ordered = (catalog.tables[name] for name in sorted(catalog.tables))
-        return _rendered_tables.document(b'{"tables":', ordered, tail)
+        return _rendered_tables.document(b'{"tables":', _sorted_tables(catalog), tail)
 
 
 def schema_json(request: object, *, defer: Defer | None = None) -> bytes:

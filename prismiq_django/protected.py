@@ -26,12 +26,15 @@ PROTECTED_TABLES: Final = frozenset(
 
 
 def _user_model_table() -> str | None:
+    """The user model's bare table name: the last part of PostgreSQL's schema-qualified spelling
+    ``schema"."table`` (the catalog names tables without their schema)."""
     try:
         from django.contrib.auth import get_user_model
 
-        return str(get_user_model()._meta.db_table)
+        db_table = str(get_user_model()._meta.db_table)
     except Exception:  # auth not installed or apps not ready: nothing to add
         return None
+    return db_table.rsplit('"."', 1)[-1].strip('"')
 
 
 def protected_table_test() -> Callable[[str], bool]:
@@ -58,7 +61,8 @@ def is_protected_table(name: str) -> bool:
     """Return True when ``name`` (a bare table name, any case) may never be exposed.
 
     Covers the app's own tables, ``auth_*`` (groups, permissions, the default user table), the
-    site's custom user model table, sessions, admin log, contenttypes and migrations.
+    site's custom user model table (its bare name, also when ``db_table`` names a schema as
+    ``schema"."table``, in every schema), sessions, admin log, contenttypes and migrations.
     """
     return protected_table_test()(name)
 

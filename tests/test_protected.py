@@ -84,3 +84,27 @@ def test_a_catalog_build_looks_the_user_model_up_once(monkeypatch):
     exposed = apply_exposure(raw, ExposureConfig(tuple(names)))
     assert sorted(exposed.tables) == names[:200]
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "db_table", ['accounts"."member', '"accounts"."member"', 'Accounts"."MEMBER']
+)
+def test_a_schema_qualified_user_table_is_protected(monkeypatch, db_table):
+    """Django sites on PostgreSQL put the user model in another schema with
+    ``db_table = 'schema"."table'``; introspection reports the bare name ("member"), which must
+    still be protected (and with it every table of that name, in any schema)."""
+    from django.contrib.auth import get_user_model
+
+    from prismiq_django.exposure import ExposureConfig, apply_exposure
+    from prismiq_django.protected import protected_table_test
+    from prismiq_django.query.catalog import Catalog, Column, Table
+
+    monkeypatch.setattr(get_user_model()._meta, "db_table", db_table)
+    assert is_protected_table("member")
+    assert is_protected_table("MEMBER")
+    assert protected_table_test()("member")
+    assert not is_protected_table("accounts")
+    raw = Catalog.build(
+        [Table("member", (Column("password", "text", "string"),), schema_name="accounts")]
+    )
+    assert dict(apply_exposure(raw, ExposureConfig(("member", "accounts.member"))).tables) == {}

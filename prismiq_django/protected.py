@@ -34,24 +34,55 @@ def _user_model_table() -> str | None:
         db_table = str(get_user_model()._meta.db_table)
     except Exception:  # auth not installed or apps not ready: nothing to add
         return None
+    return _bare(db_table)
+
+
+def _bare(db_table: str) -> str:
+    """The table of ``db_table``, without PostgreSQL's ``schema"."`` qualification."""
     return db_table.rsplit('"."', 1)[-1].strip('"')
 
 
+def _cache_tables() -> set[str]:
+    """The tables of the site's database caches (``DatabaseCache``'s ``LOCATION``), which hold
+    sessions with the ``cache`` and ``cached_db`` session engines."""
+    from django.conf import settings
+
+    return {
+        _bare(str(conf.get("LOCATION", ""))).lower()
+        for conf in getattr(settings, "CACHES", {}).values()
+        if _is_database_cache(conf.get("BACKEND"))
+    }
+
+
+def _is_database_cache(backend: object) -> bool:
+    from django.core.cache.backends.db import DatabaseCache
+    from django.utils.module_loading import import_string
+
+    try:
+        found = import_string(str(backend))
+    except Exception:  # Django refuses such a cache when it is used
+        return False
+    return isinstance(found, type) and issubclass(found, DatabaseCache)
+
+
 def protected_table_test() -> Callable[[str], bool]:
-    """Return :func:`is_protected_table` with the site's user model table looked up now, once.
+    """Return :func:`is_protected_table` with the site's user model and cache tables looked up
+    now, once.
 
     For testing many names in one go (a catalog build, a sync); the result reflects the user model
     as it is at this call, so take a new one for each build rather than keeping it.
     """
+    site_tables = _cache_tables()
     user_table = _user_model_table()
-    user_lowered = None if user_table is None else user_table.lower()
+    if user_table is not None:
+        site_tables.add(user_table.lower())
 
     def is_protected(name: str) -> bool:
         lowered = name.lower()
         return (
             lowered in PROTECTED_TABLES
             or lowered.startswith(PROTECTED_PREFIXES)
-            or lowered == user_lowered
+            or lowered in site_tables
         )
 
     return is_protected
@@ -62,7 +93,8 @@ def is_protected_table(name: str) -> bool:
 
     Covers the app's own tables, ``auth_*`` (groups, permissions, the default user table), the
     site's custom user model table (its bare name, also when ``db_table`` names a schema as
-    ``schema"."table``, in every schema), sessions, admin log, contenttypes and migrations.
+    ``schema"."table``, in every schema), sessions (and the tables of ``DatabaseCache`` caches,
+    which may hold them), admin log, contenttypes and migrations.
     """
     return protected_table_test()(name)
 

@@ -108,3 +108,24 @@ def test_a_schema_qualified_user_table_is_protected(monkeypatch, db_table):
         [Table("member", (Column("password", "text", "string"),), schema_name="accounts")]
     )
     assert dict(apply_exposure(raw, ExposureConfig(("member", "accounts.member"))).tables) == {}
+
+
+def test_the_tables_of_database_caches_are_protected(settings):
+    """A ``DatabaseCache`` table can hold sessions (the ``cache`` and ``cached_db`` session
+    engines): whatever its LOCATION, it is protected like ``django_session``."""
+    from prismiq_django.protected import protected_table_test
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "site_cache"},
+        "other": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": 'caches"."Sessions',
+        },
+        "broken": {"BACKEND": "no.such.Backend", "LOCATION": "shop_order"},
+    }
+    assert is_protected_table("site_cache")
+    assert is_protected_table("SITE_CACHE")
+    assert is_protected_table("sessions")
+    assert protected_table_test()("site_cache")
+    assert not is_protected_table("shop_order")

@@ -25,6 +25,9 @@ from django.core.exceptions import ImproperlyConfigured
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
 from prismiq_django.protected import protected_table_test
 
+#: PostgreSQL's largest ``statement_timeout`` (2**31 - 1 ms), in seconds.
+_MAX_QUERY_TIMEOUT = 2_147_483.647
+
 _POSITIVE_INTS = (
     "MAX_ROWS",
     "MAX_TABLES",
@@ -60,9 +63,18 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
                 "E002",
             )
     timeout = conf.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"])
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    # Not inf/NaN (no millisecond count) nor beyond PostgreSQL's statement_timeout maximum
+    # (2**31 - 1 ms): every statement would fail.
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= _MAX_QUERY_TIMEOUT
+    ):
         yield _error(
-            "PRISMIQ['QUERY_TIMEOUT'] must be a positive number of seconds.", "Default: 30.", "E002"
+            "PRISMIQ['QUERY_TIMEOUT'] must be a positive number of seconds, at most"
+            f" {_MAX_QUERY_TIMEOUT} (about 24 days).",
+            "Default: 30.",
+            "E002",
         )
     for key in ("DATABASE", "CACHE_ALIAS"):
         if key in conf and not isinstance(conf[key], str):

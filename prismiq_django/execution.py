@@ -28,11 +28,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import Any, Final, Protocol
 
 import orjson
@@ -250,7 +251,9 @@ def _use_fast_loaders(
     Django loads ``timestamptz`` with a Python subclass of psycopg's loader (about 3 µs per
     value) that only re-attaches ``connection.timezone``; when that zone is set (``USE_TZ``), it
     is the session's ``TimeZone``, in which psycopg's own C loader already returns the value.
-    ``uuid`` is loaded as its text, which is exactly ``str(UUID)``. Only this cursor changes.
+    ``uuid`` is loaded as its text, which is exactly ``str(UUID)``. ``interval`` keeps psycopg's
+    loader but refuses the values it would miscount (:func:`_counted_interval_loader`). Only this
+    cursor changes.
 
     ``tolerant`` also wraps the ``date``, ``timestamp``, ``timestamptz``, ``time``, ``timetz``
     and ``interval`` loaders so that the values Python cannot represent load as their JSON values
@@ -266,9 +269,14 @@ def _use_fast_loaders(
     if getattr(connection, "timezone", None) is not None:
         adapters.register_loader("timestamptz", TimestamptzLoader)  # psycopg picks the C one
     adapters.register_loader("uuid", TextLoader)
-    if tolerant:
-        from psycopg.pq import Format
+    from psycopg.pq import Format
 
+    interval = adapters.types.get("interval")
+    if interval is not None:
+        inner = adapters.get_loader(interval.oid, Format.TEXT)
+        if inner is not None:
+            adapters.register_loader(interval.oid, _counted_interval_loader(inner))
+    if tolerant:
         naive = getattr(connection, "timezone", None) is None
         for name in _TEMPORAL_PG_TYPES:
             info = adapters.types.get(name)
@@ -350,6 +358,47 @@ def _tolerant_loader(inner: type, spell: Callable[[str], Any]) -> type:
                 return value
 
     return TolerantLoader
+
+
+# An interval's years as PostgreSQL writes them first (IntervalStyle postgres), when they are
+# 1,000,000 or more: psycopg's 32-bit day count can only wrap around into timedelta's range from
+# about 3.1 million years on (days alone stay within 2**31).
+_MANY_YEARS: Final = re.compile(rb"[+-]?\d{7,} years? ?")
+_INTERVAL_DAYS: Final = re.compile(
+    rb"([+-]?\d+) years?(?: ([+-]?\d+) mons?)?(?: ([+-]?\d+) days?)?"
+)
+_TIMEDELTA_DAYS: Final = 999_999_999
+
+
+@cache  # one class per inner loader (psycopg's, the same for every cursor)
+def _counted_interval_loader(inner: type) -> type:
+    """psycopg's ``interval`` loader, refusing the intervals whose days it would miscount.
+
+    psycopg's C loader adds years (365 days), months (30) and days up in a 32-bit integer: from
+    about 5.9 million years on the sum wraps around, and when it lands back in ``timedelta``'s
+    range (``12000000 years`` as 85,032,704 days) the value is silently wrong instead of refused.
+    Such an interval is beyond ``timedelta``: refused here, it takes the tolerant run's seconds
+    (:func:`prismiq_django.values.pg_interval_seconds`). Other intervals load as before.
+    """
+    from psycopg import DataError as LoadError
+    from psycopg.adapt import Loader
+
+    class CountedIntervalLoader(Loader):
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self._load = inner(oid, context).load
+
+        def load(self, data: Any) -> Any:
+            # Seven digits or a sign and six first: cheap enough to look at every value.
+            if len(data) > 12 and 47 < data[6] < 58 and _MANY_YEARS.match(data):
+                parts = _INTERVAL_DAYS.match(bytes(data))
+                if parts is not None:
+                    years, months, days = (int(part or 0) for part in parts.groups())
+                    if abs(years * 365 + months * 30 + days) > _TIMEDELTA_DAYS:
+                        raise LoadError("interval beyond timedelta")
+            return self._load(data)
+
+    return CountedIntervalLoader
 
 
 class _Unloadable(Exception):

@@ -41,6 +41,11 @@ def test_e001_unknown_key():
         ("SCHEMA_CACHE_TTL", 1.5),
         ("QUERY_TIMEOUT", 0),
         ("QUERY_TIMEOUT", "30"),
+        # Every statement would fail (500): no millisecond count, or beyond PostgreSQL's
+        # statement_timeout maximum (2**31 - 1 ms).
+        ("QUERY_TIMEOUT", float("inf")),
+        ("QUERY_TIMEOUT", float("nan")),
+        ("QUERY_TIMEOUT", 2_147_484),
         ("DATABASE", 1),
         ("CACHE_ALIAS", None),
         ("DB_SCHEMA", 3),
@@ -62,6 +67,8 @@ def test_e002_wrong_types(key, value):
     [
         ("MAX_ROWS", 100_000),
         ("QUERY_TIMEOUT", 2.5),
+        ("QUERY_TIMEOUT", 0.0001),
+        ("QUERY_TIMEOUT", 2_147_483.647),
         ("RESULT_CACHE_TTL", 0),
         ("DB_SCHEMA", ["public", "sales"]),
         ("DB_SCHEMA", "public"),

@@ -125,6 +125,28 @@ def _date_arithmetic_trunc(sql: str, unit: str) -> str:
     return sql  # day, hour, minute: a date is its own day
 
 
+#: PostgreSQL's earliest date and timestamp is 4714-11-24 BC (Julian day 0, a Monday: no day or
+#: week starts before it). The month, quarter and year holding it begin earlier, on a day that no
+#: date or timestamp holds, so ``date_trunc`` fails on their values; such a bucket is labelled
+#: with the earliest value instead (still one bucket, before every other). Unit -> where the
+#: first full bucket begins.
+_FIRST_FULL_BUCKET: dict[str, str] = {
+    "month": "4714-12-01 BC",
+    "quarter": "4713-01-01 BC",
+    "year": "4713-01-01 BC",
+}
+_EARLIEST: str = "4714-11-24 BC"
+
+
+def _earliest_bucket(value: str, unit: str, kind: str) -> str:
+    """``WHEN`` branch of a CASE: the finite ``value`` (of type ``kind``) in the first, partial
+    bucket of ``unit`` gets the earliest value as its label (empty for the other units)."""
+    end = _FIRST_FULL_BUCKET.get(unit)
+    if end is None:
+        return ""
+    return f"WHEN {value} > '-infinity' AND {value} < {kind} '{end}' THEN {kind} '{_EARLIEST}' "
+
+
 class PostgreSQLDialect(Dialect):
     """PostgreSQL 15+: ``ILIKE``, ``date_trunc`` with the time zone as a bound parameter."""
 
@@ -136,15 +158,27 @@ class PostgreSQLDialect(Dialect):
         if column.type == "date":
             # Dates after 294276 AD have no timestamp (an error, not a value): truncated with
             # date arithmetic instead; the infinities stay as they are, as date_trunc keeps them.
+            # The first, partial bucket of the earliest dates: see _FIRST_FULL_BUCKET.
             return (
-                f"CASE WHEN {sql} < '294277-01-01'"
+                f"CASE {_earliest_bucket(sql, unit, 'date')}WHEN {sql} < '294277-01-01'"
                 f" THEN CAST(date_trunc('{unit}', CAST({sql} AS timestamp)) AS date)"
                 f" WHEN isfinite({sql}) THEN {_date_arithmetic_trunc(sql, unit)}"
                 f" ELSE {sql} END"
             ), ()
         if _naive_timestamp(column):
-            return f"date_trunc('{unit}', {sql})", ()
-        return f"date_trunc('{unit}', {sql} AT TIME ZONE %s)", (tz_name,)
+            truncated = f"date_trunc('{unit}', {sql})"
+            earliest = _earliest_bucket(sql, unit, "timestamp")
+            return (f"CASE {earliest}ELSE {truncated} END" if earliest else truncated), ()
+        truncated = f"date_trunc('{unit}', {sql} AT TIME ZONE %s)"
+        earliest = _earliest_bucket(f"({sql} AT TIME ZONE %s)", unit, "timestamp")
+        if not earliest:
+            return truncated, (tz_name,)
+        # The first, partial bucket of the earliest timestamps (see _FIRST_FULL_BUCKET), looked
+        # for only below an instant after it in every zone: other rows convert their value once.
+        return (
+            f"CASE WHEN {sql} >= timestamptz '4713-01-03 00:00:00+00 BC' THEN {truncated}"
+            f" {earliest}ELSE {truncated} END"
+        ), (tz_name,) * 4
 
     def like(
         self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool

@@ -392,3 +392,41 @@ def test_the_savepoint_path_retries_too_and_leaves_the_transaction_usable(table:
             cursor.execute("SELECT 1")
             assert cursor.fetchone() == (1,)
     assert [row[:4] for row in rows] == EXPECTED
+
+
+# The earliest value of date, timestamp and timestamptz: 4714-11-24 BC (Julian day 0, a Monday).
+EARLIEST = ("4714-11-24 BC", "4714-11-24 00:00:00 BC", "4714-11-24 00:00:00+00 BC")
+LATE_4714_BC = ("4714-12-02 BC", "4714-12-02 05:00:00 BC", "4714-12-02 05:00:00+00 BC")
+
+
+@pytest.mark.parametrize("column", ["d", "ts", "tz"])
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        # The month, quarter and year of 4714 BC begin before PostgreSQL's earliest value: such a
+        # bucket is labelled with that earliest value (still one bucket per unit, in order).
+        ("month", ["-004713-11-24", "-004713-12-01"]),
+        ("quarter", ["-004713-11-24", "-004713-11-24"]),
+        ("year", ["-004713-11-24", "-004713-11-24"]),
+        ("week", ["-004713-11-24", "-004713-12-01"]),
+        ("day", ["-004713-11-24", "-004713-12-02"]),
+    ],
+)
+def test_buckets_of_the_earliest_values_are_not_an_error(
+    table: None, column: str, unit: str, expected: list[str]
+) -> None:
+    # date_trunc of 4714-11-24 BC to its month would be 4714-11-01 BC, which no timestamp holds.
+    index = ["d", "ts", "tz"].index(column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET {column} = %s WHERE id = 6", [EARLIEST[index]])
+        cursor.execute(f"UPDATE {TABLE} SET {column} = %s WHERE id = 9", [LATE_4714_BC[index]])
+    ref = {"table_id": "t", "column": column, "date_trunc": unit}
+    definition = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "columns": [{**ref, "alias": "bucket"}],
+        "filters": [_filter("id", "in", [2, 6, 9])],
+        "order_by": [{**ref, "direction": "ASC"}, {"table_id": "t", "column": "id"}],
+    }
+    rows = _same_on_both_paths(definition)
+    suffix = "" if column == "d" else "T00:00:00"
+    assert [row[0] for row in rows] == ["-infinity", *(value + suffix for value in expected)]

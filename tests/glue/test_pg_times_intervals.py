@@ -131,6 +131,22 @@ def test_intervals_beyond_timedelta_are_postgresqls_epoch(table: None) -> None:
         assert rows[key] == float(Decimal(epochs[key]))
 
 
+@pytest.mark.parametrize(
+    "span",
+    # psycopg's C loader adds the days up in a 32-bit integer: these wrap around into timedelta's
+    # range (12,000,000 years would load as 85,032,704 days) instead of being refused.
+    ["12000000 years", "-178000000 years -11 mons", "-178000000 years +1000000000 days"],
+)
+def test_intervals_psycopg_would_wrap_around_are_postgresqls_epoch(table: None, span: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET span = %s WHERE id = 2", [span])
+        cursor.execute(f"SELECT extract(epoch FROM span)::text FROM {TABLE} WHERE id = 2")
+        (epoch,) = cursor.fetchone()
+    rows = dict(services.execute(None, _by_id("span")).rows)
+    assert rows[2] == float(Decimal(epoch))
+    assert [rows[key] for key in (7, 8)] == [EXPECTED[6][3], EXPECTED[7][3]]  # as before
+
+
 def test_one_retry_covers_dates_times_and_intervals_together(table: None) -> None:
     with CaptureQueriesContext(connection) as queries:
         result = services.execute(

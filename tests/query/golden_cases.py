@@ -7,6 +7,19 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+
+def _pg_bucket(unit: str, end: str) -> str:
+    """PostgreSQL's month/quarter/year bucket of ``"t0"."ordered_at"`` (a timestamptz): the first,
+    partial bucket of 4714 BC is labelled with PostgreSQL's earliest value."""
+    local = '"t0"."ordered_at" AT TIME ZONE %s'
+    return (
+        f'CASE WHEN "t0"."ordered_at" >= timestamptz \'4713-01-03 00:00:00+00 BC\''
+        f" THEN date_trunc('{unit}', {local}) WHEN ({local}) > '-infinity' AND ({local})"
+        f" < timestamp '{end}' THEN timestamp '4714-11-24 BC' ELSE date_trunc('{unit}', {local})"
+        " END"
+    )
+
+
 GOLDEN: list[dict[str, Any]] = [
     {
         "name": "eq",
@@ -1295,10 +1308,10 @@ GOLDEN: list[dict[str, Any]] = [
             "order_by": [{"table_id": "o", "column": "ordered_at", "direction": "DESC"}],
         },
         "postgresql": (
-            'SELECT date_trunc(\'month\', "t0"."ordered_at" AT TIME ZONE %s) AS "bucket", '
+            "SELECT " + _pg_bucket("month", "4714-12-01 BC") + ' AS "bucket", '
             'SUM("t0"."total") AS "total" FROM "shop_order" "t0" GROUP BY 1 ORDER BY 1 DESC '
             "LIMIT %s",
-            ("Europe/Paris", 10001),
+            ("Europe/Paris",) * 4 + (10001,),
         ),
         "sqlite": (
             'SELECT django_datetime_trunc(\'month\', "t0"."ordered_at", %s, \'UTC\') AS "bucket", '
@@ -1325,10 +1338,10 @@ GOLDEN: list[dict[str, Any]] = [
             "order_by": [{"table_id": "o", "column": "ordered_at", "direction": "DESC"}],
         },
         "postgresql": (
-            'SELECT date_trunc(\'quarter\', "t0"."ordered_at" AT TIME ZONE %s) AS "bucket", '
+            "SELECT " + _pg_bucket("quarter", "4713-01-01 BC") + ' AS "bucket", '
             'SUM("t0"."total") AS "total" FROM "shop_order" "t0" GROUP BY 1 ORDER BY 1 DESC '
             "LIMIT %s",
-            ("Europe/Paris", 10001),
+            ("Europe/Paris",) * 4 + (10001,),
         ),
         "sqlite": (
             "SELECT django_datetime_trunc('quarter', \"t0\".\"ordered_at\", %s, 'UTC') AS "
@@ -1350,10 +1363,10 @@ GOLDEN: list[dict[str, Any]] = [
             "order_by": [{"table_id": "o", "column": "ordered_at", "direction": "DESC"}],
         },
         "postgresql": (
-            'SELECT date_trunc(\'year\', "t0"."ordered_at" AT TIME ZONE %s) AS "bucket", '
+            "SELECT " + _pg_bucket("year", "4713-01-01 BC") + ' AS "bucket", '
             'SUM("t0"."total") AS "total" FROM "shop_order" "t0" GROUP BY 1 ORDER BY 1 DESC '
             "LIMIT %s",
-            ("Europe/Paris", 10001),
+            ("Europe/Paris",) * 4 + (10001,),
         ),
         "sqlite": (
             'SELECT django_datetime_trunc(\'year\', "t0"."ordered_at", %s, \'UTC\') AS "bucket", '
@@ -1438,11 +1451,11 @@ GOLDEN: list[dict[str, Any]] = [
             ],
         },
         "postgresql": (
-            'SELECT date_trunc(\'month\', "t0"."ordered_at" AT TIME ZONE %s) AS "month", '
+            "SELECT " + _pg_bucket("month", "4714-12-01 BC") + ' AS "month", '
             'SUM("t0"."total") AS "revenue" FROM "shop_order" "t0" WHERE ("t0"."ordered_at" '
             '>= %s AND "t0"."ordered_at" < %s) GROUP BY 1 ORDER BY 1 ASC LIMIT %s',
             (
-                "America/New_York",
+                *("America/New_York",) * 4,
                 datetime.datetime(2024, 1, 1, 5, 0, tzinfo=datetime.UTC),
                 datetime.datetime(2025, 1, 1, 5, 0, tzinfo=datetime.UTC),
                 10001,

@@ -27,6 +27,8 @@ CATALOG_NAMES = {t.name for t in SHOP.tables.values()} | {
 LITERALS = {
     "\\", "UTC", "minute", "hour", "day", "week", "month", "quarter", "year",
     "294277-01-01",  # where timestamp ends: dates after it are truncated with date arithmetic
+    # the first, partial month, quarter and year of PostgreSQL's earliest values
+    "-infinity", "4714-11-24 BC", "4714-12-01 BC", "4713-01-01 BC", "4713-01-03 00:00:00+00 BC",
 }  # fmt: skip
 WORDS = {
     "SELECT", "FROM", "WHERE", "AS", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE",
@@ -38,6 +40,8 @@ WORDS = {
     # Truncating dates past timestamp's range (PostgreSQL).
     "CASE", "WHEN", "THEN", "ELSE", "END", "isfinite", "extract", "isodow", "integer",
     "make_date", "month", "quarter", "year", "-",
+    # Labelling the first, partial bucket of PostgreSQL's earliest values.
+    "timestamptz",
 }  # fmt: skip
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -31,3 +33,49 @@ def _fresh_catalog() -> Iterator[None]:
     services.invalidate_catalog()
     yield
     services.invalidate_catalog()
+
+
+def sql_literal(value: str | None) -> str:
+    """``value`` as an SQL string literal (NULL for None); test data only, never request text."""
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+@contextmanager
+def exposed_table(name: str, create: str, rows: str) -> Iterator[None]:
+    """Create table ``name`` (``create``), fill it (``rows``: the VALUES list), expose only it
+    with caching and rate limits off, and drop it afterwards."""
+    from django.db import connection
+    from django.test import override_settings
+
+    from prismiq_django import services
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(create)
+        cursor.execute(f"INSERT INTO {name} VALUES {rows}")
+    services.invalidate_catalog()
+    try:
+        with override_settings(
+            PRISMIQ={"EXPOSED_TABLES": [name], "RESULT_CACHE_TTL": 0, "RATE_LIMIT": None}
+        ):
+            yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def admin_connection() -> Any:
+    """A separate autocommit psycopg connection to the test database (to cancel or terminate
+    the test connection's backend)."""
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    return psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+        autocommit=True,
+    )

@@ -16,7 +16,7 @@ from django.db import connection, connections
 from example_project.shop.models import Customer
 from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError, QueryTimeout
 from prismiq_django.execution import execute_compiled, explain_compiled
-from tests.glue.conftest import Stmt
+from tests.glue.conftest import Stmt, admin_connection
 
 ALIAS = "default"
 COUNT_TO = (
@@ -173,19 +173,9 @@ def test_unreachable_database_is_unavailable(tmp_path: Any, django_db_blocker: A
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_dropped_connection_is_unavailable_then_recovers() -> None:
-    import psycopg
-
     connection.ensure_connection()
     pid = connection.connection.info.backend_pid
-    settings = connection.settings_dict
-    killer = psycopg.connect(
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        dbname=settings["NAME"],
-        autocommit=True,
-    )
+    killer = admin_connection()
     try:
         killer.execute("SELECT pg_terminate_backend(%s)", [pid])
         for _ in range(100):  # wait until the backend is really gone
@@ -555,22 +545,12 @@ def test_a_cancel_before_the_timeout_is_unavailable_not_a_timeout() -> None:
     statement timeout could have fired, it is a 503 (try again), not a 504."""
     import threading
 
-    import psycopg
-
     connection.ensure_connection()
     pid = connection.connection.info.backend_pid
-    settings = connection.settings_dict
     canceled = threading.Event()
 
     def cancel_when_running() -> None:
-        with psycopg.connect(
-            host=settings["HOST"],
-            port=settings["PORT"] or 5432,
-            user=settings["USER"],
-            password=settings["PASSWORD"] or None,
-            dbname=settings["NAME"],
-            autocommit=True,
-        ) as killer:
+        with admin_connection() as killer:
             for _ in range(200):
                 row = killer.execute(
                     "SELECT state FROM pg_stat_activity WHERE pid = %s", [pid]

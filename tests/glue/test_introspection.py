@@ -315,21 +315,12 @@ def test_postgresql_lists_only_what_the_role_may_select() -> None:
 def test_postgresql_connection_lost_during_introspection_is_unavailable() -> None:
     import time
 
-    import psycopg
-
     from prismiq_django.exceptions import DatabaseUnavailable
+    from tests.glue.conftest import admin_connection
 
     connection.ensure_connection()
     pid = connection.connection.info.backend_pid
-    s = connection.settings_dict
-    with psycopg.connect(
-        host=s["HOST"],
-        port=s["PORT"] or 5432,
-        user=s["USER"],
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-        autocommit=True,
-    ) as killer:
+    with admin_connection() as killer:
         killer.execute("SELECT pg_terminate_backend(%s)", [pid])
         for _ in range(100):
             if not killer.execute(

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from prismiq_django import services
+from tests.glue.conftest import exposed_table, sql_literal
 from tests.glue.jsonpaths import both_paths, wire_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -63,27 +64,14 @@ EXPECTED: list[list[Any]] = [
 ]
 
 
-def _literal(value: str | None) -> str:
-    return "NULL" if value is None else f"'{value}'"
-
-
 @pytest.fixture
 def table() -> Iterator[None]:
     rows = ", ".join(
-        f"({key}, {_literal(d)}, {_literal(ts)}, {_literal(tz)}, '10:00')"
+        f"({key}, {sql_literal(d)}, {sql_literal(ts)}, {sql_literal(tz)}, '10:00')"
         for key, d, ts, tz in DATA
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        cursor.execute(CREATE)
-        cursor.execute(f"INSERT INTO {TABLE} VALUES {rows}")
-    services.invalidate_catalog()
-    with override_settings(
-        PRISMIQ={"EXPOSED_TABLES": [TABLE], "RESULT_CACHE_TTL": 0, "RATE_LIMIT": None}
-    ):
+    with exposed_table(TABLE, CREATE, rows):
         yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
 
 def _refs(*names: str) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from prismiq_django import services
 from prismiq_django.values import pg_interval_seconds
+from tests.glue.conftest import exposed_table, sql_literal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -66,28 +67,15 @@ EXPECTED: list[list[Any]] = [
 SPECIAL_SPANS = (1, 3, 5, 6, 9)  # beyond timedelta: extract(epoch from ...) exactly
 
 
-def _literal(value: str | None) -> str:
-    return "NULL" if value is None else f"'{value}'"
-
-
 @pytest.fixture
 def table() -> Iterator[None]:
     rows = ", ".join(
-        f"({key}, {_literal(clock)}, {_literal(tz)}, {_literal(span)}, "
-        f"{_literal('infinity' if key == 1 else '2024-05-06')})"
+        f"({key}, {sql_literal(clock)}, {sql_literal(tz)}, {sql_literal(span)}, "
+        f"{sql_literal('infinity' if key == 1 else '2024-05-06')})"
         for key, clock, tz, span in DATA
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        cursor.execute(CREATE)
-        cursor.execute(f"INSERT INTO {TABLE} VALUES {rows}")
-    services.invalidate_catalog()
-    with override_settings(
-        PRISMIQ={"EXPOSED_TABLES": [TABLE], "RESULT_CACHE_TTL": 0, "RATE_LIMIT": None}
-    ):
+    with exposed_table(TABLE, CREATE, rows):
         yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
 
 def _filter(column: str, operator: str, value: Any) -> dict[str, Any]:

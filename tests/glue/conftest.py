@@ -79,3 +79,13 @@ def admin_connection() -> Any:
         dbname=settings["NAME"],
         autocommit=True,
     )
+
+
+def by_id(table: str, *names: str, **extra: Any) -> dict[str, Any]:
+    """A definition selecting ``id`` and ``names`` of ``table`` (table id ``t``), ordered by id."""
+    return {
+        "tables": [{"id": "t", "name": table}],
+        "columns": [{"table_id": "t", "column": name} for name in ("id", *names)],
+        "order_by": [{"table_id": "t", "column": "id", "direction": "ASC"}],
+        **extra,
+    }

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from prismiq_django import services
-from tests.glue.conftest import exposed_table, sql_literal
+from tests.glue.conftest import by_id, exposed_table, sql_literal
 from tests.glue.jsonpaths import both_paths, wire_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -74,17 +74,8 @@ def table() -> Iterator[None]:
         yield
 
 
-def _refs(*names: str) -> list[dict[str, Any]]:
-    return [{"table_id": "t", "column": name} for name in names]
-
-
 def _by_id(*names: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "tables": [{"id": "t", "name": TABLE}],
-        "columns": _refs("id", *names),
-        "order_by": [{"table_id": "t", "column": "id", "direction": "ASC"}],
-        **extra,
-    }
+    return by_id(TABLE, *names, **extra)
 
 
 def _same_on_both_paths(definition: dict[str, Any]) -> list[list[Any]]:

@@ -18,6 +18,7 @@ from django.db import connection
 from django.test import override_settings
 
 from prismiq_django import services
+from tests.glue.conftest import by_id
 from tests.glue.jsonpaths import both_paths, comparable, wire_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -68,17 +69,8 @@ def table() -> Iterator[None]:
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}; DROP DOMAIN IF EXISTS jr_hostile_int")
 
 
-def _refs(*names: str) -> list[dict[str, str]]:
-    return [{"table_id": "t", "column": name} for name in names]
-
-
 def _by_id(*names: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "tables": [{"id": "t", "name": TABLE}],
-        "columns": _refs("id", *names),
-        "order_by": [{"table_id": "t", "column": "id", "direction": "ASC"}],
-        **extra,
-    }
+    return by_id(TABLE, *names, **extra)
 
 
 def test_numerics_beyond_a_double_are_null_as_on_the_python_path(table: None) -> None:
@@ -293,7 +285,7 @@ def test_real_columns_and_their_aggregates(transactional_db: None) -> None:
             by_db, by_python = both_paths(
                 {
                     "tables": table,
-                    "columns": _refs("id", "r"),
+                    "columns": [{"table_id": "t", "column": name} for name in ("id", "r")],
                     "order_by": [{"table_id": "t", "column": "id"}],
                 }
             )

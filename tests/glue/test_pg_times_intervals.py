@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 
 from prismiq_django import services
 from prismiq_django.values import pg_interval_seconds
-from tests.glue.conftest import exposed_table, sql_literal
+from tests.glue.conftest import by_id, exposed_table, sql_literal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -83,12 +83,7 @@ def _filter(column: str, operator: str, value: Any) -> dict[str, Any]:
 
 
 def _by_id(*names: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "tables": [{"id": "t", "name": TABLE}],
-        "columns": [{"table_id": "t", "column": name} for name in ("id", *names)],
-        "order_by": [{"table_id": "t", "column": "id", "direction": "ASC"}],
-        **extra,
-    }
+    return by_id(TABLE, *names, **extra)
 
 
 def _statements(queries: CaptureQueriesContext) -> int:

@@ -634,6 +634,17 @@ def _unverified_catalog(request: object) -> tuple[Catalog, str] | None:
     return _scoped(request, catalog, memo.tenants), memo.version
 
 
+def _record_unrun(status: str, started: float) -> None:
+    """Count a query that never reached the database (refused, or no catalog to check it)."""
+    record_query(
+        fingerprint="",
+        duration_s=time.perf_counter() - started,
+        rows=0,
+        cache_hit=False,
+        status=status,
+    )
+
+
 def _execute(
     request: object,
     definition: object,
@@ -662,22 +673,10 @@ def _execute(
     except QueryValidationError:
         if expect is not None:  # perhaps refused by a stale catalog: decide on the current one
             return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
-        record_query(
-            fingerprint="",
-            duration_s=time.perf_counter() - started,
-            rows=0,
-            cache_hit=False,
-            status="invalid",
-        )
+        _record_unrun("invalid", started)
         raise
     except DatabaseUnavailable:
-        record_query(
-            fingerprint="",
-            duration_s=time.perf_counter() - started,
-            rows=0,
-            cache_hit=False,
-            status="unavailable",
-        )
+        _record_unrun("unavailable", started)
         raise
     try:
         return _run(request, catalog, query, compiled, bypass=bypass_cache, expect=expect)

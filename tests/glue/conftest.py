@@ -41,9 +41,9 @@ def sql_literal(value: str | None) -> str:
 
 
 @contextmanager
-def exposed_table(name: str, create: str, rows: str) -> Iterator[None]:
+def exposed_table(name: str, create: str, rows: str, *, cached: bool = False) -> Iterator[None]:
     """Create table ``name`` (``create``), fill it (``rows``: the VALUES list), expose only it
-    with caching and rate limits off, and drop it afterwards."""
+    (with the result cache and rate limits off unless ``cached``), and drop it afterwards."""
     from django.db import connection
     from django.test import override_settings
 
@@ -55,9 +55,8 @@ def exposed_table(name: str, create: str, rows: str) -> Iterator[None]:
         cursor.execute(f"INSERT INTO {name} VALUES {rows}")
     services.invalidate_catalog()
     try:
-        with override_settings(
-            PRISMIQ={"EXPOSED_TABLES": [name], "RESULT_CACHE_TTL": 0, "RATE_LIMIT": None}
-        ):
+        uncached = {} if cached else {"RESULT_CACHE_TTL": 0, "RATE_LIMIT": None}
+        with override_settings(PRISMIQ={"EXPOSED_TABLES": [name], **uncached}):
             yield
     finally:
         with connection.cursor() as cursor:

@@ -18,6 +18,7 @@ from django.test import override_settings
 
 from prismiq_django import services
 from prismiq_django.execution import QueryResult
+from tests.glue.conftest import exposed_table
 from tests.glue.jsonpaths import both_paths, instant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -83,15 +84,8 @@ ROWS = [
 
 @pytest.fixture
 def table() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        cursor.execute(CREATE)
-        cursor.execute(f"INSERT INTO {TABLE} VALUES {', '.join(ROWS)}")
-    services.invalidate_catalog()
-    with override_settings(PRISMIQ={"EXPOSED_TABLES": [TABLE]}):
+    with exposed_table(TABLE, CREATE, ", ".join(ROWS), cached=True):
         yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
 
 def _both(definition: dict[str, Any]) -> tuple[QueryResult, QueryResult]:

@@ -371,7 +371,6 @@ _TIMEDELTA_DAYS: Final = 999_999_999
 
 
 @cache  # one class per inner loader (psycopg's, the same for every cursor)
-@cache  # one class per psycopg loader class, not one per cursor (this runs for every statement)
 def _counted_interval_loader(inner: type) -> type:
     """psycopg's ``interval`` loader, refusing the intervals whose days it would miscount.
 

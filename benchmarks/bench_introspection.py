@@ -43,6 +43,7 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg
+from e2e.synthetic import create_tables_sql  # benchmarks/ is this script's sys.path[0]
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -95,21 +96,8 @@ def _create_schema(tables: int, columns: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         cursor.execute(f"CREATE SCHEMA {SCHEMA}")
-        batch = []
-        for i in range(tables):
-            ref = f"REFERENCES {SCHEMA}.t{i - 1:04d} (id)" if i else ""
-            cols = ", ".join(
-                f"c{j:02d} {'integer' if j % 2 else 'varchar(40)'}" for j in range(columns - 2)
-            )
-            batch.append(
-                f"CREATE TABLE {SCHEMA}.t{i:04d} (id integer PRIMARY KEY, "
-                f"parent_id integer {ref}, {cols})"
-            )
-            if len(batch) == 100:
-                cursor.execute(";\n".join(batch))
-                batch = []
-        if batch:
-            cursor.execute(";\n".join(batch))
+        for statements in create_tables_sql(SCHEMA, tables, columns):
+            cursor.execute(statements)
         cursor.execute(f"COMMENT ON TABLE {SCHEMA}.t0000 IS 'first table'")
         cursor.execute("ANALYZE")
 

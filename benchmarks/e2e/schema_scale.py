@@ -49,6 +49,7 @@ import psycopg
 from e2e.client import session_login
 from e2e.config import API, PYTHON, ROOT, log
 from e2e.stack import ensure_database, free_port, gunicorn, manage, wait_ready, with_database
+from e2e.synthetic import create_tables_sql
 
 DATABASE = "prismiq_schema_bench"
 SCHEMA = "scale"
@@ -165,19 +166,8 @@ def _ensure_tables(dsn: str, tables: int, columns: int) -> None:
         log(f"creating {tables} tables x {columns} columns in schema {SCHEMA}")
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
-        batch = []
-        for i in range(tables):
-            ref = f"REFERENCES {SCHEMA}.t{i - 1:04d} (id)" if i else ""
-            cols = ", ".join(
-                f"c{j:02d} {'integer' if j % 2 else 'varchar(40)'}" for j in range(columns - 2)
-            )
-            batch.append(
-                f"CREATE TABLE {SCHEMA}.t{i:04d} (id integer PRIMARY KEY, "
-                f"parent_id integer {ref}, {cols})"
-            )
-            if len(batch) == 100 or i == tables - 1:
-                conn.execute(";\n".join(batch))
-                batch = []
+        for statements in create_tables_sql(SCHEMA, tables, columns):
+            conn.execute(statements)
         conn.execute("ANALYZE")
 
 

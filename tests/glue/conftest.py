@@ -88,3 +88,19 @@ def by_id(table: str, *names: str, **extra: Any) -> dict[str, Any]:
         "order_by": [{"table_id": "t", "column": "id", "direction": "ASC"}],
         **extra,
     }
+
+
+@contextmanager
+def extra_alias(name: str, overrides: dict[str, Any]) -> Iterator[str]:
+    """A temporary database alias ``name``: the default database's settings with ``overrides``;
+    closed and removed afterwards."""
+    from django.db import connections
+
+    connections.settings[name] = {**connections.settings["default"], **overrides}
+    try:
+        yield name
+    finally:
+        if name in connections:
+            connections[name].close()
+            del connections[name]
+        del connections.settings[name]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +14,7 @@ from django.db import connection, connections
 from example_project.shop.models import Customer
 from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError, QueryTimeout
 from prismiq_django.execution import execute_compiled, explain_compiled
-from tests.glue.conftest import Stmt, admin_connection
+from tests.glue.conftest import Stmt, admin_connection, extra_alias
 
 ALIAS = "default"
 COUNT_TO = (
@@ -144,19 +142,6 @@ def test_database_error_becomes_a_generic_execution_error() -> None:
     assert Customer.objects.count() == 0  # the connection is still usable
 
 
-@contextmanager
-def _extra_alias(name: str, overrides: dict[str, Any]) -> Iterator[str]:
-    config = {**connections.settings[ALIAS], **overrides}
-    connections.settings[name] = config
-    try:
-        yield name
-    finally:
-        if name in connections:
-            connections[name].close()
-            del connections[name]
-        del connections.settings[name]
-
-
 def test_unreachable_database_is_unavailable(tmp_path: Any, django_db_blocker: Any) -> None:
     if connection.vendor == "postgresql":
         overrides: dict[str, Any] = {"HOST": "127.0.0.1", "PORT": 1, "NAME": "nope"}
@@ -164,7 +149,7 @@ def test_unreachable_database_is_unavailable(tmp_path: Any, django_db_blocker: A
         overrides = {"NAME": str(tmp_path / "missing-dir" / "db.sqlite3")}
     with (
         django_db_blocker.unblock(),
-        _extra_alias("unreachable", overrides) as alias,
+        extra_alias("unreachable", overrides) as alias,
         pytest.raises(DatabaseUnavailable),
     ):
         execute_compiled(Stmt("SELECT 1"), alias=alias, timeout=5)
@@ -457,7 +442,7 @@ def test_services_run_on_the_configured_analytics_alias(
 
     from prismiq_django import services
 
-    with django_db_blocker.unblock(), _extra_alias("analytics", {}) as alias:
+    with django_db_blocker.unblock(), extra_alias("analytics", {}) as alias:
         ada = _customer()
         try:
             prismiq = {"DATABASE": alias, "EXPOSED_TABLES": ["shop_customer"]}

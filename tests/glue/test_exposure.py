@@ -136,7 +136,7 @@ def test_hidden_tenant_column_still_scopes_rows() -> None:
 def test_introspecting_an_unreachable_database(tmp_path: Any, django_db_blocker: Any) -> None:
     from django.db import connection
 
-    from tests.glue.test_execution import _extra_alias
+    from tests.glue.conftest import extra_alias
 
     if connection.vendor == "postgresql":
         overrides: dict[str, Any] = {"HOST": "127.0.0.1", "PORT": 1, "NAME": "nope"}
@@ -144,7 +144,7 @@ def test_introspecting_an_unreachable_database(tmp_path: Any, django_db_blocker:
         overrides = {"NAME": str(tmp_path / "missing-dir" / "db.sqlite3")}
     with (
         django_db_blocker.unblock(),
-        _extra_alias("unreachable", overrides) as alias,
+        extra_alias("unreachable", overrides) as alias,
         pytest.raises(DatabaseUnavailable),
     ):
         introspect(alias)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,22 +16,9 @@ from django.db import connection, connections
 
 from prismiq_django.exceptions import QueryExecutionError, QueryTimeout
 from prismiq_django.execution import execute_compiled
-from tests.glue.conftest import Stmt
+from tests.glue.conftest import Stmt, extra_alias
 
 pytestmark = pytest.mark.postgres
-
-
-@contextmanager
-def _extra_alias(name: str, overrides: dict[str, Any]) -> Iterator[str]:
-    config = {**connections.settings["default"], **overrides}
-    connections.settings[name] = config
-    try:
-        yield name
-    finally:
-        if name in connections:
-            connections[name].close()
-            del connections[name]
-        del connections.settings[name]
 
 
 def _idle_and_clean(alias: str) -> None:
@@ -52,7 +38,7 @@ def test_server_side_binding_alias_runs_queries(
     extended protocol, which refuses several statements in one message: the path must not be
     the one-message one there, and queries with parameters must still run under the rails."""
     options = {**connections.settings["default"].get("OPTIONS", {}), "server_side_binding": True}
-    with django_db_blocker.unblock(), _extra_alias("ssb", {"OPTIONS": options}) as alias:
+    with django_db_blocker.unblock(), extra_alias("ssb", {"OPTIONS": options}) as alias:
         result = execute_compiled(
             Stmt(
                 "SELECT %s::int + 1 AS n, current_setting('transaction_read_only') AS ro,"
@@ -176,7 +162,7 @@ def test_pooled_connection_keeps_its_own_settings_through_every_outcome(
         "options": "-c statement_timeout=30000 -c default_transaction_read_only=on",
     }
     overrides = {"CONN_MAX_AGE": 600, "OPTIONS": options}
-    with django_db_blocker.unblock(), _extra_alias("pooled", overrides) as alias:
+    with django_db_blocker.unblock(), extra_alias("pooled", overrides) as alias:
         conn = connections[alias]
         conn.ensure_connection()
         pid = conn.connection.info.backend_pid

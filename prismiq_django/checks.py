@@ -23,7 +23,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
-from prismiq_django.protected import protected_table_test
+from prismiq_django.protected import protected_table_test, site_patterns_error
 
 #: PostgreSQL's largest ``statement_timeout`` (2**31 - 1 ms), in seconds.
 _MAX_QUERY_TIMEOUT = 2_147_483.647
@@ -100,6 +100,14 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
             "Example: ['shop_order', 'shop_customer'].",
             "E002",
         )
+    if "PROTECTED_TABLES" in conf:
+        protected_error = site_patterns_error(conf["PROTECTED_TABLES"])
+        if protected_error is not None:
+            yield _error(
+                protected_error,
+                "Example: ['billing_card', 'vault_*'] (a trailing '*' protects a prefix).",
+                "E002",
+            )
     rate = conf.get("RATE_LIMIT", DEFAULTS["RATE_LIMIT"])
     if rate is not None and not _valid_rate(rate):
         yield _error(
@@ -170,18 +178,33 @@ def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMe
         )
     exposed = conf.get("EXPOSED_TABLES")
     if isinstance(exposed, list | tuple):
-        is_protected = protected_table_test()
-        for name in exposed:
-            if isinstance(name, str) and is_protected(name):
-                errors.append(
-                    _error(
-                        f"PRISMIQ['EXPOSED_TABLES'] names {name!r}, which may never be exposed.",
-                        "Django's auth, session, admin-log, contenttypes and migrations tables and "
-                        "prismiq_django's own tables are never queryable. Remove it.",
-                        "E006",
-                    )
-                )
+        errors += _exposed_protected(exposed)
     return errors
+
+
+#: What E006 and E007 say is never exposable.
+_PROTECTED_HINT = (
+    "Django's auth, session, admin-log, contenttypes and migrations tables, the user and session "
+    "models' tables, the tables of credential apps (DRF tokens, simplejwt, oauth2_provider, "
+    "allauth, social auth, django-otp, knox, two-factor, axes, user_sessions), database caches, "
+    "PRISMIQ['PROTECTED_TABLES'] and prismiq_django's own tables are never queryable."
+)
+
+
+def _exposed_protected(exposed: Sequence[object]) -> list[CheckMessage]:
+    try:
+        is_protected = protected_table_test()
+    except ImproperlyConfigured:  # an invalid PROTECTED_TABLES: E002 reports it
+        return []
+    return [
+        _error(
+            f"PRISMIQ['EXPOSED_TABLES'] names {name!r}, which may never be exposed.",
+            f"{_PROTECTED_HINT} Remove it.",
+            "E006",
+        )
+        for name in exposed
+        if isinstance(name, str) and is_protected(name)
+    ]
 
 
 REQUEST_ID_MIDDLEWARE = "prismiq_django.middleware.RequestIdMiddleware"
@@ -241,11 +264,15 @@ def check_exposed_rows(
         rows = list(ExposedTable.objects.using(using).filter(is_exposed=True))
     except DatabaseError:  # not migrated yet
         return []
-    is_protected = protected_table_test()
+    try:
+        is_protected = protected_table_test()
+    except ImproperlyConfigured:  # an invalid PROTECTED_TABLES: E002 reports it
+        return []
     return [
         _error(
             f"ExposedTable {row!s} is marked exposed but may never be exposed.",
-            "Untick 'is exposed' or delete the row in the admin; the table stays unqueryable.",
+            f"{_PROTECTED_HINT} Untick 'is exposed' or delete the row in the admin; the table "
+            "stays unqueryable.",
             "E007",
         )
         for row in rows

@@ -1,45 +1,184 @@
 """Tables that can never be exposed, whatever the configuration.
 
-The app's own tables hold other users' saved queries and dashboards; Django's auth, session,
-admin-log, contenttypes and migrations tables hold credentials and internals. Both the system checks
-and the runtime catalog filter consult :func:`is_protected_table`; code that tests many names at
-once (a catalog build: one name per table) takes :func:`protected_table_test` once instead, so that
-the user model is looked up once rather than once per table.
+The rule: a table is protected when it holds credentials, sessions, authentication state or
+internals that no analytics user may read, namely when it is
+
+- a table of an app in :data:`PROTECTED_APPS` (Django's auth, sessions, admin log and
+  contenttypes, this app's own tables, and the well-known third-party apps that store tokens,
+  client secrets, one-time-password seeds, sessions or login attempts). Such an app is protected
+  whole, two ways, because ``PRISMIQ["DATABASE"]`` may be another site's database whose apps are
+  not installed in this process:
+
+  - through the app registry, when the app is installed here (matched by ``AppConfig.name``, so a
+    relabelled app counts too): the table of every model of the app, auto-created many-to-many
+    tables included, whatever their ``db_table``;
+  - by the app's default table names, installed or not: a prefix when all of the app's tables
+    share one specific to the app (``oauth2_provider_``), exact names when that prefix would be a
+    common word (allauth's ``account_``);
+
+- the user model's table, its concrete parents' tables and its many-to-many tables (auto-created
+  such as ``groups`` and ``user_permissions``, or an explicit ``through`` model);
+- the session model's tables (``SESSION_ENGINE``'s ``SessionStore.get_model_class()``), likewise;
+- a ``DatabaseCache`` table (``LOCATION``: the ``cache`` and ``cached_db`` session engines keep
+  sessions there), ``django_migrations`` and ``django_cache_table``;
+- named by the site in ``PRISMIQ["PROTECTED_TABLES"]`` (names, and prefixes ending in ``*``).
+
+Names are compared lowercased and without a schema, so a protected name is protected in every
+schema. Both the system checks and the runtime catalog filter consult :func:`is_protected_table`;
+code that tests many names at once (a catalog build: one name per table) takes
+:func:`protected_table_test` once instead, so that the registry and the settings are read once
+rather than once per table. :func:`protection_key` is a digest of everything protected, part of
+the schema cache's keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from importlib import import_module
+from itertools import chain
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
 
-PROTECTED_PREFIXES: Final = ("prismiq_django_", "auth_")
-PROTECTED_TABLES: Final = frozenset(
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+from prismiq_django.conf import prismiq_settings
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+#: Apps whose every table is protected, by ``AppConfig.name``, each with its tables' default names
+#: (``"name*"`` is a prefix). Each default name was read from the app's own models or migrations
+#: (the version in the comment); the registry covers what those names miss.
+PROTECTED_APPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
-        "django_session",
-        "django_admin_log",
-        "django_content_type",
-        "django_migrations",
-        "django_cache_table",
-        "authtoken_token",
+        # Saved queries and dashboards of every user, exposure configuration.
+        "prismiq_django": ("prismiq_django_*",),
+        # Django: users, password hashes, groups, permissions; sessions; admin log; content types.
+        "django.contrib.auth": ("auth_*",),
+        "django.contrib.sessions": ("django_session",),
+        "django.contrib.admin": ("django_admin_log",),
+        "django.contrib.contenttypes": ("django_content_type",),
+        # Django REST framework 3.18: API tokens (authtoken_token).
+        "rest_framework.authtoken": ("authtoken_*",),
+        # djangorestframework-simplejwt 5.5 blacklist: whole refresh tokens
+        # (token_blacklist_outstandingtoken, token_blacklist_blacklistedtoken).
+        "rest_framework_simplejwt.token_blacklist": ("token_blacklist_*",),
+        # django-oauth-toolkit 3.4: client secrets, grants, access/refresh/ID tokens, device grants
+        # (oauth2_provider_application, _grant, _accesstoken, _refreshtoken, _idtoken,
+        # _devicegrant).
+        "oauth2_provider": ("oauth2_provider_*",),
+        # django-allauth 65: e-mail confirmation keys and the login e-mail addresses (the label
+        # "account" is too common a prefix), social app secrets and tokens (socialaccount_socialapp,
+        # _socialapp_sites, _socialaccount, _socialtoken), OpenID association secrets, MFA
+        # secrets and recovery codes, user sessions, and the OIDC provider's clients and tokens.
+        "allauth.account": ("account_emailaddress", "account_emailconfirmation"),
+        "allauth.socialaccount": ("socialaccount_*",),
+        "allauth.socialaccount.providers.openid": ("openid_openidstore", "openid_openidnonce"),
+        "allauth.mfa": ("mfa_authenticator",),
+        "allauth.usersessions": ("usersessions_usersession",),
+        "allauth.idp.oidc": ("allauth_idp_oidc_*",),
+        # python-social-auth (social-auth-app-django 8.0): access tokens in extra_data, OpenID
+        # associations, partial pipelines, codes (social_auth_usersocialauth, _nonce,
+        # _association, _code, _partial; db_table set by the models, not the label).
+        "social_django": ("social_auth_*",),
+        # django-otp 1.7 and django-otp-yubikey 1.1: TOTP/HOTP/YubiKey secrets, static and e-mail
+        # tokens (otp_totp_totpdevice, otp_hotp_hotpdevice, otp_static_staticdevice,
+        # otp_static_statictoken, otp_email_emaildevice, otp_yubikey_yubikeydevice,
+        # _remoteyubikeydevice, _validationservice).
+        "django_otp.plugins.otp_totp": ("otp_totp_*",),
+        "django_otp.plugins.otp_hotp": ("otp_hotp_*",),
+        "django_otp.plugins.otp_static": ("otp_static_*",),
+        "django_otp.plugins.otp_email": ("otp_email_*",),
+        "otp_yubikey": ("otp_yubikey_*",),
+        # django-rest-knox 5.1: token digests and keys (knox_authtoken).
+        "knox": ("knox_*",),
+        # django-two-factor-auth 1.18: phone devices with their secret keys (db_table
+        # two_factor_phonedevice) and WebAuthn devices (label two_factor_webauthn).
+        "two_factor.plugins.phonenumber": ("two_factor_*",),
+        "two_factor.plugins.webauthn": ("two_factor_*",),
+        # django-axes 8.3: login attempts and logs with usernames, IPs and user agents
+        # (axes_accessattempt, _accesslog, _accessfailurelog, _accessattemptexpiration).
+        "axes": ("axes_*",),
+        # django-user-sessions 2.0: session keys and data (user_sessions_session).
+        "user_sessions": ("user_sessions_*",),
     }
 )
 
+#: Protected tables of no app: Django's migration record and the customary ``DatabaseCache``
+#: table name.
+_OTHER_TABLES: Final = ("django_migrations", "django_cache_table")
 
-def _user_model_table() -> str | None:
-    """The user model's bare table name: the last part of PostgreSQL's schema-qualified spelling
-    ``schema"."table`` (the catalog names tables without their schema)."""
-    try:
-        from django.contrib.auth import get_user_model
 
-        db_table = str(get_user_model()._meta.db_table)
-    except Exception:  # auth not installed or apps not ready: nothing to add
-        return None
-    return _bare(db_table)
+def _split(patterns: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """``(names, prefixes)`` of ``patterns``, lowercased; ``"name*"`` is a prefix."""
+    patterns = tuple(patterns)
+    names = frozenset(p.lower() for p in patterns if not p.endswith("*"))
+    prefixes = tuple(dict.fromkeys(p[:-1].lower() for p in patterns if p.endswith("*")))
+    return names, prefixes
+
+
+_DEFAULTS: Final = _split(chain(chain.from_iterable(PROTECTED_APPS.values()), _OTHER_TABLES))
+#: The default names of :data:`PROTECTED_APPS` (and ``django_migrations``, ``django_cache_table``).
+PROTECTED_TABLES: Final[frozenset[str]] = _DEFAULTS[0]
+#: The default prefixes of :data:`PROTECTED_APPS`.
+PROTECTED_PREFIXES: Final[tuple[str, ...]] = _DEFAULTS[1]
 
 
 def _bare(db_table: str) -> str:
     """The table of ``db_table``, without PostgreSQL's ``schema"."`` qualification."""
     return db_table.rsplit('"."', 1)[-1].strip('"')
+
+
+def _model_tables(model: type[Model]) -> set[str]:
+    """The tables holding ``model``'s rows and links, bare and lowercased: its own, its concrete
+    parents' (multi-table inheritance) and its many-to-many tables (auto-created, or the table of
+    an explicit ``through`` model)."""
+    opts = model._meta
+    tables = [str(opts.db_table)]
+    tables += [str(parent._meta.db_table) for parent in opts.get_parent_list()]
+    tables += [field.m2m_db_table() for field in opts.many_to_many]
+    return {_bare(t).lower() for t in tables}
+
+
+def _user_model_tables() -> set[str]:
+    """The user model's tables (see :func:`_model_tables`): the bare name of a ``db_table``
+    spelled ``schema"."table`` on PostgreSQL (the catalog names tables without their schema)."""
+    try:
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+    except Exception:  # auth not installed or apps not ready: nothing to add
+        return set()
+    return _model_tables(user_model)
+
+
+def _session_model_tables() -> set[str]:
+    """The tables of ``SESSION_ENGINE``'s model (``SessionStore.get_model_class()``, as Django's
+    ``db`` and ``cached_db`` engines and their subclasses have), e.g. a subclass of
+    ``AbstractBaseSession`` with its own table."""
+    from django.conf import settings
+
+    try:
+        engine = import_module(str(settings.SESSION_ENGINE))
+        model = engine.SessionStore.get_model_class()
+    except Exception:  # an engine without a model (cache, file, cookies) or sessions not installed
+        return set()
+    return _model_tables(model)
+
+
+def _registry_tables() -> set[str]:
+    """The tables of every model (auto-created many-to-many ones included) of the installed apps
+    of :data:`PROTECTED_APPS`."""
+    from django.apps import apps
+
+    tables: set[str] = set()
+    for config in apps.get_app_configs():
+        if config.name in PROTECTED_APPS:
+            for model in config.get_models(include_auto_created=True):
+                tables.add(_bare(str(model._meta.db_table)).lower())
+    return tables
 
 
 def _cache_tables() -> set[str]:
@@ -65,25 +204,62 @@ def _is_database_cache(backend: object) -> bool:
     return isinstance(found, type) and issubclass(found, DatabaseCache)
 
 
-def protected_table_test() -> Callable[[str], bool]:
-    """Return :func:`is_protected_table` with the site's user model and cache tables looked up
-    now, once.
+def site_patterns_error(value: object) -> str | None:
+    """Why ``value`` is not a valid ``PRISMIQ["PROTECTED_TABLES"]`` (a list of table names, a
+    name ending in ``*`` being a prefix), or None when it is."""
+    if not isinstance(value, list | tuple) or not all(isinstance(p, str) for p in value):
+        return "PRISMIQ['PROTECTED_TABLES'] must be a list of table names."
+    for pattern in value:
+        if not pattern.rstrip("*") or "*" in pattern[:-1]:
+            return (
+                f"PRISMIQ['PROTECTED_TABLES'] entry {pattern!r} is not a table name or a prefix"
+                " ending in '*'."
+            )
+    return None
 
-    For testing many names in one go (a catalog build, a sync); the result reflects the user model
-    as it is at this call, so take a new one for each build rather than keeping it.
+
+def _site_patterns() -> tuple[frozenset[str], tuple[str, ...]]:
+    """``PRISMIQ["PROTECTED_TABLES"]`` as ``(names, prefixes)``.
+
+    Raises :class:`ImproperlyConfigured` when it is invalid: nothing is built on a protection
+    the site did not mean (check E002 names the problem).
     """
-    site_tables = _cache_tables()
-    user_table = _user_model_table()
-    if user_table is not None:
-        site_tables.add(user_table.lower())
+    value = prismiq_settings.PROTECTED_TABLES
+    error = site_patterns_error(value)
+    if error is not None:
+        raise ImproperlyConfigured(error)
+    return _split(value)
+
+
+def _protected() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Every protected name and prefix, as of now."""
+    site_names, site_prefixes = _site_patterns()
+    names = (
+        PROTECTED_TABLES
+        | site_names
+        | _registry_tables()
+        | _user_model_tables()
+        | _session_model_tables()
+        | _cache_tables()
+    )
+    prefixes = tuple(dict.fromkeys(PROTECTED_PREFIXES + site_prefixes))
+    return frozenset(names), prefixes
+
+
+def protected_table_test() -> Callable[[str], bool]:
+    """Return :func:`is_protected_table` with the app registry, the user and session models, the
+    cache tables and ``PRISMIQ["PROTECTED_TABLES"]`` read now, once: the returned test is a set
+    lookup and a prefix test.
+
+    For testing many names in one go (a catalog build, a sync); the result reflects the
+    configuration as it is at this call, so take a new one for each build rather than keeping it.
+    Raises :class:`ImproperlyConfigured` when ``PRISMIQ["PROTECTED_TABLES"]`` is invalid.
+    """
+    names, prefixes = _protected()
 
     def is_protected(name: str) -> bool:
         lowered = name.lower()
-        return (
-            lowered in PROTECTED_TABLES
-            or lowered.startswith(PROTECTED_PREFIXES)
-            or lowered in site_tables
-        )
+        return lowered in names or lowered.startswith(prefixes)
 
     return is_protected
 
@@ -91,12 +267,51 @@ def protected_table_test() -> Callable[[str], bool]:
 def is_protected_table(name: str) -> bool:
     """Return True when ``name`` (a bare table name, any case) may never be exposed.
 
-    Covers the app's own tables, ``auth_*`` (groups, permissions, the default user table), the
-    site's custom user model table (its bare name, also when ``db_table`` names a schema as
-    ``schema"."table``, in every schema), sessions (and the tables of ``DatabaseCache`` caches,
-    which may hold them), admin log, contenttypes and migrations.
+    See the module's docstring for the rule. Raises :class:`ImproperlyConfigured` when
+    ``PRISMIQ["PROTECTED_TABLES"]`` is invalid.
     """
     return protected_table_test()(name)
 
 
-__all__ = ["PROTECTED_PREFIXES", "PROTECTED_TABLES", "is_protected_table", "protected_table_test"]
+# The settings that :func:`_protected` reads (the app registry follows INSTALLED_APPS).
+_KEY_SETTINGS: Final = frozenset(
+    {"PRISMIQ", "INSTALLED_APPS", "AUTH_USER_MODEL", "SESSION_ENGINE", "CACHES"}
+)
+_key: list[str | None] = [None]
+
+
+def protection_key() -> str:
+    """A digest of every protected name and prefix, for the schema cache's keys: a catalog
+    built under another protection (another release of this list, another user model, another
+    ``PROTECTED_TABLES``) is never read.
+
+    Computed once and kept until one of the settings it depends on changes (``setting_changed``,
+    sent by ``override_settings``); those do not change while a site runs. Raises
+    :class:`ImproperlyConfigured` when ``PRISMIQ["PROTECTED_TABLES"]`` is invalid.
+    """
+    key = _key[0]
+    if key is None:
+        names, prefixes = _protected()
+        raw = repr((sorted(names), prefixes))
+        key = hashlib.sha256(raw.encode()).hexdigest()[:16]
+        _key[0] = key
+    return key
+
+
+def _forget_key(*, setting: str, **kwargs: Any) -> None:
+    if setting in _KEY_SETTINGS:
+        _key[0] = None
+
+
+setting_changed.connect(_forget_key)
+
+
+__all__ = [
+    "PROTECTED_APPS",
+    "PROTECTED_PREFIXES",
+    "PROTECTED_TABLES",
+    "is_protected_table",
+    "protected_table_test",
+    "protection_key",
+    "site_patterns_error",
+]

@@ -60,6 +60,7 @@ from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import introspect
 from prismiq_django.observability import fingerprint, record_query
 from prismiq_django.plans import redact_plan
+from prismiq_django.protected import protection_key
 from prismiq_django.query import (
     Catalog,
     Compiled,
@@ -123,6 +124,7 @@ class _ConfigKey:
     identity: tuple[str, ...]
     db_schema: object
     exposed: object
+    protection: str
     key: str
 
 
@@ -131,7 +133,9 @@ _last_config_key: _ConfigKey | None = None
 
 def _config_key() -> str:
     """A hash of what the exposed catalog depends on besides the exposure rows: the database
-    behind ``DATABASE``, ``DB_SCHEMA`` and ``EXPOSED_TABLES`` (read on every request).
+    behind ``DATABASE``, ``DB_SCHEMA``, ``EXPOSED_TABLES`` and what is protected
+    (:func:`~prismiq_django.protected.protection_key`: this release's list, the user and session
+    models, ``PROTECTED_TABLES``...), read on every request.
 
     The hash (a ``repr`` of up to thousands of table names, ~0.2 ms at 1,000) is kept for the
     last configuration seen: the database identity is compared by value (``DATABASES`` may be
@@ -149,17 +153,19 @@ def _config_key() -> str:
     identity = result_cache.database_identity(_alias())
     db_schema = prismiq_settings.DB_SCHEMA
     exposed = prismiq_settings.EXPOSED_TABLES
+    protection = protection_key()  # kept by prismiq_django.protected, compared by value
     last = _last_config_key
     if (
         last is not None
         and last.exposed is exposed
         and last.db_schema is db_schema
+        and last.protection == protection
         and last.identity == identity
     ):
         return last.key
-    raw = repr((identity, db_schema, exposed))
+    raw = repr((identity, db_schema, exposed, protection))
     key = hashlib.sha256(raw.encode()).hexdigest()[:24]
-    _last_config_key = _ConfigKey(identity, db_schema, exposed, key)
+    _last_config_key = _ConfigKey(identity, db_schema, exposed, protection, key)
     return key
 
 

@@ -55,6 +55,12 @@ def test_e001_unknown_key():
         ("RATE_LIMIT", "0/m"),
         ("RATE_LIMIT", "10/w"),
         ("PERMISSION_CLASSES", "rest_framework.permissions.AllowAny"),
+        ("PROTECTED_TABLES", "vault_*"),
+        ("PROTECTED_TABLES", None),
+        ("PROTECTED_TABLES", ["vault_keys", 3]),
+        ("PROTECTED_TABLES", [""]),
+        ("PROTECTED_TABLES", ["*"]),
+        ("PROTECTED_TABLES", ["va*lt"]),
     ],
 )
 def test_e002_wrong_types(key, value):
@@ -76,6 +82,8 @@ def test_e002_wrong_types(key, value):
         ("RATE_LIMIT", None),
         ("RATE_LIMIT", "10/s"),
         ("RATE_LIMIT", "1000/5m"),
+        ("PROTECTED_TABLES", ["vault_keys", "billing_*"]),
+        ("PROTECTED_TABLES", ()),
     ],
 )
 def test_valid_values_pass(key, value):
@@ -121,6 +129,46 @@ def test_e006_protected_table_in_exposed_tables(table):
         messages = check_settings()
     assert ids(messages) == ["prismiq_django.E006"]
     assert table in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "authtoken_token",
+        "token_blacklist_outstandingtoken",
+        "oauth2_provider_accesstoken",
+        "socialaccount_socialtoken",
+        "social_auth_usersocialauth",
+        "otp_totp_totpdevice",
+        "knox_authtoken",
+        "two_factor_phonedevice",
+        "axes_accessattempt",
+        "user_sessions_session",
+    ],
+)
+def test_e006_credential_table_of_a_third_party_app(table):
+    with override_settings(PRISMIQ={"EXPOSED_TABLES": ["shop_order", table]}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E006"]
+    assert table in messages[0].msg
+
+
+def test_e006_tables_the_site_protects():
+    conf = {
+        "EXPOSED_TABLES": ["shop_order", "vault_keys", "shop_customer"],
+        "PROTECTED_TABLES": ["vault_*", "shop_customer"],
+    }
+    with override_settings(PRISMIQ=conf):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E006", "prismiq_django.E006"]
+    assert "vault_keys" in messages[0].msg
+    assert "shop_customer" in messages[1].msg
+
+
+def test_e006_an_invalid_protected_tables_setting_is_e002_only():
+    conf = {"EXPOSED_TABLES": ["shop_order", "auth_user"], "PROTECTED_TABLES": "vault_*"}
+    with override_settings(PRISMIQ=conf):
+        assert ids(check_settings()) == ["prismiq_django.E002"]
 
 
 def test_w001_rate_limit_counters_in_another_cache(settings):

@@ -59,7 +59,7 @@ class ExposedTable(models.Model):
         return f"{self.db_schema}.{self.name}" if self.db_schema else self.name
 
     def clean(self) -> None:
-        """Refuse protected tables (the app's own and Django's internal tables)."""
+        """Refuse protected tables (see :mod:`prismiq_django.protected`)."""
         super().clean()
         if self.name and is_protected_table(self.name):
             raise ValidationError(

@@ -154,6 +154,23 @@ def test_e007_protected_row_marked_exposed() -> None:
     assert services.table_names(None) == ["shop_order"]
 
 
+@pytest.mark.django_db
+def test_e007_third_party_and_site_protected_rows(settings) -> None:
+    ExposedTable.objects.create(name="oauth2_provider_accesstoken", is_exposed=True)
+    ExposedTable.objects.create(name="shop_order", is_exposed=True)
+    ExposedTable.objects.create(name="shop_customer", is_exposed=True)
+    messages = check_exposed_rows(databases=["default"])
+    assert [m.id for m in messages] == ["prismiq_django.E007"]
+    assert "oauth2_provider_accesstoken" in messages[0].msg
+    settings.PRISMIQ = {"PROTECTED_TABLES": ["shop_cust*"]}
+    messages = check_exposed_rows(databases=["default"])
+    assert [m.id for m in messages] == ["prismiq_django.E007", "prismiq_django.E007"]
+    assert "shop_customer" in messages[1].msg
+    assert services.table_names(None) == ["shop_order"]
+    settings.PRISMIQ = {"PROTECTED_TABLES": "shop_cust*"}  # invalid: E002 reports it
+    assert check_exposed_rows(databases=["default"]) == []
+
+
 @pytest.mark.parametrize(
     ("name", "secret"),
     [

@@ -152,6 +152,20 @@ def test_protected_tables_never_exposed_by_settings_or_rows() -> None:
 
 
 @pytest.mark.django_db
+def test_the_sites_protected_tables_leave_the_cached_catalog() -> None:
+    """``PROTECTED_TABLES`` is honoured at run time, and setting it renews the cached catalog
+    (the schema cache is on: the same EXPOSED_TABLES served before from the memo)."""
+    with override_settings(PRISMIQ=CODE_ONLY):
+        assert services.table_names(None) == sorted(SHOP)
+    with override_settings(PRISMIQ={**CODE_ONLY, "PROTECTED_TABLES": ["shop_order*"]}):
+        assert services.table_names(None) == ["shop_customer", "shop_product"]
+        errors = services.validate(None, _q("shop_order", "total"))
+        assert [e.code for e in errors] == ["table_not_found"]
+    with override_settings(PRISMIQ=CODE_ONLY):
+        assert services.table_names(None) == sorted(SHOP)
+
+
+@pytest.mark.django_db
 def test_exposed_rows_hidden_columns_and_metadata() -> None:
     _data()
     customer = ExposedTable.objects.create(
@@ -692,6 +706,23 @@ def test_catalog_cache_key_follows_every_settings_change(settings: Any) -> None:
     names.pop()
     settings.PRISMIQ = {"EXPOSED_TABLES": names}
     assert services._config_key() != listed
+
+
+def test_catalog_cache_key_follows_what_is_protected(settings: Any) -> None:
+    """A catalog built under another protection is never read: the site's PROTECTED_TABLES,
+    and the settings that protect more tables (a database cache, another user or session
+    model), are part of the key."""
+    base = services._config_key()
+    settings.PRISMIQ = {"PROTECTED_TABLES": ["vault_*"]}
+    vault = services._config_key()
+    assert vault != base
+    settings.PRISMIQ = {}
+    assert services._config_key() == base
+    settings.CACHES = {
+        **settings.CACHES,
+        "db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "site_cache"},
+    }
+    assert services._config_key() not in (base, vault)
 
 
 @pytest.mark.django_db

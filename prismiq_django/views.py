@@ -356,11 +356,16 @@ class ExplainView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
 
 
 _FORBIDDEN = OpenApiResponse(ErrorResponseSerializer, "Shared query of another user: read-only.")
+_NO_ACCOUNT = OpenApiResponse(
+    ErrorResponseSerializer,
+    "The caller has no active user account to own the query (a stateless token whose user id "
+    "names no existing user).",
+)
 
 
 @extend_schema(tags=["saved queries"])
 @extend_schema_view(
-    create=extend_schema(responses={201: SavedQuerySerializer, 400: _INVALID}),
+    create=extend_schema(responses={201: SavedQuerySerializer, 400: _INVALID, 403: _NO_ACCOUNT}),
     retrieve=extend_schema(responses={200: SavedQuerySerializer, 404: _NOT_FOUND}),
     update=extend_schema(
         responses={200: SavedQuerySerializer, 400: _INVALID, 403: _FORBIDDEN, 404: _NOT_FOUND}

@@ -111,6 +111,7 @@ def test_the_openapi_document_names_the_bearer_scheme_without_warnings(
     schemes = doc["components"]["securitySchemes"]
     assert schemes["jwtAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     assert {"jwtAuth": []} in doc["paths"][api("query/execute/")]["post"]["security"]
+    assert "403" in doc["paths"][api("saved-queries/")]["post"]["responses"]  # no user account
     err = capsys.readouterr().err
     assert "Warning" not in err
     assert "Error" not in err

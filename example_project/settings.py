@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-insecure-key")
+# Also the JWT signing key (HS256): at least 32 bytes, or PyJWT warns on every token.
+SECRET_KEY = os.environ.get(
+    "DJANGO_SECRET_KEY", "example-project-insecure-key-never-use-in-production"
+)
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
@@ -82,10 +86,27 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Front ends and API clients: a short-lived signed token (POST api/token/), verified in
+        # memory: no session, user row or CSRF check per request. First, so that a refused
+        # caller is answered 401 with "WWW-Authenticate: Bearer".
+        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication",
+        # The browsable pages (Swagger UI after logging in to the admin) and curl -u demo:demo.
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# Token views in urls.py (api/token/, api/token/refresh/); the claims prismiq_django reads (user_id,
+# is_staff for metrics) come from example_project/tokens.py.
+SIMPLE_JWT = {
+    # A stateless token stays valid until it expires, even if the user is deactivated or loses
+    # is_staff meanwhile: keep access tokens short-lived; clients refresh them (api/token/refresh/).
+    # DJANGO_JWT_ACCESS_MINUTES lengthens them for load tests that reuse one token.
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        minutes=float(os.environ.get("DJANGO_JWT_ACCESS_MINUTES", "5"))
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=8),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -12,9 +12,10 @@ Add ``"prismiq_django.middleware.RequestIdMiddleware"`` to ``MIDDLEWARE`` (after
   ``Server-Timing`` the view already set is kept and the ``app`` metric appended;
 - makes the id available to views (:func:`get_request_id`) and to every log record emitted while
   the request runs (:data:`prismiq_django.observability.current_request_id`);
-- logs one record on the ``prismiq_django.request`` logger with ``request_id``, ``user`` (primary
-  key, or null when anonymous), ``method``, ``path``, ``status``, ``duration_ms`` and, for the
-  app's own routes, ``endpoint`` (the URL name);
+- logs one record on the ``prismiq_django.request`` logger with ``request_id``, ``user`` (the
+  primary key as text, by :func:`prismiq_django.identity.caller_pk`, so also for a stateless token
+  user; null when anonymous or when the caller has no usable primary key), ``method``, ``path``,
+  ``status``, ``duration_ms`` and, for the app's own routes, ``endpoint`` (the URL name);
 - counts the app's own routes in ``prismiq_requests_total{endpoint,status}``.
 """
 
@@ -29,6 +30,7 @@ from typing import Any, Final
 
 from django.http import HttpRequest, HttpResponseBase
 
+from prismiq_django.identity import caller_pk
 from prismiq_django.observability import current_request_id, record_request
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
@@ -68,10 +70,8 @@ def _incoming_id(request: HttpRequest) -> str:
 
 
 def _user_id(request: HttpRequest) -> str | None:
-    user = getattr(request, "user", None)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return str(user.pk)
+    pk = caller_pk(getattr(request, "user", None))
+    return None if pk is None else str(pk)
 
 
 def _endpoint(request: HttpRequest) -> str | None:

@@ -1,9 +1,10 @@
 """Rate limiting of the query endpoints with django-ratelimit.
 
 Policy: ``PRISMIQ["RATE_LIMIT"]`` (django-ratelimit rate syntax, e.g. ``"120/m"``, ``"10/5s"``;
-``None`` turns limiting off) per user — per client IP when the request is anonymous — and per
-endpoint group (all query endpoints share the group ``"prismiq.query"`` by default). Counters
-are django-ratelimit's, kept in the Django cache named by django-ratelimit's own setting
+``None`` turns limiting off) per caller (:func:`rate_limit_key`: the user, whether the site
+authenticates with sessions or stateless tokens; the client IP when anonymous) and per endpoint
+group (all query endpoints share the group ``"prismiq.query"`` by default). Counters are
+django-ratelimit's, kept in the Django cache named by django-ratelimit's own setting
 ``RATELIMIT_USE_CACHE`` (default ``"default"``); point it at the same shared cache as
 ``PRISMIQ["CACHE_ALIAS"]`` (Redis in production) so all workers count together.
 
@@ -34,6 +35,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from prismiq_django.conf import prismiq_settings
+from prismiq_django.identity import caller_pk
 
 logger = logging.getLogger("prismiq_django.throttling")
 
@@ -66,13 +68,23 @@ class RateLimited(Throttled):
 
 
 def rate_limit_key(group: str, request: Any) -> str:
-    """django-ratelimit key: ``user:<pk>`` when authenticated, else ``ip:<address>``.
+    """django-ratelimit key of the caller:
 
-    The address honours django-ratelimit's ``RATELIMIT_IP_META_KEY`` (set it behind a proxy).
+    - ``user:<pk>`` for a caller with a user primary key
+      (:func:`prismiq_django.identity.caller_pk`): a session user and a stateless token user of
+      the same id share one budget (a token's ``user_id`` ``"1"`` and ``1`` are both ``user:1``);
+    - ``subject:<pk as given>`` for an authenticated caller without one (a signed token whose
+      ``user_id`` is no primary key of this site's user model, e.g. from another service): one
+      budget per token subject, never shared with a user's;
+    - ``ip:<address>`` when anonymous; the address honours django-ratelimit's
+      ``RATELIMIT_IP_META_KEY`` (set it behind a proxy).
     """
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
+    pk = caller_pk(user)
+    if pk is not None:
+        return f"user:{pk}"
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"subject:{getattr(user, 'pk', None)}"
     return f"ip:{user_or_ip(request)}"
 
 

@@ -43,6 +43,7 @@ from drf_spectacular.utils import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer
@@ -55,6 +56,7 @@ from rest_framework.views import APIView
 from prismiq_django import __version__, afterresponse, services
 from prismiq_django.execution import QueryResult
 from prismiq_django.http_errors import exception_handler, nested_errors
+from prismiq_django.identity import caller_pk
 from prismiq_django.models import SavedQuery
 from prismiq_django.negotiation import PrismiqContentNegotiation
 from prismiq_django.openapi import (
@@ -354,11 +356,16 @@ class ExplainView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
 
 
 _FORBIDDEN = OpenApiResponse(ErrorResponseSerializer, "Shared query of another user: read-only.")
+_NO_ACCOUNT = OpenApiResponse(
+    ErrorResponseSerializer,
+    "The caller has no active user account to own the query (a stateless token whose user id "
+    "names no existing user).",
+)
 
 
 @extend_schema(tags=["saved queries"])
 @extend_schema_view(
-    create=extend_schema(responses={201: SavedQuerySerializer, 400: _INVALID}),
+    create=extend_schema(responses={201: SavedQuerySerializer, 400: _INVALID, 403: _NO_ACCOUNT}),
     retrieve=extend_schema(responses={200: SavedQuerySerializer, 404: _NOT_FOUND}),
     update=extend_schema(
         responses={200: SavedQuerySerializer, 400: _INVALID, 403: _FORBIDDEN, 404: _NOT_FOUND}
@@ -386,7 +393,12 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         return [*configured_permissions(), SavedQueryAccess()]
 
     def perform_create(self, serializer: BaseSerializer[SavedQuery]) -> None:
-        serializer.save(owner=self.request.user)
+        """Save with the caller as owner, by primary key (a stateless token user is no model
+        instance); :class:`SavedQueryAccess` has already refused a caller without a user row."""
+        owner_id = caller_pk(self.request.user)
+        if owner_id is None:  # only when a site drops SavedQueryAccess from get_permissions
+            raise PermissionDenied(SavedQueryAccess.create_message)
+        serializer.save(owner_id=owner_id)
 
     @extend_schema(
         request=SavedQueryExecuteSerializer,

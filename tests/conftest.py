@@ -16,6 +16,9 @@ import os
 
 import pytest
 
+#: Fixtures and helpers of stateless token authentication (djangorestframework-simplejwt).
+pytest_plugins = ("tests.tokens",)
+
 
 def _vendor() -> str:
     from django.db import connection

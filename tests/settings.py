@@ -78,6 +78,10 @@ if _redis_url:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Stateless JWT tests (tests/tokens.py): an HMAC key of at least 32 bytes (PyJWT warns below,
+# and warnings are errors here); the token views and authentication class are set per test.
+SIMPLE_JWT = {"SIGNING_KEY": "tests-only-jwt-signing-key-not-secret-0123456789"}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

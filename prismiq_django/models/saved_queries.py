@@ -1,7 +1,9 @@
 """Saved queries: a named query definition owned by a user, optionally shared with everyone.
 
 Visibility lives in one place, :meth:`SavedQueryQuerySet.visible_to` (own + shared); the write rule
-(only the owner changes or deletes) is :class:`prismiq_django.permissions.SavedQueryAccess`.
+(only the owner changes or deletes) is :class:`prismiq_django.permissions.SavedQueryAccess`. Both
+know the caller by :func:`prismiq_django.identity.caller_pk`, so a stateless token user (no user
+row read) owns what the user of the same primary key owns.
 The stored ``query`` is validated against the caller's exposed schema when saved and again when run
 (exposure may have changed since).
 """
@@ -14,15 +16,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from prismiq_django.identity import caller_pk
+
 
 class SavedQueryQuerySet(models.QuerySet["SavedQuery"]):
     """Query set of saved queries with the visibility rule."""
 
     def visible_to(self, user: Any) -> SavedQueryQuerySet:
-        """Saved queries ``user`` may see: their own and the shared ones (none when anonymous)."""
+        """Saved queries ``user`` may see: their own and the shared ones; the shared ones only
+        when ``user`` is authenticated without a usable primary key (:func:`caller_pk`); none
+        when anonymous. Filters on the owner's key: reads no user row."""
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(Q(owner=user) | Q(is_shared=True))
+        pk = caller_pk(user)
+        if pk is None:
+            return self.filter(is_shared=True)
+        return self.filter(Q(owner_id=pk) | Q(is_shared=True))
 
 
 class SavedQuery(models.Model):

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver
 from rest_framework.test import APIClient
 
 from prismiq_django import urls as prismiq_urls
-from tests.api.conftest import API, api, definition
+from tests.api.conftest import API, CANARY_SECRET, api, definition
+from tests.tokens import access_token, bearer, expired_token, foreign_token, unsigned_token
 
 #: The only paths anonymous callers may use (SPEC section 5: probes that reveal nothing).
 OPEN_PATHS = {"health/live", "health/ready"}
@@ -107,6 +109,34 @@ def test_every_endpoint_refuses_anonymous_callers(
             for url in (API + path, API + path + "/"):
                 response = getattr(anon, method)(url, {}, format="json")
                 assert response.status_code in {401, 403}, (method, url, name, response.content)
+                checked += 1
+    assert checked >= 2 * (len(EXPECTED_NAMES) + 10)
+
+
+@pytest.mark.parametrize("token", [None, "expired", "alg-none", "foreign-key", "garbage"])
+def test_with_stateless_tokens_only_the_probes_are_open_to_callers_without_a_valid_one(
+    jwt_auth: None, exposed: dict[str, Any], canary: None, bob: User, token: str | None
+) -> None:
+    """With JWTStatelessUserAuthentication first (the example project's setting): no token or a
+    bad one gets 401 everywhere but the probes, which answer whatever the header says."""
+    bad = {
+        None: None,
+        "expired": expired_token(bob),
+        "alg-none": unsigned_token(access_token(bob), is_staff=True),
+        "foreign-key": foreign_token(access_token(bob)),
+        "garbage": "x.y.z",
+    }[token]
+    caller = APIClient() if bad is None else bearer(bad)
+    checked = 0
+    for path, name, pattern in _walk(prismiq_urls.urlpatterns):
+        for method in _methods(pattern):
+            for url in (API + path, API + path + "/"):
+                response = getattr(caller, method)(url, {}, format="json")
+                if path in OPEN_PATHS:
+                    assert response.status_code in {200, 503}, (method, url, response.content)
+                else:
+                    assert response.status_code == 401, (method, url, name, response.content)
+                    assert CANARY_SECRET not in response.content.decode()
                 checked += 1
     assert checked >= 2 * (len(EXPECTED_NAMES) + 10)
 

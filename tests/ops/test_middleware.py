@@ -15,6 +15,7 @@ from django.test import RequestFactory
 from prismiq_django.middleware import get_request_id
 from prismiq_django.observability import JsonFormatter, current_request_id, record_query
 from tests.ops.conftest import API
+from tests.tokens import access_token
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -223,3 +224,26 @@ def test_server_timing_is_set_on_refused_requests(client: Any, with_middleware: 
 
 def test_no_server_timing_without_the_middleware(client: Any) -> None:
     assert "Server-Timing" not in client.get(API + "health/live")
+
+
+@pytest.mark.parametrize(
+    ("claims", "logged"),
+    [({}, "pk"), ({"user_id": "PK"}, "pk"), ({"user_id": "abc"}, None), ({"user_id": "01"}, None)],
+)
+def test_the_log_names_a_token_user_by_primary_key(
+    client: Any,
+    user: Any,
+    jwt_auth: None,
+    with_middleware: None,
+    log_lines: Any,
+    claims: dict[str, Any],
+    logged: str | None,
+) -> None:
+    """A stateless token user (no row read) is logged as the pk its ``user_id`` names; one
+    that names no primary key is logged as null, like an anonymous caller."""
+    claims = {k: user.pk if v == "PK" else v for k, v in claims.items()}  # the integer claim
+    token = access_token(user, **claims)
+    response = client.get(API + "health", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    (line,) = _requests(log_lines())
+    assert line["user"] == (str(user.pk) if logged == "pk" else None)

@@ -11,6 +11,7 @@ from django_ratelimit.core import _get_window
 from rest_framework.test import APIClient
 
 from tests.ops.conftest import API, customer_query
+from tests.tokens import access_token, bearer
 
 
 def _client(user: Any = None, ip: str = "10.0.0.1") -> APIClient:
@@ -167,3 +168,38 @@ def test_counter_cache_down_lets_requests_through(
     assert [a.status_code for a in answers] == [200] * 5
     assert "X-RateLimit-Limit" not in answers[0]
     assert any("unavailable" in r.getMessage() for r in caplog.records)
+
+
+# --- stateless token users (simplejwt's TokenUser: no user row) ---------------------------------
+
+
+def test_a_token_user_shares_the_budget_of_its_user(
+    limited: None, jwt_auth: None, user: Any
+) -> None:
+    """``user_id`` "1" (simplejwt 5.5), 1 (before) and the session user 1 are one caller."""
+    _fresh_window(user, 60, needed=10)
+    as_text = bearer(access_token(user, username="alice"), REMOTE_ADDR="10.0.0.1")
+    as_int = bearer(access_token(user, username="alice", user_id=user.pk), REMOTE_ADDR="10.0.0.2")
+    session = _client(user, ip="10.0.0.3")
+    answers = [_validate(c) for c in (as_text, as_int, session, as_text)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+
+
+def test_a_token_without_a_user_pk_is_counted_per_subject(
+    limited: None, jwt_auth: None, user: Any
+) -> None:
+    """A signed ``user_id`` that is no primary key here still names one caller: its own budget,
+    whatever the address, shared with no user (user 1's ``"01"`` is not user 1)."""
+    subject = f"0{user.pk}"
+    _fresh_window(user, 60, needed=10)
+    left = _get_window(f"subject:{subject}", 60) + 1 - time.time()
+    if left < 10:
+        time.sleep(left + 0.1)
+    here = bearer(access_token(user_id=subject, username="alice"), REMOTE_ADDR="198.51.100.7")
+    there = bearer(access_token(user_id=subject, username="alice"), REMOTE_ADDR="198.51.100.8")
+    other = bearer(access_token(user_id="abc", username="alice"), REMOTE_ADDR="198.51.100.7")
+    assert [_validate(here).status_code for _ in range(3)] == [200, 200, 200]
+    assert _validate(there).status_code == 429  # the same subject from another address
+    assert _validate(other).status_code == 200  # another subject from the same address
+    assert _validate(_client(user, ip="198.51.100.7")).status_code == 200  # not user 1's budget

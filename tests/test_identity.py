@@ -1,0 +1,110 @@
+"""``identity.caller_pk`` and ``caller_has_account``: the one rule for "which user is calling",
+for user-model instances and for simplejwt's stateless ``TokenUser`` alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.models import TokenUser
+from rest_framework_simplejwt.tokens import AccessToken
+
+from prismiq_django.identity import caller_has_account, caller_pk
+
+
+def token_user(user_id: Any) -> TokenUser:
+    """The ``request.user`` of JWTStatelessUserAuthentication for a token with ``user_id``."""
+    token = AccessToken()
+    token["user_id"] = user_id
+    return TokenUser(token)
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return User.objects.create_user("alice")
+
+
+def test_nobody_has_no_pk() -> None:
+    assert caller_pk(None) is None
+    assert caller_pk(AnonymousUser()) is None
+
+
+def test_a_model_instance_is_its_own_pk(alice: User) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert caller_pk(alice) == alice.pk
+    assert len(queries) == 0
+
+
+@pytest.mark.parametrize("claim", ["7", 7])
+def test_a_token_user_id_is_read_as_the_user_models_pk(claim: object) -> None:
+    pk = caller_pk(token_user(claim))
+    assert pk == 7
+    assert type(pk) is int  # "7" (simplejwt 5.5) and 7 (before) are one user
+
+
+def test_the_simplejwt_token_of_a_user_names_that_user(alice: User) -> None:
+    assert caller_pk(TokenUser(AccessToken.for_user(alice))) == alice.pk
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "abc",
+        "",
+        "01",
+        " 7",
+        "7 ",
+        "+7",
+        "7.0",
+        "\u0667",  # ARABIC-INDIC DIGIT SEVEN: int() reads it as 7
+        "1_0",
+        7.0,
+        7.5,
+        True,
+        False,
+        None,
+        [7],
+        {"id": 7},
+        str(2**63),  # beyond BigAutoField
+        2**63,
+    ],
+)
+def test_a_claim_that_is_not_a_pk_spelled_as_django_spells_it_is_no_pk(claim: object) -> None:
+    assert caller_pk(token_user(claim)) is None
+
+
+def test_an_authenticated_object_without_pk_has_none() -> None:
+    class Stateless:
+        is_authenticated = True
+
+    assert caller_pk(Stateless()) is None
+
+
+def test_a_model_user_has_an_account_without_a_query(alice: User) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert caller_has_account(alice)
+    assert len(queries) == 0
+
+
+def test_a_token_user_has_an_account_when_the_row_exists_and_is_active(alice: User) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert caller_has_account(token_user(str(alice.pk)))
+    assert len(queries) == 1
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert not caller_has_account(token_user(str(alice.pk)))
+
+
+@pytest.mark.django_db
+def test_a_token_for_a_missing_user_has_no_account() -> None:
+    assert not caller_has_account(token_user("424242"))
+
+
+def test_no_pk_no_account_and_no_query(db: None) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert not caller_has_account(token_user("abc"))
+        assert not caller_has_account(AnonymousUser())
+        assert not caller_has_account(None)
+    assert len(queries) == 0

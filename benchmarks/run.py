@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 from e2e.accesslog import AccessLog
-from e2e.client import BASIC_AUTH, Client, session_login
+from e2e.client import BASIC_AUTH, Client, session_login, token_login
 from e2e.config import ROOT, log
 from e2e.loadgen import WRK, LoadResult, run_throughput
 from e2e.measure import (
@@ -38,6 +38,7 @@ from e2e.measure import (
     measure_workload,
 )
 from e2e.report import machine, render
+from e2e.schema_scale import SchemaScale
 from e2e.schema_scale import measure as measure_schema_scale
 from e2e.stack import (
     Server,
@@ -51,6 +52,7 @@ from e2e.stack import (
     worker_peak_rss_mb,
     worker_pids,
 )
+from e2e.targets import measure_compile, targets_section
 from e2e.workloads import WORKLOADS
 
 WORKERS = 2  # gunicorn workers, as issue #7 asks
@@ -71,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=None, help="repetitions per measurement")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (throughput)")
+    parser.add_argument(
+        "--auth",
+        choices=("jwt", "session"),
+        default="jwt",
+        help="how the measured requests authenticate: a bearer token verified in memory "
+        "(default) or Django's session cookie; the throughput section measures both",
+    )
+    parser.add_argument(
+        "--workloads",
+        default="",
+        help="comma-separated workload names to measure (default: all of them)",
+    )
     parser.add_argument(
         "--worker-class", choices=("sync", "gthread"), default="gthread", help="gunicorn workers"
     )
@@ -108,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.threads <= 32 or not 1 <= duration <= 120:
         parser.error("--threads must be between 1 and 32, --duration between 1 and 120 s")
     threads = args.threads if args.worker_class == "gthread" else 1
+    known = {workload.name for workload in WORKLOADS}
+    chosen = [name for name in args.workloads.split(",") if name]
+    if unknown := sorted(set(chosen) - known):
+        parser.error(f"unknown workloads {unknown}; known: {sorted(known)}")
+    workloads = [w for w in WORKLOADS if not chosen or w.name in chosen]
 
     def server(worker_class: str, threads: int) -> Server:
         if worker_class != "gthread":
@@ -139,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         "PRISMIQ_MAX_ROWS": "100000",
         "PRISMIQ_RATE_LIMIT": "off",
         "DJANGO_DEBUG": "0",
+        # The example's access tokens live 5 minutes; one token serves a whole phase here.
+        "DJANGO_JWT_ACCESS_MINUTES": "120",
     }
     problems: list[str] = []
     results: list[Result] = []
@@ -171,20 +192,24 @@ def main(argv: list[str] | None = None) -> int:
                 log("gunicorn log:\n" + log_path.read_text()[-3000:] if log_path.exists() else "")
                 raise
             log(f"gunicorn ({servers[0].label}) ready on 127.0.0.1:{port} (master pid {master})")
-            auth = session_login(port)
-            client = Client(port, auth)
-            basic = Client(port, BASIC_AUTH)
+            session = session_login(port)
+            auth = token_login(port) if args.auth == "jwt" else session
+            clients = {
+                "default": Client(port, auth),
+                "session": Client(port, session),
+                "basic": Client(port, BASIC_AUTH),
+            }
             try:
-                for workload in [] if args.throughput_only else WORKLOADS:
+                for workload in [] if args.throughput_only else workloads:
                     log(f"measuring {workload.name}")
-                    chosen = basic if workload.basic_auth else client
-                    result = measure_workload(chosen, dsn, workload, repeat, access_log)
+                    client = clients[workload.auth]
+                    result = measure_workload(client, dsn, workload, repeat, access_log)
                     results.append(result)
                     for note in result.notes:
                         problems.append(f"{workload.name}: {note}")
             finally:
-                client.close()
-                basic.close()
+                for client in clients.values():
+                    client.close()
             log(f"throughput at {connections} connections, {duration:.0f} s each")
             throughput += run_throughput(
                 port,
@@ -197,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 server=servers[0].label,
                 database=urlsplit(dsn).path.lstrip("/"),
                 use_wrk=use_wrk,
+                session=session if args.auth == "jwt" else None,
             )
             rss = worker_peak_rss_mb(master)
             metrics_client = Client(port, auth)
@@ -218,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                 throughput += run_throughput(
                     port,
                     {master, *worker_pids(master)},
-                    session_login(port),
+                    token_login(port) if args.auth == "jwt" else session_login(port),
                     top10,
                     access_log,
                     connections,
@@ -237,12 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     report = render(
         args, info, counts, load, results, throughput, rss, checks, problems, servers=servers
     )
+    scale: SchemaScale | None = None
     if args.schema_tables:  # its own database, gunicorn and section (e2e/schema_scale.py)
         log(f"measuring GET schema with {args.schema_tables} exposed tables")
         scale = measure_schema_scale(
             args.database_url, args.redis_url, tables=args.schema_tables, repeat=repeat
         )
         report += scale.markdown()
+    log("measuring parse + compile of the top-10 definition (in process)")
+    report += targets_section(results, throughput, measure_compile(top10), scale, rss)
     args.output.write_text(report)
     log(f"wrote {args.output}")
     print(report)

@@ -15,8 +15,9 @@ from e2e.config import API
 class Client:
     """A keep-alive HTTP/1.1 client for the loopback server (one per thread).
 
-    ``auth`` holds the authentication headers: a session cookie with its CSRF token (what a
-    browser front end sends; see :func:`session_login`) or HTTP Basic.
+    ``auth`` holds the authentication headers: a bearer token (a stateless JWT, what a front end
+    embedding analytics sends; see :func:`token_login`), a session cookie with its CSRF token
+    (what a browser on the site sends; see :func:`session_login`) or HTTP Basic.
     """
 
     def __init__(self, port: int, auth: dict[str, str]) -> None:
@@ -81,6 +82,30 @@ def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
     for header in response.headers.get_all("Set-Cookie") or []:
         jar.load(header)
     return {name: morsel.value for name, morsel in jar.items()}
+
+
+def token_login(port: int) -> dict[str, str]:
+    """Obtain an access token for ``demo`` from the example's ``api/token/`` (djangorestframework-
+    simplejwt); return the ``Authorization: Bearer`` header.
+
+    The example project authenticates such tokens with ``JWTStatelessUserAuthentication``: the
+    signature and expiry are checked in memory and no session or user row is read.
+    """
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            "/api/token/",
+            body=json.dumps({"username": "demo", "password": "demo"}),
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        response = conn.getresponse()
+        data = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"token login failed (HTTP {response.status}): {data[:200]!r}")
+    return {"Authorization": f"Bearer {json.loads(data)['access']}"}
 
 
 def session_login(port: int) -> dict[str, str]:

@@ -147,39 +147,45 @@ def _throughput_section(throughput: list[LoadResult]) -> list[str]:
 
 
 def _floor(throughput: list[LoadResult]) -> list[str]:
-    """Split a cache hit into Django's floor, the site's authentication and prismiq's part."""
+    """Split a cache hit into Django's floor, the authentication and prismiq's part."""
     first = throughput[0].server if throughput else ""
     chosen = {
         tp.target: tp
         for tp in throughput
         if tp.server == first and tp.connections == 1 and tp.times.app and tp.rate
     }
-    if not {"health_live", "tables", "top10_cached"} <= chosen.keys():
-        return []
     app = {name: median_ms(tp.times.app) or 0.0 for name, tp in chosen.items()}
     cpu = {
         name: _cpu(tp, "gunicorn", "postgres", "redis") / tp.rate * 1000
         for name, tp in chosen.items()
     }
     rows = []
-    for label, values in (("app time, median", app), ("server CPU per request", cpu)):
-        live, tables, hit = values["health_live"], values["tables"], values["top10_cached"]
-        rows.append(
-            f"| {label} | {live:.2f} ms | {tables:.2f} ms (+{tables - live:.2f}) "
-            f"| {hit:.2f} ms ({hit - tables:+.2f}) | {max(0.0, hit - tables) / hit:.0%} |"
-        )
+    for suffix, auth in (("", "run's authentication"), ("_session", "session cookie")):
+        if not {"health_live", f"tables{suffix}", f"top10_cached{suffix}"} <= chosen.keys():
+            continue
+        for label, values in (("app time, median", app), ("server CPU per request", cpu)):
+            live, tables = values["health_live"], values[f"tables{suffix}"]
+            hit = values[f"top10_cached{suffix}"]
+            rows.append(
+                f"| {auth} | {label} | {live:.2f} ms | {tables:.2f} ms (+{tables - live:.2f}) "
+                f"| {hit:.2f} ms ({hit - tables:+.2f}) | {max(0.0, hit - tables) / hit:.0%} |"
+            )
+    if not rows:
+        return []
     return [
         "",
         f"Where a cache hit goes (1 connection, {first}): `health/live` is Django's and "
         "gunicorn's floor (middlewares, DRF, no authentication, no database); `tables` adds the "
-        "session authentication (session from the cache, user from the database) and a catalog "
-        "read; the cached top-10 query adds prismiq's cache-hit path (parse, compile, cache "
-        "lookups, the cached answer). The last column is the part of the cache hit that comes "
-        "after what `tables` costs, i.e. roughly prismiq's own share. Wall-clock app times "
-        "swell when other work takes the CPU; CPU per request much less so.",
+        "authentication and a catalog read; the cached top-10 query adds prismiq's cache-hit path "
+        "(parse, compile, cache lookups, the cached answer). The last column is the part of the "
+        "cache hit that comes after what `tables` costs, i.e. roughly prismiq's own share. With "
+        "the session cookie, authentication reads the session (Redis) and the user (PostgreSQL) "
+        "and checks the CSRF token on every request; a bearer token is verified in memory. "
+        "Wall-clock app times swell when other work takes the CPU; CPU per request much less so.",
         "",
-        "| measure | `health_live` | `tables` | `top10_cached` | top-10 beyond `tables` |",
-        "|---|---:|---:|---:|---:|",
+        "| authentication | measure | `health_live` | `tables` | `top10_cached` "
+        "| top-10 beyond `tables` |",
+        "|---|---|---:|---:|---:|---:|",
         *rows,
     ]
 
@@ -213,6 +219,14 @@ def render(
         f"- PostgreSQL {info['postgresql']}, Python {info['python']}, Django {info['django']}, "
         f"gunicorn {info['gunicorn']} (2 workers, {server.label}), psycopg {info['psycopg']}, "
         "Redis cache (also for sessions: `cached_db`)",
+        "- Authentication of the measured requests: "
+        + (
+            "a bearer token (djangorestframework-simplejwt's `JWTStatelessUserAuthentication`: "
+            "verified in memory, no session or user read); `*_session` rows use the session "
+            "cookie"
+            if getattr(args, "auth", "session") == "jwt"
+            else "the session cookie (+ CSRF token)"
+        ),
         f"- Load client: {info.get('wrk', 'the Python fallback (wrk not installed)')}",
         f"- Load average (1/5/15 min) before the measurements: {info['load_before']}; after: "
         + " / ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -18,7 +18,9 @@ class Workload:
     # (from query/sql) is the raw side; the GET itself is then timed as a cached request.
     raw_definition: dict[str, Any] | None = None
     repeat_scale: float = 1.0  # fewer repetitions for the big listings
-    basic_auth: bool = False  # HTTP Basic instead of the session cookie
+    #: How the request authenticates: ``"default"`` (the run's ``--auth``: a bearer token unless
+    #: told otherwise), ``"session"`` (session cookie + CSRF token) or ``"basic"`` (HTTP Basic).
+    auth: str = "default"
 
 
 def _col(table: str, column: str, **extra: Any) -> dict[str, Any]:
@@ -144,12 +146,18 @@ WORKLOADS = (
         },
     ),
     Workload("schema", "GET schema (4 exposed tables, cached catalog)", path="schema"),
-    Workload("tables", "GET tables (session cookie, like every row above)", path="tables"),
+    Workload("tables", "GET tables (authenticated like every row above)", path="tables"),
+    Workload(
+        "tables_session",
+        "GET tables with the session cookie (session from the cache, user from the database)",
+        path="tables",
+        auth="session",
+    ),
     Workload(
         "tables_basic_auth",
         "GET tables with HTTP Basic auth: Django hashes the password on every request",
         path="tables",
-        basic_auth=True,
+        auth="basic",
     ),
     Workload(
         "health_live", "GET health/live (floor: Django + gunicorn, no database)", path="health/live"

@@ -38,6 +38,9 @@ def caller_pk(user: object) -> Any | None:
       a missing ``pk``), and None unless it is the spelling of that key that ``str(pk)`` writes
       (what simplejwt puts in its tokens): ``"01"``, ``" 1"``, Arabic-Indic digits, ``1.5`` or
       ``true`` are not user 1, so one user has one spelling.
+    - simplejwt's ``TokenUser`` when ``SIMPLE_JWT["USER_ID_FIELD"]`` is not the primary key
+      (``"username"``, a public ``uuid`` field): None. Its ``pk`` is then that field's value,
+      not a primary key, and a username ``"1"`` must not be user 1.
 
     Reads no database. An authenticated caller with no primary key can own nothing: it sees
     shared saved queries only and cannot create one.
@@ -47,7 +50,7 @@ def caller_pk(user: object) -> Any | None:
     if isinstance(user, models.Model):
         return user.pk
     raw = getattr(user, "pk", None)
-    if raw is None or isinstance(raw, bool):
+    if raw is None or isinstance(raw, bool) or not _claims_a_pk(user):
         return None
     field = get_user_model()._meta.pk
     try:
@@ -58,6 +61,32 @@ def caller_pk(user: object) -> Any | None:
     if value is None or str(value) != str(raw):
         return None
     return value
+
+
+def _pk_names() -> set[str]:
+    """The names under which a user's primary key can be read from it: ``pk``, the pk field's
+    name and attname, and, along a multi-table-inheritance parent link, the parent's."""
+    names = {"pk"}
+    field: Any = get_user_model()._meta.pk
+    while field is not None:
+        names.update((field.name, field.attname))
+        remote = field.remote_field
+        field = field.target_field if remote is not None and remote.parent_link else None
+    return names
+
+
+def _claims_a_pk(user: object) -> bool:
+    """False for simplejwt's ``TokenUser`` when its ``user_id`` claim holds another field than
+    the primary key (``SIMPLE_JWT["USER_ID_FIELD"]``); True for any other stateless user."""
+    try:
+        from rest_framework_simplejwt import settings as jwt_settings
+        from rest_framework_simplejwt.models import TokenUser
+    except ImportError:  # simplejwt not installed: no TokenUser
+        return True
+    if not isinstance(user, TokenUser):
+        return True
+    # The module attribute, read now: simplejwt rebinds it when SIMPLE_JWT changes.
+    return str(jwt_settings.api_settings.USER_ID_FIELD) in _pk_names()
 
 
 def caller_has_account(user: object) -> bool:

@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
+from example_project.shop.models import Customer
 from prismiq_django.models import SavedQuery
 from tests.api.conftest import api, definition
 from tests.tokens import access_token, bearer, payload_of
@@ -86,3 +90,37 @@ def test_a_token_naming_users_by_their_pk_still_owns_their_queries(
     assert created.status_code == 201, created.content
     assert created.json()["owner"] == alice.pk
     assert [q["name"] for q in client.get(SAVED).json()] == ["mine"]
+
+
+class AnotherModelAuthentication(BaseAuthentication):
+    """A site's authentication of something that is a model instance but not a user (a service
+    account, an API client row): ``X-Account: <pk>`` authenticates the account of that pk."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        given = request.META.get("HTTP_X_ACCOUNT")
+        if given is None:
+            return None
+        account = Customer(pk=int(given), name="service account")
+        account.is_authenticated = True  # type: ignore[attr-defined]
+        return account, None
+
+
+def test_an_authenticated_instance_of_another_model_is_not_the_user_of_its_pk(
+    monkeypatch: pytest.MonkeyPatch, alice: User
+) -> None:
+    """Its pk is a key of another table: account 1 is not user 1."""
+    monkeypatch.setattr(APIView, "authentication_classes", [AnotherModelAuthentication])
+    private = SavedQuery.objects.create(name="alice-private", query=definition(), owner=alice)
+    client = APIClient(HTTP_X_ACCOUNT=str(alice.pk))
+    listed = client.get(SAVED)
+    assert listed.status_code == 200
+    assert listed.json() == []
+    detail = f"saved-queries/{private.pk}"
+    assert _status(client, "get", detail) == 404
+    assert _status(client, "patch", detail, {"is_shared": True}) == 404
+    assert _status(client, "delete", detail) == 404
+    planted = client.post(SAVED, {"name": "planted", "query": definition()}, format="json")
+    assert planted.status_code == 403, planted.content
+    assert list(SavedQuery.objects.values_list("name", "owner_id", "is_shared")) == [
+        ("alice-private", alice.pk, False)
+    ]

@@ -32,6 +32,8 @@ def caller_pk(user: object) -> Any | None:
 
     - ``None`` or an anonymous user (``is_authenticated`` false): None.
     - A user-model instance: its ``pk``, unchanged.
+    - An instance of another model (a site authenticating service accounts, API clients): None;
+      its pk is a key of another table.
     - Any other authenticated object (a stateless token user): its ``pk`` read with the user
       model's pk field (``to_python``, then the field's validators, e.g. the integer range). None
       when it does not read as a primary key (``"abc"`` for an integer pk, a value out of range,
@@ -48,7 +50,7 @@ def caller_pk(user: object) -> Any | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if isinstance(user, models.Model):
-        return user.pk
+        return user.pk if isinstance(user, get_user_model()) else None
     raw = getattr(user, "pk", None)
     if raw is None or isinstance(raw, bool) or not _claims_a_pk(user):
         return None
@@ -93,15 +95,16 @@ def caller_has_account(user: object) -> bool:
     """Whether ``user`` has a row in the user table that may own data: an active one when the
     user model has an ``is_active`` field.
 
-    A user-model instance answers from itself (no query). A stateless user costs one query, by
-    primary key (:func:`caller_pk`); False when it has none, when the row does not exist (a token
-    for a deleted user, or minted for an id this site never had) or when it is inactive. Called
-    before a saved query is created: the owner is a foreign key to that row.
+    A user-model instance answers from itself (no query); an instance of another model has none.
+    A stateless user costs one query, by primary key (:func:`caller_pk`); False when it has none,
+    when the row does not exist (a token for a deleted user, or minted for an id this site never
+    had) or when it is inactive. Called before a saved query is created: the owner is a foreign
+    key to that row.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if isinstance(user, models.Model):
-        return bool(getattr(user, "is_active", True))
+        return isinstance(user, get_user_model()) and bool(getattr(user, "is_active", True))
     pk = caller_pk(user)
     if pk is None:
         return False

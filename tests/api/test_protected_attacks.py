@@ -99,3 +99,32 @@ def test_postgresql_never_exposes_a_site_protected_table_named_beyond_63_bytes(
     configure(settings, PROTECTED_TABLES=[LONG_SITE_TABLE], EXPOSED_TABLES=["shop_order", stored])
     assert _prismiq_errors() == ["prismiq_django.E006"]
     assert client.get(api("tables")).json() == {"tables": ["shop_order"]}
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "public.billing_card",  # how EXPOSED_TABLES spells a schema's table
+        '"public"."billing_card"',
+        'public"."billing_card',  # how a db_table spells it
+        "public.vault_*",
+        "billing_card ",
+        " billing_card",
+        "billing_card\n",
+    ],
+)
+def test_a_protected_tables_entry_that_would_protect_nothing_is_refused(
+    settings: Any, entry: str
+) -> None:
+    """Protected names are bare table names, compared in every schema: an entry spelled with
+    its schema, quotes or surrounding spaces matches no table the catalog lists, so accepting
+    it would leave ``billing_card`` exposable while the site believes it protected. It is
+    refused like any invalid value (E002, and no catalog is built on it)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from prismiq_django.checks import check_settings
+
+    settings.PRISMIQ = {"PROTECTED_TABLES": ["vault_keys", entry]}
+    assert [m.id for m in check_settings()] == ["prismiq_django.E002"]
+    with pytest.raises(ImproperlyConfigured, match="PROTECTED_TABLES"):
+        is_protected_table("billing_card")

@@ -235,8 +235,8 @@ def _is_database_cache(backend: object) -> bool:
 
 
 def site_patterns_error(value: object) -> str | None:
-    """Why ``value`` is not a valid ``PRISMIQ["PROTECTED_TABLES"]`` (a list of table names, a
-    name ending in ``*`` being a prefix), or None when it is."""
+    """Why ``value`` is not a valid ``PRISMIQ["PROTECTED_TABLES"]`` (a list of bare table names,
+    a name ending in ``*`` being a prefix), or None when it is."""
     if not isinstance(value, list | tuple) or not all(isinstance(p, str) for p in value):
         return "PRISMIQ['PROTECTED_TABLES'] must be a list of table names."
     for pattern in value:
@@ -244,6 +244,13 @@ def site_patterns_error(value: object) -> str | None:
             return (
                 f"PRISMIQ['PROTECTED_TABLES'] entry {pattern!r} is not a table name or a prefix"
                 " ending in '*'."
+            )
+        if pattern != pattern.strip() or "." in pattern or '"' in pattern:
+            # It would match no table the catalog lists (bare names), protecting nothing.
+            return (
+                f"PRISMIQ['PROTECTED_TABLES'] entry {pattern!r} is not a bare table name: write"
+                " it without schema, quotes or surrounding spaces (a protected name is"
+                " protected in every schema)."
             )
     return None
 

@@ -35,7 +35,8 @@ def caller_pk(user: object) -> Any | None:
     - An instance of another model (a site authenticating service accounts, API clients): None;
       its pk is a key of another table.
     - Any other authenticated object (a stateless token user): its ``pk`` read with the user
-      model's pk field (``to_python``, then the field's validators, e.g. the integer range). None
+      model's pk field (``to_python``, then the field's validators, e.g. the integer range; a
+      multi-table-inheritance parent link is read by the parent's pk, which has them). None
       when it does not read as a primary key (``"abc"`` for an integer pk, a value out of range,
       a missing ``pk``), and None unless it is the spelling of that key that ``str(pk)`` writes
       (what simplejwt puts in its tokens): ``"01"``, ``" 1"``, Arabic-Indic digits, ``1.5`` or
@@ -54,7 +55,9 @@ def caller_pk(user: object) -> Any | None:
     raw = getattr(user, "pk", None)
     if raw is None or isinstance(raw, bool) or not _claims_a_pk(user):
         return None
-    field = get_user_model()._meta.pk
+    field: Any = get_user_model()._meta.pk
+    while field.remote_field is not None and field.remote_field.parent_link:
+        field = field.target_field  # the parent's pk holds the value and its range validators
     try:
         value = field.to_python(raw)
         field.run_validators(value)

@@ -203,8 +203,14 @@ def _exposed_protected(exposed: Sequence[object]) -> list[CheckMessage]:
             "E006",
         )
         for name in exposed
-        if isinstance(name, str) and is_protected(name)
+        if isinstance(name, str) and any(is_protected(table) for table in _tables_named(name))
     ]
+
+
+def _tables_named(entry: str) -> list[str]:
+    """The tables an ``EXPOSED_TABLES`` entry may name: itself, and after each dot the rest
+    (``schema.table``, the spelling that exposes a schema's table; a schema may hold dots)."""
+    return [entry, *(entry[i + 1 :] for i, char in enumerate(entry) if char == ".")]
 
 
 REQUEST_ID_MIDDLEWARE = "prismiq_django.middleware.RequestIdMiddleware"

@@ -30,8 +30,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "DB_SCHEMA": None,
     # Code-only exposure: list of table names. When set (not None) it wins over the admin models.
     "EXPOSED_TABLES": None,
-    # The site's own never-exposable tables, on top of prismiq_django.protected's: table names,
-    # and prefixes ending in "*" (e.g. ["billing_card", "vault_*"]).
+    # The site's own never-exposable tables, on top of prismiq_django.protected's: bare table
+    # names (no schema), and prefixes ending in "*" (e.g. ["billing_card", "vault_*"]).
     "PROTECTED_TABLES": (),
     # DRF permission classes for every endpoint except the health probes and metrics.
     "PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

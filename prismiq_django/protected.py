@@ -24,8 +24,11 @@ internals that no analytics user may read, namely when it is
 - named by the site in ``PRISMIQ["PROTECTED_TABLES"]`` (names, and prefixes ending in ``*``).
 
 Names are compared lowercased and without a schema, so a protected name is protected in every
-schema. Both the system checks and the runtime catalog filter consult :func:`is_protected_table`;
-code that tests many names at once (a catalog build: one name per table) takes
+schema. A name longer than PostgreSQL's 63 bytes is protected under its first 63 bytes too: that
+is the name PostgreSQL stores (and the catalog sees) for a table created with it.
+
+Both the system checks and the runtime catalog filter consult :func:`is_protected_table`; code
+that tests many names at once (a catalog build: one name per table) takes
 :func:`protected_table_test` once instead, so that the registry and the settings are read once
 rather than once per table. :func:`protection_key` is a digest of everything protected, part of
 the schema cache's keys.
@@ -111,12 +114,37 @@ PROTECTED_APPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 _OTHER_TABLES: Final = ("django_migrations", "django_cache_table")
 
 
+#: PostgreSQL's longest identifier, in bytes (``NAMEDATALEN - 1``): it silently keeps the first 63
+#: bytes of a longer name (cut at a character boundary), in ``CREATE TABLE`` as in queries, and
+#: Django does not shorten an explicit ``db_table``.
+_POSTGRES_NAME_BYTES: Final = 63
+
+
+def _names_of(table: str) -> set[str]:
+    """The lowercased names under which ``table`` may be stored: itself, and when it is longer
+    than PostgreSQL's 63 bytes, its first 63 bytes as PostgreSQL keeps them."""
+    names = {table.lower()}
+    raw = table.encode("utf-8", "surrogatepass")
+    if len(raw) > _POSTGRES_NAME_BYTES:
+        names.add(raw[:_POSTGRES_NAME_BYTES].decode("utf-8", "ignore").lower())
+    return names
+
+
 def _split(patterns: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """``(names, prefixes)`` of ``patterns``, lowercased; ``"name*"`` is a prefix."""
+    """``(names, prefixes)`` of ``patterns``, lowercased (:func:`_names_of`); ``"name*"`` is a
+    prefix. A prefix longer than 63 bytes also gives a name: every table it starts is stored
+    on PostgreSQL as the prefix's first 63 bytes."""
     patterns = tuple(patterns)
-    names = frozenset(p.lower() for p in patterns if not p.endswith("*"))
+    names = set().union(*(_names_of(p) for p in patterns if not p.endswith("*")))
+    names.update(
+        name
+        for p in patterns
+        if p.endswith("*")
+        for name in _names_of(p[:-1])
+        if name != p[:-1].lower()
+    )
     prefixes = tuple(dict.fromkeys(p[:-1].lower() for p in patterns if p.endswith("*")))
-    return names, prefixes
+    return frozenset(names), prefixes
 
 
 _DEFAULTS: Final = _split(chain(chain.from_iterable(PROTECTED_APPS.values()), _OTHER_TABLES))
@@ -139,7 +167,7 @@ def _model_tables(model: type[Model]) -> set[str]:
     tables = [str(opts.db_table)]
     tables += [str(parent._meta.db_table) for parent in opts.get_parent_list()]
     tables += [field.m2m_db_table() for field in opts.many_to_many]
-    return {_bare(t).lower() for t in tables}
+    return set().union(*(_names_of(_bare(t)) for t in tables))
 
 
 def _user_model_tables() -> set[str]:
@@ -177,7 +205,7 @@ def _registry_tables() -> set[str]:
     for config in apps.get_app_configs():
         if config.name in PROTECTED_APPS:
             for model in config.get_models(include_auto_created=True):
-                tables.add(_bare(str(model._meta.db_table)).lower())
+                tables |= _names_of(_bare(str(model._meta.db_table)))
     return tables
 
 
@@ -186,11 +214,13 @@ def _cache_tables() -> set[str]:
     sessions with the ``cache`` and ``cached_db`` session engines."""
     from django.conf import settings
 
-    return {
-        _bare(str(conf.get("LOCATION", ""))).lower()
-        for conf in getattr(settings, "CACHES", {}).values()
-        if _is_database_cache(conf.get("BACKEND"))
-    }
+    return set().union(
+        *(
+            _names_of(_bare(str(conf.get("LOCATION", ""))))
+            for conf in getattr(settings, "CACHES", {}).values()
+            if _is_database_cache(conf.get("BACKEND"))
+        )
+    )
 
 
 def _is_database_cache(backend: object) -> bool:
@@ -205,8 +235,8 @@ def _is_database_cache(backend: object) -> bool:
 
 
 def site_patterns_error(value: object) -> str | None:
-    """Why ``value`` is not a valid ``PRISMIQ["PROTECTED_TABLES"]`` (a list of table names, a
-    name ending in ``*`` being a prefix), or None when it is."""
+    """Why ``value`` is not a valid ``PRISMIQ["PROTECTED_TABLES"]`` (a list of bare table names,
+    a name ending in ``*`` being a prefix), or None when it is."""
     if not isinstance(value, list | tuple) or not all(isinstance(p, str) for p in value):
         return "PRISMIQ['PROTECTED_TABLES'] must be a list of table names."
     for pattern in value:
@@ -214,6 +244,13 @@ def site_patterns_error(value: object) -> str | None:
             return (
                 f"PRISMIQ['PROTECTED_TABLES'] entry {pattern!r} is not a table name or a prefix"
                 " ending in '*'."
+            )
+        if pattern != pattern.strip() or "." in pattern or '"' in pattern:
+            # It would match no table the catalog lists (bare names), protecting nothing.
+            return (
+                f"PRISMIQ['PROTECTED_TABLES'] entry {pattern!r} is not a bare table name: write"
+                " it without schema, quotes or surrounding spaces (a protected name is"
+                " protected in every schema)."
             )
     return None
 

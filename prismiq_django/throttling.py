@@ -78,14 +78,20 @@ def rate_limit_key(group: str, request: Any) -> str:
       budget per token subject, never shared with a user's;
     - ``ip:<address>`` when anonymous; the address honours django-ratelimit's
       ``RATELIMIT_IP_META_KEY`` (set it behind a proxy).
+
+    Text UTF-8 cannot encode (a lone surrogate, which JSON and so a token's claim can carry) is
+    written as its backslash escape: django-ratelimit encodes the key, and a key it cannot
+    encode would fail the count, letting the request through unlimited.
     """
     user = getattr(request, "user", None)
     pk = caller_pk(user)
     if pk is not None:
-        return f"user:{pk}"
-    if user is not None and getattr(user, "is_authenticated", False):
-        return f"subject:{getattr(user, 'pk', None)}"
-    return f"ip:{user_or_ip(request)}"
+        key = f"user:{pk}"
+    elif user is not None and getattr(user, "is_authenticated", False):
+        key = f"subject:{getattr(user, 'pk', None)}"
+    else:
+        key = f"ip:{user_or_ip(request)}"
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def count_request(request: Any, group: str = DEFAULT_GROUP) -> RateUsage | None:

@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 
 import orjson
 from django.core.signals import setting_changed
+from django.db import IntegrityError, router, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
@@ -394,11 +395,21 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
 
     def perform_create(self, serializer: BaseSerializer[SavedQuery]) -> None:
         """Save with the caller as owner, by primary key (a stateless token user is no model
-        instance); :class:`SavedQueryAccess` has already refused a caller without a user row."""
+        instance); :class:`SavedQueryAccess` has already refused a caller without a user row.
+
+        The user row may still be deleted between that check and the insert: the owner's
+        foreign key then fails (when the insert commits: the constraint is deferred), and the
+        caller gets the same 403 as a caller without an account, not a 500. (Under
+        ``ATOMIC_REQUESTS`` the constraint is checked when the request's transaction commits,
+        after this view.)"""
         owner_id = caller_pk(self.request.user)
         if owner_id is None:  # only when a site drops SavedQueryAccess from get_permissions
             raise PermissionDenied(SavedQueryAccess.create_message)
-        serializer.save(owner_id=owner_id)
+        try:
+            with transaction.atomic(using=router.db_for_write(SavedQuery)):
+                serializer.save(owner_id=owner_id)
+        except IntegrityError:  # the owner's row is gone (no other constraint can fail here)
+            raise PermissionDenied(SavedQueryAccess.create_message) from None
 
     @extend_schema(
         request=SavedQueryExecuteSerializer,

@@ -165,6 +165,19 @@ def test_e006_tables_the_site_protects():
     assert "shop_customer" in messages[1].msg
 
 
+@pytest.mark.parametrize(
+    "entry", ["public.auth_user", "sales.django_session", "public.vault_keys", "a.b.auth_user"]
+)
+def test_e006_a_schema_qualified_entry_naming_a_protected_table(entry):
+    """``EXPOSED_TABLES`` lists a table of a schema as ``schema.table`` (the catalog matches that
+    spelling), so such an entry names the protected table as much as the bare name does."""
+    conf = {"EXPOSED_TABLES": ["shop_order", entry], "PROTECTED_TABLES": ["vault_*"]}
+    with override_settings(PRISMIQ=conf):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E006"]
+    assert entry in messages[0].msg
+
+
 def test_e006_an_invalid_protected_tables_setting_is_e002_only():
     conf = {"EXPOSED_TABLES": ["shop_order", "auth_user"], "PROTECTED_TABLES": "vault_*"}
     with override_settings(PRISMIQ=conf):

@@ -108,3 +108,35 @@ def test_no_pk_no_account_and_no_query(db: None) -> None:
         assert not caller_has_account(AnonymousUser())
         assert not caller_has_account(None)
     assert len(queries) == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("claim", [str(2**63), 2**63, 2**100, "-" + str(2**63 + 1)])
+def test_a_claim_beyond_the_range_of_a_parent_linked_pk_is_no_pk(
+    monkeypatch: pytest.MonkeyPatch, claim: object
+) -> None:
+    """A user model with a concrete parent (multi-table inheritance) has a one-to-one parent
+    link as its pk, which has no range validators of its own: the range is the parent's pk's.
+    Out of it, the claim names no user (on SQLite, filtering on it raised OverflowError: a 500
+    for every saved-query request of such a token)."""
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from prismiq_django import identity
+    from prismiq_django.models import SavedQuery
+
+    with isolate_apps("tests"):
+
+        class Person(models.Model):  # noqa: DJ008 - a test model, never printed
+            class Meta:
+                app_label = "tests"
+
+        class Member(Person):  # noqa: DJ008
+            class Meta:
+                app_label = "tests"
+
+    monkeypatch.setattr(identity, "get_user_model", lambda: Member)
+    assert caller_pk(token_user("7")) == 7
+    user = token_user(claim)
+    assert caller_pk(user) is None
+    assert list(SavedQuery.objects.visible_to(user)) == []

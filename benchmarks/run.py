@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         "PRISMIQ_MAX_ROWS": "100000",
         "PRISMIQ_RATE_LIMIT": "off",
         "DJANGO_DEBUG": "0",
+        # The example refuses its public built-in key without DEBUG (it signs the tokens).
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
         # The example's access tokens live 5 minutes; one token serves a whole phase here.
         "DJANGO_JWT_ACCESS_MINUTES": "120",
     }

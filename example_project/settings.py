@@ -7,13 +7,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# Also the JWT signing key (HS256): at least 32 bytes, or PyJWT warns on every token.
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "example-project-insecure-key-never-use-in-production"
-)
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+# Also the JWT signing key (HS256): at least 32 bytes, or PyJWT warns on every token. The built-in
+# key is public (it is in this file), so anyone could sign tokens with it, is_staff included: it
+# is only for the local demo (DEBUG on); with DJANGO_DEBUG=0 a key of your own is required.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY when DJANGO_DEBUG=0: the example's built-in key is public and "
+            "also signs the API's access tokens."
+        )
+    SECRET_KEY = "example-project-insecure-key-never-use-in-production"  # noqa: S105 (demo only)
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -131,15 +131,29 @@ class _ForeignKey:
     target_columns: tuple[str, ...]
 
 
+def is_system_schema(name: str) -> bool:
+    """True for PostgreSQL's own schemas, which are never introspected: ``information_schema``
+    and every name beginning with ``pg_`` (reserved by PostgreSQL for ``pg_catalog``,
+    ``pg_toast``, ``pg_temp_N``...: they hold ``pg_authid``'s password hashes, other sessions'
+    queries in ``pg_stat_activity`` and the like). Compared without case, so nothing spelled like
+    one is read either."""
+    lowered = name.lower()
+    return lowered.startswith("pg_") or lowered == "information_schema"
+
+
 def schema_names(value: object) -> list[str]:
-    """Normalise ``PRISMIQ["DB_SCHEMA"]`` (None, a name or a list) to a list of names."""
+    """Normalise ``PRISMIQ["DB_SCHEMA"]`` (None, a name or a list) to the list of schemas to
+    introspect: ``["public"]`` for None or an empty list, and never a system schema
+    (:func:`is_system_schema`: such names are dropped, and check E002 reports them)."""
     if value is None:
         return ["public"]
     if isinstance(value, str):
-        return [value]
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value] or ["public"]
-    raise TypeError("DB_SCHEMA must be None, a string or a list of strings")
+        names = [value]
+    elif isinstance(value, list | tuple):
+        names = [str(v) for v in value] or ["public"]
+    else:
+        raise TypeError("DB_SCHEMA must be None, a string or a list of strings")
+    return [name for name in names if not is_system_schema(name)]
 
 
 def _fetchall(

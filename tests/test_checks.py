@@ -50,6 +50,12 @@ def test_e001_unknown_key():
         ("CACHE_ALIAS", None),
         ("DB_SCHEMA", 3),
         ("DB_SCHEMA", ["public", 4]),
+        # PostgreSQL's own schemas: role password hashes (pg_authid), other sessions' queries.
+        ("DB_SCHEMA", "pg_catalog"),
+        ("DB_SCHEMA", ["public", "pg_catalog"]),
+        ("DB_SCHEMA", ["public", "information_schema"]),
+        ("DB_SCHEMA", ["PG_TOAST"]),
+        ("DB_SCHEMA", ["pg_temp_3"]),
         ("EXPOSED_TABLES", "shop_order"),
         ("RATE_LIMIT", "lots"),
         ("RATE_LIMIT", "0/m"),
@@ -78,6 +84,7 @@ def test_e002_wrong_types(key, value):
         ("RESULT_CACHE_TTL", 0),
         ("DB_SCHEMA", ["public", "sales"]),
         ("DB_SCHEMA", "public"),
+        ("DB_SCHEMA", ["pgsales", "information"]),  # only pg_* and information_schema are system
         ("EXPOSED_TABLES", ["shop_order"]),
         ("RATE_LIMIT", None),
         ("RATE_LIMIT", "10/s"),

@@ -28,6 +28,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -264,6 +265,8 @@ def measure(
         "PRISMIQ_BENCH_REQUEST_LOG": str(request_log),
         "PRISMIQ_RATE_LIMIT": "off",
         "DJANGO_DEBUG": "0",
+        # The example refuses its public built-in key without DEBUG (it signs the tokens).
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     uncached_ids: list[str] = []

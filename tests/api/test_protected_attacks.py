@@ -128,3 +128,28 @@ def test_a_protected_tables_entry_that_would_protect_nothing_is_refused(
     assert [m.id for m in check_settings()] == ["prismiq_django.E002"]
     with pytest.raises(ImproperlyConfigured, match="PROTECTED_TABLES"):
         is_protected_table("billing_card")
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("shop", "canary")
+def test_postgresql_system_schemas_are_never_introspected(settings: Any, client: APIClient) -> None:
+    """``DB_SCHEMA`` naming ``pg_catalog`` or ``information_schema`` (a configuration mistake:
+    check E002) must not make ``pg_authid`` (role password hashes) or ``pg_stat_activity``
+    (other sessions' queries) exposable, not even when ``EXPOSED_TABLES`` lists them."""
+    secrets = ["pg_authid", "pg_shadow", "pg_stat_activity", "tables", "role_table_grants"]
+    configure(
+        settings,
+        DB_SCHEMA=["public", "pg_catalog", "information_schema", "PG_TOAST"],
+        EXPOSED_TABLES=["shop_order", *secrets],
+    )
+    assert client.get(api("tables")).json() == {"tables": ["shop_order"]}
+    for name in secrets:
+        assert client.get(api(f"tables/{name}")).status_code == 404
+    query = {
+        "tables": [{"id": "a", "name": "pg_authid"}],
+        "columns": [{"table_id": "a", "column": "rolpassword"}],
+    }
+    response = client.post(api("query/execute"), {"query": query}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "table_not_found"
+    assert "prismiq_django.E002" in [m.id for m in checks.run_checks()]

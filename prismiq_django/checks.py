@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -203,10 +203,18 @@ _PROTECTED_HINT = (
 )
 
 
-def _exposed_protected(exposed: Sequence[object]) -> list[CheckMessage]:
+def _protection_test() -> Callable[[str], bool] | None:
+    """:func:`protected_table_test`, or None when ``PROTECTED_TABLES`` is invalid (E002 reports
+    it; E006/E007 then say nothing rather than judge by a protection the site did not mean)."""
     try:
-        is_protected = protected_table_test()
-    except ImproperlyConfigured:  # an invalid PROTECTED_TABLES: E002 reports it
+        return protected_table_test()
+    except ImproperlyConfigured:
+        return None
+
+
+def _exposed_protected(exposed: Sequence[object]) -> list[CheckMessage]:
+    is_protected = _protection_test()
+    if is_protected is None:
         return []
     return [
         _error(
@@ -282,9 +290,8 @@ def check_exposed_rows(
         rows = list(ExposedTable.objects.using(using).filter(is_exposed=True))
     except DatabaseError:  # not migrated yet
         return []
-    try:
-        is_protected = protected_table_test()
-    except ImproperlyConfigured:  # an invalid PROTECTED_TABLES: E002 reports it
+    is_protected = _protection_test()
+    if is_protected is None:
         return []
     return [
         _error(

@@ -201,3 +201,25 @@ def definition(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return base
+
+
+#: ``(method, path, payload)`` of every endpoint that reads the analytics database: each answers
+#: 200 to an authenticated caller with the ``shop`` fixture's tables exposed.
+DATABASE_CALLS: list[tuple[str, str, object]] = [
+    ("get", "schema", None),
+    ("get", "tables", None),
+    ("get", "tables/shop_order", None),
+    ("get", "tables/shop_order/columns/status/values", None),
+    ("post", "query/validate", definition()),
+    ("post", "query/sql", definition()),
+    ("post", "query/execute", {"query": definition()}),
+    ("post", "query/preview", {"query": definition()}),
+    ("post", "query/explain", {"query": definition()}),
+]
+#: :data:`DATABASE_CALLS` and the other endpoints an authenticated caller may read.
+AUTHENTICATED_CALLS: list[tuple[str, str, object]] = [
+    *DATABASE_CALLS,
+    ("get", "saved-queries", None),
+    ("get", "openapi", None),
+    ("get", "docs", None),
+]

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from prismiq_django import exceptions
 from prismiq_django.http_errors import SERVER_ERROR_DETAIL, exception_handler
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
-from tests.api.conftest import api, body_text, configure, definition
+from tests.api.conftest import DATABASE_CALLS, api, body_text, configure, definition
 
 LEAK = "SELECT secret FROM api_canary -- internal detail"
 
@@ -49,20 +49,7 @@ def unreachable_database(settings: Any, exposed: dict[str, Any]) -> Iterator[str
         del connections["api_unreachable"]
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "payload"),
-    [
-        ("get", "schema", None),
-        ("get", "tables", None),
-        ("get", "tables/shop_order", None),
-        ("get", "tables/shop_order/columns/status/values", None),
-        ("post", "query/validate", definition()),
-        ("post", "query/sql", definition()),
-        ("post", "query/execute", {"query": definition()}),
-        ("post", "query/preview", {"query": definition()}),
-        ("post", "query/explain", {"query": definition()}),
-    ],
-)
+@pytest.mark.parametrize(("method", "path", "payload"), DATABASE_CALLS)
 def test_database_down_is_503(
     client: APIClient, unreachable_database: str, method: str, path: str, payload: object
 ) -> None:

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver
 from rest_framework.test import APIClient
 
 from prismiq_django import urls as prismiq_urls
-from tests.api.conftest import API, CANARY_SECRET, api, definition
+from tests.api.conftest import API, AUTHENTICATED_CALLS, CANARY_SECRET, api, definition
 from tests.tokens import access_token, bearer, expired_token, foreign_token, unsigned_token
 
 #: The only paths anonymous callers may use (SPEC section 5: probes that reveal nothing).
@@ -149,23 +149,7 @@ def test_only_the_probes_are_open(anon: APIClient) -> None:
         assert anon.get(API + path).status_code in {200, 503}
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "payload"),
-    [
-        ("get", "schema", None),
-        ("get", "tables", None),
-        ("get", "tables/shop_order", None),
-        ("get", "tables/shop_order/columns/status/values", None),
-        ("post", "query/validate", definition()),
-        ("post", "query/sql", definition()),
-        ("post", "query/execute", {"query": definition()}),
-        ("post", "query/preview", {"query": definition()}),
-        ("post", "query/explain", {"query": definition()}),
-        ("get", "saved-queries", None),
-        ("get", "openapi", None),
-        ("get", "docs", None),
-    ],
-)
+@pytest.mark.parametrize(("method", "path", "payload"), AUTHENTICATED_CALLS)
 def test_paths_work_with_and_without_trailing_slash(
     client: APIClient, method: str, path: str, payload: object
 ) -> None:

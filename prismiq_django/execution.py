@@ -689,7 +689,8 @@ def execute_compiled(
     :func:`prismiq_django.values.pg_temporal_text` (the ones the JSON path writes) and
     :func:`prismiq_django.values.pg_time_text`, and the seconds of
     :func:`prismiq_django.values.pg_interval_seconds`. Results without such values pay nothing
-    for it.
+    for it. Both runs share one deadline, ``timeout`` seconds from the call: the second gets
+    what the first left, and none left is :class:`QueryTimeout` without running it.
 
     Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable` or :class:`QueryExecutionError`.
     """
@@ -699,11 +700,18 @@ def execute_compiled(
         and connections[alias].vendor == "postgresql"
     ):
         return _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout)
-    args = (compiled, alias, timeout, column_types, wall_clock)
+    ends_at = time.monotonic() + timeout
     try:
-        return _execute_python(*args, tolerant=False)
-    except _Unloadable:
-        return _execute_python(*args, tolerant=True)
+        return _execute_python(compiled, alias, timeout, column_types, wall_clock, tolerant=False)
+    except _Unloadable as exc:
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            logger.warning(
+                "prismiq query stopped by the statement timeout (%ss) before its tolerant re-run",
+                timeout,
+            )
+            raise QueryTimeout() from exc
+        return _execute_python(compiled, alias, left, column_types, wall_clock, tolerant=True)
 
 
 def _execute_python(

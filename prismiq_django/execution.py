@@ -55,6 +55,7 @@ from prismiq_django.exceptions import (
     PrismiqError,
     QueryExecutionError,
     QueryTimeout,
+    ValueOutOfRange,
 )
 from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import pg_logical_type
@@ -525,8 +526,21 @@ def _translate(
     if _connection_lost(exc, connection):
         logger.exception("prismiq analytics database connection lost")
         return DatabaseUnavailable()
+    if _sqlstate(exc) == _DATETIME_FIELD_OVERFLOW:
+        # The data, not a bug: a bucket of a value near PostgreSQL's limits (see the exception).
+        logger.warning("prismiq query refused: a timestamp's bucket is out of PostgreSQL's range")
+        return ValueOutOfRange()
     logger.exception("prismiq query failed in the database")
     return QueryExecutionError()
+
+
+_DATETIME_FIELD_OVERFLOW: Final = "22008"
+
+
+def _sqlstate(exc: DatabaseError) -> str | None:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate if isinstance(sqlstate, str) else None
 
 
 def _connect(connection: BaseDatabaseWrapper) -> None:
@@ -543,8 +557,10 @@ def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWra
     """Yield ``(connection, cursor)`` inside the read-only, timed, always-rolled-back transaction.
 
     Raises :class:`DatabaseUnavailable` when the database cannot be reached or the connection
-    drops, :class:`QueryTimeout` when the deadline fires, :class:`QueryExecutionError` for any
-    other database error (the original is chained and logged, never put in the message).
+    drops, :class:`QueryTimeout` when the deadline fires, :class:`ValueOutOfRange` for
+    PostgreSQL's SQLSTATE 22008 (a time bucket beyond its range), :class:`QueryExecutionError`
+    for any other database error (the original is chained and logged, never put in the
+    message).
     """
     connection = connections[alias]
     rails = _RAILS.get(connection.vendor)
@@ -692,7 +708,8 @@ def execute_compiled(
     for it. Both runs share one deadline, ``timeout`` seconds from the call: the second gets
     what the first left, and none left is :class:`QueryTimeout` without running it.
 
-    Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable` or :class:`QueryExecutionError`.
+    Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable`, :class:`ValueOutOfRange` or
+    :class:`QueryExecutionError`.
     """
     if (
         json_sql is not None

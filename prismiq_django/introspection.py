@@ -284,7 +284,7 @@ def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) 
         return _build_postgresql(schemas, relations, columns, keys_and_types)
 
 
-# The relations query under the pinned settings, alone (see _pinned_fetchall).
+# Inside a transaction, the savepoint whose rollback ends the relations query's pins.
 _PIN_SAVEPOINT: Final = "prismiq_catalog"
 
 

@@ -36,6 +36,22 @@ class ObjectNotFound(PrismiqError):
     default_message = "Not found."
 
 
+class ValueOutOfRange(PrismiqError):
+    """A value of the data is outside what the database can compute this query with (HTTP 422,
+    code ``value_out_of_range``): PostgreSQL's SQLSTATE 22008 (``datetime_field_overflow``).
+
+    The one source in compiled statements: a time bucket of a ``timestamptz`` value within a day
+    of PostgreSQL's limits, whose wall-clock time in the site's time zone is outside them
+    (:meth:`prismiq_django.query.dialects.PostgreSQLDialect.date_trunc`). The request is valid;
+    the data cannot be answered that way.
+    """
+
+    default_message = (
+        "A timestamp in the data is too close to the limits of the database's range to be put"
+        " in a time bucket in the site's time zone."
+    )
+
+
 class QueryExecutionError(PrismiqError):
     """The database refused a statement for a reason other than timeout or outage (HTTP 500).
 
@@ -51,4 +67,5 @@ __all__ = [
     "PrismiqError",
     "QueryExecutionError",
     "QueryTimeout",
+    "ValueOutOfRange",
 ]

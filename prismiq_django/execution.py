@@ -4,12 +4,15 @@ Every statement runs on the analytics alias inside ``transaction.atomic`` that i
 back (a savepoint when the connection is already in a transaction), read-only and with a
 database-side deadline:
 
-- PostgreSQL: ``set_config('transaction_read_only', 'on', true)`` and
-  ``set_config('statement_timeout', ..., true)`` in one statement before the query (both are
-  ``SET LOCAL``: they end with the transaction or savepoint, so a pooled connection is left as
-  it was). A timeout is SQLSTATE 57014 and becomes :class:`QueryTimeout`; a 57014 before the
-  timeout could have fired (``pg_cancel_backend`` by an administrator, a server-side cancel) is
-  not a timeout and becomes :class:`DatabaseUnavailable` (503: try again).
+- PostgreSQL: ``set_config('transaction_read_only', 'on', true)``,
+  ``set_config('statement_timeout', ..., true)`` and the output settings of
+  :mod:`prismiq_django.pgsession` (``DateStyle``, ``IntervalStyle``, ``extra_float_digits``,
+  pinned to PostgreSQL's defaults, so that results never depend on the session's) in one
+  statement before the query (all are ``SET LOCAL``: they end with the transaction or
+  savepoint, so a pooled connection is left as it was). A timeout is SQLSTATE 57014 and
+  becomes :class:`QueryTimeout`; a 57014 before the timeout could have fired
+  (``pg_cancel_backend`` by an administrator, a server-side cancel) is not a timeout and
+  becomes :class:`DatabaseUnavailable` (503: try again).
 - SQLite: ``PRAGMA query_only = ON`` for the duration (the previous value is restored) and a
   progress handler that interrupts the statement once the deadline has passed.
 
@@ -52,9 +55,16 @@ from prismiq_django.exceptions import (
     PrismiqError,
     QueryExecutionError,
     QueryTimeout,
+    ValueOutOfRange,
 )
 from prismiq_django.gcpause import gc_paused
 from prismiq_django.introspection import pg_logical_type
+from prismiq_django.pgsession import (
+    PIN_SQL,
+    PIN_UNREPORTED_SQL,
+    reads_as_pinned,
+    several_statements_per_message,
+)
 from prismiq_django.values import (
     Converter,
     EncodedJSON,
@@ -448,7 +458,7 @@ def _postgres_rails(
     timeout_ms = max(1, math.ceil(deadline.seconds * 1000))
     cursor.execute(
         "SELECT set_config('transaction_read_only', 'on', true), "
-        "set_config('statement_timeout', %s, true)",
+        f"set_config('statement_timeout', %s, true), {PIN_SQL}",
         [str(timeout_ms)],
     )
     yield
@@ -516,8 +526,21 @@ def _translate(
     if _connection_lost(exc, connection):
         logger.exception("prismiq analytics database connection lost")
         return DatabaseUnavailable()
+    if _sqlstate(exc) == _DATETIME_FIELD_OVERFLOW:
+        # The data, not a bug: a bucket of a value near PostgreSQL's limits (see the exception).
+        logger.warning("prismiq query refused: a timestamp's bucket is out of PostgreSQL's range")
+        return ValueOutOfRange()
     logger.exception("prismiq query failed in the database")
     return QueryExecutionError()
+
+
+_DATETIME_FIELD_OVERFLOW: Final = "22008"
+
+
+def _sqlstate(exc: DatabaseError) -> str | None:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate if isinstance(sqlstate, str) else None
 
 
 def _connect(connection: BaseDatabaseWrapper) -> None:
@@ -534,8 +557,10 @@ def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWra
     """Yield ``(connection, cursor)`` inside the read-only, timed, always-rolled-back transaction.
 
     Raises :class:`DatabaseUnavailable` when the database cannot be reached or the connection
-    drops, :class:`QueryTimeout` when the deadline fires, :class:`QueryExecutionError` for any
-    other database error (the original is chained and logged, never put in the message).
+    drops, :class:`QueryTimeout` when the deadline fires, :class:`ValueOutOfRange` for
+    PostgreSQL's SQLSTATE 22008 (a time bucket beyond its range), :class:`QueryExecutionError`
+    for any other database error (the original is chained and logged, never put in the
+    message).
     """
     connection = connections[alias]
     rails = _RAILS.get(connection.vendor)
@@ -554,29 +579,38 @@ def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWra
         raise _translate(exc, connection, deadline) from exc
 
 
+_IDLE: Final = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE): no transaction
+
+
 def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     """True when the rails, the statement and the rollback can travel in one message.
 
-    PostgreSQL through psycopg 3 (its cursor walks the results of a multi-statement query with
-    ``nextset``; psycopg2 keeps only the last one) binding parameters on the client (Django's
-    default; with ``OPTIONS: {"server_side_binding": True}`` parameters travel in the extended
-    protocol, which refuses several statements in one message), with the connection in
+    PostgreSQL through psycopg 3 binding parameters on the client (Django's default; see
+    :func:`~prismiq_django.pgsession.several_statements_per_message`), with the connection in
     autocommit and outside any ``atomic`` block, and no transaction open on the server either
     (a raw ``BEGIN`` Django does not track: the message's ``ROLLBACK`` would discard its work).
-    The message opens and closes its own transaction. Otherwise the savepoint-safe path of
-    :func:`guarded_cursor` is used.
+    The message opens and closes its own transaction. And the session must itself have the
+    date and interval styles statements are pinned to
+    (:func:`~prismiq_django.pgsession.reads_as_pinned`): psycopg decodes the rows by the styles
+    the session reports, and the message's ``ROLLBACK`` would end pinned ones before it reads
+    them. The message then pins only ``extra_float_digits``. Otherwise the savepoint-safe path
+    of :func:`guarded_cursor` is used, which pins all of them.
     """
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    if not is_psycopg3 or connection.in_atomic_block or not connection.get_autocommit():
+    # The caller has connected: the attributes are read directly (on every statement).
+    if connection.in_atomic_block or not connection.autocommit:
         return False
-    import psycopg
-
+    if not several_statements_per_message(connection):
+        return False
     raw = connection.connection
-    factory = getattr(raw, "cursor_factory", None)
-    if not (isinstance(factory, type) and issubclass(factory, psycopg.ClientCursor)):
-        return False
-    return bool(raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
+    return raw.pgconn.transaction_status == _IDLE and reads_as_pinned(raw)
+
+
+# The one-message path's rails: the read-only transaction, and the timeout (the one parameter)
+# and the pinned settings the session does not report in one SELECT (the reported ones are
+# already the pinned values: see _one_message_possible).
+_MESSAGE_HEAD: Final = (
+    f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true), {PIN_UNREPORTED_SQL}; "
+)
 
 
 @contextmanager
@@ -589,7 +623,11 @@ def guarded_statement(
     whole run is one message, one network round trip instead of four (``BEGIN``, the rails, the
     statement, ``ROLLBACK``)::
 
-        BEGIN READ ONLY; SELECT set_config('statement_timeout', <ms>, true); <sql>; ROLLBACK
+        BEGIN READ ONLY;
+        SELECT set_config('statement_timeout', <ms>, true),
+               set_config('extra_float_digits', '1', true);
+        <sql>;
+        ROLLBACK
 
     ``statement_timeout`` applies to each statement of a multi-statement message separately.
     ``sql`` is one compiled statement (identifiers from the catalog, values bound), so nothing
@@ -609,7 +647,7 @@ def guarded_statement(
         return
     deadline = _Deadline(float(timeout))
     timeout_ms = str(max(1, math.ceil(deadline.seconds * 1000)))
-    message = f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true); {sql}; ROLLBACK"
+    message = f"{_MESSAGE_HEAD}{sql}; ROLLBACK"
     try:
         with connection.cursor() as cursor:
             _use_fast_loaders(connection, cursor, tolerant=tolerant)
@@ -667,9 +705,11 @@ def execute_compiled(
     :func:`prismiq_django.values.pg_temporal_text` (the ones the JSON path writes) and
     :func:`prismiq_django.values.pg_time_text`, and the seconds of
     :func:`prismiq_django.values.pg_interval_seconds`. Results without such values pay nothing
-    for it.
+    for it. Both runs share one deadline, ``timeout`` seconds from the call: the second gets
+    what the first left, and none left is :class:`QueryTimeout` without running it.
 
-    Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable` or :class:`QueryExecutionError`.
+    Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable`, :class:`ValueOutOfRange` or
+    :class:`QueryExecutionError`.
     """
     if (
         json_sql is not None
@@ -677,11 +717,18 @@ def execute_compiled(
         and connections[alias].vendor == "postgresql"
     ):
         return _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout)
-    args = (compiled, alias, timeout, column_types, wall_clock)
+    ends_at = time.monotonic() + timeout
     try:
-        return _execute_python(*args, tolerant=False)
-    except _Unloadable:
-        return _execute_python(*args, tolerant=True)
+        return _execute_python(compiled, alias, timeout, column_types, wall_clock, tolerant=False)
+    except _Unloadable as exc:
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            logger.warning(
+                "prismiq query stopped by the statement timeout (%ss) before its tolerant re-run",
+                timeout,
+            )
+            raise QueryTimeout() from exc
+        return _execute_python(compiled, alias, left, column_types, wall_clock, tolerant=True)
 
 
 def _execute_python(

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError
 from prismiq_django.gcpause import gc_paused
+from prismiq_django.pgsession import PIN_SQL, several_statements_per_message
 from prismiq_django.query.catalog import (
     Catalog,
     Column,
@@ -286,7 +287,7 @@ def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) 
     # Tens of thousands of short-lived tuples and columns, no reference cycles: see gcpause.
     with gc_paused():
         with connection.cursor() as cursor:
-            relations = _fetchall(cursor, _PG_RELATIONS_SQL, [schemas])
+            relations = _pinned_fetchall(connection, cursor, _PG_RELATIONS_SQL, [schemas])
             columns = _fetchall(cursor, _PG_COLUMNS_SQL, [schemas])
             pairs = {(row[3], row[4]) for row in columns}
             keys_and_types = _fetchall(
@@ -295,6 +296,50 @@ def _introspect_postgresql(connection: BaseDatabaseWrapper, schemas: list[str]) 
                 [schemas, [p[0] for p in pairs], [p[1] for p in pairs]],
             )
         return _build_postgresql(schemas, relations, columns, keys_and_types)
+
+
+# Inside a transaction, the savepoint whose rollback ends the relations query's pins.
+_PIN_SAVEPOINT: Final = "prismiq_catalog"
+
+
+def _pinned_fetchall(
+    connection: BaseDatabaseWrapper, cursor: Any, sql: str, params: Sequence[object]
+) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` run with the output settings of :mod:`prismiq_django.pgsession`.
+
+    The relations query reads text PostgreSQL writes by the session's settings: the column
+    defaults (``pg_get_expr``: ``'06.05.2024'::date`` in ``DateStyle`` German) and the row
+    estimates (``float8``: ``1e+03`` for 1,234 at ``extra_float_digits`` -15). The settings are
+    pinned for that query alone, in the same message, so introspection stays three queries:
+    ``SELECT <pins>; <sql>`` in autocommit (the message is one implicit transaction, which the
+    pins end with), and inside a transaction between a savepoint and its rollback. A driver that
+    cannot carry several statements with parameters in one message runs the pins, then ``sql``,
+    in a rolled-back ``atomic`` block.
+    """
+    if not several_statements_per_message(connection):
+        with transaction.atomic(using=connection.alias):
+            cursor.execute(f"SELECT {PIN_SQL}")
+            pinned = _fetchall(cursor, sql, params)
+            transaction.set_rollback(True, using=connection.alias)
+        return pinned
+    import psycopg
+
+    raw = connection.connection
+    idle = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    if connection.get_autocommit() and not connection.in_atomic_block and idle:
+        cursor.execute(f"SELECT {PIN_SQL}; {sql}", params)
+        skip = 1
+    else:
+        cursor.execute(
+            f"SAVEPOINT {_PIN_SAVEPOINT}; SELECT {PIN_SQL}; {sql};"
+            f" ROLLBACK TO SAVEPOINT {_PIN_SAVEPOINT}; RELEASE SAVEPOINT {_PIN_SAVEPOINT}",
+            params,
+        )
+        skip = 2
+    for _ in range(skip):
+        cursor.cursor.nextset()
+    rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
 
 
 def _build_postgresql(

@@ -129,7 +129,8 @@ def expanded_year(year: int) -> str:
 def pg_temporal_text(text: str, *, naive: bool = False) -> str | None:
     """The JSON value of a PostgreSQL date/timestamp Python cannot represent, or None.
 
-    ``text`` is PostgreSQL's output (``DateStyle`` ISO, PostgreSQL's default) of ``infinity``,
+    ``text`` is PostgreSQL's output (``DateStyle`` ISO, PostgreSQL's default, to which every
+    statement is pinned: :mod:`prismiq_django.pgsession`) of ``infinity``,
     ``-infinity``, a BC value (``0044-03-15 12:00:00+00 BC``) or one after year 9999
     (``10000-01-01``). They become ``"infinity"``/``"-infinity"`` and ISO 8601 with an expanded
     astronomical year (:func:`expanded_year`): ``-000043-03-15T12:00:00+00:00``. The time of day
@@ -203,11 +204,12 @@ _MICROS_PER_MONTH: Final = 30 * _MICROS_PER_DAY
 def pg_interval_seconds(text: str) -> float | None:
     """The seconds of a PostgreSQL interval from its text, as ``extract(epoch from ...)``.
 
-    ``text`` is PostgreSQL's output in ``IntervalStyle`` ``postgres`` (the default, and the only
-    one psycopg reads). The result is PostgreSQL's exact ``numeric`` epoch rounded once to the
-    nearest float: whole years (12 months) of 365.25 days, the other months of 30 days, days of
-    86,400 seconds, plus the time. Used for the intervals beyond Python's ``timedelta``
-    (999,999,999 days); anything else, and text in another format, returns None.
+    ``text`` is PostgreSQL's output in ``IntervalStyle`` ``postgres`` (the default, the only one
+    psycopg reads, and the one every statement is pinned to). The result is PostgreSQL's exact
+    ``numeric`` epoch rounded once to the nearest float: whole years (12 months) of 365.25 days,
+    the other months of 30 days, days of 86,400 seconds, plus the time. Used for the intervals
+    beyond Python's ``timedelta`` (999,999,999 days); anything else, and text in another format,
+    returns None.
     """
     match = _PG_INTERVAL.fullmatch(text)
     if not text or text.endswith(" ") or match is None:

@@ -130,12 +130,24 @@ def _date_arithmetic_trunc(sql: str, unit: str) -> str:
 #: date or timestamp holds, so ``date_trunc`` fails on their values; such a bucket is labelled
 #: with the earliest value instead (still one bucket, before every other). Unit -> where the
 #: first full bucket begins.
+#:
+#: A ``timestamptz`` is bucketed by its wall-clock time in the site's zone, which for a value
+#: within a day of the limits can be outside ``timestamp``'s range (``AT TIME ZONE`` then fails
+#: with SQLSTATE 22008). Before the earliest value (a zone behind UTC there: LMT offsets down to
+#: about -16 h), that wall-clock time is still in the month, quarter and year above: labelled
+#: with the earliest value without converting it. Its week, day, hour or minute, and every bucket
+#: after the latest value (294277-01-01 is a Monday), hold no time PostgreSQL can represent: no
+#: label would keep them apart from the others, so the conversion's error stands and the query
+#: is refused (``ValueOutOfRange``, HTTP 422), never answered with a wrong bucket.
 _FIRST_FULL_BUCKET: dict[str, str] = {
     "month": "4714-12-01 BC",
     "quarter": "4713-01-01 BC",
     "year": "4713-01-01 BC",
 }
 _EARLIEST: str = "4714-11-24 BC"
+#: A day after the earliest instant: below it, the wall-clock time in any zone is in November
+#: 4714 BC (offsets are under a day), and at or above it, never before the earliest value.
+_EARLIEST_DAY_END: str = "4714-11-25 00:00:00+00 BC"
 
 
 def _earliest_bucket(value: str, unit: str, kind: str) -> str:
@@ -175,9 +187,12 @@ class PostgreSQLDialect(Dialect):
             return truncated, (tz_name,)
         # The first, partial bucket of the earliest timestamps (see _FIRST_FULL_BUCKET), looked
         # for only below an instant after it in every zone: other rows convert their value once.
+        # In its first day a value is labelled without conversion: its wall-clock time may be
+        # before the earliest timestamp, which AT TIME ZONE cannot give.
         return (
             f"CASE WHEN {sql} >= timestamptz '4713-01-03 00:00:00+00 BC' THEN {truncated}"
-            f" {earliest}ELSE {truncated} END"
+            f" WHEN {sql} > '-infinity' AND {sql} < timestamptz '{_EARLIEST_DAY_END}'"
+            f" THEN timestamp '{_EARLIEST}' {earliest}ELSE {truncated} END"
         ), (tz_name,) * 4
 
     def like(

@@ -124,6 +124,15 @@ def test_mapping_table() -> None:
     down = _handle(exceptions.DatabaseUnavailable())
     assert down.status_code == 503
     try:
+        raise exceptions.ValueOutOfRange() from ValueError(LEAK)
+    except exceptions.ValueOutOfRange as exc:
+        out_of_range = _handle(exc)
+    assert out_of_range.status_code == 422
+    assert out_of_range.data == {
+        "detail": exceptions.ValueOutOfRange.default_message,
+        "code": "value_out_of_range",
+    }
+    try:
         raise exceptions.QueryExecutionError() from ValueError(LEAK)
     except exceptions.QueryExecutionError as exc:
         failed = _handle(exc)

@@ -559,3 +559,81 @@ def test_a_cancel_before_the_timeout_is_unavailable_not_a_timeout() -> None:
         execute_compiled(Stmt("SELECT pg_sleep(2)"), alias=ALIAS, timeout=0.2)
     result = execute_compiled(Stmt("SELECT 1 AS one", columns=("one",)), alias=ALIAS, timeout=5)
     assert result.rows == [[1]]
+
+
+# --- the tolerant re-run shares the first run's deadline ---------------------------------------
+# A value psycopg refuses ('infinity'::date here) makes the statement run a second time with
+# tolerant loaders (see execute_compiled): both runs together are bound by one QUERY_TIMEOUT.
+
+
+def _timeout_ms(shown: str) -> int:
+    """``statement_timeout`` as PostgreSQL shows it (``2987ms``, ``3s``), in milliseconds."""
+    if shown.endswith("ms"):
+        return int(shown[:-2])
+    assert shown.endswith("s"), shown
+    return int(shown[:-1]) * 1000
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("inside_a_transaction", [False, True], ids=["one-message", "savepoint"])
+def test_the_tolerant_rerun_gets_only_the_time_left(inside_a_transaction: bool) -> None:
+    from django.db import transaction
+
+    stmt = Stmt(
+        "SELECT current_setting('statement_timeout') AS st, 'infinity'::date AS d"
+        " FROM pg_sleep(0.3)",
+        columns=("st", "d"),
+    )
+    started = time.monotonic()
+    if inside_a_transaction:
+        with transaction.atomic():
+            result = execute_compiled(stmt, alias=ALIAS, timeout=3)
+    else:
+        result = execute_compiled(stmt, alias=ALIAS, timeout=3)
+    elapsed = time.monotonic() - started
+    [[shown, value]] = result.rows
+    assert value == "infinity"  # the second, tolerant run's row
+    # Its timeout is what the first run left: 3 s less at least the first run's 0.3 s of sleep.
+    assert 0 < _timeout_ms(shown) <= 2700
+    assert elapsed >= 0.6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_tolerant_rerun_times_out_at_the_first_runs_deadline() -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        # 0.6 s then a refused value; the re-run has about 0.4 s left for its 0.6 s.
+        execute_compiled(
+            Stmt("SELECT 'infinity'::date AS d FROM pg_sleep(0.6)", columns=("d",)),
+            alias=ALIAS,
+            timeout=1.0,
+        )
+    assert time.monotonic() - started < 1.0 + 0.5
+    result = execute_compiled(Stmt("SELECT 1 AS one", columns=("one",)), alias=ALIAS, timeout=5)
+    assert result.rows == [[1]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_no_time_left_for_the_tolerant_rerun_is_a_timeout_without_running_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from prismiq_django import execution
+
+    fetch = execution._fetch
+
+    def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
+        try:
+            return fetch(cursor, size, tolerant=tolerant)
+        except execution._Unloadable:
+            time.sleep(0.6)  # loading a large result took the rest of the deadline, and more
+            raise
+
+    monkeypatch.setattr(execution, "_fetch", slow_to_refuse)
+    with CaptureQueriesContext(connection) as captured, pytest.raises(QueryTimeout):
+        execute_compiled(Stmt("SELECT 'infinity'::date AS d"), alias=ALIAS, timeout=0.5)
+    assert sum("'infinity'::date" in q["sql"] for q in captured.captured_queries) == 1

@@ -337,3 +337,31 @@ def test_arrays_of_them_answer_too(table: None) -> None:
         [1, ["24:00:00", "10:00:00"], [3155760000000000.0, 86400.0]],
         [2, ["10:00:00.500000", "10:00:00"], [36993906.5, 86400.0]],
     ]
+
+
+def test_a_rerun_with_no_time_left_is_a_504(
+    client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The re-run with tolerant loaders shares the first run's QUERY_TIMEOUT: when loading the
+    # first run's rows used it up, the answer is the timeout's, not a second full timeout.
+    import time
+
+    from prismiq_django import execution
+
+    fetch = execution._fetch
+
+    def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
+        try:
+            return fetch(cursor, size, tolerant=tolerant)
+        except execution._Unloadable:
+            time.sleep(0.6)
+            raise
+
+    monkeypatch.setattr(execution, "_fetch", slow_to_refuse)
+    prismiq = {"EXPOSED_TABLES": [TABLE], "RESULT_CACHE_TTL": 0, "RATE_LIMIT": None}
+    with override_settings(PRISMIQ={**prismiq, "QUERY_TIMEOUT": 0.5}):
+        response = client.post(
+            "/api/analytics/query/execute", {"query": _by_id("clock", "span")}, format="json"
+        )
+    assert response.status_code == 504
+    assert response.json()["code"] == "query_timeout"

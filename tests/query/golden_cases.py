@@ -10,11 +10,16 @@ from uuid import UUID
 
 def _pg_bucket(unit: str, end: str) -> str:
     """PostgreSQL's month/quarter/year bucket of ``"t0"."ordered_at"`` (a timestamptz): the first,
-    partial bucket of 4714 BC is labelled with PostgreSQL's earliest value."""
+    partial bucket of 4714 BC is labelled with PostgreSQL's earliest value, without converting
+    the values of its first day (their wall-clock time may precede the earliest value)."""
     local = '"t0"."ordered_at" AT TIME ZONE %s'
     return (
         f'CASE WHEN "t0"."ordered_at" >= timestamptz \'4713-01-03 00:00:00+00 BC\''
-        f" THEN date_trunc('{unit}', {local}) WHEN ({local}) > '-infinity' AND ({local})"
+        f" THEN date_trunc('{unit}', {local})"
+        ' WHEN "t0"."ordered_at" > \'-infinity\''
+        ' AND "t0"."ordered_at" < timestamptz \'4714-11-25 00:00:00+00 BC\''
+        " THEN timestamp '4714-11-24 BC'"
+        f" WHEN ({local}) > '-infinity' AND ({local})"
         f" < timestamp '{end}' THEN timestamp '4714-11-24 BC' ELSE date_trunc('{unit}', {local})"
         " END"
     )

@@ -29,6 +29,8 @@ LITERALS = {
     "294277-01-01",  # where timestamp ends: dates after it are truncated with date arithmetic
     # the first, partial month, quarter and year of PostgreSQL's earliest values
     "-infinity", "4714-11-24 BC", "4714-12-01 BC", "4713-01-01 BC", "4713-01-03 00:00:00+00 BC",
+    # the first day of timestamptz values, whose wall-clock time may precede the earliest value
+    "4714-11-25 00:00:00+00 BC",
 }  # fmt: skip
 WORDS = {
     "SELECT", "FROM", "WHERE", "AS", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE",

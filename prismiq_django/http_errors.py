@@ -14,7 +14,8 @@ Every view of the API uses :func:`exception_handler` (set per view through
   text, so that no answer names a model (Django's ``No SavedQuery matches ...``);
 - ``exceptions.QueryTimeout`` -> 504 ``{detail, code: "query_timeout"}``;
 - ``exceptions.DatabaseUnavailable`` -> 503 ``{detail, code: "database_unavailable"}``;
-- ``exceptions.ValueOutOfRange`` -> 422 ``{detail, code: "value_out_of_range"}``;
+- ``exceptions.ValueOutOfRange`` -> 400 ``{detail: "Query validation failed", errors:
+  [{code: "invalid_value", ...}]}`` (the services name the time buckets' paths);
 - Django ``OperationalError`` / ``InterfaceError`` (the app's own models on a database that is
   down) -> 503 ``{detail, code: "database_unavailable", request_id}``, logged with the request id;
 - other DRF ``APIException`` / ``PermissionDenied`` -> DRF's default answer (401,
@@ -171,10 +172,9 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     if isinstance(exc, exceptions.ValueOutOfRange):
-        return Response(
-            {"detail": exc.message, "code": "value_out_of_range"},
-            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-        )
+        # The services answer it with the paths of the time buckets; anything else, as a
+        # validation error of the whole document (SPEC: a value that does not fit is a 400).
+        return validation_failed([ErrorDetail("invalid_value", exc.message, "")])
     if isinstance(exc, db.OperationalError | db.InterfaceError):
         # The app's own models (saved queries) on a database that is down; the analytics
         # database's failures arrive as DatabaseUnavailable. Logged in full, answered generically.

@@ -45,7 +45,12 @@ from django.utils import timezone
 from prismiq_django import cache as result_cache
 from prismiq_django.afterresponse import defer_for
 from prismiq_django.conf import prismiq_settings
-from prismiq_django.exceptions import DatabaseUnavailable, ObjectNotFound, QueryTimeout
+from prismiq_django.exceptions import (
+    DatabaseUnavailable,
+    ObjectNotFound,
+    QueryTimeout,
+    ValueOutOfRange,
+)
 from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
 from prismiq_django.exposure import (
     CATALOG_FORMAT,
@@ -74,6 +79,7 @@ from prismiq_django.query import (
     parse,
 )
 from prismiq_django.query.ast import Query
+from prismiq_django.query.errors import pointer
 from prismiq_django.query.jsonrows import json_rows_sql
 
 logger = logging.getLogger("prismiq_django.services")
@@ -688,6 +694,38 @@ def _execute(
         return _run(request, catalog, query, compiled, bypass=bypass_cache, expect=expect)
     except result_cache.StaleRead:
         return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
+    except ValueOutOfRange as exc:
+        raise out_of_range(definition) from exc
+
+
+#: Why a query whose time buckets the database cannot compute is refused (SPEC: a value that
+#: does not fit is a validation error, never a 500).
+OUT_OF_RANGE_MESSAGE: Final = (
+    "Some rows fall in a time bucket that has no date the database can represent in the site's"
+    " time zone (within a day of PostgreSQL's earliest or latest timestamp): filter them out or"
+    " use a coarser interval."
+)
+
+
+def out_of_range(definition: object) -> QueryValidationError:
+    """The 400 for :class:`~prismiq_django.exceptions.ValueOutOfRange`: one ``invalid_value``
+    error per time bucket of ``definition`` (``/time_series/interval``,
+    ``/columns/N/date_trunc``), the only expressions of a compiled statement that can meet it;
+    the whole document (``""``) when none can be found."""
+    paths: list[str] = []
+    if isinstance(definition, Mapping):
+        if isinstance(definition.get("time_series"), Mapping):
+            paths.append(pointer("time_series", "interval"))
+        columns = definition.get("columns")
+        if isinstance(columns, list):
+            paths += [
+                pointer("columns", index, "date_trunc")
+                for index, column in enumerate(columns)
+                if isinstance(column, Mapping) and column.get("date_trunc") is not None
+            ]
+    return QueryValidationError(
+        [ErrorDetail("invalid_value", OUT_OF_RANGE_MESSAGE, path) for path in paths or [""]]
+    )
 
 
 def _bad_limit(message: str) -> QueryValidationError:
@@ -716,12 +754,15 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
     exposed view), are redacted: see :func:`prismiq_django.plans.redact_plan`.
     """
     catalog, _, compiled = _prepare(request, definition)
-    plan = explain_compiled(
-        compiled,
-        alias=_alias(),
-        timeout=float(prismiq_settings.QUERY_TIMEOUT),
-        analyze=analyze,
-    )
+    try:
+        plan = explain_compiled(
+            compiled,
+            alias=_alias(),
+            timeout=float(prismiq_settings.QUERY_TIMEOUT),
+            analyze=analyze,
+        )
+    except ValueOutOfRange as exc:  # EXPLAIN ANALYZE runs the statement
+        raise out_of_range(definition) from exc
     return redact_plan(plan, catalog.tables.keys())
 
 

@@ -95,17 +95,7 @@ _INVALID = OpenApiResponse(ValidationErrorResponseSerializer, "Invalid query or 
 _NOT_FOUND = OpenApiResponse(ErrorResponseSerializer, "Unknown or unexposed object.")
 _TIMEOUT = OpenApiResponse(ErrorResponseSerializer, "Statement timeout (code query_timeout).")
 _DOWN = OpenApiResponse(ErrorResponseSerializer, "The analytics database is unreachable.")
-_OUT_OF_RANGE = OpenApiResponse(
-    ErrorResponseSerializer,
-    "A time bucket of a timestamp near the database's limits has no value in the site's time"
-    " zone (code value_out_of_range).",
-)
-_QUERY_ERRORS: dict[int, OpenApiResponse] = {
-    400: _INVALID,
-    422: _OUT_OF_RANGE,
-    503: _DOWN,
-    504: _TIMEOUT,
-}
+_QUERY_ERRORS: dict[int, OpenApiResponse] = {400: _INVALID, 503: _DOWN, 504: _TIMEOUT}
 _NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Exposed table name.")
 _COLUMN = OpenApiParameter("column", str, OpenApiParameter.PATH, description="Column name.")
 

@@ -138,7 +138,7 @@ def _date_arithmetic_trunc(sql: str, unit: str) -> str:
 #: with the earliest value without converting it. Its week, day, hour or minute, and every bucket
 #: after the latest value (294277-01-01 is a Monday), hold no time PostgreSQL can represent: no
 #: label would keep them apart from the others, so the conversion's error stands and the query
-#: is refused (``ValueOutOfRange``, HTTP 422), never answered with a wrong bucket.
+#: is refused (``ValueOutOfRange``, HTTP 400 ``invalid_value``), never answered with a wrong bucket.
 _FIRST_FULL_BUCKET: dict[str, str] = {
     "month": "4714-12-01 BC",
     "quarter": "4713-01-01 BC",

@@ -12,8 +12,8 @@ as in UTC:
   value's wall-clock time is before it or not;
 - a bucket holding no time PostgreSQL can represent (a week, day, hour or minute before the
   earliest value; any bucket after the latest: 294277-01-01 is a Monday) cannot be labelled
-  without merging it with another: such a query is refused with HTTP 422 ``value_out_of_range``,
-  never a 500.
+  without merging it with another: such a query is refused with HTTP 400 ``invalid_value`` at
+  the bucket's path, never a 500.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from rest_framework.test import APIClient
 
 from prismiq_django import services
 from prismiq_django.exceptions import ValueOutOfRange
+from prismiq_django.query import QueryValidationError
 from tests.glue.conftest import exposed_table, sql_literal
 from tests.glue.jsonpaths import both_paths, wire_rows
 
@@ -166,15 +167,45 @@ def test_a_bucket_with_no_representable_time_is_refused_clearly(
 ) -> None:
     definition = _buckets(unit, ids, python_path=python_path)
     with override_settings(TIME_ZONE=zone):
-        with pytest.raises(ValueOutOfRange):
+        with pytest.raises(QueryValidationError) as refused:
             services.execute(None, definition)
         response = client.post("/api/analytics/query/execute", {"query": definition}, format="json")
-    assert response.status_code == 422
+    assert isinstance(refused.value.__cause__, ValueOutOfRange)
+    # SPEC: a value that does not fit is a validation error (400), at the bucket's path.
+    assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "value_out_of_range"
-    assert "time zone" in body["detail"]
+    assert body["detail"] == "Query validation failed"
+    assert [(e["code"], e["path"]) for e in body["errors"]] == [
+        ("invalid_value", "/query/columns/1/date_trunc")
+    ]
+    assert "time zone" in body["errors"][0]["message"]
     assert "SELECT" not in response.content.decode()
-    assert "out of range" not in body["detail"]  # not the database's text
+    assert "out of range" not in body["errors"][0]["message"]  # not the database's text
+
+
+def test_a_refused_time_series_names_its_interval_and_explain_analyze_is_refused_too(
+    client: APIClient,
+) -> None:
+    definition = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "time_series": {"table_id": "t", "date_column": "tz", "interval": "day", "alias": "d"},
+        "columns": [
+            {"table_id": "t", "column": "id", "aggregation": "count", "alias": "n"},
+            {"table_id": "t", "column": "tz", "date_trunc": "week", "alias": "w"},
+        ],
+        "filters": [{"table_id": "t", "column": "id", "operator": "eq", "value": 8}],
+    }
+    with override_settings(TIME_ZONE="Pacific/Kiritimati"):
+        executed = client.post("/api/analytics/query/execute", {"query": definition}, format="json")
+        explained = client.post(
+            "/api/analytics/query/explain", {"query": definition, "analyze": True}, format="json"
+        )
+        planned = client.post("/api/analytics/query/explain", {"query": definition}, format="json")
+    paths = ["/query/time_series/interval", "/query/columns/1/date_trunc"]
+    for response in (executed, explained):
+        assert response.status_code == 400, response.content
+        assert [e["path"] for e in response.json()["errors"]] == paths
+    assert planned.status_code == 200  # a plan without ANALYZE computes no bucket
 
 
 def test_a_time_series_and_column_values_answer_too(client: APIClient) -> None:

@@ -51,6 +51,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 migrations-check: venv
+	mkdir -p var
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check: test test-postgres lint typecheck migrations-check

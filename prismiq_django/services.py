@@ -605,6 +605,9 @@ def _run(
     except DatabaseUnavailable:
         status = "unavailable"
         raise
+    except ValueOutOfRange:
+        status = "invalid"  # answered as a validation error (see out_of_range), not a failure
+        raise
     finally:
         if status:
             record_query(

@@ -18,6 +18,7 @@ as in UTC:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from rest_framework.test import APIClient
 
 from prismiq_django import services
 from prismiq_django.exceptions import ValueOutOfRange
+from prismiq_django.observability import REGISTRY
 from prismiq_django.query import QueryValidationError
 from tests.glue.conftest import exposed_table, sql_literal
 from tests.glue.jsonpaths import both_paths, wire_rows
@@ -225,3 +227,29 @@ def test_a_time_series_and_column_values_answer_too(client: APIClient) -> None:
     ]
     assert response.status_code == 200  # no bucket: the values as they are
     assert len(response.json()["values"]) == 10
+
+
+def test_a_refused_bucket_is_counted_and_logged_as_invalid_not_as_an_error(
+    client: APIClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The refusal is answered as a validation error (400 invalid_value), so prismiq_queries_total
+    # and the query log line say "invalid" (definition refused), never "error" (the 500s).
+    def count(status: str) -> float:
+        return REGISTRY.get_sample_value("prismiq_queries_total", {"status": status}) or 0.0
+
+    before = {status: count(status) for status in ("invalid", "error", "ok")}
+    definition = _buckets("minute", (7,))
+    with (
+        override_settings(TIME_ZONE="Pacific/Kiritimati"),
+        caplog.at_level(logging.INFO, logger="prismiq_django.query"),
+    ):
+        response = client.post("/api/analytics/query/execute", {"query": definition}, format="json")
+    assert response.status_code == 400
+    assert {status: count(status) - before[status] for status in before} == {
+        "invalid": 1.0,
+        "error": 0.0,
+        "ok": 0.0,
+    }
+    logged = [r for r in caplog.records if getattr(r, "event", None) == "query"]
+    assert [getattr(r, "status", None) for r in logged] == ["invalid"]
+    assert logged[0].fingerprint  # the statement ran: it is identified

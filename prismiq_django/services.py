@@ -79,6 +79,7 @@ from prismiq_django.query import (
     parse,
 )
 from prismiq_django.query.ast import Query
+from prismiq_django.query.dialects import zoned_timestamp
 from prismiq_django.query.errors import pointer
 from prismiq_django.query.jsonrows import json_rows_sql
 
@@ -698,7 +699,7 @@ def _execute(
     except result_cache.StaleRead:
         return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
     except ValueOutOfRange as exc:
-        raise out_of_range(definition) from exc
+        raise out_of_range(definition, query) from exc
 
 
 #: Why a query whose time buckets the database cannot compute is refused (SPEC: a value that
@@ -710,22 +711,37 @@ OUT_OF_RANGE_MESSAGE: Final = (
 )
 
 
-def out_of_range(definition: object) -> QueryValidationError:
+def out_of_range(definition: object, query: Query | None = None) -> QueryValidationError:
     """The 400 for :class:`~prismiq_django.exceptions.ValueOutOfRange`: one ``invalid_value``
-    error per time bucket of ``definition`` (``/time_series/interval``,
-    ``/columns/N/date_trunc``), the only expressions of a compiled statement that can meet it;
-    the whole document (``""``) when none can be found."""
-    paths: list[str] = []
+    error per time bucket of ``definition`` that can meet it (``/time_series/interval``,
+    ``/columns/N/date_trunc``).
+
+    Only a bucket of a ``timestamptz`` column can (its wall-clock time in the site's zone is
+    computed): with the parsed ``query``, buckets of dates and naive timestamps are left out.
+    Every bucket when none is left or there is no ``query``; the whole document (``""``) when
+    the definition has no bucket at all."""
+    buckets: list[tuple[str, int]] = []  # (path, index of its output column)
     if isinstance(definition, Mapping):
+        first = 0
         if isinstance(definition.get("time_series"), Mapping):
-            paths.append(pointer("time_series", "interval"))
+            buckets.append((pointer("time_series", "interval"), 0))
+            first = 1
         columns = definition.get("columns")
         if isinstance(columns, list):
-            paths += [
-                pointer("columns", index, "date_trunc")
+            buckets += [
+                (pointer("columns", index, "date_trunc"), first + index)
                 for index, column in enumerate(columns)
                 if isinstance(column, Mapping) and column.get("date_trunc") is not None
             ]
+    paths = [path for path, _ in buckets]
+    if query is not None:
+        select = query.select
+        zoned = [
+            path
+            for path, index in buckets
+            if index < len(select) and zoned_timestamp(select[index].expr.col.column)
+        ]
+        paths = zoned or paths
     return QueryValidationError(
         [ErrorDetail("invalid_value", OUT_OF_RANGE_MESSAGE, path) for path in paths or [""]]
     )
@@ -756,7 +772,7 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
     Index names, and names and expressions of relations that are not exposed tables (under an
     exposed view), are redacted: see :func:`prismiq_django.plans.redact_plan`.
     """
-    catalog, _, compiled = _prepare(request, definition)
+    catalog, query, compiled = _prepare(request, definition)
     try:
         plan = explain_compiled(
             compiled,
@@ -765,7 +781,7 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
             analyze=analyze,
         )
     except ValueOutOfRange as exc:  # EXPLAIN ANALYZE runs the statement
-        raise out_of_range(definition) from exc
+        raise out_of_range(definition, query) from exc
     return redact_plan(plan, catalog.tables.keys())
 
 

@@ -111,6 +111,13 @@ def _naive_timestamp(column: Column) -> bool:
     )
 
 
+def zoned_timestamp(column: Column | None) -> bool:
+    """True for a column whose time buckets are computed in the site's time zone: a
+    ``datetime`` that is not PostgreSQL's naive ``timestamp`` (``timestamptz``, or SQLite's
+    datetimes, which Django stores in UTC)."""
+    return column is not None and column.type == "datetime" and not _naive_timestamp(column)
+
+
 def _date_arithmetic_trunc(sql: str, unit: str) -> str:
     """PostgreSQL: the finite date ``sql`` truncated to ``unit`` without a timestamp."""
     if unit == "week":
@@ -290,4 +297,5 @@ __all__ = [
     "escape_like",
     "get_dialect",
     "like_to_glob",
+    "zoned_timestamp",
 ]

@@ -37,7 +37,10 @@ from tests.glue.jsonpaths import both_paths, wire_rows
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TABLE = "pg_bucket_limits"
-CREATE = f"CREATE TABLE {TABLE} (id integer PRIMARY KEY, tz timestamptz, clock time)"
+CREATE = (
+    f"CREATE TABLE {TABLE} (id integer PRIMARY KEY, tz timestamptz, clock time, day date,"
+    " naive timestamp)"
+)
 EARLIEST = "-004713-11-24T00:00:00"
 # (id, value): the earliest instants, an ordinary one, the latest instants.
 DATA = [
@@ -59,7 +62,10 @@ HIGH = (6, 7, 8)
 
 @pytest.fixture
 def table() -> Iterator[None]:
-    rows = ", ".join(f"({key}, {sql_literal(value)}, '10:00')" for key, value in DATA)
+    rows = ", ".join(
+        f"({key}, {sql_literal(value)}, '10:00', '2024-01-01', '2024-01-01 10:00')"
+        for key, value in DATA
+    )
     with exposed_table(TABLE, CREATE, rows):
         yield
 
@@ -208,6 +214,25 @@ def test_a_refused_time_series_names_its_interval_and_explain_analyze_is_refused
         assert response.status_code == 400, response.content
         assert [e["path"] for e in response.json()["errors"]] == paths
     assert planned.status_code == 200  # a plan without ANALYZE computes no bucket
+
+
+def test_a_refusal_names_only_the_buckets_that_can_meet_it(client: APIClient) -> None:
+    """Buckets of a date or a naive timestamp are computed without the site's zone and cannot
+    leave PostgreSQL's range: the error points at the timestamptz bucket alone."""
+    definition = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "time_series": {"table_id": "t", "date_column": "day", "interval": "month"},
+        "columns": [
+            {"table_id": "t", "column": "naive", "date_trunc": "day", "alias": "n"},
+            {"table_id": "t", "column": "id", "aggregation": "count", "alias": "rows"},
+            {"table_id": "t", "column": "tz", "date_trunc": "day", "alias": "z"},
+        ],
+        "filters": [{"table_id": "t", "column": "id", "operator": "eq", "value": 8}],
+    }
+    with override_settings(TIME_ZONE="Pacific/Kiritimati"):
+        response = client.post("/api/analytics/query/execute", {"query": definition}, format="json")
+    assert response.status_code == 400, response.content
+    assert [e["path"] for e in response.json()["errors"]] == ["/query/columns/2/date_trunc"]
 
 
 def test_a_time_series_and_column_values_answer_too(client: APIClient) -> None:

@@ -13,6 +13,8 @@ fails at once when the configured database or cache is not reachable, instead of
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -66,3 +68,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 pytest.skip(f"runs in the {wanted} pass")
     if item.get_closest_marker("redis") is not None and not _redis_configured():
         pytest.skip("runs in the Redis pass (REDIS_URL)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's test databases, and always the ``default`` one.
+
+    pytest-django creates only the databases that the selected tests declare (``django_db``
+    marks, the ``db`` fixtures). A few tests take ``django_db_setup`` directly, because they add
+    a database alias at run time, which the per-test guard of a ``django_db`` test refuses: run
+    on their own, nothing declared ``default`` and they would run on the real database named by
+    ``DATABASE_URL``. Here the test database is created for them too.
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        yield  # already set up (or an in-memory SQLite database, which is its own)
+        return
+    with django_db_blocker.unblock():
+        created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0)

@@ -104,3 +104,22 @@ def extra_alias(name: str, overrides: dict[str, Any]) -> Iterator[str]:
             connections[name].close()
             del connections[name]
         del connections.settings[name]
+
+
+def slow_refusal(monkeypatch: Any, seconds: float = 0.6) -> None:
+    """Make psycopg's refusal of a value (the trigger of the tolerant re-run) take ``seconds``
+    longer, as loading a large result would: for the tests of the re-run's shared deadline."""
+    import time
+
+    from prismiq_django import execution
+
+    fetch = execution._fetch
+
+    def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
+        try:
+            return fetch(cursor, size, tolerant=tolerant)
+        except execution._Unloadable:
+            time.sleep(seconds)
+            raise
+
+    monkeypatch.setattr(execution, "_fetch", slow_to_refuse)

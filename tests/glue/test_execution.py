@@ -14,7 +14,7 @@ from django.db import connection, connections
 from example_project.shop.models import Customer
 from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError, QueryTimeout
 from prismiq_django.execution import execute_compiled, explain_compiled
-from tests.glue.conftest import Stmt, admin_connection, extra_alias
+from tests.glue.conftest import Stmt, admin_connection, extra_alias, slow_refusal
 
 ALIAS = "default"
 COUNT_TO = (
@@ -622,18 +622,8 @@ def test_no_time_left_for_the_tolerant_rerun_is_a_timeout_without_running_it(
 ) -> None:
     from django.test.utils import CaptureQueriesContext
 
-    from prismiq_django import execution
-
-    fetch = execution._fetch
-
-    def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
-        try:
-            return fetch(cursor, size, tolerant=tolerant)
-        except execution._Unloadable:
-            time.sleep(0.6)  # loading a large result took the rest of the deadline, and more
-            raise
-
-    monkeypatch.setattr(execution, "_fetch", slow_to_refuse)
+    # loading a large result took the rest of the deadline, and more
+    slow_refusal(monkeypatch, 0.6)
     with CaptureQueriesContext(connection) as captured, pytest.raises(QueryTimeout):
         execute_compiled(Stmt("SELECT 'infinity'::date AS d"), alias=ALIAS, timeout=0.5)
     assert sum("'infinity'::date" in q["sql"] for q in captured.captured_queries) == 1

@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 
 from prismiq_django import services
 from prismiq_django.values import pg_interval_seconds
-from tests.glue.conftest import by_id, exposed_table, sql_literal
+from tests.glue.conftest import by_id, exposed_table, slow_refusal, sql_literal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -344,20 +344,7 @@ def test_a_rerun_with_no_time_left_is_a_504(
 ) -> None:
     # The re-run with tolerant loaders shares the first run's QUERY_TIMEOUT: when loading the
     # first run's rows used it up, the answer is the timeout's, not a second full timeout.
-    import time
-
-    from prismiq_django import execution
-
-    fetch = execution._fetch
-
-    def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
-        try:
-            return fetch(cursor, size, tolerant=tolerant)
-        except execution._Unloadable:
-            time.sleep(0.6)
-            raise
-
-    monkeypatch.setattr(execution, "_fetch", slow_to_refuse)
+    slow_refusal(monkeypatch, 0.6)
     prismiq = {"EXPOSED_TABLES": [TABLE], "RESULT_CACHE_TTL": 0, "RATE_LIMIT": None}
     with override_settings(PRISMIQ={**prismiq, "QUERY_TIMEOUT": 0.5}):
         response = client.post(

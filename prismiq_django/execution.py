@@ -62,6 +62,7 @@ from prismiq_django.introspection import pg_logical_type
 from prismiq_django.pgsession import (
     PIN_SQL,
     PIN_UNREPORTED_SQL,
+    outside_transaction,
     reads_as_pinned,
     several_statements_per_message,
 )
@@ -579,9 +580,6 @@ def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWra
         raise _translate(exc, connection, deadline) from exc
 
 
-_IDLE: Final = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE): no transaction
-
-
 def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     """True when the rails, the statement and the rollback can travel in one message.
 
@@ -596,13 +594,11 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     them. The message then pins only ``extra_float_digits``. Otherwise the savepoint-safe path
     of :func:`guarded_cursor` is used, which pins all of them.
     """
-    # The caller has connected: the attributes are read directly (on every statement).
-    if connection.in_atomic_block or not connection.autocommit:
-        return False
-    if not several_statements_per_message(connection):
-        return False
-    raw = connection.connection
-    return raw.pgconn.transaction_status == _IDLE and reads_as_pinned(raw)
+    return (
+        several_statements_per_message(connection)  # first: the others read psycopg 3's
+        and outside_transaction(connection)
+        and reads_as_pinned(connection.connection)
+    )
 
 
 # The one-message path's rails: the read-only transaction, and the timeout (the one parameter)

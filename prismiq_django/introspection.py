@@ -33,7 +33,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError
 from prismiq_django.gcpause import gc_paused
-from prismiq_django.pgsession import PIN_SQL, several_statements_per_message
+from prismiq_django.pgsession import (
+    PIN_SQL,
+    outside_transaction,
+    several_statements_per_message,
+)
 from prismiq_django.query.catalog import (
     Catalog,
     Column,
@@ -322,11 +326,7 @@ def _pinned_fetchall(
             pinned = _fetchall(cursor, sql, params)
             transaction.set_rollback(True, using=connection.alias)
         return pinned
-    import psycopg
-
-    raw = connection.connection
-    idle = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    if connection.get_autocommit() and not connection.in_atomic_block and idle:
+    if outside_transaction(connection):
         cursor.execute(f"SELECT {PIN_SQL}; {sql}", params)
         skip = 1
     else:

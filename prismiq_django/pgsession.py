@@ -83,6 +83,21 @@ def _client_cursor_class() -> type | None:
     return psycopg.ClientCursor
 
 
+#: libpq's ``PQTRANS_IDLE`` (``psycopg.pq.TransactionStatus.IDLE``): no transaction open.
+_IDLE: Final = 0
+
+
+def outside_transaction(connection: Any) -> bool:
+    """True when ``connection`` (a connected Django connection wrapper on psycopg 3) is in
+    autocommit, outside any ``atomic`` block, and has no transaction open on the server either
+    (a raw ``BEGIN`` Django does not track): a message may then open and end its own
+    transaction without touching anyone else's work. Reads attributes only (every statement
+    asks)."""
+    if connection.in_atomic_block or not connection.autocommit:
+        return False
+    return bool(connection.connection.pgconn.transaction_status == _IDLE)
+
+
 def reads_as_pinned(raw_connection: Any) -> bool:
     """True when the session itself has the pinned values of :data:`REPORTED` (by what the
     server last reported): output style ``ISO`` and ``IntervalStyle`` ``postgres``.
@@ -109,6 +124,7 @@ __all__ = [
     "PIN_UNREPORTED_SQL",
     "REPORTED",
     "UNREPORTED",
+    "outside_transaction",
     "reads_as_pinned",
     "several_statements_per_message",
 ]

@@ -23,7 +23,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
-from prismiq_django.introspection import is_system_schema
+from prismiq_django.introspection import system_schemas
 from prismiq_django.protected import protected_table_test, site_patterns_error
 
 #: PostgreSQL's largest ``statement_timeout`` (2**31 - 1 ms), in seconds.
@@ -92,17 +92,13 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
             "Example: 'public' or ['public', 'sales'].",
             "E002",
         )
-    else:
-        names = [schema] if isinstance(schema, str) else list(schema or ())
-        system = [name for name in names if is_system_schema(name)]
-        if system:
-            yield _error(
-                f"PRISMIQ['DB_SCHEMA'] names PostgreSQL's own schemas {system!r}, which are "
-                "never introspected (they hold role password hashes and other sessions' "
-                "queries).",
-                "Remove them; list the schemas that hold the site's tables.",
-                "E002",
-            )
+    elif system := system_schemas(schema):
+        yield _error(
+            f"PRISMIQ['DB_SCHEMA'] names PostgreSQL's own schemas {system!r}, which are never "
+            "introspected (they hold role password hashes and other sessions' queries).",
+            "Remove them; list the schemas that hold the site's tables.",
+            "E002",
+        )
     exposed = conf.get("EXPOSED_TABLES")
     if exposed is not None and not (
         isinstance(exposed, list | tuple) and all(isinstance(t, str) for t in exposed)

@@ -146,19 +146,30 @@ def is_system_schema(name: str) -> bool:
     return lowered.startswith("pg_") or lowered == "information_schema"
 
 
-def schema_names(value: object) -> list[str]:
-    """Normalise ``PRISMIQ["DB_SCHEMA"]`` (None, a name or a list) to the list of schemas to
-    introspect: ``["public"]`` for None or an empty list, and never a system schema
-    (:func:`is_system_schema`: such names are dropped, and check E002 reports them)."""
+def _listed(value: object) -> list[str]:
+    """``PRISMIQ["DB_SCHEMA"]`` (None, a name or a list) as a list of names; ``public`` for None
+    or an empty list."""
     if value is None:
         return ["public"]
     if isinstance(value, str):
-        names = [value]
-    elif isinstance(value, list | tuple):
-        names = [str(v) for v in value] or ["public"]
-    else:
-        raise TypeError("DB_SCHEMA must be None, a string or a list of strings")
-    return [name for name in names if not is_system_schema(name)]
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value] or ["public"]
+    raise TypeError("DB_SCHEMA must be None, a string or a list of strings")
+
+
+def system_schemas(value: object) -> list[str]:
+    """The names of ``PRISMIQ["DB_SCHEMA"]`` that are PostgreSQL's own (:func:`is_system_schema`),
+    which :func:`schema_names` drops and check E002 reports."""
+    return [name for name in _listed(value) if is_system_schema(name)]
+
+
+def schema_names(value: object) -> list[str]:
+    """Normalise ``PRISMIQ["DB_SCHEMA"]`` (None, a name or a list) to the list of schemas to
+    introspect: ``["public"]`` for None or an empty list, and never a system schema
+    (:func:`is_system_schema`: such names are dropped, and check E002 reports them). Only
+    system schemas listed: an empty list, so an empty catalog."""
+    return [name for name in _listed(value) if not is_system_schema(name)]
 
 
 def _fetchall(

@@ -153,3 +153,16 @@ def test_postgresql_system_schemas_are_never_introspected(settings: Any, client:
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "table_not_found"
     assert "prismiq_django.E002" in [m.id for m in checks.run_checks()]
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("shop")
+def test_postgresql_only_system_schemas_give_an_empty_catalog(
+    settings: Any, client: APIClient
+) -> None:
+    """Every schema of ``DB_SCHEMA`` dropped: an empty catalog (404s), never a 500 nor
+    ``public`` in their place."""
+    configure(settings, DB_SCHEMA=["pg_catalog"], EXPOSED_TABLES=["pg_authid", "shop_order"])
+    assert client.get(api("tables")).json() == {"tables": []}
+    assert client.get(api("schema")).json()["tables"] == []
+    assert client.get(api("tables/shop_order")).status_code == 404

@@ -711,39 +711,29 @@ OUT_OF_RANGE_MESSAGE: Final = (
 )
 
 
-def out_of_range(definition: object, query: Query | None = None) -> QueryValidationError:
+def out_of_range(definition: object, query: Query) -> QueryValidationError:
     """The 400 for :class:`~prismiq_django.exceptions.ValueOutOfRange`: one ``invalid_value``
-    error per time bucket of ``definition`` that can meet it (``/time_series/interval``,
-    ``/columns/N/date_trunc``).
-
-    Only a bucket of a ``timestamptz`` column can (its wall-clock time in the site's zone is
-    computed): with the parsed ``query``, buckets of dates and naive timestamps are left out.
-    Every bucket when none is left or there is no ``query``; the whole document (``""``) when
-    the definition has no bucket at all."""
-    buckets: list[tuple[str, int]] = []  # (path, index of its output column)
-    if isinstance(definition, Mapping):
-        first = 0
-        if isinstance(definition.get("time_series"), Mapping):
-            buckets.append((pointer("time_series", "interval"), 0))
-            first = 1
-        columns = definition.get("columns")
-        if isinstance(columns, list):
-            buckets += [
-                (pointer("columns", index, "date_trunc"), first + index)
-                for index, column in enumerate(columns)
-                if isinstance(column, Mapping) and column.get("date_trunc") is not None
-            ]
-    paths = [path for path, _ in buckets]
-    if query is not None:
-        select = query.select
-        zoned = [
-            path
-            for path, index in buckets
-            if index < len(select) and zoned_timestamp(select[index].expr.col.column)
-        ]
-        paths = zoned or paths
+    error per time bucket of ``query`` (parsed from ``definition``) that can meet it: a bucket of
+    a ``timestamptz`` column, whose wall-clock time in the site's zone is computed
+    (:func:`~prismiq_django.query.dialects.zoned_timestamp`). Paths as in the request:
+    ``/time_series/interval`` (the first output column when there is one), then
+    ``/columns/N/date_trunc``. Every bucket if none is zoned; the whole document (``""``) if
+    there is no bucket at all."""
+    series = isinstance(definition, Mapping) and isinstance(definition.get("time_series"), Mapping)
+    first_column = 1 if series else 0  # the bucket of a time_series is output column 0
+    zoned: list[str] = []
+    others: list[str] = []
+    for index, item in enumerate(query.select):
+        if item.expr.date_trunc is None:
+            continue
+        if series and index == 0:
+            path = pointer("time_series", "interval")
+        else:
+            path = pointer("columns", index - first_column, "date_trunc")
+        (zoned if zoned_timestamp(item.expr.col.column) else others).append(path)
+    paths = zoned or others or [""]
     return QueryValidationError(
-        [ErrorDetail("invalid_value", OUT_OF_RANGE_MESSAGE, path) for path in paths or [""]]
+        [ErrorDetail("invalid_value", OUT_OF_RANGE_MESSAGE, path) for path in paths]
     )
 
 

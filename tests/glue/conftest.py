@@ -123,3 +123,13 @@ def slow_refusal(monkeypatch: Any, seconds: float = 0.6) -> None:
             raise
 
     monkeypatch.setattr(execution, "_fetch", slow_to_refuse)
+
+
+def api_client(username: str) -> Any:
+    """A DRF test client authenticated as a new user ``username`` (needs the database)."""
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(User.objects.create_user(username))
+    return client

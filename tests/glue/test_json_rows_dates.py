@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from prismiq_django import services
-from tests.glue.conftest import by_id, exposed_table, sql_literal
+from tests.glue.conftest import api_client, by_id, exposed_table, sql_literal
 from tests.glue.jsonpaths import both_paths, wire_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -175,9 +174,7 @@ def test_filters_compare_ordinary_bounds_with_special_values(table: None) -> Non
 
 @pytest.fixture
 def client(table: None) -> APIClient:
-    api_client = APIClient()
-    api_client.force_authenticate(User.objects.create_user("dates"))
-    return api_client
+    return api_client("dates")
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -31,7 +30,7 @@ from prismiq_django import services
 from prismiq_django.exceptions import ValueOutOfRange
 from prismiq_django.observability import REGISTRY
 from prismiq_django.query import QueryValidationError
-from tests.glue.conftest import exposed_table, sql_literal
+from tests.glue.conftest import api_client, exposed_table, sql_literal
 from tests.glue.jsonpaths import both_paths, wire_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -148,9 +147,7 @@ def test_finer_buckets_of_wall_clock_times_after_the_earliest_value_are_their_st
 
 @pytest.fixture
 def client(table: None) -> APIClient:
-    api_client = APIClient()
-    api_client.force_authenticate(User.objects.create_user("limits"))
-    return api_client
+    return api_client("limits")
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -25,7 +24,7 @@ from rest_framework.test import APIClient
 
 from prismiq_django import services
 from prismiq_django.values import pg_interval_seconds
-from tests.glue.conftest import by_id, exposed_table, slow_refusal, sql_literal
+from tests.glue.conftest import api_client, by_id, exposed_table, slow_refusal, sql_literal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -170,9 +169,7 @@ def test_aggregates_answer_too(table: None) -> None:
 
 @pytest.fixture
 def client(table: None) -> APIClient:
-    api_client = APIClient()
-    api_client.force_authenticate(User.objects.create_user("times"))
-    return api_client
+    return api_client("times")
 
 
 def test_the_http_answer(client: APIClient) -> None:

@@ -8,10 +8,8 @@ the run measured it; "not measured" otherwise. Ratios compare medians measured i
 from __future__ import annotations
 
 import statistics
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from e2e.loadgen import LoadResult, median_ms
@@ -34,8 +32,8 @@ class CompileTiming:
 
 def measure_compile(definition: dict[str, Any], *, iterations: int = 3000) -> CompileTiming:
     """Parse + compile ``definition`` in this process, the way ``bench_compile.py`` does (pure
-    core, tenant-scoped shop catalog), best of three runs by median."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    core, tenant-scoped shop catalog), best of three runs by median. ``benchmarks/`` is on
+    ``sys.path`` already, as for every ``e2e`` module."""
     import bench_compile
 
     runs = [bench_compile.measure(definition, "postgresql", iterations)[0] for _ in range(3)]

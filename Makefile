@@ -13,7 +13,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-postgres lint typecheck migrations-check check clean bench bench-tools
+.PHONY: venv demo test test-postgres lint typecheck migrations-check check clean bench bench-tools \
+	replica replica-stop
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +66,14 @@ bench-tools:
 
 bench: venv
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# A streaming replica of the local PostgreSQL on 127.0.0.1:5433 (scripts/pg-replica; REPLICA_DIR,
+# REPLICA_PORT to change where): created with pg_basebackup -R, started, waited for until it streams.
+replica:
+	scripts/pg-replica start
+
+replica-stop:
+	scripts/pg-replica stop
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

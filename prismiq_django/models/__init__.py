@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from prismiq_django.models.dashboards import Dashboard, DashboardViewer, Widget
 from prismiq_django.models.exposure import ExposedColumn, ExposedTable
 from prismiq_django.models.saved_queries import SavedQuery
 
-__all__ = ["ExposedColumn", "ExposedTable", "SavedQuery"]
+__all__ = ["Dashboard", "DashboardViewer", "ExposedColumn", "ExposedTable", "SavedQuery", "Widget"]

@@ -10,11 +10,12 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DEMO_ORDERS ?= 20000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+MYSQL_URL ?= mysql://root@127.0.0.1:3306/mysql
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-postgres lint typecheck migrations-check check clean bench bench-tools \
-	replica replica-stop
+.PHONY: venv demo test test-postgres test-mariadb lint typecheck migrations-check check clean bench \
+	bench-tools replica replica-stop
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,12 @@ test-postgres: venv
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The same suite on real MySQL/MariaDB + Redis (mysqlclient, the `mysql` extra); fails (does not
+# skip) when either is unreachable. The URL names the server: the tests create their own database.
+test-mariadb: venv
+	DATABASE_URL=$(MYSQL_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,7 +62,7 @@ migrations-check: venv
 	mkdir -p var
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-check: test test-postgres lint typecheck migrations-check
+check: test test-postgres test-mariadb lint typecheck migrations-check
 
 # The end-to-end benchmark (benchmarks/README.md); BENCH_ARGS="--orders 250000 ..." to change it.
 # bench-tools installs wrk, the load generator it prefers (Debian/Ubuntu; as root, or SUDO=sudo).

@@ -2,12 +2,13 @@
 
 Markers select the backend a test needs:
 
-- ``@pytest.mark.postgres`` / ``@pytest.mark.sqlite``: runs only when the ``default`` database is
-  that vendor; it is skipped in the other pass (CI runs both passes, so nothing is left unrun).
+- ``@pytest.mark.postgres`` / ``@pytest.mark.sqlite`` / ``@pytest.mark.mysql``: runs only when the
+  ``default`` database is that vendor (``mysql``: MySQL or MariaDB); it is skipped in the other
+  passes (CI runs all three, so nothing is left unrun).
 - ``@pytest.mark.redis``: needs the ``default`` cache to be django-redis (``REDIS_URL``).
 
-With ``PRISMIQ_REQUIRE_SERVICES=1`` (set by ``.ci/run`` for the PostgreSQL + Redis pass) the run
-fails at once when the configured database or cache is not reachable, instead of skipping.
+With ``PRISMIQ_REQUIRE_SERVICES=1`` (set by ``make test-postgres`` and ``make test-mariadb``) the
+run fails at once when the configured database or cache is not reachable, instead of skipping.
 """
 
 from __future__ import annotations
@@ -34,36 +35,59 @@ def _redis_configured() -> bool:
     return "django_redis" in str(settings.CACHES["default"]["BACKEND"])
 
 
+def _check_database_reachable(url: str) -> None:
+    """Connect once to the ``DATABASE_URL`` server; a :class:`pytest.UsageError` when it is down."""
+    if url.startswith(("postgres", "postgresql")):
+        import psycopg
+
+        try:
+            psycopg.connect(url, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            raise pytest.UsageError(f"PostgreSQL is not reachable at DATABASE_URL: {exc}") from exc
+        return
+    import MySQLdb
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("database", None)  # the server, not a database that the tests create
+    params["connect_timeout"] = 5
+    try:
+        MySQLdb.connect(**params).close()
+    except MySQLdb.Error as exc:
+        raise pytest.UsageError(f"MySQL/MariaDB is not reachable at DATABASE_URL: {exc}") from exc
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("PRISMIQ_REQUIRE_SERVICES") != "1":
         return
     import django
 
     django.setup()
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
-        raise pytest.UsageError("PRISMIQ_REQUIRE_SERVICES=1 needs DATABASE_URL=postgres://...")
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres", "postgresql", "mysql")):
+        raise pytest.UsageError(
+            "PRISMIQ_REQUIRE_SERVICES=1 needs DATABASE_URL=postgres://... or mysql://..."
+        )
     if not _redis_configured():
         raise pytest.UsageError("PRISMIQ_REQUIRE_SERVICES=1 needs REDIS_URL=redis://...")
-    import psycopg
     import redis
 
-    url = os.environ["DATABASE_URL"]
-    try:
-        psycopg.connect(url, connect_timeout=5).close()
-    except psycopg.Error as exc:
-        raise pytest.UsageError(f"PostgreSQL is not reachable at DATABASE_URL: {exc}") from exc
+    _check_database_reachable(url)
     try:
         redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=5).ping()
     except redis.RedisError as exc:
         raise pytest.UsageError(f"Redis is not reachable at REDIS_URL: {exc}") from exc
 
 
+#: Marker -> Django's ``connection.vendor`` of the pass it runs in.
+_VENDOR_MARKERS = {"postgres": "postgresql", "sqlite": "sqlite", "mysql": "mysql"}
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     vendor = None
-    for name in ("postgres", "sqlite"):
+    for name, wanted in _VENDOR_MARKERS.items():
         if item.get_closest_marker(name) is not None:
             vendor = vendor or _vendor()
-            wanted = "postgresql" if name == "postgres" else "sqlite"
             if vendor != wanted:
                 pytest.skip(f"runs in the {wanted} pass")
     if item.get_closest_marker("redis") is not None and not _redis_configured():

@@ -1,7 +1,8 @@
 """Test settings: SQLite and locmem by default; DATABASE_URL / REDIS_URL select real services.
 
-``PRISMIQ_TEST_DB_SUFFIX`` makes the test database name unique so that several test runs can share
-one PostgreSQL server at once.
+``DATABASE_URL=postgres://...`` selects PostgreSQL, ``DATABASE_URL=mysql://root@127.0.0.1:3306/db``
+MySQL or MariaDB (mysqlclient, the ``mysql`` extra). ``PRISMIQ_TEST_DB_SUFFIX`` makes the test
+database name unique so that several test runs can share one database server at once.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ else:
 _suffix = os.environ.get("PRISMIQ_TEST_DB_SUFFIX")
 if _suffix:
     DATABASES["default"]["TEST"] = {"NAME": f"test_prismiq_{_suffix}"}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # utf8mb4 whatever the server's default, so that every Unicode string round-trips (MySQL's
+    # "utf8" is three bytes per character at most); the server's collation otherwise.
+    DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+    DATABASES["default"].setdefault("TEST", {})["CHARSET"] = "utf8mb4"
 
 _redis_url = os.environ.get("REDIS_URL")
 if _redis_url:

@@ -26,6 +26,7 @@ SQLErrorCode: TypeAlias = Literal[
     "sql_invalid_parameter",
     "sql_missing_parameter",
     "sql_too_long",
+    "sql_execution_error",
     "invalid_definition",
 ]
 

@@ -144,61 +144,62 @@ def _median(
 
 def _forget_previous_build() -> None:
     """Drop what a rebuild in the same process reuses (tables, encoded and rendered parts)."""
-    from prismiq_django import exposure, introspection, services
+    from prismiq_django.backends.postgresql import introspection as pg_introspection
+    from prismiq_django.catalog import codec as catalog_codec
+    from prismiq_django.services import catalog as schema_services
 
-    introspection._last_build.tables = {}
-    introspection._last_build.types = {}
-    exposure._encoded_tables._last = {}
-    services._rendered_tables._last = {}
+    pg_introspection._last_build.tables = {}
+    pg_introspection._last_build.types = {}
+    catalog_codec._encoded_tables._last = {}
+    schema_services._rendered_tables._last = {}
 
 
 def _split(runs: int) -> list[str]:
     """Where one cold build's time goes, step by step (medians over ``runs``)."""
     from django.db import connection
 
-    from prismiq_django import introspection, services
-    from prismiq_django.exposure import (
-        apply_exposure,
-        catalog_from_bytes,
-        catalog_to_bytes,
-        load_exposure,
-        tenant_columns,
-    )
+    from prismiq_django.backends import introspection as backend_introspection
+    from prismiq_django.backends.postgresql import introspection as pg_introspection
+    from prismiq_django.catalog import introspect as introspection
+    from prismiq_django.catalog.codec import catalog_from_bytes, catalog_to_bytes, tenant_columns
+    from prismiq_django.catalog.exposure import apply_exposure, load_exposure
+    from prismiq_django.services import catalog as schema_services
 
     schemas = [SCHEMA]
     lines = []
     with connection.cursor() as cursor:
         fetched = []
         for label, sql, params in (
-            ("relations", introspection._PG_RELATIONS_SQL, [schemas]),
-            ("columns", introspection._PG_COLUMNS_SQL, [schemas]),
+            ("relations", pg_introspection._PG_RELATIONS_SQL, [schemas]),
+            ("columns", pg_introspection._PG_COLUMNS_SQL, [schemas]),
         ):
             cursor.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql, params)
             server = cursor.fetchall()[-1][0].split(":")[1].strip()
-            rows = introspection._fetchall(cursor, sql, params)
+            rows = backend_introspection.fetchall(cursor, sql, params)
             fetched.append(rows)
             took = _median(
-                lambda sql=sql, params=params: introspection._fetchall(cursor, sql, params), runs
+                lambda sql=sql, params=params: backend_introspection.fetchall(cursor, sql, params),
+                runs,
             )
             lines.append(f"| {label} statement ({len(rows):,} rows) | {server} | {took:.1f} ms |")
         pairs = {(r[3], r[4]) for r in fetched[1]}
         params = [schemas, [p[0] for p in pairs], [p[1] for p in pairs]]
-        sql = introspection._PG_KEYS_AND_TYPES_SQL
+        sql = pg_introspection._PG_KEYS_AND_TYPES_SQL
         cursor.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql, params)
         server = cursor.fetchall()[-1][0].split(":")[1].strip()
-        keys = introspection._fetchall(cursor, sql, params)
-        took = _median(lambda: introspection._fetchall(cursor, sql, params), runs)
+        keys = backend_introspection.fetchall(cursor, sql, params)
+        took = _median(lambda: backend_introspection.fetchall(cursor, sql, params), runs)
         lines.append(
             f"| keys and types statement ({len(keys):,} rows) | {server} | {took:.1f} ms |"
         )
 
     def build_once() -> object:
-        return introspection._build_postgresql(schemas, fetched[0], fetched[1], keys)
+        return pg_introspection._build_postgresql(schemas, fetched[0], fetched[1], keys)
 
     build = _median(build_once, runs, _forget_previous_build)
     lines.append(f"| Python: catalog objects from the rows, first build | - | {build:.1f} ms |")
     build = _median(
-        lambda: introspection._build_postgresql(schemas, fetched[0], fetched[1], keys), runs
+        lambda: pg_introspection._build_postgresql(schemas, fetched[0], fetched[1], keys), runs
     )
     lines.append(f"| Python: the same, rebuild (unchanged tables reused) | - | {build:.1f} ms |")
     raw = introspection.introspect("default", db_schema=schemas)
@@ -210,9 +211,9 @@ def _split(runs: int) -> list[str]:
     lines.append(f"| apply_exposure() | - | {apply:.1f} ms |")
     exposed = apply_exposure(raw, config)
 
-    render = _median(lambda: services._render_schema(exposed), runs, _forget_previous_build)
+    render = _median(lambda: schema_services._render_schema(exposed), runs, _forget_previous_build)
     lines.append(f"| render the schema body (dicts + orjson), first | - | {render:.1f} ms |")
-    render = _median(lambda: services._render_schema(exposed), runs)
+    render = _median(lambda: schema_services._render_schema(exposed), runs)
     lines.append(f"| render the schema body, unchanged tables reused | - | {render:.1f} ms |")
     encode = _median(lambda: catalog_to_bytes(exposed), runs, _forget_previous_build)
     lines.append(f"| encode the catalog for the cache, first | - | {encode:.1f} ms |")
@@ -259,7 +260,8 @@ def main() -> None:
     from django.db import connection
 
     from prismiq_django import services
-    from prismiq_django.introspection import introspect
+    from prismiq_django.catalog import store
+    from prismiq_django.catalog.introspect import introspect
 
     raw = introspect("default", db_schema=[SCHEMA])
     assert len(raw.tables) == args.tables, len(raw.tables)
@@ -275,16 +277,16 @@ def main() -> None:
         return introspect("default", db_schema=[SCHEMA])
 
     def first_cold_schema_setup() -> None:
-        services._memo.clear()  # the old catalog is freed here, not in the timed call
+        store._memo.clear()  # the old catalog is freed here, not in the timed call
         _forget_previous_build()
         services.invalidate_catalog()
 
     def fresh_process_schema() -> bytes:
-        services._memo.clear()
+        store._memo.clear()
         return services.schema_json(None)
 
     def fresh_process_catalog() -> object:
-        services._memo.clear()
+        store._memo.clear()
         return services.get_catalog(None)
 
     body = cold_schema()

@@ -18,10 +18,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.urls import URLPattern, path, reverse
 
 from prismiq_django import services
+from prismiq_django.catalog.protected import protected_table_test
+from prismiq_django.catalog.sync import sync_from_database
 from prismiq_django.exceptions import DatabaseUnavailable
-from prismiq_django.exposure import sync_from_database
 from prismiq_django.models import ExposedColumn, ExposedTable, SavedQuery
-from prismiq_django.protected import protected_table_test
 
 if TYPE_CHECKING:
     _InlineBase = admin.TabularInline[ExposedColumn, ExposedTable]

@@ -6,7 +6,7 @@ from django.apps import AppConfig
 
 
 class PrismiqConfig(AppConfig):
-    """App config: registers system checks and signal handlers, nothing else."""
+    """App config: registers system checks, signal handlers and the drf-spectacular extensions."""
 
     name = "prismiq_django"
     verbose_name = "Prismiq analytics"
@@ -14,6 +14,7 @@ class PrismiqConfig(AppConfig):
 
     def ready(self) -> None:
         from prismiq_django import checks  # noqa: F401  (registers the checks)
+        from prismiq_django.api.openapi import extensions  # noqa: F401  (registers them)
         from prismiq_django.signals import connect
 
         connect()

@@ -22,9 +22,9 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
+from prismiq_django.catalog.introspect import system_schemas
+from prismiq_django.catalog.protected import protected_table_test, site_patterns_error
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
-from prismiq_django.introspection import system_schemas
-from prismiq_django.protected import protected_table_test, site_patterns_error
 
 #: PostgreSQL's largest ``statement_timeout`` (2**31 - 1 ms), in seconds.
 _MAX_QUERY_TIMEOUT = 2_147_483.647

@@ -1,51 +1,10 @@
-"""URLconf of the API; a site mounts it with ``include("prismiq_django.urls")``.
+"""The URLconf a site mounts: ``path("api/analytics/", include("prismiq_django.urls"))``.
 
-Every path answers with and without its trailing slash (``/?$``), so clients need not care and no
-redirect ever turns a POST into a GET. URL names are in the ``prismiq_django`` namespace
-(``reverse("prismiq_django:query-execute")``); the request log uses them as endpoint labels.
-
-The last route catches every other path under the mount (:class:`views.NotFoundView`): JSON 404
-for authorised callers, the usual 401/403 for everyone else, never Django's HTML 404 page. It
-must stay last.
+A thin re-export of :mod:`prismiq_django.api.urls` (the public path stays this one).
 """
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, re_path
-from rest_framework.routers import SimpleRouter
+from prismiq_django.api.urls import app_name, router, urlpatterns
 
-from prismiq_django import health, metrics, views
-
-app_name = "prismiq_django"
-
-_NAME = r"(?P<name>[^/]+)"
-_COLUMN = r"(?P<column>[^/]+)"
-
-router = SimpleRouter()
-router.trailing_slash = "/?"  # the constructor only takes a bool (slash or none)
-router.register("saved-queries", views.SavedQueryViewSet, basename="saved-query")
-
-urlpatterns: list[URLPattern | URLResolver] = [
-    re_path(r"^schema/?$", views.SchemaView.as_view(), name="schema"),
-    re_path(r"^tables/?$", views.TableListView.as_view(), name="table-list"),
-    re_path(rf"^tables/{_NAME}/?$", views.TableDetailView.as_view(), name="table-detail"),
-    re_path(
-        rf"^tables/{_NAME}/columns/{_COLUMN}/values/?$",
-        views.ColumnValuesView.as_view(),
-        name="column-values",
-    ),
-    re_path(r"^query/validate/?$", views.ValidateView.as_view(), name="query-validate"),
-    re_path(r"^query/sql/?$", views.SqlView.as_view(), name="query-sql"),
-    re_path(r"^query/execute/?$", views.ExecuteView.as_view(), name="query-execute"),
-    re_path(r"^query/preview/?$", views.PreviewView.as_view(), name="query-preview"),
-    re_path(r"^query/explain/?$", views.ExplainView.as_view(), name="query-explain"),
-    *router.urls,
-    re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
-    re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
-    re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),
-    re_path(r"^metrics/?$", metrics.MetricsView.as_view(), name="metrics"),
-    re_path(r"^openapi/?$", views.OpenApiView.as_view(), name="openapi"),
-    re_path(r"^docs/?$", views.DocsView.as_view(), name="docs"),
-    # Must stay last: everything no route above matched (label "not-found" in the request log).
-    re_path(r"^(?P<unmatched>.*)$", views.NotFoundView.as_view(), name="not-found"),
-]
+__all__ = ["app_name", "router", "urlpatterns"]

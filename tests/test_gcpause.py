@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from prismiq_django.gcpause import gc_paused
+from prismiq_django.ops.gcpause import gc_paused
 
 
 def test_nested_pauses_restore_the_collector_once() -> None:

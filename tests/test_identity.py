@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import AccessToken
 
-from prismiq_django.identity import caller_has_account, caller_pk
+from prismiq_django.tenancy.identity import caller_has_account, caller_pk
 
 
 def token_user(user_id: Any) -> TokenUser:
@@ -122,8 +122,8 @@ def test_a_claim_beyond_the_range_of_a_parent_linked_pk_is_no_pk(
     from django.db import models
     from django.test.utils import isolate_apps
 
-    from prismiq_django import identity
     from prismiq_django.models import SavedQuery
+    from prismiq_django.tenancy import identity
 
     with isolate_apps("tests"):
 

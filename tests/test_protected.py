@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from prismiq_django.protected import is_protected_table
+from prismiq_django.catalog.protected import is_protected_table
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_every_table_of_an_installed_protected_app_is_protected_whatever_its_nam
     from django.contrib.admin.models import LogEntry
     from django.contrib.auth.models import Group
 
-    from prismiq_django.protected import protected_table_test
+    from prismiq_django.catalog.protected import protected_table_test
 
     monkeypatch.setattr(LogEntry._meta, "db_table", "site_admin_history")
     monkeypatch.setattr(Group.permissions.through._meta, "db_table", "site_group_permissions")
@@ -121,8 +121,8 @@ def test_the_user_models_parent_and_many_to_many_tables_are_protected(monkeypatc
     from django.db import models
     from django.test.utils import isolate_apps
 
-    from prismiq_django.exposure import ExposureConfig, apply_exposure
-    from prismiq_django.protected import protected_table_test
+    from prismiq_django.catalog.exposure import ExposureConfig, apply_exposure
+    from prismiq_django.catalog.protected import protected_table_test
     from prismiq_django.query.catalog import Catalog, Column, Table
 
     with isolate_apps("tests"):
@@ -200,7 +200,7 @@ def test_a_custom_session_models_table_is_protected(monkeypatch, settings):
     from django.contrib.sessions.base_session import AbstractBaseSession
     from django.test.utils import isolate_apps
 
-    from prismiq_django.protected import protected_table_test
+    from prismiq_django.catalog.protected import protected_table_test
 
     with isolate_apps("tests"):
 
@@ -240,7 +240,7 @@ def test_an_invalid_protected_tables_setting_is_refused(settings, value):
 def test_the_protection_key_follows_what_is_protected(settings):
     """Part of the schema cache's keys: kept between requests, renewed by every setting that
     changes what is protected."""
-    from prismiq_django.protected import protection_key
+    from prismiq_django.catalog.protected import protection_key
 
     base = protection_key()
     assert protection_key() == base
@@ -278,7 +278,7 @@ def test_app_config():
 def test_protected_table_test_agrees_with_is_protected_table(monkeypatch):
     from django.contrib.auth import get_user_model
 
-    from prismiq_django.protected import protected_table_test
+    from prismiq_django.catalog.protected import protected_table_test
 
     names = ["auth_user", "Django_Session", "prismiq_django_x", "shop_order", "accounts_member"]
     monkeypatch.setattr(get_user_model()._meta, "db_table", "accounts_member")
@@ -293,8 +293,8 @@ def test_a_catalog_build_looks_the_user_model_up_once(monkeypatch):
     (measurable at 1,000 tables), and the site's user table must still be left out."""
     from django.contrib.auth import get_user_model
 
-    from prismiq_django import protected
-    from prismiq_django.exposure import ExposureConfig, apply_exposure
+    from prismiq_django.catalog import protected
+    from prismiq_django.catalog.exposure import ExposureConfig, apply_exposure
     from prismiq_django.query.catalog import Catalog, Column, Table
 
     monkeypatch.setattr(get_user_model()._meta, "db_table", "accounts_member")
@@ -322,8 +322,8 @@ def test_a_schema_qualified_user_table_is_protected(monkeypatch, db_table):
     still be protected (and with it every table of that name, in any schema)."""
     from django.contrib.auth import get_user_model
 
-    from prismiq_django.exposure import ExposureConfig, apply_exposure
-    from prismiq_django.protected import protected_table_test
+    from prismiq_django.catalog.exposure import ExposureConfig, apply_exposure
+    from prismiq_django.catalog.protected import protected_table_test
     from prismiq_django.query.catalog import Catalog, Column, Table
 
     monkeypatch.setattr(get_user_model()._meta, "db_table", db_table)
@@ -340,7 +340,7 @@ def test_a_schema_qualified_user_table_is_protected(monkeypatch, db_table):
 def test_the_tables_of_database_caches_are_protected(settings):
     """A ``DatabaseCache`` table can hold sessions (the ``cache`` and ``cached_db`` session
     engines): whatever its LOCATION, it is protected like ``django_session``."""
-    from prismiq_django.protected import protected_table_test
+    from prismiq_django.catalog.protected import protected_table_test
 
     settings.CACHES = {
         **settings.CACHES,

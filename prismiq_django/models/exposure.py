@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from prismiq_django.protected import is_protected_table
+from prismiq_django.catalog.protected import is_protected_table
 
 
 class ExposedTable(models.Model):

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from prismiq_django.identity import caller_pk
+from prismiq_django.tenancy.identity import caller_pk
 
 
 class SavedQueryQuerySet(models.QuerySet["SavedQuery"]):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from prismiq_django.parsers import NOT_AN_OBJECT_MESSAGE
+from prismiq_django.api.parsers import NOT_AN_OBJECT_MESSAGE
 from tests.api.conftest import api, definition
 
 NOT_OBJECTS = [[], ["tables"], "x", "", 1, 0, 1.5, True, False, None]

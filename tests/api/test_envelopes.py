@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from prismiq_django.serializers import ExecuteRequestSerializer, execute_envelope
+from prismiq_django.api.serializers import ExecuteRequestSerializer, execute_envelope
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),

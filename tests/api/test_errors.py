@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from prismiq_django import exceptions
-from prismiq_django.http_errors import SERVER_ERROR_DETAIL, exception_handler
+from prismiq_django.api.errors import SERVER_ERROR_DETAIL, exception_handler
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
 from tests.api.conftest import DATABASE_CALLS, api, body_text, configure, definition
 

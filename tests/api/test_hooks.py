@@ -9,8 +9,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from prismiq_django.api.views import ExecuteView, ExplainView, PreviewView
 from prismiq_django.execution import QueryResult
-from prismiq_django.views import ExecuteView, ExplainView, PreviewView
 from tests.api.conftest import definition
 
 AUDIT: list[tuple[str, object]] = []

@@ -12,7 +12,7 @@ import pytest
 from rest_framework.exceptions import ParseError
 from rest_framework.test import APIClient
 
-from prismiq_django.parsers import (
+from prismiq_django.api.parsers import (
     MAX_JSON_DEPTH,
     PrismiqJSONParser,
     _may_hold_rounded_integer,

@@ -13,7 +13,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from example_project.shop.models import Order
-from prismiq_django.openapi import EXAMPLE_DEFINITION
+from prismiq_django.api.openapi import EXAMPLE_DEFINITION
 from tests.api.conftest import CANARY_SECRET, CANARY_TABLE, api, body_text
 
 PAYLOADS = [

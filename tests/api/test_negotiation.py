@@ -12,8 +12,8 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.request import Request
 from rest_framework.test import APIClient
 
-from prismiq_django.negotiation import PrismiqContentNegotiation
-from prismiq_django.renderers import PrismiqJSONRenderer
+from prismiq_django.api.negotiation import PrismiqContentNegotiation
+from prismiq_django.api.renderers import PrismiqJSONRenderer
 from tests.api.conftest import api
 
 

@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from prismiq_django.openapi import DEFINITION_COMPONENTS, EXAMPLE_DEFINITION
-from prismiq_django.views import OpenApiView
+from prismiq_django.api.openapi import DEFINITION_COMPONENTS, EXAMPLE_DEFINITION
+from prismiq_django.api.views import OpenApiView
 from tests.api.conftest import API, api, configure
 
 #: Examples per operation and mode; raise it for a longer hunt (``PRISMIQ_FUZZ_EXAMPLES=200``).

@@ -17,7 +17,7 @@ from django.core import checks
 from django.db import connection
 from rest_framework.test import APIClient
 
-from prismiq_django.protected import is_protected_table, protected_table_test
+from prismiq_django.catalog.protected import is_protected_table, protected_table_test
 from tests.api.conftest import api, configure
 
 LONG_USER_TABLE = "accounts_member_" + "with_a_long_descriptive_name_" * 3  # 103 bytes

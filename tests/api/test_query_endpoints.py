@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from example_project.shop.models import OrderItem
-from prismiq_django.openapi import EXAMPLE_DEFINITION
+from prismiq_django.api.openapi import EXAMPLE_DEFINITION
 from tests.api.conftest import CANARY_TABLE, api, body_text, configure, definition
 
 RESULT_KEYS = {

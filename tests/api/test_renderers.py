@@ -12,8 +12,8 @@ import orjson
 from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 
-from prismiq_django.renderers import PrismiqJSONRenderer
-from prismiq_django.values import EncodedJSON
+from prismiq_django.api.renderers import PrismiqJSONRenderer
+from prismiq_django.execution.values import EncodedJSON
 
 
 def test_matches_drf_for_ordinary_data() -> None:

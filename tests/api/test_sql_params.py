@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from prismiq_django.renderers import PrismiqJSONRenderer
-from prismiq_django.views import exact_param
+from prismiq_django.api.renderers import PrismiqJSONRenderer
+from prismiq_django.api.views import exact_param
 from tests.api.conftest import api, definition
 
 

@@ -29,7 +29,7 @@ def test_a_user_deleted_while_their_token_saves_a_query_is_403_not_500(
     """The race of a create with the deletion of its owner: the account check passes, then the
     user row is deleted (by the admin, another worker) before the insert. The insert's foreign
     key fails; the caller gets the 403 of a missing account, not a 500, and nothing is saved."""
-    from prismiq_django.permissions import SavedQueryAccess
+    from prismiq_django.api.permissions import SavedQueryAccess
 
     check = SavedQueryAccess.has_permission
 

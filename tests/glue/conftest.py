@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from prismiq_django.execution import runner
+
 
 @dataclass(frozen=True, slots=True)
 class Stmt:
@@ -113,12 +115,12 @@ def slow_refusal(monkeypatch: Any, seconds: float = 0.6) -> None:
 
     from prismiq_django import execution
 
-    fetch = execution._fetch
+    fetch = runner._fetch
 
     def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
         try:
             return fetch(cursor, size, tolerant=tolerant)
-        except execution._Unloadable:
+        except runner._Unloadable:
             time.sleep(seconds)
             raise
 

@@ -7,16 +7,16 @@ from typing import Any
 
 import orjson
 
-from prismiq_django import services
 from prismiq_django.execution import QueryResult, execute_compiled
+from prismiq_django.services import queries as query_services
 
 
 def both_paths(
     definition: dict[str, Any], *, expect_json: bool = True
 ) -> tuple[QueryResult, QueryResult]:
     """``(by the database's JSON, by the Python path)`` for ``definition`` (no catalog scopes)."""
-    _, query, compiled = services._prepare(None, definition)
-    sql = services._json_rows_sql("default", query, compiled)
+    _, query, compiled = query_services._prepare(None, definition)
+    sql = query_services._json_rows_sql("default", query, compiled)
     if expect_json:
         assert sql is not None, "expected the JSON path to apply"
     types = [item.expr.type for item in query.select]

@@ -10,10 +10,11 @@ from django.test import Client
 from django.urls import reverse
 
 from prismiq_django import services
+from prismiq_django.catalog.exposure import looks_secret
+from prismiq_django.catalog.protected import is_protected_table
+from prismiq_django.catalog.sync import sync_from_database
 from prismiq_django.checks import check_exposed_rows
-from prismiq_django.exposure import looks_secret, sync_from_database
 from prismiq_django.models import ExposedColumn, ExposedTable
-from prismiq_django.protected import is_protected_table
 
 SYNC_URL = "admin:prismiq_django_exposedtable_sync"
 LIST_URL = "admin:prismiq_django_exposedtable_changelist"

@@ -11,7 +11,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from prismiq_django import services
-from prismiq_django.exposure import EncodedTables
+from prismiq_django.catalog import store
+from prismiq_django.catalog.codec import EncodedTables
 from prismiq_django.models import ExposedColumn, ExposedTable
 from prismiq_django.query import QueryValidationError
 
@@ -36,7 +37,7 @@ def _damage(name: str, replacement: bytes | None = None) -> None:
     as a process that has not read the entry yet."""
     cache = caches["default"]
     version = cache.get(services.CATALOG_VERSION_KEY)
-    key = f"{services.CATALOG_KEY_PREFIX}{version}:{services._config_key()}"
+    key = f"{services.CATALOG_KEY_PREFIX}{version}:{store.configuration_key()}"
     stored = cache.get(key)
     assert isinstance(stored, bytes)
     lines = stored.split(b"\n")
@@ -47,7 +48,7 @@ def _damage(name: str, replacement: bytes | None = None) -> None:
     lines[position] = replacement if replacement is not None else b"x" * len(line)
     assert len(lines[position]) == len(line)
     cache.set(key, b"\n".join(lines), 3600)
-    services._memo.clear()
+    store._memo.clear()
 
 
 def _expose() -> None:
@@ -107,7 +108,7 @@ def test_a_damaged_tenant_table_keeps_its_row_scope_and_the_entry_is_replaced(
     assert isinstance(tables, EncodedTables)
     assert tables["shop_order"].tenant_column == "tenant_id"
     # The damaged entry was written over: the next process decodes every line.
-    services._memo.clear()
+    store._memo.clear()
     again = services.exposed_catalog()
     assert isinstance(again.tables, EncodedTables)
     assert again.tables._fallback is not None  # type: ignore[attr-defined]
@@ -117,7 +118,7 @@ def test_a_damaged_tenant_table_keeps_its_row_scope_and_the_entry_is_replaced(
 
 
 def test_a_table_missing_from_the_catalog_built_instead_is_absent() -> None:
-    from prismiq_django.exposure import catalog_from_bytes, catalog_to_bytes
+    from prismiq_django.catalog.codec import catalog_from_bytes, catalog_to_bytes
     from prismiq_django.query.catalog import Catalog, Column, Table
 
     a = Table("a", (Column("id", "integer", "integer"),))
@@ -144,7 +145,7 @@ def test_a_table_missing_from_the_catalog_built_instead_is_absent() -> None:
 def test_threads_meeting_a_damaged_line_build_the_catalog_once() -> None:
     import threading
 
-    from prismiq_django.exposure import catalog_from_bytes, catalog_to_bytes
+    from prismiq_django.catalog.codec import catalog_from_bytes, catalog_to_bytes
     from prismiq_django.query.catalog import Catalog, Column, Table
 
     tables = [Table(f"t{i}", (Column("id", "integer", "integer"),)) for i in range(8)]

@@ -15,7 +15,8 @@ import pytest
 from django.test import override_settings
 
 from prismiq_django import services
-from prismiq_django.exposure import (
+from prismiq_django.catalog import store
+from prismiq_django.catalog.codec import (
     EncodedTables,
     catalog_from_bytes,
     catalog_from_primitive,
@@ -25,6 +26,7 @@ from prismiq_django.exposure import (
 )
 from prismiq_django.models import ExposedColumn, ExposedTable
 from prismiq_django.query.catalog import Catalog, Column, Table
+from prismiq_django.services import catalog as schema_services
 
 CACHED = {
     "EXPOSED_TABLES": None,
@@ -103,7 +105,7 @@ def test_lazy_decoding_gives_the_built_and_the_eager_catalog() -> None:
         assert lazy.tables == other.tables
         assert other.tables == lazy.tables
         assert dict(lazy.tables.items()) == dict(other.tables.items())
-    assert services._render_schema(lazy) == services._render_schema(built)
+    assert schema_services._render_schema(lazy) == schema_services._render_schema(built)
     assert catalog_to_bytes(lazy) == catalog_to_bytes(built)
 
 
@@ -124,7 +126,7 @@ def test_row_scopes_of_a_lazy_catalog_are_those_of_the_built_one() -> None:
         assert services.get_row_scopes(None, lazy) == []
     with override_settings(PRISMIQ=CACHED):
         services.exposed_catalog()  # built here, stored in the cache
-        services._memo.clear()  # another worker: reads the cached entry
+        store._memo.clear()  # another worker: reads the cached entry
         scoped = services.get_catalog(request)
         assert isinstance(scoped.tables, EncodedTables)
         assert scoped.row_scopes == built.with_row_scopes(scopes).row_scopes
@@ -136,7 +138,7 @@ def test_a_fresh_worker_decodes_only_the_tables_a_query_names() -> None:
     with override_settings(PRISMIQ=CACHED):
         _expose()
         services.exposed_catalog()
-        services._memo.clear()  # another worker, same version token
+        store._memo.clear()  # another worker, same version token
         definition = {
             "tables": [
                 {"id": "o", "name": "shop_order"},
@@ -164,16 +166,16 @@ def test_an_invalidation_reaches_a_worker_holding_a_lazy_catalog() -> None:
     with override_settings(PRISMIQ=CACHED):
         _expose()
         services.exposed_catalog()
-        services._memo.clear()
+        store._memo.clear()
         lazy = services.get_catalog(None)
         assert isinstance(lazy.tables, EncodedTables)
         customer = lazy.table("shop_customer")
         assert customer is not None
         assert customer.column("city") is not None
-        stale = dict(services._memo)
+        stale = dict(store._memo)
         row = ExposedTable.objects.get(name="shop_customer")
         ExposedColumn.objects.create(table=row, name="city", is_hidden=True)  # new token
-        services._memo.update(stale)  # as if this worker had not seen the change itself
+        store._memo.update(stale)  # as if this worker had not seen the change itself
         fresh = services.get_catalog(None)
         assert fresh is not lazy
         customer = fresh.table("shop_customer")

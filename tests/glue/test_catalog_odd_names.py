@@ -12,7 +12,8 @@ from django.db import connection
 from django.test import override_settings
 
 from prismiq_django import services
-from prismiq_django.exposure import EncodedTables
+from prismiq_django.catalog import store
+from prismiq_django.catalog.codec import EncodedTables
 from prismiq_django.models import ExposedTable
 from prismiq_django.query import QueryValidationError
 
@@ -60,7 +61,7 @@ def test_odd_table_names_through_the_lazily_decoded_catalog(odd_tables: None) ->
         services.invalidate_catalog()
         built = services.exposed_catalog()
         assert set(NAMES) <= set(built.tables)
-        services._memo.clear()  # another worker: decodes the stored entry
+        store._memo.clear()  # another worker: decodes the stored entry
         lazy = services.exposed_catalog()
         assert isinstance(lazy.tables, EncodedTables)
         for name in NAMES:

@@ -10,16 +10,16 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from prismiq_django import services
-from prismiq_django.exceptions import DatabaseUnavailable
-from prismiq_django.exposure import (
+from prismiq_django.catalog import store
+from prismiq_django.catalog.codec import catalog_from_primitive, catalog_to_primitive
+from prismiq_django.catalog.exposure import (
     ColumnConfig,
     ExposureConfig,
     TableConfig,
     apply_exposure,
-    catalog_from_primitive,
-    catalog_to_primitive,
 )
-from prismiq_django.introspection import introspect
+from prismiq_django.catalog.introspect import introspect
+from prismiq_django.exceptions import DatabaseUnavailable
 from prismiq_django.models import ExposedColumn, ExposedTable
 from prismiq_django.query import Catalog, Column, Relationship, Table
 
@@ -103,7 +103,7 @@ def test_unreadable_cache_entry_is_rebuilt() -> None:
     version = cache.get(services.CATALOG_VERSION_KEY)
     key = next(k for k in _cache_keys(cache) if version in k)
     cache.set(key, {"tables": [["broken"]], "relationships": []})
-    services._memo.clear()
+    store._memo.clear()
     assert services.table_names(None) == ["shop_order"]
 
 

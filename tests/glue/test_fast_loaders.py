@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, connections
 
 from prismiq_django.execution import execute_compiled
-from prismiq_django.values import json_safe
+from prismiq_django.execution.values import json_safe
 from tests.glue.conftest import Stmt
 
 SQL = """

@@ -9,12 +9,9 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from prismiq_django.introspection import (
-    introspect,
-    pg_logical_type,
-    schema_names,
-    sqlite_logical_type,
-)
+from prismiq_django.backends.postgresql.types import pg_logical_type
+from prismiq_django.backends.sqlite.types import sqlite_logical_type
+from prismiq_django.catalog.introspect import introspect, schema_names
 from prismiq_django.query import Catalog, Relationship
 
 PG_FIXTURE = """

@@ -18,6 +18,7 @@ from django.db import connection
 from django.test import override_settings
 
 from prismiq_django import services
+from prismiq_django.services import queries as query_services
 from tests.glue.conftest import by_id
 from tests.glue.jsonpaths import both_paths, comparable, wire_rows
 
@@ -100,8 +101,8 @@ def test_text_like_columns_match(table: None) -> None:
 
 
 def test_domains_keep_the_python_path(table: None) -> None:
-    _, query, compiled = services._prepare(None, _by_id("dom"))
-    assert services._json_rows_sql("default", query, compiled) is None
+    _, query, compiled = query_services._prepare(None, _by_id("dom"))
+    assert query_services._json_rows_sql("default", query, compiled) is None
     assert services.execute(None, _by_id("dom")).rows == [
         [1, 5],
         [2, -5],
@@ -245,8 +246,8 @@ def test_wide_selects_beyond_a_functions_argument_limit(table: None, width: int)
     with override_settings(PRISMIQ=prismiq):
         services.invalidate_catalog()
         result = services.execute(None, definition, bypass_cache=True)
-        _, query, compiled = services._prepare(None, definition)
-        assert (services._json_rows_sql("default", query, compiled) is None) is (width > 100)
+        _, query, compiled = query_services._prepare(None, definition)
+        assert (query_services._json_rows_sql("default", query, compiled) is None) is (width > 100)
     assert result.rows == [[i] * width for i in range(1, 6)]
 
 

@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 
 from prismiq_django import services
 from prismiq_django.exceptions import ValueOutOfRange
-from prismiq_django.observability import REGISTRY
+from prismiq_django.ops.observability import REGISTRY
 from prismiq_django.query import QueryValidationError
 from tests.glue.conftest import api_client, exposed_table, sql_literal
 from tests.glue.jsonpaths import both_paths, wire_rows

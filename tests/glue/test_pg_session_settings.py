@@ -24,8 +24,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from prismiq_django import services
-from prismiq_django.introspection import introspect
+from prismiq_django.catalog.introspect import introspect
 from prismiq_django.query import Table
+from prismiq_django.services import queries as query_services
 from tests.glue.conftest import by_id, exposed_table, extra_alias
 from tests.glue.jsonpaths import both_paths, comparable, wire_rows
 
@@ -215,8 +216,8 @@ def test_the_python_path_answers_the_expected_values_by_default(table: None) -> 
         "binary",
     ]
     for name, definition in DEFINITIONS.items():
-        _, query, compiled = services._prepare(None, definition)
-        by_json = services._json_rows_sql("default", query, compiled) is not None
+        _, query, compiled = query_services._prepare(None, definition)
+        by_json = query_services._json_rows_sql("default", query, compiled) is not None
         assert by_json == (name not in ("python path", "filters")), name
 
 

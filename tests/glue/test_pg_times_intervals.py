@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from prismiq_django import services
-from prismiq_django.values import pg_interval_seconds
+from prismiq_django.backends.postgresql.values import pg_interval_seconds
+from prismiq_django.services import queries as query_services
 from tests.glue.conftest import api_client, by_id, exposed_table, slow_refusal, sql_literal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -91,8 +92,8 @@ def _statements(queries: CaptureQueriesContext) -> int:
 
 def test_every_value_is_answered(table: None) -> None:
     definition = _by_id("clock", "clocktz", "span")
-    _, query, compiled = services._prepare(None, definition)
-    assert services._json_rows_sql("default", query, compiled) is None  # Python path only
+    _, query, compiled = query_services._prepare(None, definition)
+    assert query_services._json_rows_sql("default", query, compiled) is None  # Python path only
     result = services.execute(None, definition)
     assert result.rows == EXPECTED
     assert result.column_types == ["integer", "time", "time", "duration"]
@@ -296,7 +297,7 @@ def test_interval_text_is_read_as_postgresqls_epoch(values: list[tuple[int, int,
 def test_an_unreadable_interval_text_is_null_with_one_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from prismiq_django.execution import _spelling
+    from prismiq_django.backends.postgresql.loaders import spelling as _spelling
 
     spell = _spelling("interval", naive=False)
     with caplog.at_level(logging.WARNING, logger="prismiq_django.execution"):

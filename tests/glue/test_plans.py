@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import override_settings
 
 from prismiq_django import services
-from prismiq_django.plans import HIDDEN, INDEX, redact_plan
+from prismiq_django.execution.plans import HIDDEN, INDEX, redact_plan
 
 SECRET_INDEX = "shop_customer_country_api_token_idx"
 

@@ -14,13 +14,15 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from prismiq_django import services
-from prismiq_django.exposure import (
+from prismiq_django.catalog import store
+from prismiq_django.catalog.codec import (
     CATALOG_FORMAT,
     catalog_from_bytes,
     catalog_to_bytes,
     catalog_to_primitive,
 )
 from prismiq_django.models import ExposedColumn, ExposedTable
+from prismiq_django.services import catalog as schema_services
 
 SHOP = ["shop_customer", "shop_product", "shop_order", "shop_orderitem"]
 CACHED = {"EXPOSED_TABLES": SHOP, "SCHEMA_CACHE_TTL": 3600, "RATE_LIMIT": None}
@@ -54,13 +56,13 @@ def test_an_entry_of_another_format_is_never_read() -> None:
     cache = caches["default"]
     services.exposed_catalog()
     version = cache.get(services.CATALOG_VERSION_KEY)
-    config_key = services._config_key()
+    config_key = store.configuration_key()
     assert services.CATALOG_KEY_PREFIX == f"prismiq:catalog:f{CATALOG_FORMAT}:"
     assert cache.get(f"{services.CATALOG_KEY_PREFIX}{version}:{config_key}") is not None
     stale = {"tables": [["ghost", None, None, None, 1, "table", None, []]], "relationships": []}
     cache.set(f"prismiq:catalog:{version}:{config_key}", stale, 3600)
     cache.set(f"prismiq:catalog:f{CATALOG_FORMAT + 1}:{version}:{config_key}", b"{}", 3600)
-    services._memo.clear()  # another process, same version token
+    store._memo.clear()  # another process, same version token
     assert services.table_names(None) == sorted(SHOP)
 
 
@@ -79,9 +81,9 @@ def test_schema_body_is_rendered_once_per_catalog_version(client: APIClient) -> 
     assert not any("pg_catalog" in q["sql"] for q in captured.captured_queries)
 
     # Another process with an empty memo serves the stored body without building a catalog.
-    services._memo.clear()
+    store._memo.clear()
     assert services.schema_json(None) == first.content
-    memo = next(iter(services._memo.values()))
+    memo = next(iter(store._memo.values()))
     assert memo.schema == first.content
     assert memo.catalog is None
 
@@ -93,9 +95,9 @@ def test_a_stale_memo_of_the_body_follows_the_version_token(client: APIClient) -
         row = ExposedTable.objects.create(name="shop_customer", is_exposed=True)
         before = client.get("/api/analytics/schema").json()
         assert [t["name"] for t in before["tables"]] == ["shop_customer"]
-        stale = dict(services._memo)
+        stale = dict(store._memo)
         ExposedColumn.objects.create(table=row, name="email", is_hidden=True)  # new token
-        services._memo.update(stale)  # as if this process had not seen the change itself
+        store._memo.update(stale)  # as if this process had not seen the change itself
         after = client.get("/api/analytics/schema").json()
         columns = [c["name"] for c in after["tables"][0]["columns"]]
         assert "email" not in columns
@@ -125,12 +127,12 @@ def test_schema_cache_ttl_zero_renders_every_time(client: APIClient) -> None:
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/api/analytics/schema").status_code == 200
         assert captured.captured_queries
-        assert services._memo == {}
+        assert store._memo == {}
 
 
 @pytest.mark.django_db
 def test_blank_column_rows_change_nothing_and_others_apply() -> None:
-    from prismiq_django.exposure import load_exposure
+    from prismiq_django.catalog.exposure import load_exposure
 
     row = ExposedTable.objects.create(name="shop_customer", is_exposed=True)
     ExposedColumn.objects.create(table=row, name="name")  # what "Sync from database" creates
@@ -166,11 +168,11 @@ def _encoded_at_once(catalog: Any) -> bytes:
 def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
     """The catalog entry and the schema body are joined from per-table parts kept from the last
     call; whatever is reused, the bytes are those of encoding the whole document at once."""
-    from prismiq_django.exposure import catalog_from_bytes
+    from prismiq_django.catalog.codec import catalog_from_bytes
 
     with override_settings(PRISMIQ={**CACHED, "SCHEMA_CACHE_TTL": 0}):
         first = services.exposed_catalog()
-        body = services._render_schema(first)
+        body = schema_services._render_schema(first)
         assert body == orjson.dumps(services.schema(None))
         assert catalog_to_bytes(first) == _encoded_at_once(first)
         with connection.cursor() as cursor:
@@ -184,7 +186,7 @@ def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
         encoded = catalog_to_bytes(catalog)
         assert encoded == _encoded_at_once(catalog)
         assert catalog_from_bytes(encoded).tables == catalog.tables
-        rendered = services._render_schema(catalog)
+        rendered = schema_services._render_schema(catalog)
         expected = {
             "tables": [services.table_dict(catalog.tables[n]) for n in sorted(catalog.tables)],
             "relationships": [
@@ -212,7 +214,7 @@ def test_cache_writes_can_be_deferred() -> None:
     assert len(jobs) == 2
     cache = caches["default"]
     version = cache.get(services.CATALOG_VERSION_KEY)
-    config_key = services._config_key()
+    config_key = store.configuration_key()
     schema_key = f"{services.SCHEMA_KEY_PREFIX}{version}:{config_key}"
     catalog_key = f"{services.CATALOG_KEY_PREFIX}{version}:{config_key}"
     assert cache.get(schema_key) is None
@@ -221,7 +223,7 @@ def test_cache_writes_can_be_deferred() -> None:
         job()
     assert cache.get(schema_key) == body
     assert catalog_from_bytes(cache.get(catalog_key)).tables == services.exposed_catalog().tables
-    services._memo.clear()  # another process
+    store._memo.clear()  # another process
     with CaptureQueriesContext(connection) as captured:
         assert services.schema_json(None) == body
     assert captured.captured_queries == []

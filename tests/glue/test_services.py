@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from example_project.shop.models import Customer, Order, Product
 from prismiq_django import services
+from prismiq_django.catalog import store
 from prismiq_django.exceptions import ObjectNotFound
 from prismiq_django.models import ExposedColumn, ExposedTable
 from prismiq_django.query import QueryValidationError
@@ -425,7 +426,7 @@ def test_catalog_cache_is_shared_through_the_django_cache() -> None:
     """Another process (simulated by clearing this process's memo) reads the cached entry."""
     with override_settings(PRISMIQ=CODE_ONLY):
         first = services.get_catalog(None)
-        services._memo.clear()
+        store._memo.clear()
         with CaptureQueriesContext(connection) as captured:
             second = services.get_catalog(None)
         assert captured.captured_queries == []
@@ -676,53 +677,53 @@ def test_time_buckets_are_wall_clock_in_the_site_zone_on_both_backends() -> None
 
 def test_catalog_cache_key_names_the_database_behind_the_alias(monkeypatch: Any) -> None:
     """Same alias and NAME on another host, one shared Redis: never the same catalog entry."""
-    before = services._config_key()
+    before = store.configuration_key()
     monkeypatch.setitem(settings.DATABASES["default"], "HOST", "db.elsewhere.internal")
-    assert services._config_key() != before
+    assert store.configuration_key() != before
 
 
 def test_catalog_cache_key_follows_every_settings_change(settings: Any) -> None:
     """The key is kept between requests, yet every change of what it hashes changes it."""
-    base = services._config_key()
-    assert services._config_key() == base
-    record = services._last_config_key
-    services._config_key()
-    assert services._last_config_key is record  # not hashed again for the same configuration
+    base = store.configuration_key()
+    assert store.configuration_key() == base
+    record = store._last_config_key
+    store.configuration_key()
+    assert store._last_config_key is record  # not hashed again for the same configuration
     with override_settings(PRISMIQ={"EXPOSED_TABLES": list(SHOP)}):
-        listed = services._config_key()
+        listed = store.configuration_key()
         assert listed != base
         with override_settings(PRISMIQ={"EXPOSED_TABLES": SHOP[:2]}):
-            assert services._config_key() not in (base, listed)
-        assert services._config_key() == listed
+            assert store.configuration_key() not in (base, listed)
+        assert store.configuration_key() == listed
         with override_settings(PRISMIQ={"EXPOSED_TABLES": list(SHOP), "DB_SCHEMA": "other"}):
-            assert services._config_key() not in (base, listed)
+            assert store.configuration_key() not in (base, listed)
         with override_settings(PRISMIQ={"EXPOSED_TABLES": list(SHOP), "MAX_ROWS": 5}):
-            assert services._config_key() == listed  # equal content, other objects
-    assert services._config_key() == base
+            assert store.configuration_key() == listed  # equal content, other objects
+    assert store.configuration_key() == base
     # The same list, edited and set again: the change signal forgets the kept key.
     names = list(SHOP)
     settings.PRISMIQ = {"EXPOSED_TABLES": names}
-    assert services._config_key() == listed
+    assert store.configuration_key() == listed
     names.pop()
     settings.PRISMIQ = {"EXPOSED_TABLES": names}
-    assert services._config_key() != listed
+    assert store.configuration_key() != listed
 
 
 def test_catalog_cache_key_follows_what_is_protected(settings: Any) -> None:
     """A catalog built under another protection is never read: the site's PROTECTED_TABLES,
     and the settings that protect more tables (a database cache, another user or session
     model), are part of the key."""
-    base = services._config_key()
+    base = store.configuration_key()
     settings.PRISMIQ = {"PROTECTED_TABLES": ["vault_*"]}
-    vault = services._config_key()
+    vault = store.configuration_key()
     assert vault != base
     settings.PRISMIQ = {}
-    assert services._config_key() == base
+    assert store.configuration_key() == base
     settings.CACHES = {
         **settings.CACHES,
         "db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "site_cache"},
     }
-    assert services._config_key() not in (base, vault)
+    assert store.configuration_key() not in (base, vault)
 
 
 @pytest.mark.django_db

@@ -13,7 +13,9 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prismiq_django.values import convert_rows, json_safe, pg_array_text, to_number
+from prismiq_django.backends.postgresql.values import pg_array_text
+from prismiq_django.execution.columns import convert_rows
+from prismiq_django.execution.values import json_safe, to_number
 
 scalars = st.one_of(
     st.none(),

@@ -12,17 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prismiq_django.values import (
-    _CONVERTERS,
-    Converter,
-    convert_column,
-    convert_rows,
-    json_safe,
-    to_number,
-)
+from prismiq_django.execution.columns import convert_column, convert_rows
+from prismiq_django.execution.values import CONVERTERS as TYPE_CONVERTERS
+from prismiq_django.execution.values import Converter, json_safe, to_number
 
 CONVERTERS = sorted(
-    {conv for conv in _CONVERTERS.values() if conv is not None}, key=lambda c: c.__name__
+    {conv for conv in TYPE_CONVERTERS.values() if conv is not None}, key=lambda c: c.__name__
 )
 
 OFFSET_S = timezone(timedelta(hours=-1, seconds=-7))  # isoformat writes the seconds
@@ -80,7 +75,7 @@ def test_typical_columns_take_the_fast_path_and_keep_formats() -> None:
         (2, None, None, None, time(1, 2), None, None),
         (3, Decimal("9007199254740993"), stamp, date(2024, 1, 3), None, None, None),
     ]
-    temporal = _CONVERTERS["date"]
+    temporal = TYPE_CONVERTERS["date"]
     assert temporal is not None
     out = convert_rows(
         rows,
@@ -90,8 +85,8 @@ def test_typical_columns_take_the_fast_path_and_keep_formats() -> None:
             temporal,
             temporal,
             temporal,
-            _CONVERTERS["duration"],
-            _CONVERTERS["uuid"],
+            TYPE_CONVERTERS["duration"],
+            TYPE_CONVERTERS["uuid"],
         ],
     )
     assert out == [
@@ -109,6 +104,6 @@ def test_typical_columns_take_the_fast_path_and_keep_formats() -> None:
     ]
     assert isinstance(out[2][1], int)  # whole numbers >= 2**53 stay exact
     assert convert_column([Decimal("NaN"), Decimal("1.5")], to_number) == [None, 1.5]
-    assert convert_column([float("inf"), 1.0], _CONVERTERS["float"]) == [None, 1.0]  # type: ignore[arg-type]
+    assert convert_column([float("inf"), 1.0], TYPE_CONVERTERS["float"]) == [None, 1.0]  # type: ignore[arg-type]
     assert convert_column(["a", None], json_safe) == ["a", None]
     assert convert_column([b"\x00", "x"], json_safe) == ["AA==", "x"]

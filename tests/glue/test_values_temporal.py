@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prismiq_django.values import (
+from prismiq_django.backends.postgresql.values import (
     expanded_year,
     pg_interval_seconds,
     pg_temporal_text,

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from prismiq_django.cache import breaker
-from prismiq_django.observability import JsonFormatter
+from prismiq_django.ops.observability import JsonFormatter
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 

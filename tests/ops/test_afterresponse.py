@@ -11,8 +11,11 @@ from django.db import close_old_connections
 from django.http import HttpResponse
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from prismiq_django import afterresponse, cache, services
-from prismiq_django.views import ExecuteView
+from prismiq_django import cache, services
+from prismiq_django.api.views import ExecuteView
+from prismiq_django.catalog import store
+from prismiq_django.ops import afterresponse
+from prismiq_django.services import queries as query_services
 from tests.ops.conftest import customer_query
 
 
@@ -28,7 +31,7 @@ def _close(response: Any) -> None:
 def _entry_key(user: Any, definition: dict[str, Any]) -> str:
     request = APIRequestFactory().get("/")
     request.user = user
-    catalog, _, compiled = services._prepare(request, definition)
+    catalog, _, compiled = query_services._prepare(request, definition)
     return cache.result_key(alias="default", compiled=compiled, scopes=catalog.row_scopes)
 
 
@@ -99,8 +102,8 @@ def test_no_queue_means_no_deferral() -> None:
 def test_the_rendered_schema_is_stored_when_the_response_is_closed(
     settings: Any, customers: list[Any], user: Any
 ) -> None:
+    from prismiq_django.api.views import SchemaView
     from prismiq_django.models import ExposedTable
-    from prismiq_django.views import SchemaView
 
     ExposedTable.objects.create(name="shop_customer", is_exposed=True)
     settings.PRISMIQ = {"SCHEMA_CACHE_TTL": 600, "RATE_LIMIT": None}
@@ -110,7 +113,7 @@ def test_the_rendered_schema_is_stored_when_the_response_is_closed(
     response = SchemaView.as_view()(request)
     assert response.status_code == 200
     version = caches["default"].get(services.CATALOG_VERSION_KEY)
-    key = f"{services.SCHEMA_KEY_PREFIX}{version}:{services._config_key()}"
+    key = f"{services.SCHEMA_KEY_PREFIX}{version}:{store.configuration_key()}"
     assert caches["default"].get(key) is None  # answered, not yet stored
 
     _close(response)

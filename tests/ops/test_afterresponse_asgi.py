@@ -17,8 +17,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from prismiq_django import afterresponse
-from prismiq_django.views import PrismiqAPIView
+from prismiq_django.api.views import PrismiqAPIView
+from prismiq_django.ops import afterresponse
 
 EVENTS: list[str] = []
 VIEW_STARTED = threading.Event()

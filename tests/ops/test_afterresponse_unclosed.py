@@ -22,9 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from prismiq_django import afterresponse, cache
+from prismiq_django import cache
+from prismiq_django.api.views import ExecuteView
 from prismiq_django.execution import QueryResult
-from prismiq_django.views import ExecuteView
+from prismiq_django.ops import afterresponse
 from tests.ops.conftest import customer_query
 from tests.ops.test_afterresponse import _close, _entry_key
 

@@ -14,7 +14,7 @@ import pytest
 from django.core.cache import caches
 
 from prismiq_django import cache
-from prismiq_django.observability import REGISTRY
+from prismiq_django.ops.observability import REGISTRY
 from prismiq_django.query import RowScope
 from tests.ops.conftest import DEAD_REDIS, Counter, Stmt, customer_stmt, make_result, run
 
@@ -154,7 +154,7 @@ def test_a_lost_generation_key_never_resurrects_old_entries() -> None:
     cache.invalidate("shop_order")  # g1
     _fetch(stmt, compute)  # stored under g1
     # The generation key is evicted (Redis maxmemory, restart without persistence...).
-    caches["default"].delete(cache._table_key("shop_order"))
+    caches["default"].delete(cache.table_key("shop_order"))
     again = _fetch(stmt, compute)
     assert again.is_from_cache is False
     assert compute.calls == 3

@@ -108,5 +108,5 @@ def test_hostile_table_names_are_safe_cache_keys() -> None:
             assert again.is_from_cache is False
             assert compute.calls == 2
     # Long or odd names are hashed, so two of them never collide into one generation.
-    assert cache._table_key("x" * 500) != cache._table_key("x" * 501)
-    assert cache._table_key("a b") != cache._table_key("a_b")
+    assert cache.table_key("x" * 500) != cache.table_key("x" * 501)
+    assert cache.table_key("a b") != cache.table_key("a_b")

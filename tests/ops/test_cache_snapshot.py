@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from prismiq_django import cache, services
+from prismiq_django.api.views import ExecuteView
 from prismiq_django.execution import QueryResult
-from prismiq_django.views import ExecuteView
 from tests.ops.conftest import customer_query
 from tests.ops.test_afterresponse import _close
 

@@ -29,7 +29,8 @@ _CODE = f"""
 settings.PRISMIQ = {PRISMIQ!r}
 from types import SimpleNamespace
 from prismiq_django import services
-services._memo.clear()
+from prismiq_django.catalog import store
+store._memo.clear()
 catalog = services.get_catalog(SimpleNamespace(tenant=1))
 print(type(catalog.tables).__name__, sorted(catalog.row_scopes), flush=True)
 print(sorted(catalog.tables["shop_customer"].column_names), flush=True)

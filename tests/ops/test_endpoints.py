@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from prismiq_django.observability import REGISTRY
+from prismiq_django.ops.observability import REGISTRY
 from tests.ops.conftest import API, customer_query
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from prismiq_django.observability import record_query
+from prismiq_django.ops.observability import record_query
 from tests.ops.conftest import API
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from prismiq_django.middleware import get_request_id
-from prismiq_django.observability import JsonFormatter, current_request_id, record_query
+from prismiq_django.ops.middleware import get_request_id
+from prismiq_django.ops.observability import JsonFormatter, current_request_id, record_query
 from tests.ops.conftest import API
 from tests.tokens import access_token
 

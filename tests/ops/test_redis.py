@@ -21,7 +21,7 @@ from django.conf import settings
 from django.test import RequestFactory
 
 from prismiq_django import cache
-from prismiq_django.throttling import count_request
+from prismiq_django.api.throttling import count_request
 from tests.ops.conftest import Counter, Stmt, make_result
 
 pytestmark = pytest.mark.redis

@@ -11,7 +11,7 @@ from django.core.cache import caches
 
 from prismiq_django import services
 from prismiq_django.models import ExposedTable
-from prismiq_django.observability import REGISTRY
+from prismiq_django.ops.observability import REGISTRY
 from tests.ops.conftest import DEAD_REDIS
 
 QUERY = {

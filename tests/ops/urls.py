@@ -10,7 +10,7 @@ from django.urls import include, path
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from prismiq_django.views import PrismiqAPIView
+from prismiq_django.api.views import PrismiqAPIView
 
 logger = logging.getLogger("prismiq_django.tests")
 

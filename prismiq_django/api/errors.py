@@ -1,0 +1,200 @@
+"""The one place where errors become HTTP responses.
+
+Every view of the API uses :func:`exception_handler` (set per view through
+``get_exception_handler``, so the site's global ``EXCEPTION_HANDLER`` is left alone). The mapping:
+
+- core ``QueryValidationError`` -> 400 ``{detail: "Query validation failed", errors: [{code,
+  message, path}]}``;
+- DRF ``ValidationError`` / ``ParseError`` (the envelope, query parameters, saved-query fields)
+  -> 400 ``{detail: "Invalid request", errors: [...]}`` in the same item shape;
+- ``exceptions.ObjectNotFound`` -> 404 ``{detail}`` (its message names only what the caller asked
+  for);
+- Django ``Http404`` and DRF ``NotFound`` (a saved query that is not there or not visible, a
+  malformed id, a path that matches no endpoint) -> 404 ``{detail: "Not found."}``: one fixed
+  text, so that no answer names a model (Django's ``No SavedQuery matches ...``);
+- ``exceptions.QueryTimeout`` -> 504 ``{detail, code: "query_timeout"}``;
+- ``exceptions.DatabaseUnavailable`` -> 503 ``{detail, code: "database_unavailable"}``;
+- ``exceptions.ValueOutOfRange`` -> 400 ``{detail: "Query validation failed", errors:
+  [{code: "invalid_value", ...}]}`` (the services name the time buckets' paths);
+- Django ``OperationalError`` / ``InterfaceError`` (the app's own models on a database that is
+  down) -> 503 ``{detail, code: "database_unavailable", request_id}``, logged with the request id;
+- other DRF ``APIException`` / ``PermissionDenied`` -> DRF's default answer (401,
+  403, 404, 405, 415, 429 ...);
+- ``QueryExecutionError`` and anything else -> 500 ``{detail, code: "server_error",
+  request_id}``, logged with the request id and traceback.
+
+No body ever carries SQL, a traceback or the database's error text: glue errors carry a message that
+is safe to show, and everything unexpected gets a fixed generic message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django import db
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from prismiq_django import exceptions
+from prismiq_django.ops.middleware import get_request_id
+from prismiq_django.query.errors import ErrorDetail, QueryValidationError, pointer
+
+logger = logging.getLogger("prismiq_django.api")
+
+QUERY_INVALID_DETAIL = "Query validation failed"
+REQUEST_INVALID_DETAIL = "Invalid request"
+NOT_FOUND_DETAIL = "Not found."
+SERVER_ERROR_DETAIL = "Internal server error. Quote the request id when reporting it."
+
+
+def prefix_errors(errors: Sequence[ErrorDetail], *parts: str | int) -> list[ErrorDetail]:
+    """Return ``errors`` with ``pointer(*parts)`` prepended to each path.
+
+    Used when the query definition is nested in the request (``{"query": {...}}``), so that each
+    ``path`` stays a JSON pointer into the request body.
+    """
+    head = pointer(*parts)
+    return [ErrorDetail(e.code, e.message, head + e.path) for e in errors]
+
+
+@contextmanager
+def nested_errors(*parts: str | int) -> Iterator[None]:
+    """Re-raise a :class:`QueryValidationError` from the block with paths under ``parts``."""
+    try:
+        yield
+    except QueryValidationError as exc:
+        raise QueryValidationError(prefix_errors(exc.errors, *parts)) from exc
+
+
+def validation_failed(errors: Sequence[ErrorDetail]) -> Response:
+    """The 400 answer for an invalid query definition."""
+    return Response(
+        {"detail": QUERY_INVALID_DETAIL, "errors": [e.as_dict() for e in errors]},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def _flatten_drf_detail(detail: object, path: tuple[str | int, ...]) -> Iterator[dict[str, str]]:
+    """Turn DRF's nested ``ValidationError.detail`` into ``{code, message, path}`` items."""
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            sub = path if key in {"non_field_errors", "detail"} else (*path, str(key))
+            yield from _flatten_drf_detail(value, sub)
+    elif isinstance(detail, list | tuple):
+        for index, item in enumerate(detail):
+            sub = (*path, index) if isinstance(item, Mapping | list | tuple) else path
+            yield from _flatten_drf_detail(item, sub)
+    else:
+        # Field-level problems are bad values; a body of the wrong shape is a bad definition.
+        missing = getattr(detail, "code", None) == "required"
+        code = "invalid_value" if path and not missing else "invalid_definition"
+        yield {"code": code, "message": str(detail), "path": pointer(*path)}
+
+
+def _logged_error(
+    exc: BaseException,
+    request: object,
+    *,
+    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR,
+    detail: str = SERVER_ERROR_DETAIL,
+    code: str = "server_error",
+) -> Response:
+    """Log ``exc`` in full with the request id and answer generically, quoting that id."""
+    rid = get_request_id(request)
+    logger.error(
+        "Error in prismiq_django API (request_id=%s): %s",
+        rid,
+        type(exc).__name__,
+        exc_info=exc,
+        extra={"request_id": rid},
+    )
+    return Response(
+        {"detail": detail, "code": code, "request_id": rid},
+        status=status_code,
+        headers={"X-Request-ID": rid},
+    )
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
+    """DRF exception handler of every prismiq_django view (contract in the module docstring).
+
+    Always returns a response: nothing escapes to Django's HTML error pages.
+    """
+    request = context.get("request")
+    response = _map(exc, context)
+    if response is None:
+        response = _logged_error(exc, request)
+    set_rollback()
+    return response
+
+
+def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    request = context.get("request")
+    if isinstance(exc, QueryValidationError):
+        return validation_failed(exc.errors)
+    if isinstance(exc, drf_exceptions.ValidationError):
+        errors = list(_flatten_drf_detail(exc.detail, ()))
+        return Response(
+            {"detail": REQUEST_INVALID_DETAIL, "errors": errors},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, drf_exceptions.ParseError):
+        # Our parser's messages are fixed texts; DRF's own name the JSON error position only.
+        message = str(exc.detail)
+        return Response(
+            {
+                "detail": REQUEST_INVALID_DETAIL,
+                "errors": [{"code": "invalid_definition", "message": message, "path": ""}],
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, exceptions.ObjectNotFound):
+        return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, Http404 | drf_exceptions.NotFound):
+        return Response({"detail": NOT_FOUND_DETAIL}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, exceptions.QueryTimeout):
+        logger.warning("Query timeout (request_id=%s)", get_request_id(request))
+        return Response(
+            {"detail": exc.message, "code": "query_timeout"},
+            status=status.HTTP_504_GATEWAY_TIMEOUT,
+        )
+    if isinstance(exc, exceptions.DatabaseUnavailable):
+        logger.warning("Analytics database unavailable (request_id=%s)", get_request_id(request))
+        return Response(
+            {"detail": exc.message, "code": "database_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    if isinstance(exc, exceptions.ValueOutOfRange):
+        # The services answer it with the paths of the time buckets; anything else, as a
+        # validation error of the whole document (SPEC: a value that does not fit is a 400).
+        return validation_failed([ErrorDetail("invalid_value", exc.message, "")])
+    if isinstance(exc, db.OperationalError | db.InterfaceError):
+        # The app's own models (saved queries) on a database that is down; the analytics
+        # database's failures arrive as DatabaseUnavailable. Logged in full, answered generically.
+        return _logged_error(
+            exc,
+            request,
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=exceptions.DatabaseUnavailable.default_message,
+            code="database_unavailable",
+        )
+    return drf_exception_handler(exc, dict(context))
+
+
+__all__ = [
+    "NOT_FOUND_DETAIL",
+    "QUERY_INVALID_DETAIL",
+    "REQUEST_INVALID_DETAIL",
+    "SERVER_ERROR_DETAIL",
+    "exception_handler",
+    "nested_errors",
+    "prefix_errors",
+    "validation_failed",
+]

@@ -1,0 +1,74 @@
+"""Who may call the API, and who may touch which saved query.
+
+- :func:`configured_permissions` instantiates ``PRISMIQ["PERMISSION_CLASSES"]`` (default:
+  authenticated users). It is resolved on every request, so ``override_settings`` works and a site
+  can change policy without touching the views.
+- :class:`SavedQueryAccess` is the single ownership rule for saved queries, together with
+  :meth:`prismiq_django.models.saved_queries.SavedQueryQuerySet.visible_to`:
+
+  ======================  ==================  ===============================================
+  action                  owner               another user
+  ======================  ==================  ===============================================
+  list                    own                 shared ones only (``visible_to``)
+  retrieve / execute      yes                 if shared; 404 if private (not in ``visible_to``)
+  update / delete         yes                 403 if shared; 404 if private
+  create                  (the caller becomes the owner: 403 unless it has a user row)
+  ======================  ==================  ===============================================
+
+  The caller is known by :func:`prismiq_django.identity.caller_pk`: a stateless token user
+  (simplejwt's ``TokenUser``) is the owner of what the user of the same primary key owns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from prismiq_django.conf import prismiq_settings
+from prismiq_django.tenancy.identity import caller_has_account, caller_pk
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+def configured_permissions() -> list[BasePermission]:
+    """Return fresh instances of ``PRISMIQ["PERMISSION_CLASSES"]`` (read at call time)."""
+    return [permission() for permission in prismiq_settings.PERMISSION_CLASSES]
+
+
+#: View actions that only read a saved query (running it changes nothing stored).
+READ_ACTIONS = frozenset({"list", "retrieve", "execute"})
+
+
+class SavedQueryAccess(BasePermission):
+    """Object permission: anyone who can see a saved query may read and run it; only its owner
+    may change or delete it.
+
+    Visibility itself (own + shared) is enforced by the view's queryset, so a private query of
+    another user is a 404 before this class is consulted; a shared one reaches it and gets 403.
+
+    Creating one makes the caller its owner, a foreign key to the user table: a caller without a
+    user row (a stateless token naming a user id that does not exist, is inactive or is not a
+    primary key at all) is refused with 403 before the body is read, instead of failing on the
+    foreign key. That check costs one query for a stateless user, none for a model instance.
+    """
+
+    message = "Only the owner of a saved query may change or delete it."
+    create_message = "Saving a query needs an active user account; the caller has none."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if getattr(view, "action", None) == "create" and not caller_has_account(request.user):
+            self.message = self.create_message
+            return False
+        return True
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method in SAFE_METHODS or getattr(view, "action", None) in READ_ACTIONS:
+            return True
+        user_id = caller_pk(request.user)
+        return user_id is not None and obj.owner_id == user_id
+
+
+__all__ = ["READ_ACTIONS", "SavedQueryAccess", "configured_permissions"]

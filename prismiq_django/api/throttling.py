@@ -1,0 +1,207 @@
+"""Rate limiting of the query endpoints with django-ratelimit.
+
+Policy: ``PRISMIQ["RATE_LIMIT"]`` (django-ratelimit rate syntax, e.g. ``"120/m"``, ``"10/5s"``;
+``None`` turns limiting off) per caller (:func:`rate_limit_key`: the user, whether the site
+authenticates with sessions or stateless tokens; the client IP when anonymous) and per endpoint
+group (all query endpoints share the group ``"prismiq.query"`` by default). Counters are
+django-ratelimit's, kept in the Django cache named by django-ratelimit's own setting
+``RATELIMIT_USE_CACHE`` (default ``"default"``); point it at the same shared cache as
+``PRISMIQ["CACHE_ALIAS"]`` (Redis in production) so all workers count together.
+
+Every response of a limited endpoint carries:
+
+- ``X-RateLimit-Limit``: requests allowed per window;
+- ``X-RateLimit-Remaining``: requests left in the current window;
+- ``X-RateLimit-Reset``: **seconds** until the window resets (a delta, not an epoch; rounded
+  up, so waiting that long is always enough).
+
+Past the limit the answer is 429 ``{"detail": ..., "code": "rate_limited"}`` with
+``Retry-After`` (seconds). If the counter cache is unreachable the request is let through and a
+warning is logged (the analytics API degrades, it does not lock everyone out).
+
+Views opt in with :class:`RateLimitMixin` (DRF class-based views and viewsets).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.http import HttpResponseBase
+from django_ratelimit.core import get_usage, user_or_ip
+from rest_framework.exceptions import Throttled
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from prismiq_django.conf import prismiq_settings
+from prismiq_django.tenancy.identity import caller_pk
+
+logger = logging.getLogger("prismiq_django.throttling")
+
+DEFAULT_GROUP: Final = "prismiq.query"
+_ATTR: Final = "prismiq_rate_usage"
+
+
+@dataclass(frozen=True, slots=True)
+class RateUsage:
+    """The counter state after counting one request."""
+
+    limit: int
+    count: int
+    reset_seconds: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def limited(self) -> bool:
+        return self.count > self.limit
+
+
+class RateLimited(Throttled):
+    """429: the caller exceeded ``RATE_LIMIT``; ``wait`` is the ``Retry-After`` in seconds."""
+
+    default_detail = "Too many requests."
+    default_code = "rate_limited"
+
+
+def rate_limit_key(group: str, request: Any) -> str:
+    """django-ratelimit key of the caller:
+
+    - ``user:<pk>`` for a caller with a user primary key
+      (:func:`prismiq_django.identity.caller_pk`): a session user and a stateless token user of
+      the same id share one budget (a token's ``user_id`` ``"1"`` and ``1`` are both ``user:1``);
+    - ``subject:<pk as given>`` for an authenticated caller without one (a signed token whose
+      ``user_id`` is no primary key of this site's user model, e.g. from another service): one
+      budget per token subject, never shared with a user's;
+    - ``ip:<address>`` when anonymous; the address honours django-ratelimit's
+      ``RATELIMIT_IP_META_KEY`` (set it behind a proxy).
+
+    Text UTF-8 cannot encode (a lone surrogate, which JSON and so a token's claim can carry) is
+    written as its backslash escape: django-ratelimit encodes the key, and a key it cannot
+    encode would fail the count, letting the request through unlimited.
+    """
+    user = getattr(request, "user", None)
+    pk = caller_pk(user)
+    if pk is not None:
+        key = f"user:{pk}"
+    elif user is not None and getattr(user, "is_authenticated", False):
+        key = f"subject:{getattr(user, 'pk', None)}"
+    else:
+        key = f"ip:{user_or_ip(request)}"
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def count_request(request: Any, group: str = DEFAULT_GROUP) -> RateUsage | None:
+    """Count ``request`` against ``RATE_LIMIT`` and return the usage (None when not limited).
+
+    Stores the usage on the request for :func:`apply_headers`. Returns None when limiting is off
+    or the counter cache failed (logged as a warning).
+    """
+    rate = prismiq_settings.RATE_LIMIT
+    if not rate:
+        return None
+    try:
+        usage = get_usage(request, group=group, key=rate_limit_key, rate=rate, increment=True)
+    except Exception as exc:
+        logger.warning(
+            "Rate limit counters unavailable (%s); request not limited",
+            type(exc).__name__,
+            extra={"event": "ratelimit_unavailable"},
+        )
+        return None
+    if usage is None:  # RATELIMIT_ENABLE = False
+        return None
+    if usage["limit"] == 0 and usage["time_left"] == -1:  # django-ratelimit: counter unreadable
+        logger.warning(
+            "Rate limit counter unreadable; request not limited",
+            extra={"event": "ratelimit_unavailable"},
+        )
+        return None
+    result = RateUsage(
+        limit=int(usage["limit"]),
+        count=int(usage["count"]),
+        # django-ratelimit counts a window ending at second w until int(now) > w, so the true
+        # reset is up to one second after ``time_left``: round up, clients may trust it.
+        reset_seconds=max(0, int(usage["time_left"])) + 1,
+    )
+    raw = getattr(request, "_request", request)
+    setattr(raw, _ATTR, result)
+    return result
+
+
+def enforce(request: Any, group: str = DEFAULT_GROUP) -> None:
+    """Count ``request``; raise :class:`RateLimited` when it is over the limit."""
+    usage = count_request(request, group)
+    if usage is not None and usage.limited:
+        raise RateLimited(wait=usage.reset_seconds)
+
+
+def apply_headers(request: Any, response: HttpResponseBase) -> HttpResponseBase:
+    """Add ``X-RateLimit-*`` (and ``Retry-After`` on 429) when ``request`` was counted."""
+    raw = getattr(request, "_request", request)
+    usage = getattr(raw, _ATTR, None)
+    if not isinstance(usage, RateUsage):
+        return response
+    response["X-RateLimit-Limit"] = str(usage.limit)
+    response["X-RateLimit-Remaining"] = str(usage.remaining)
+    response["X-RateLimit-Reset"] = str(usage.reset_seconds)
+    if response.status_code == 429 and not response.has_header("Retry-After"):
+        response["Retry-After"] = str(usage.reset_seconds)
+    return response
+
+
+class RateLimitMixin:
+    """DRF view mixin: count every request (after authentication and permissions) against
+    ``RATE_LIMIT`` and add the ``X-RateLimit-*`` headers to every response.
+
+    Put it first in the bases: ``class ExecuteView(RateLimitMixin, APIView)``. On a viewset,
+    ``rate_limit_actions`` restricts limiting to some actions (e.g. ``{"execute"}``); ``None``
+    limits every action. ``rate_limit_group`` names the counter (views sharing a group share it).
+    """
+
+    rate_limit_group: str = DEFAULT_GROUP
+    rate_limit_actions: frozenset[str] | None = None
+
+    def rate_limit_applies(self, request: Request) -> bool:
+        """Whether this request is counted; override for finer policy."""
+        if self.rate_limit_actions is None:
+            return True
+        return getattr(self, "action", None) in self.rate_limit_actions
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if self.rate_limit_applies(request):
+            enforce(request, self.rate_limit_group)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, RateLimited):
+            wait = int(getattr(exc, "wait", None) or 1)
+            response = Response(
+                {"detail": str(exc.detail), "code": "rate_limited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+            response.exception = True
+            return response
+        return super().handle_exception(exc)  # type: ignore[misc,no-any-return]
+
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        return apply_headers(request, response)
+
+
+__all__ = [
+    "DEFAULT_GROUP",
+    "RateLimitMixin",
+    "RateLimited",
+    "RateUsage",
+    "apply_headers",
+    "count_request",
+    "enforce",
+    "rate_limit_key",
+]

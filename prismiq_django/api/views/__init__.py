@@ -1,0 +1,41 @@
+"""Views of the HTTP API (SPEC section 5), one module per endpoint group; :mod:`.base` holds the
+policy every view shares."""
+
+from __future__ import annotations
+
+from prismiq_django.api.views.base import NotFoundView, PrismiqAPIView
+from prismiq_django.api.views.docs import DocsView, OpenApiView, forget_openapi_documents
+from prismiq_django.api.views.queries import (
+    ExecuteView,
+    ExplainView,
+    PreviewView,
+    SqlView,
+    ValidateView,
+    exact_param,
+)
+from prismiq_django.api.views.saved_queries import SavedQueryViewSet
+from prismiq_django.api.views.schema import (
+    ColumnValuesView,
+    SchemaView,
+    TableDetailView,
+    TableListView,
+)
+
+__all__ = [
+    "ColumnValuesView",
+    "DocsView",
+    "ExecuteView",
+    "ExplainView",
+    "NotFoundView",
+    "OpenApiView",
+    "PreviewView",
+    "PrismiqAPIView",
+    "SavedQueryViewSet",
+    "SchemaView",
+    "SqlView",
+    "TableDetailView",
+    "TableListView",
+    "ValidateView",
+    "exact_param",
+    "forget_openapi_documents",
+]

@@ -1,0 +1,152 @@
+"""The base of every view of the HTTP API (SPEC section 5).
+
+Thin: parse the envelope, call one service, answer.
+
+Every view derives from :class:`PrismiqAPIView` (or :class:`SavedQueryViewSet`), which fixes the
+policy in one place:
+
+- permissions: ``PRISMIQ["PERMISSION_CLASSES"]``, read per request (:func:`configured_permissions`);
+- authentication: the site's DRF defaults;
+- errors: :func:`prismiq_django.api.errors.exception_handler` (set per view, so the site's global
+  ``EXCEPTION_HANDLER`` is untouched);
+- output: JSON rendered by orjson (:class:`PrismiqJSONRenderer`);
+- input: JSON bodies only (``415`` otherwise), parsed by :class:`PrismiqJSONParser` (strict,
+  depth-limited);
+- rate limiting (``RATE_LIMIT``) on the endpoints that run or compile queries;
+- OpenAPI: drf-spectacular's ``AutoSchema`` whatever the site's ``DEFAULT_SCHEMA_CLASS`` is.
+
+The query definition is handed to :mod:`prismiq_django.services` as received; the core validates
+it. When it is nested in an envelope (``{"query": ...}``) error paths are prefixed with ``/query``
+so that each stays a JSON pointer into the request body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from django.http import Http404, HttpRequest
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+)
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
+from rest_framework.views import APIView
+
+from prismiq_django import services
+from prismiq_django.api.errors import exception_handler
+from prismiq_django.api.negotiation import PrismiqContentNegotiation
+from prismiq_django.api.parsers import PrismiqJSONParser
+from prismiq_django.api.permissions import configured_permissions
+from prismiq_django.api.renderers import PrismiqJSONRenderer
+from prismiq_django.api.serializers import (
+    ErrorResponseSerializer,
+    ValidationErrorResponseSerializer,
+)
+from prismiq_django.execution import QueryResult
+from prismiq_django.ops import afterresponse
+
+INVALID = OpenApiResponse(ValidationErrorResponseSerializer, "Invalid query or request.")
+NOT_FOUND = OpenApiResponse(ErrorResponseSerializer, "Unknown or unexposed object.")
+TIMEOUT = OpenApiResponse(ErrorResponseSerializer, "Statement timeout (code query_timeout).")
+DOWN = OpenApiResponse(ErrorResponseSerializer, "The analytics database is unreachable.")
+QUERY_ERRORS: dict[int, OpenApiResponse] = {400: INVALID, 503: DOWN, 504: TIMEOUT}
+NAME_PARAM = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Exposed table name.")
+COLUMN_PARAM = OpenApiParameter("column", str, OpenApiParameter.PATH, description="Column name.")
+
+
+class PrismiqAPIView(APIView):
+    """Base of every API view (also mixed into the viewset and the OpenAPI views): permissions,
+    error mapping, JSON input, OpenAPI inspector."""
+
+    parser_classes: Sequence[type[BaseParser]] = [PrismiqJSONParser]
+    renderer_classes: Sequence[type[BaseRenderer]] = [PrismiqJSONRenderer]
+    content_negotiation_class = PrismiqContentNegotiation
+    schema: ViewInspector | None = AutoSchema()
+
+    def get_permissions(self) -> Sequence[BasePermission]:
+        """``PRISMIQ["PERMISSION_CLASSES"]``, instantiated for this request."""
+        return configured_permissions()
+
+    def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
+        return exception_handler
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        """DRF's request, with a queue for work that runs after the response is sent."""
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        afterresponse.open_queue(drf_request)
+        return drf_request
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Hand the queued after-response work (cache writes) to the response's closers."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        afterresponse.attach(request, response)
+        return response
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Answer errors in JSON, also on views that render YAML or HTML when they succeed."""
+        self.request.accepted_renderer = PrismiqJSONRenderer()
+        self.request.accepted_media_type = PrismiqJSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    # Hooks: every run goes through one of these, so a site can subclass a view to audit, wrap or
+    # refuse runs without copying request handling. They raise what the services raise.
+
+    def perform_execute(
+        self, request: Request, definition: object, *, bypass_cache: bool = False
+    ) -> QueryResult:
+        """Run ``definition`` for ``request`` (``query/execute``, saved-query ``execute``)."""
+        return services.execute(request, definition, bypass_cache=bypass_cache)
+
+    def perform_preview(self, request: Request, definition: object, *, limit: int) -> QueryResult:
+        """Run ``definition`` with at most ``limit`` rows (``query/preview``)."""
+        return services.preview(request, definition, limit=limit)
+
+    def perform_explain(self, request: Request, definition: object, *, analyze: bool) -> Any:
+        """Return the database's plan for ``definition`` (``query/explain``)."""
+        return services.explain(request, definition, analyze=analyze)
+
+
+def result_response(result: QueryResult) -> Response:
+    return Response(result.wire_dict())
+
+
+class NotFoundView(PrismiqAPIView):
+    """The last route of the URLconf: a path under the mount that matches no endpoint (an unknown
+    subpath, ``tables/a%2Fb`` once WSGI has decoded the slash) answers the API's JSON 404
+    ``{detail: "Not found."}`` for every method, instead of Django's HTML page.
+
+    It runs the same permission classes as every endpoint first, deliberately: an anonymous or
+    unpermitted caller gets the same 401/403 as anywhere else, so the answers do not tell which
+    paths exist. It is not in the OpenAPI document and not rate limited.
+    """
+
+    schema = None  # not an operation of the API: excluded from the OpenAPI document
+
+    def not_found(self, request: Any, *args: Any, **kwargs: Any) -> NoReturn:
+        """Every method: 404 (reached only once the permission classes let the caller in)."""
+        raise Http404
+
+    get = post = put = patch = delete = head = options = trace = not_found
+
+
+__all__ = [
+    "COLUMN_PARAM",
+    "DOWN",
+    "INVALID",
+    "NAME_PARAM",
+    "NOT_FOUND",
+    "QUERY_ERRORS",
+    "TIMEOUT",
+    "NotFoundView",
+    "PrismiqAPIView",
+    "result_response",
+]

@@ -1,0 +1,117 @@
+"""The saved-query endpoints: a viewset over :class:`~prismiq_django.models.SavedQuery` (own and
+shared queries; another user's shared query is read-only), and ``execute`` of a saved query.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, router, transaction
+from django.db.models import QuerySet
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from prismiq_django.api.errors import nested_errors
+from prismiq_django.api.openapi import (
+    RESULT_EXAMPLES,
+)
+from prismiq_django.api.permissions import SavedQueryAccess, configured_permissions
+from prismiq_django.api.serializers import (
+    ErrorResponseSerializer,
+    QueryResultSerializer,
+    SavedQueryExecuteSerializer,
+    SavedQuerySerializer,
+)
+from prismiq_django.api.throttling import RateLimitMixin
+from prismiq_django.api.views.base import (
+    INVALID,
+    NOT_FOUND,
+    QUERY_ERRORS,
+    PrismiqAPIView,
+    result_response,
+)
+from prismiq_django.models import SavedQuery
+from prismiq_django.tenancy.identity import caller_pk
+
+_FORBIDDEN = OpenApiResponse(ErrorResponseSerializer, "Shared query of another user: read-only.")
+_NO_ACCOUNT = OpenApiResponse(
+    ErrorResponseSerializer,
+    "The caller has no active user account to own the query (a stateless token whose user id "
+    "names no existing user).",
+)
+
+
+@extend_schema(tags=["saved queries"])
+@extend_schema_view(
+    create=extend_schema(responses={201: SavedQuerySerializer, 400: INVALID, 403: _NO_ACCOUNT}),
+    retrieve=extend_schema(responses={200: SavedQuerySerializer, 404: NOT_FOUND}),
+    update=extend_schema(
+        responses={200: SavedQuerySerializer, 400: INVALID, 403: _FORBIDDEN, 404: NOT_FOUND}
+    ),
+    partial_update=extend_schema(
+        responses={200: SavedQuerySerializer, 400: INVALID, 403: _FORBIDDEN, 404: NOT_FOUND}
+    ),
+    destroy=extend_schema(responses={204: None, 403: _FORBIDDEN, 404: NOT_FOUND}),
+)
+class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[SavedQuery]):  # type: ignore[misc]
+    """Saved queries: a user lists their own and the shared ones; only the owner changes or
+    deletes one (404 for another user's private query, 403 for a shared one)."""
+
+    serializer_class = SavedQuerySerializer
+    rate_limit_actions = frozenset({"execute"})
+    # ASCII digits only ([0-9], not \d: Django's int() would read "١٢" as 12). Any other id
+    # falls through to the catch-all route: the same JSON 404 as an id that does not exist.
+    lookup_value_regex = "[0-9]+"
+    queryset = SavedQuery.objects.none()  # for the OpenAPI generator; see get_queryset
+
+    def get_queryset(self) -> QuerySet[SavedQuery]:
+        return SavedQuery.objects.visible_to(self.request.user)
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [*configured_permissions(), SavedQueryAccess()]
+
+    def perform_create(self, serializer: BaseSerializer[SavedQuery]) -> None:
+        """Save with the caller as owner, by primary key (a stateless token user is no model
+        instance); :class:`SavedQueryAccess` has already refused a caller without a user row.
+
+        The user row may still be deleted between that check and the insert: the owner's
+        foreign key then fails (when the insert commits: the constraint is deferred), and the
+        caller gets the same 403 as a caller without an account, not a 500. (Under
+        ``ATOMIC_REQUESTS`` the constraint is checked when the request's transaction commits,
+        after this view.)"""
+        owner_id = caller_pk(self.request.user)
+        if owner_id is None:  # only when a site drops SavedQueryAccess from get_permissions
+            raise PermissionDenied(SavedQueryAccess.create_message)
+        try:
+            with transaction.atomic(using=router.db_for_write(SavedQuery)):
+                serializer.save(owner_id=owner_id)
+        except IntegrityError:  # the owner's row is gone (no other constraint can fail here)
+            raise PermissionDenied(SavedQueryAccess.create_message) from None
+
+    @extend_schema(
+        request=SavedQueryExecuteSerializer,
+        responses={200: QueryResultSerializer, 404: NOT_FOUND, **QUERY_ERRORS},
+        examples=RESULT_EXAMPLES,
+    )
+    @action(detail=True, methods=["post"])
+    def execute(self, request: Request, pk: str | None = None) -> Response:
+        """Run the saved query for the caller (their exposed schema and row scopes apply)."""
+        saved = self.get_object()
+        options = SavedQueryExecuteSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        with nested_errors("query"):
+            result = self.perform_execute(
+                request, saved.query, bypass_cache=options.validated_data["bypass_cache"]
+            )
+        return result_response(result)
+
+
+__all__ = ["SavedQueryViewSet"]

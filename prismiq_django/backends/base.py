@@ -1,0 +1,72 @@
+"""What every vendor's rails share: the :class:`Deadline` of one run, and the reading of driver
+errors (SQLSTATE, a cancelled statement, a lost connection).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Final
+
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+
+@dataclass(slots=True)
+class Deadline:
+    """The statement timeout of one run: ``fired`` is set by SQLite's progress handler;
+    ``started`` (monotonic) lets a PostgreSQL cancellation be told apart from the timeout."""
+
+    seconds: float
+    fired: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    def could_have_fired(self) -> bool:
+        """True once ``seconds`` have passed since the run started: before that, the server's
+        ``statement_timeout`` (counted from the statement's own, later start) cannot fire."""
+        return time.monotonic() - self.started >= self.seconds
+
+
+def is_query_canceled(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc
+    return getattr(cause, "sqlstate", None) == "57014" or getattr(cause, "pgcode", None) == "57014"
+
+
+_LOST_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03"})  # shutdowns, cannot connect now
+
+
+def connection_lost(exc: DatabaseError, connection: BaseDatabaseWrapper) -> bool:
+    if isinstance(exc, InterfaceError):
+        return True
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate is not None and (sqlstate.startswith("08") or sqlstate in _LOST_SQLSTATES):
+        return True
+    if connection.vendor == "postgresql" and sqlstate is None and isinstance(exc, OperationalError):
+        return True  # libpq-level failure: the server went away mid-statement
+    raw = connection.connection
+    if raw is None:
+        return True
+    return bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
+
+
+DATETIME_FIELD_OVERFLOW: Final = "22008"
+
+
+def sqlstate_of(exc: DatabaseError) -> str | None:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate if isinstance(sqlstate, str) else None
+
+
+__all__ = [
+    "DATETIME_FIELD_OVERFLOW",
+    "Deadline",
+    "connection_lost",
+    "is_query_canceled",
+    "sqlstate_of",
+]

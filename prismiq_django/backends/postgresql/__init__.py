@@ -1,0 +1,1 @@
+"""PostgreSQL (psycopg 3): introspection, types, loaders, value spellings, rails, session."""

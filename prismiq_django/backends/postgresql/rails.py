@@ -1,0 +1,33 @@
+"""PostgreSQL's rails: read-only transaction, statement timeout and the pinned session settings
+(:mod:`prismiq_django.backends.postgresql.session`) in one statement, all ``SET LOCAL``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from prismiq_django.backends.base import Deadline
+from prismiq_django.backends.postgresql.session import (
+    PIN_SQL,
+)
+
+
+@contextmanager
+def postgres_rails(
+    connection: BaseDatabaseWrapper, cursor: Any, deadline: Deadline
+) -> Iterator[None]:
+    timeout_ms = max(1, math.ceil(deadline.seconds * 1000))
+    cursor.execute(
+        "SELECT set_config('transaction_read_only', 'on', true), "
+        f"set_config('statement_timeout', %s, true), {PIN_SQL}",
+        [str(timeout_ms)],
+    )
+    yield
+
+
+__all__ = ["postgres_rails"]

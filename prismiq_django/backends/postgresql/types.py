@@ -1,0 +1,54 @@
+"""PostgreSQL types (``pg_type.typname`` and ``typcategory``) to logical types."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prismiq_django.query.catalog import (
+    LogicalType,
+)
+
+_PG_TYPES: Final[dict[str, LogicalType]] = {
+    **dict.fromkeys(("int2", "int4", "int8", "oid", "xid", "cid", "regclass"), "integer"),
+    **dict.fromkeys(("numeric", "money"), "decimal"),
+    **dict.fromkeys(("float4", "float8"), "float"),
+    "bool": "boolean",
+    "date": "date",
+    **dict.fromkeys(("timestamp", "timestamptz"), "datetime"),
+    **dict.fromkeys(("time", "timetz"), "time"),
+    "interval": "duration",
+    **dict.fromkeys(("json", "jsonb"), "json"),
+    "uuid": "uuid",
+    "bytea": "binary",
+    **dict.fromkeys(
+        (
+            *("text", "varchar", "bpchar", "char", "name", "citext", "xml", "inet", "cidr"),
+            *("macaddr", "macaddr8", "bit", "varbit", "tsvector", "tsquery", "jsonpath"),
+        ),
+        "string",
+    ),
+}
+_PG_CATEGORIES: Final[dict[str, LogicalType]] = {
+    "A": "array",
+    "B": "boolean",
+    "E": "string",  # enums
+    "G": "string",  # geometric types travel as text
+    "I": "string",  # inet/cidr
+    "N": "decimal",
+    "S": "string",
+    "T": "duration",
+    "V": "string",  # bit strings
+}
+
+
+def pg_logical_type(typname: str, category: str = "") -> LogicalType:
+    """Map a PostgreSQL type (``pg_type.typname`` and ``typcategory``) to a logical type."""
+    if typname.startswith("_") or category == "A":
+        return "array"
+    found = _PG_TYPES.get(typname)
+    if found is not None:
+        return found
+    return _PG_CATEGORIES.get(category, "unknown")
+
+
+__all__ = ["pg_logical_type"]

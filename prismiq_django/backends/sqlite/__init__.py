@@ -1,0 +1,1 @@
+"""SQLite: introspection, declared types and the rails (``query_only`` and a progress deadline)."""

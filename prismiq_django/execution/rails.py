@@ -1,0 +1,202 @@
+"""The guarded read-only transaction every statement runs in, and database errors translated.
+
+:func:`guarded_cursor` opens the always-rolled-back, read-only, timed transaction (the vendor's
+rails from :mod:`prismiq_django.backends`); :func:`guarded_statement` runs one statement in it, as
+one message on PostgreSQL outside a transaction. Database errors become :class:`QueryTimeout`,
+:class:`DatabaseUnavailable`, :class:`ValueOutOfRange` or :class:`QueryExecutionError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+
+from django.db import (
+    DatabaseError,
+    connections,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from prismiq_django.backends.base import (
+    DATETIME_FIELD_OVERFLOW,
+    Deadline,
+    connection_lost,
+    is_query_canceled,
+    sqlstate_of,
+)
+from prismiq_django.backends.postgresql.loaders import use_fast_loaders
+from prismiq_django.backends.postgresql.rails import postgres_rails
+from prismiq_django.backends.postgresql.session import (
+    PIN_UNREPORTED_SQL,
+    outside_transaction,
+    reads_as_pinned,
+    several_statements_per_message,
+)
+from prismiq_django.backends.sqlite.rails import sqlite_rails
+from prismiq_django.exceptions import (
+    DatabaseUnavailable,
+    PrismiqError,
+    QueryExecutionError,
+    QueryTimeout,
+    ValueOutOfRange,
+)
+
+logger = logging.getLogger("prismiq_django.execution")
+
+
+_RAILS: Final = {"postgresql": postgres_rails, "sqlite": sqlite_rails}
+
+
+def _translate(
+    exc: DatabaseError, connection: BaseDatabaseWrapper, deadline: Deadline
+) -> PrismiqError:
+    canceled = is_query_canceled(exc)
+    if deadline.fired or (canceled and deadline.could_have_fired()):
+        logger.warning("prismiq query stopped by the statement timeout (%ss)", deadline.seconds)
+        return QueryTimeout()
+    if canceled:  # before the timeout could fire: an administrator or the server stopped it
+        logger.warning("prismiq query canceled by the database before its timeout")
+        return DatabaseUnavailable()
+    if connection_lost(exc, connection):
+        logger.exception("prismiq analytics database connection lost")
+        return DatabaseUnavailable()
+    if sqlstate_of(exc) == DATETIME_FIELD_OVERFLOW:
+        # The data, not a bug: a bucket of a value near PostgreSQL's limits (see the exception).
+        logger.warning("prismiq query refused: a timestamp's bucket is out of PostgreSQL's range")
+        return ValueOutOfRange()
+    logger.exception("prismiq query failed in the database")
+    return QueryExecutionError()
+
+
+def _connect(connection: BaseDatabaseWrapper) -> None:
+    """Open the connection if needed; :class:`DatabaseUnavailable` when it cannot be reached."""
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        logger.exception("prismiq analytics database unreachable")
+        raise DatabaseUnavailable() from exc
+
+
+@contextmanager
+def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWrapper, Any]]:
+    """Yield ``(connection, cursor)`` inside the read-only, timed, always-rolled-back transaction.
+
+    Raises :class:`DatabaseUnavailable` when the database cannot be reached or the connection
+    drops, :class:`QueryTimeout` when the deadline fires, :class:`ValueOutOfRange` for
+    PostgreSQL's SQLSTATE 22008 (a time bucket beyond its range), :class:`QueryExecutionError`
+    for any other database error (the original is chained and logged, never put in the
+    message).
+    """
+    connection = connections[alias]
+    rails = _RAILS.get(connection.vendor)
+    if rails is None:
+        raise QueryExecutionError(f"Database vendor {connection.vendor!r} is not supported.")
+    _connect(connection)
+    deadline = Deadline(float(timeout))
+    try:
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            try:
+                with rails(connection, cursor, deadline):
+                    yield connection, cursor
+            finally:
+                transaction.set_rollback(True, using=alias)
+    except DatabaseError as exc:
+        raise _translate(exc, connection, deadline) from exc
+
+
+def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
+    """True when the rails, the statement and the rollback can travel in one message.
+
+    PostgreSQL through psycopg 3 binding parameters on the client (Django's default; see
+    :func:`~prismiq_django.pgsession.several_statements_per_message`), with the connection in
+    autocommit and outside any ``atomic`` block, and no transaction open on the server either
+    (a raw ``BEGIN`` Django does not track: the message's ``ROLLBACK`` would discard its work).
+    The message opens and closes its own transaction. And the session must itself have the
+    date and interval styles statements are pinned to
+    (:func:`~prismiq_django.pgsession.reads_as_pinned`): psycopg decodes the rows by the styles
+    the session reports, and the message's ``ROLLBACK`` would end pinned ones before it reads
+    them. The message then pins only ``extra_float_digits``. Otherwise the savepoint-safe path
+    of :func:`guarded_cursor` is used, which pins all of them.
+    """
+    return (
+        several_statements_per_message(connection)  # first: the others read psycopg 3's
+        and outside_transaction(connection)
+        and reads_as_pinned(connection.connection)
+    )
+
+
+# The one-message path's rails: the read-only transaction, and the timeout (the one parameter)
+# and the pinned settings the session does not report in one SELECT (the reported ones are
+# already the pinned values: see _one_message_possible).
+_MESSAGE_HEAD: Final = (
+    f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true), {PIN_UNREPORTED_SQL}; "
+)
+
+
+@contextmanager
+def guarded_statement(
+    alias: str, timeout: float, sql: str, params: Sequence[object], *, tolerant: bool = False
+) -> Iterator[tuple[BaseDatabaseWrapper, Any]]:
+    """Run ``sql`` with ``params`` under the rails; yield ``(connection, cursor)`` on its result.
+
+    Same rails and errors as :func:`guarded_cursor`. On PostgreSQL outside a transaction the
+    whole run is one message, one network round trip instead of four (``BEGIN``, the rails, the
+    statement, ``ROLLBACK``)::
+
+        BEGIN READ ONLY;
+        SELECT set_config('statement_timeout', <ms>, true),
+               set_config('extra_float_digits', '1', true);
+        <sql>;
+        ROLLBACK
+
+    ``statement_timeout`` applies to each statement of a multi-statement message separately.
+    ``sql`` is one compiled statement (identifiers from the catalog, values bound), so nothing
+    can end the read-only transaction early. When the statement fails, the rest of the message
+    is skipped and the failed transaction is rolled back here. ``tolerant``: see
+    :func:`use_fast_loaders`.
+    """
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        _connect(connection)  # the checks below read the live connection
+    if connection.vendor != "postgresql" or not _one_message_possible(connection):
+        with guarded_cursor(alias, timeout) as (conn, cursor):
+            # PostgreSQL cursors only; others are left alone
+            use_fast_loaders(conn, cursor, tolerant=tolerant)
+            cursor.execute(sql, params)
+            yield conn, cursor
+        return
+    deadline = Deadline(float(timeout))
+    timeout_ms = str(max(1, math.ceil(deadline.seconds * 1000)))
+    message = f"{_MESSAGE_HEAD}{sql}; ROLLBACK"
+    try:
+        with connection.cursor() as cursor:
+            use_fast_loaders(connection, cursor, tolerant=tolerant)
+            try:
+                bound: list[Any] = [timeout_ms, *params]
+                cursor.execute(message, bound)
+                cursor.cursor.nextset()  # BEGIN -> set_config
+                cursor.cursor.nextset()  # set_config -> the statement
+            except DatabaseError:
+                _rollback_failed(connection)
+                raise
+            yield connection, cursor
+    except DatabaseError as exc:
+        raise _translate(exc, connection, deadline) from exc
+
+
+def _rollback_failed(connection: BaseDatabaseWrapper) -> None:
+    """End the transaction a failed one-message run left open (the connection may be gone)."""
+    raw = connection.connection
+    if raw is None or getattr(raw, "closed", True) or getattr(raw, "broken", False):
+        return
+    try:
+        raw.rollback()
+    except Exception:
+        logger.warning("prismiq could not roll back a failed statement", exc_info=True)
+
+
+__all__ = ["guarded_cursor", "guarded_statement"]

@@ -1,0 +1,226 @@
+"""Run compiled statements with the safety rails (SPEC sections 4 and 6).
+
+Every statement runs on the analytics alias inside ``transaction.atomic`` that is always rolled
+back (a savepoint when the connection is already in a transaction), read-only and with a
+database-side deadline:
+
+- PostgreSQL: ``set_config('transaction_read_only', 'on', true)``,
+  ``set_config('statement_timeout', ..., true)`` and the output settings of
+  :mod:`prismiq_django.pgsession` (``DateStyle``, ``IntervalStyle``, ``extra_float_digits``,
+  pinned to PostgreSQL's defaults, so that results never depend on the session's) in one
+  statement before the query (all are ``SET LOCAL``: they end with the transaction or
+  savepoint, so a pooled connection is left as it was). A timeout is SQLSTATE 57014 and
+  becomes :class:`QueryTimeout`; a 57014 before the timeout could have fired
+  (``pg_cancel_backend`` by an administrator, a server-side cancel) is not a timeout and
+  becomes :class:`DatabaseUnavailable` (503: try again).
+- SQLite: ``PRAGMA query_only = ON`` for the duration (the previous value is restored) and a
+  progress handler that interrupts the statement once the deadline has passed.
+
+Result columns and logical types come from the cursor description (PostgreSQL type OIDs, so they
+are known for empty results too). SQLite describes no types: the caller passes the logical types
+of the output columns (``column_types``, derived by the services from the parsed query and the
+catalog); without them a column's type is inferred from its first non-null value, and is
+``"unknown"`` when it has none.
+
+Values are converted to JSON-ready form by :mod:`prismiq_django.execution.values` (one precomputed
+converter per column).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from django.db import (
+    DataError,
+    connections,
+)
+
+from prismiq_django.backends.postgresql.loaders import pg_type_names
+from prismiq_django.backends.postgresql.types import pg_logical_type
+from prismiq_django.exceptions import (
+    QueryTimeout,
+)
+from prismiq_django.execution.columns import convert_rows
+from prismiq_django.execution.rails import guarded_statement
+from prismiq_django.execution.results import CompiledStatement, QueryResult
+from prismiq_django.execution.values import (
+    Converter,
+    column_converter,
+    infer_type,
+)
+from prismiq_django.ops.gcpause import gc_paused
+
+logger = logging.getLogger("prismiq_django.execution")
+
+
+class _Unloadable(Exception):
+    """psycopg refused a value of the result while loading it (not a database error)."""
+
+
+def _fetch(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
+    """``cursor.fetchmany(size)``; :class:`_Unloadable` when a loader refuses a value.
+
+    A ``DataError`` raised while fetching comes from psycopg's loaders, never from the server
+    (the client-side cursor received every row with the statement): it has no SQLSTATE. On the
+    tolerant run it is a database error like any other (:class:`QueryExecutionError`).
+    """
+    try:
+        with gc_paused():
+            rows: list[tuple[Any, ...]] = cursor.fetchmany(size)
+    except DataError as exc:
+        cause = exc.__cause__
+        if tolerant or cause is None or getattr(cause, "sqlstate", "") is not None:
+            raise
+        raise _Unloadable() from exc
+    return rows
+
+
+def execute_compiled(
+    compiled: CompiledStatement,
+    *,
+    alias: str,
+    timeout: float,
+    column_types: Sequence[str] | None = None,
+    wall_clock: Collection[int] = (),
+    json_sql: str | None = None,
+) -> QueryResult:
+    """Run ``compiled`` with the safety rails and return a JSON-ready :class:`QueryResult`.
+
+    The statement's LIMIT is ``compiled.limit + 1``; at most ``compiled.limit`` rows are returned
+    and ``truncated`` tells whether more existed. ``column_types`` (optional) are the logical types
+    of the output columns as the parser knows them: used on SQLite, whose cursor describes no
+    types, and on PostgreSQL only for columns whose database type has no logical mapping.
+    ``wall_clock`` lists the output columns holding truncated datetimes (naive wall-clock times
+    of the site's zone): on SQLite they are returned without an offset, as PostgreSQL does;
+    other SQLite datetimes are Django's naive UTC and get ``+00:00`` when ``USE_TZ``.
+
+    ``json_sql`` (PostgreSQL only, with ``column_types``) is the statement wrapped by
+    :func:`prismiq_django.query.jsonrows.json_rows_sql`: it is run instead, each row arrives as the
+    JSON text of its values, and the result carries ``rows_json`` built by joining them (no
+    per-value work in Python). On another database it is ignored.
+
+    PostgreSQL dates and timestamps Python cannot represent (``infinity``, ``-infinity``, BC,
+    after year 9999), times ``24:00:00`` and intervals beyond ``timedelta`` make psycopg refuse
+    the row; the statement then runs once more with loaders that turn them into the strings of
+    :func:`prismiq_django.values.pg_temporal_text` (the ones the JSON path writes) and
+    :func:`prismiq_django.values.pg_time_text`, and the seconds of
+    :func:`prismiq_django.values.pg_interval_seconds`. Results without such values pay nothing
+    for it. Both runs share one deadline, ``timeout`` seconds from the call: the second gets
+    what the first left, and none left is :class:`QueryTimeout` without running it.
+
+    Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable`, :class:`ValueOutOfRange` or
+    :class:`QueryExecutionError`.
+    """
+    if (
+        json_sql is not None
+        and column_types is not None
+        and connections[alias].vendor == "postgresql"
+    ):
+        return _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout)
+    ends_at = time.monotonic() + timeout
+    try:
+        return _execute_python(compiled, alias, timeout, column_types, wall_clock, tolerant=False)
+    except _Unloadable as exc:
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            logger.warning(
+                "prismiq query stopped by the statement timeout (%ss) before its tolerant re-run",
+                timeout,
+            )
+            raise QueryTimeout() from exc
+        return _execute_python(compiled, alias, left, column_types, wall_clock, tolerant=True)
+
+
+def _execute_python(
+    compiled: CompiledStatement,
+    alias: str,
+    timeout: float,
+    column_types: Sequence[str] | None,
+    wall_clock: Collection[int],
+    *,
+    tolerant: bool,
+) -> QueryResult:
+    """Run ``compiled`` and convert its values in Python (see :func:`execute_compiled`)."""
+    limit = compiled.limit
+    started = time.perf_counter()
+    statement = guarded_statement(alias, timeout, compiled.sql, compiled.params, tolerant=tolerant)
+    with statement as (connection, cursor):
+        raw_rows = _fetch(cursor, limit + 1, tolerant=tolerant)
+        description = cursor.description or ()
+        vendor = connection.vendor
+        pg_types = (
+            pg_type_names(connection, [d[1] for d in description])
+            if vendor == "postgresql"
+            else None
+        )
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    truncated = len(raw_rows) > limit
+    if truncated:
+        del raw_rows[limit:]
+    names = [d[0] for d in description]
+    if len(compiled.columns) == len(names):
+        names = list(compiled.columns)
+    hints = list(column_types) if column_types and len(column_types) == len(names) else None
+    types: list[str] = []
+    converters: list[Converter | None] = []
+    for index in range(len(names)):
+        hint = hints[index] if hints else None
+        logical: str
+        typname = ""
+        if pg_types is not None:
+            typname, category = pg_types[index]
+            logical = pg_logical_type(typname, category)
+            if logical == "unknown" and hint:
+                logical = hint
+        else:
+            logical = hint or infer_type([row[index] for row in raw_rows])
+        types.append(logical)
+        converters.append(
+            column_converter(vendor, logical, typname, wall_clock=index in wall_clock)
+        )
+    with gc_paused():
+        rows = convert_rows(raw_rows, converters)
+    return QueryResult(
+        columns=names,
+        column_types=types,
+        rows=rows,
+        row_count=len(rows),
+        truncated=truncated,
+        execution_time_ms=round(elapsed_ms, 3),
+    )
+
+
+def _execute_json_rows(
+    compiled: CompiledStatement,
+    json_sql: str,
+    column_types: list[str],
+    alias: str,
+    timeout: float,
+) -> QueryResult:
+    """Run the JSON-wrapped statement: one ``text`` JSON array per row, joined into rows_json."""
+    limit = compiled.limit
+    started = time.perf_counter()
+    with (
+        guarded_statement(alias, timeout, json_sql, compiled.params) as (_, cursor),
+        gc_paused(),
+    ):
+        texts: list[tuple[str]] = cursor.fetchmany(limit + 1)
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    truncated = len(texts) > limit
+    if truncated:
+        del texts[limit:]
+    rows_json = ("[" + ",".join([row[0] for row in texts]) + "]").encode()
+    return QueryResult(
+        columns=list(compiled.columns),
+        column_types=column_types,
+        row_count=len(texts),
+        truncated=truncated,
+        execution_time_ms=round(elapsed_ms, 3),
+        rows_json=rows_json,
+    )
+
+
+__all__ = ["execute_compiled"]

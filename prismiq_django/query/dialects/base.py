@@ -1,0 +1,113 @@
+"""The :class:`Dialect` every vendor subclasses, and what they share (LIKE escaping, zones)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from prismiq_django.query.catalog import Column, LogicalType, Table
+
+#: The escape character used in every LIKE pattern, on every dialect.
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """Escape ``\\``, ``%`` and ``_`` so that ``text`` matches literally inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_to_glob(pattern: str) -> str:
+    """Translate a LIKE pattern (``\\`` escapes) to an equivalent SQLite GLOB pattern."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        else:
+            literal = next(chars, "") if ch == LIKE_ESCAPE else ch
+            out.append(f"[{literal}]" if literal in ("*", "?", "[") else literal)
+    return "".join(out)
+
+
+class Dialect:
+    """SQL generation details of one database vendor. Instances are stateless and shared."""
+
+    vendor: ClassVar[str] = ""
+    #: Whether ``NULLS FIRST/LAST`` must be spelled out to match PostgreSQL's default ordering
+    #: (NULLs sort as larger than every value).
+    explicit_nulls_order: ClassVar[bool] = False
+
+    def quote(self, name: str) -> str:
+        """Quote an identifier taken from the catalog (or a validated output alias)."""
+        return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+
+    def table_sql(self, table: Table) -> str:
+        """The (schema-qualified) quoted name of a catalog table."""
+        if table.schema_name:
+            return self.quote(table.schema_name) + "." + self.quote(table.name)
+        return self.quote(table.name)
+
+    def date_trunc(
+        self, sql: str, unit: str, column: Column, tz_name: str
+    ) -> tuple[str, tuple[object, ...]]:
+        """Truncate ``sql`` (a date or datetime column) to ``unit``, weeks starting Monday.
+
+        Datetimes are truncated in the wall-clock time of ``tz_name`` and come back as naive
+        local timestamps; dates come back as dates. ``unit`` is from the closed vocabulary.
+        """
+        raise NotImplementedError
+
+    def like(
+        self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool
+    ) -> tuple[str, object]:
+        """Match ``sql`` against a LIKE ``pattern`` (``%``, ``_``, ``\\`` escapes).
+
+        Returns the SQL fragment (one ``%s``) and its parameter; a vendor may rewrite the
+        pattern (SQLite turns case-sensitive matches into GLOB patterns).
+        """
+        raise NotImplementedError
+
+    def order_suffix(self, descending: bool) -> str:
+        if not self.explicit_nulls_order:
+            return " DESC" if descending else " ASC"
+        return " DESC NULLS FIRST" if descending else " ASC NULLS LAST"
+
+    def adapt(self, value: object, type_: LogicalType) -> object:
+        """Convert a coerced Python value to what the vendor's Django cursor compares right."""
+        return value
+
+    def limit_offset(self, limit: int, offset: int) -> tuple[str, tuple[object, ...]]:
+        if offset:
+            return " LIMIT %s OFFSET %s", (limit, offset)
+        return " LIMIT %s", (limit,)
+
+    def explain_sql(self, sql: str, *, analyze: bool) -> str:
+        """Wrap a compiled statement so that running it returns the plan."""
+        raise NotImplementedError
+
+
+def naive_timestamp(column: Column) -> bool:
+    kind = column.data_type.lower()
+    return (
+        kind.startswith("timestamp")
+        and not kind.startswith("timestamptz")
+        and ("with time zone" not in kind)
+    )
+
+
+def zoned_timestamp(column: Column | None) -> bool:
+    """True for a column whose time buckets are computed in the site's time zone: a
+    ``datetime`` that is not PostgreSQL's naive ``timestamp`` (``timestamptz``, or SQLite's
+    datetimes, which Django stores in UTC)."""
+    return column is not None and column.type == "datetime" and not naive_timestamp(column)
+
+
+__all__ = [
+    "LIKE_ESCAPE",
+    "Dialect",
+    "escape_like",
+    "like_to_glob",
+    "naive_timestamp",
+    "zoned_timestamp",
+]

@@ -1,0 +1,368 @@
+"""The query services: validate, compile (``to_sql``), execute, preview, explain and the distinct
+values of a column, each on the exposed catalog of ``request`` (row scopes in force).
+
+Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
+:class:`~prismiq_django.exceptions.ObjectNotFound` for unknown names,
+:class:`~prismiq_django.exceptions.QueryTimeout`,
+:class:`~prismiq_django.exceptions.DatabaseUnavailable` and
+:class:`~prismiq_django.exceptions.QueryExecutionError` from execution.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from prismiq_django import cache as result_cache
+from prismiq_django.catalog.store import CATALOG_VERSION_KEY, database_alias, unverified_catalog
+from prismiq_django.conf import prismiq_settings
+from prismiq_django.exceptions import (
+    DatabaseUnavailable,
+    ObjectNotFound,
+    QueryTimeout,
+    ValueOutOfRange,
+)
+from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
+from prismiq_django.execution.plans import redact_plan
+from prismiq_django.ops.afterresponse import defer_for
+from prismiq_django.ops.observability import fingerprint, record_query
+from prismiq_django.query import (
+    Catalog,
+    Compiled,
+    ErrorDetail,
+    Limits,
+    QueryValidationError,
+    compile_query,
+    get_dialect,
+    parse,
+)
+from prismiq_django.query.ast import Query
+from prismiq_django.query.dialects import zoned_timestamp
+from prismiq_django.query.errors import pointer
+from prismiq_django.query.jsonrows import json_rows_sql
+from prismiq_django.services.catalog import get_catalog
+
+#: Largest ``limit`` of :func:`column_values` (SPEC section 5).
+MAX_COLUMN_VALUES: Final = 1_000
+
+
+def limits() -> Limits:
+    """The complexity limits from settings."""
+    return Limits(
+        max_rows=int(prismiq_settings.MAX_ROWS),
+        max_tables=int(prismiq_settings.MAX_TABLES),
+        max_columns=int(prismiq_settings.MAX_COLUMNS),
+        max_filters=int(prismiq_settings.MAX_FILTERS),
+        max_depth=int(prismiq_settings.MAX_DEPTH),
+        max_list_values=int(prismiq_settings.MAX_LIST_VALUES),
+    )
+
+
+def _prepare(
+    request: object, definition: object, catalog: Catalog | None = None
+) -> tuple[Catalog, Query, Compiled]:
+    """Parse and compile ``definition`` against ``catalog``: by default the catalog of
+    ``request``, or one the caller already built for it (row scopes included)."""
+    if catalog is None:
+        catalog = get_catalog(request)
+    query = parse(
+        definition,
+        catalog,
+        limits=limits(),
+        now=timezone.now(),
+        tz=timezone.get_current_timezone(),
+    )
+    compiled = compile_query(query, catalog, get_dialect(connections[database_alias()].vendor))
+    return catalog, query, compiled
+
+
+def validate(request: object, definition: object) -> list[ErrorDetail]:
+    """Return every problem of ``definition`` (``[]`` when it would compile)."""
+    try:
+        _prepare(request, definition)
+    except QueryValidationError as exc:
+        return list(exc.errors)
+    return []
+
+
+def to_sql(request: object, definition: object) -> Compiled:
+    """Return the exact statement :func:`execute` would run; raises QueryValidationError."""
+    return _prepare(request, definition)[2]
+
+
+def _json_rows_sql(alias: str, query: Query, compiled: Compiled) -> str | None:
+    """The statement wrapped so PostgreSQL encodes the rows (see :mod:`~.query.jsonrows`).
+
+    Only where its JSON is the Python path's: PostgreSQL with the session in UTC (``USE_TZ``,
+    Django's default for aware datetimes).
+    """
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or not settings.USE_TZ:
+        return None
+    if connection.timezone_name != "UTC":
+        return None
+    return json_rows_sql(query, compiled.sql)
+
+
+def _run(
+    request: object,
+    catalog: Catalog,
+    query: Query,
+    compiled: Compiled,
+    *,
+    bypass: bool,
+    expect: Mapping[str, object] | None = None,
+) -> QueryResult:
+    alias = database_alias()
+    timeout = float(prismiq_settings.QUERY_TIMEOUT)
+    column_types = [item.expr.type for item in query.select]
+    wall_clock = frozenset(
+        i for i, item in enumerate(query.select) if item.expr.date_trunc is not None
+    )
+
+    def compute() -> QueryResult:
+        return execute_compiled(
+            compiled,
+            alias=alias,
+            timeout=timeout,
+            column_types=column_types,
+            wall_clock=wall_clock,
+            json_sql=_json_rows_sql(alias, query, compiled),
+        )
+
+    started = time.perf_counter()
+    result: QueryResult | None = None
+    status = "error"
+    try:
+        result = result_cache.fetch_result(
+            alias=alias,
+            compiled=compiled,
+            scopes=catalog.row_scopes,
+            compute=compute,
+            bypass=bypass,
+            defer=defer_for(request),
+            expect=expect,
+        )
+        status = "ok"
+        return result
+    except result_cache.StaleRead:
+        status = ""  # not an outcome: the caller asks again with a fresh catalog
+        raise
+    except QueryTimeout:
+        status = "timeout"
+        raise
+    except DatabaseUnavailable:
+        status = "unavailable"
+        raise
+    except ValueOutOfRange:
+        status = "invalid"  # answered as a validation error (see out_of_range), not a failure
+        raise
+    finally:
+        if status:
+            record_query(
+                fingerprint=fingerprint(compiled.sql),
+                duration_s=time.perf_counter() - started,
+                rows=result.row_count if result is not None else 0,
+                cache_hit=result is not None and result.is_from_cache,
+                status=status,
+            )
+
+
+def execute(request: object, definition: object, *, bypass_cache: bool = False) -> QueryResult:
+    """Validate, compile and run ``definition`` (through the result cache).
+
+    Every call is counted in ``prismiq_queries_total``: a refused definition as ``invalid`` and a
+    database that cannot be reached while loading the schema as ``unavailable`` (both with an
+    empty fingerprint: there is no statement).
+    """
+    return _execute(request, definition, bypass_cache=bypass_cache)
+
+
+def _record_unrun(status: str, started: float) -> None:
+    """Count a query that never reached the database (refused, or no catalog to check it)."""
+    record_query(
+        fingerprint="",
+        duration_s=time.perf_counter() - started,
+        rows=0,
+        cache_hit=False,
+        status=status,
+    )
+
+
+def _execute(
+    request: object,
+    definition: object,
+    *,
+    bypass_cache: bool = False,
+    catalog: Catalog | None = None,
+    optimistic: bool = True,
+) -> QueryResult:
+    """:func:`execute`, optionally on a catalog already built for ``request`` (so that the
+    catalog and the row scopes, i.e. ``TENANT_CALLBACK``, are not resolved twice).
+
+    Without one, and with ``optimistic``, the process's catalog is used unverified and its
+    version token is checked by the result cache in the same read as the entry
+    (:func:`unverified_catalog`); when it turns out stale (or the definition is refused by the
+    unverified catalog) the run starts again on the verified catalog.
+    """
+    started = time.perf_counter()
+    expect: dict[str, object] | None = None
+    if catalog is None and optimistic:
+        unverified = unverified_catalog(request)
+        if unverified is not None:
+            catalog, version = unverified
+            expect = {CATALOG_VERSION_KEY: version}
+    try:
+        catalog, query, compiled = _prepare(request, definition, catalog)
+    except QueryValidationError:
+        if expect is not None:  # perhaps refused by a stale catalog: decide on the current one
+            return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
+        _record_unrun("invalid", started)
+        raise
+    except DatabaseUnavailable:
+        _record_unrun("unavailable", started)
+        raise
+    try:
+        return _run(request, catalog, query, compiled, bypass=bypass_cache, expect=expect)
+    except result_cache.StaleRead:
+        return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
+    except ValueOutOfRange as exc:
+        raise out_of_range(definition, query) from exc
+
+
+#: Why a query whose time buckets the database cannot compute is refused (SPEC: a value that
+#: does not fit is a validation error, never a 500).
+OUT_OF_RANGE_MESSAGE: Final = (
+    "Some rows fall in a time bucket that has no date the database can represent in the site's"
+    " time zone (within a day of PostgreSQL's earliest or latest timestamp): filter them out or"
+    " use a coarser interval."
+)
+
+
+def out_of_range(definition: object, query: Query) -> QueryValidationError:
+    """The 400 for :class:`~prismiq_django.exceptions.ValueOutOfRange`: one ``invalid_value``
+    error per time bucket of ``query`` (parsed from ``definition``) that can meet it: a bucket of
+    a ``timestamptz`` column, whose wall-clock time in the site's zone is computed
+    (:func:`~prismiq_django.query.dialects.zoned_timestamp`). Paths as in the request:
+    ``/time_series/interval`` (the first output column when there is one), then
+    ``/columns/N/date_trunc``. Every bucket if none is zoned; the whole document (``""``) if
+    there is no bucket at all."""
+    series = isinstance(definition, Mapping) and isinstance(definition.get("time_series"), Mapping)
+    first_column = 1 if series else 0  # the bucket of a time_series is output column 0
+    zoned: list[str] = []
+    others: list[str] = []
+    for index, item in enumerate(query.select):
+        if item.expr.date_trunc is None:
+            continue
+        if series and index == 0:
+            path = pointer("time_series", "interval")
+        else:
+            path = pointer("columns", index - first_column, "date_trunc")
+        (zoned if zoned_timestamp(item.expr.col.column) else others).append(path)
+    paths = zoned or others or [""]
+    return QueryValidationError(
+        [ErrorDetail("invalid_value", OUT_OF_RANGE_MESSAGE, path) for path in paths]
+    )
+
+
+def _bad_limit(message: str) -> QueryValidationError:
+    return QueryValidationError([ErrorDetail("invalid_value", message, "/limit")])
+
+
+def preview(request: object, definition: object, *, limit: int = 100) -> QueryResult:
+    """Run ``definition`` with at most ``limit`` rows (the smaller of it and the query's own)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise _bad_limit("The preview limit must be an integer >= 0.")
+    if isinstance(definition, Mapping):
+        requested = definition.get("limit")
+        capped = dict(definition)
+        if requested is None:
+            capped["limit"] = limit
+        elif isinstance(requested, int) and not isinstance(requested, bool) and requested >= 0:
+            capped["limit"] = min(requested, limit)
+        definition = capped
+    return execute(request, definition)
+
+
+def explain(request: object, definition: object, *, analyze: bool = False) -> Any:
+    """Return the database's plan for ``definition`` (JSON on PostgreSQL).
+
+    Index names, and names and expressions of relations that are not exposed tables (under an
+    exposed view), are redacted: see :func:`prismiq_django.plans.redact_plan`.
+    """
+    catalog, query, compiled = _prepare(request, definition)
+    try:
+        plan = explain_compiled(
+            compiled,
+            alias=database_alias(),
+            timeout=float(prismiq_settings.QUERY_TIMEOUT),
+            analyze=analyze,
+        )
+    except ValueOutOfRange as exc:  # EXPLAIN ANALYZE runs the statement
+        raise out_of_range(definition, query) from exc
+    return redact_plan(plan, catalog.tables.keys())
+
+
+def column_values(
+    request: object,
+    table: str,
+    column: str,
+    *,
+    limit: int = 100,
+    search: str | None = None,
+) -> list[Any]:
+    """Return the distinct non-null values of an exposed column, sorted, at most ``limit``.
+
+    ``search`` keeps values containing it (case-insensitive; text columns only, otherwise
+    :class:`QueryValidationError` with path ``/search``). Raises :class:`ObjectNotFound` for
+    an unknown, unexposed or hidden table or column; goes through the same parser and row
+    scopes as any query.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise _bad_limit("The limit must be an integer >= 0.")
+    # One catalog (and one TENANT_CALLBACK call) for the lookup and the run.
+    catalog = get_catalog(request)
+    found = catalog.table(table)
+    target = found.column(column) if found is not None else None
+    if target is None:
+        raise ObjectNotFound(f"Column {column!r} of table {table!r} not found.")
+    if search and target.type != "string":
+        raise QueryValidationError(
+            [
+                ErrorDetail(
+                    "invalid_operator", "Search is only available on text columns.", "/search"
+                )
+            ]
+        )
+    ref = {"table_id": "t", "column": column}
+    filters: list[dict[str, Any]] = [{**ref, "operator": "is_not_null", "value": None}]
+    if search:
+        filters.append({**ref, "operator": "contains", "value": search})
+    definition = {
+        "tables": [{"id": "t", "name": table}],
+        "columns": [ref],
+        "filters": filters,
+        "group_by": [ref],
+        "order_by": [{**ref, "direction": "ASC"}],
+        "limit": min(limit, MAX_COLUMN_VALUES),
+    }
+    return [row[0] for row in _execute(request, definition, catalog=catalog).rows]
+
+
+__all__ = [
+    "MAX_COLUMN_VALUES",
+    "OUT_OF_RANGE_MESSAGE",
+    "column_values",
+    "execute",
+    "explain",
+    "limits",
+    "out_of_range",
+    "preview",
+    "to_sql",
+    "validate",
+]

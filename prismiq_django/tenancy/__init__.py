@@ -1,0 +1,1 @@
+"""Who is calling (``identity``) and which rows they may read (``scopes``, ``TENANT_CALLBACK``)."""

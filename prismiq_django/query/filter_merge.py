@@ -30,9 +30,9 @@ from prismiq_django.query.catalog import NUMERIC_TYPES, TEMPORAL_TYPES, Catalog,
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
 from prismiq_django.query.filter_decl import DeclaredFilter, FilterValue
 from prismiq_django.query.limits import DEFAULT_LIMITS
-from prismiq_django.query.parse_filters import operator_fits
-from prismiq_django.query.parse_state import FAIL
-from prismiq_django.query.parse_values import coerce
+from prismiq_django.query.parse.filters import operator_fits
+from prismiq_django.query.parse.state import FAIL
+from prismiq_django.query.parse.values import coerce
 
 #: The operator each filter type needs the column to support.
 _OPERATOR: Final = {

@@ -113,8 +113,6 @@ def slow_refusal(monkeypatch: Any, seconds: float = 0.6) -> None:
     longer, as loading a large result would: for the tests of the re-run's shared deadline."""
     import time
 
-    from prismiq_django import execution
-
     fetch = runner._fetch
 
     def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
@@ -124,7 +122,7 @@ def slow_refusal(monkeypatch: Any, seconds: float = 0.6) -> None:
             time.sleep(seconds)
             raise
 
-    monkeypatch.setattr(execution, "_fetch", slow_to_refuse)
+    monkeypatch.setattr(runner, "_fetch", slow_to_refuse)
 
 
 def api_client(username: str) -> Any:

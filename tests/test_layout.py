@@ -31,6 +31,7 @@ RANKS = {
     "cache": 2,
     "tenancy": 2,
     "models": 2,
+    "assistant": 2,
     "services": 3,
     "checks": 3,
     "signals": 3,

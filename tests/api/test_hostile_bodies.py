@@ -97,30 +97,49 @@ def test_hostile_filter_values_never_500(client: APIClient, value: Any, column: 
     )
     response = client.post(api("query/execute"), {"query": query}, format="json")
     assert response.status_code in {200, 400}, (column, response.content[:300])
+    body = response.json()
+    if response.status_code == 400:  # refused for the value, and said where
+        assert body["errors"], body
+        assert all(e["path"].startswith("/query/filters/0") for e in body["errors"]), body
+    else:  # a value the column's type reads: the query ran
+        assert body["columns"] == ["id", "status", "total"], body
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("key", "value", "path"),
     [
-        ("limit", 10**40),
-        ("limit", -1),
-        ("limit", 1.5),
-        ("limit", "10"),
-        ("offset", 10**40),
-        ("offset", -5),
-        ("tables", {"id": "o"}),
-        ("columns", "id"),
-        ("filters", {"all": []}),
-        ("order_by", [None]),
-        ("time_series", []),
-        ("joins", [[]]),
+        ("limit", 10**40, None),  # an integer >= 0: capped at MAX_ROWS
+        ("limit", -1, "/limit"),  # SPEC: limit is an int >= 0
+        ("limit", 1.5, "/limit"),
+        ("limit", "10", "/limit"),
+        ("offset", 10**40, "/offset"),
+        ("offset", -5, "/offset"),
+        ("tables", {"id": "o"}, "/tables"),
+        ("columns", "id", "/columns"),
+        ("filters", {"all": []}, "/filters"),
+        ("order_by", [None], "/order_by/0"),
+        ("time_series", [], "/time_series"),
+        ("joins", [[]], "/joins/0"),
     ],
 )
-def test_hostile_definition_shapes_never_500(client: APIClient, key: str, value: Any) -> None:
+def test_hostile_definition_shapes_are_refused_where_they_are(
+    client: APIClient, key: str, value: Any, path: str | None
+) -> None:
+    """Execute answers 400 with the problem at its JSON pointer (under ``/query``), validate 200
+    with ``valid: false`` and the same problem; a valid definition runs."""
     query = definition(**{key: value})
-    for path, body in (("query/execute", {"query": query}), ("query/validate", query)):
-        response = client.post(api(path), body, format="json")
-        assert response.status_code in {200, 400}, (path, response.content[:300])
+    executed = client.post(api("query/execute"), {"query": query}, format="json")
+    validated = client.post(api("query/validate"), query, format="json")
+    assert validated.status_code == 200, validated.content[:300]
+    if path is None:
+        assert executed.status_code == 200, executed.content[:300]
+        assert validated.json() == {"valid": True, "errors": []}
+        return
+    assert executed.status_code == 400, executed.content[:300]
+    errors = executed.json()["errors"]
+    assert [(e["code"], e["path"]) for e in errors if e["path"] == f"/query{path}"], errors
+    assert validated.json()["valid"] is False
+    assert any(e["path"] == path for e in validated.json()["errors"]), validated.json()
 
 
 def test_depth_helper() -> None:

@@ -16,7 +16,7 @@ from prismiq_django.api.views import ExecuteView
 from prismiq_django.catalog import store
 from prismiq_django.ops import afterresponse
 from prismiq_django.services import queries as query_services
-from tests.ops.conftest import customer_query
+from tests.support.ops import customer_query
 
 
 def _close(response: Any) -> None:

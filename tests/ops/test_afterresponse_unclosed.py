@@ -26,8 +26,8 @@ from prismiq_django import cache
 from prismiq_django.api.views import ExecuteView
 from prismiq_django.execution import QueryResult
 from prismiq_django.ops import afterresponse
-from tests.ops.conftest import customer_query
 from tests.ops.test_afterresponse import _close, _entry_key
+from tests.support.ops import customer_query
 
 _inner = ExecuteView.as_view()
 

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from prismiq_django.ops.observability import REGISTRY
-from tests.ops.conftest import API, customer_query
+from tests.support.ops import API, customer_query
 
 
 def _client(user: Any) -> APIClient:

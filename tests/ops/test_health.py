@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from prismiq_django import __version__
-from tests.ops.conftest import API
+from tests.support.ops import API
 
 
 @pytest.mark.parametrize("path", ["health/live", "health/live/"])

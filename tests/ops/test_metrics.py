@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from prismiq_django.ops.observability import record_query
-from tests.ops.conftest import API
+from tests.support.ops import API
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = {

@@ -14,7 +14,7 @@ from django.test import RequestFactory
 
 from prismiq_django.ops.middleware import get_request_id
 from prismiq_django.ops.observability import JsonFormatter, current_request_id, record_query
-from tests.ops.conftest import API
+from tests.support.ops import API
 from tests.tokens import access_token
 
 HEX32 = re.compile(r"[0-9a-f]{32}")

@@ -10,7 +10,7 @@ import pytest
 from django_ratelimit.core import _get_window
 from rest_framework.test import APIClient
 
-from tests.ops.conftest import API, customer_query
+from tests.support.ops import API, customer_query
 from tests.tokens import access_token, bearer
 
 

@@ -1,7 +1,7 @@
 """The filter merge, pure: which nodes it adds, and every refusal with its path (no database).
 
 The same cases run against real SQLite and PostgreSQL, compared with hand-written SQL, in
-tests/glue/test_filter_merge_sql.py.
+tests/services/test_filter_merge_sql.py.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ every string value of the request is in ``params``. Arbitrary JSON never raises 
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from hypothesis import given, settings
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 from prismiq_django.query import QueryValidationError, build
 from prismiq_django.query.dialects import escape_like, like_to_glob
+from prismiq_django.query.errors import ERROR_CODES
 from tests.query.catalogs import SHOP
 from tests.query.sqlscan import scan
 from tests.query.strategies import TEXT, definitions
@@ -158,5 +158,15 @@ def test_mutated_definitions_only_raise_validation_errors(
     for key in path[:-1]:
         parent = parent[key]
     parent[path[-1]] = data.draw(JSON)
-    with contextlib.suppress(QueryValidationError):
-        build(definition, SHOP, "sqlite")
+    try:
+        compiled = build(definition, SHOP, "sqlite")
+    except QueryValidationError as exc:
+        errors = exc.errors
+    else:
+        assert compiled.sql.startswith("SELECT ")
+        # Every value is a bound parameter: one placeholder per parameter (literal % doubled).
+        assert compiled.sql.replace("%%", "").count("%s") == len(compiled.params)
+        return
+    assert errors
+    assert all(e.code in ERROR_CODES for e in errors)
+    assert all(e.path == "" or e.path.startswith("/") for e in errors)

@@ -19,7 +19,6 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 #: Every setting, with its default. The README documents each one; keep them in sync.
@@ -30,7 +29,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "DB_SCHEMA": None,
     # Code-only exposure: list of table names. When set (not None) it wins over the admin models.
     "EXPOSED_TABLES": None,
-    # The site's own never-exposable tables, on top of prismiq_django.protected's: bare table
+    # The site's own never-exposable tables, on top of prismiq_django.catalog.protected's: bare
+    # table
     # names (no schema), and prefixes ending in "*" (e.g. ["billing_card", "vault_*"]).
     "PROTECTED_TABLES": (),
     # DRF permission classes for every endpoint except the health probes and metrics.
@@ -106,12 +106,10 @@ _memo: dict[str, Any] = {}
 _memo_owner: list[object] = [None]
 
 
-def _forget(*, setting: str, **kwargs: Any) -> None:
+def forget_settings(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver (connected in ``AppConfig.ready()``): drop the memo."""
     if setting == "PRISMIQ":
         _memo.clear()
-
-
-setting_changed.connect(_forget)
 
 
 class PrismiqSettings:

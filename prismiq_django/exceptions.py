@@ -40,7 +40,7 @@ class ValueOutOfRange(PrismiqError):
     """A value of the data is outside what the database can compute this query with:
     PostgreSQL's SQLSTATE 22008 (``datetime_field_overflow``). The services turn it into a
     :class:`~prismiq_django.query.QueryValidationError` (HTTP 400, ``invalid_value`` at the paths
-    of the definition's time buckets: :func:`prismiq_django.services.out_of_range`).
+    of the definition's time buckets: :func:`prismiq_django.services.queries.out_of_range`).
 
     The one source in compiled statements: a time bucket of a ``timestamptz`` value within a day
     of PostgreSQL's limits, whose wall-clock time in the site's time zone is outside them

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import weakref
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,49 @@ def test_the_query_core_imports_no_django_nor_the_rest_of_the_package() -> None:
                 if name == "django" or name.startswith(("django.", "rest_framework")) or outside:
                     offending.append(f"{module}:{node.lineno} imports {name}")
     assert offending == []
+
+
+def test_signal_receivers_are_connected_in_ready_not_at_import() -> None:
+    """No module connects a receiver when it is imported: ``signals.connect()`` and
+    ``apps.PrismiqConfig.ready()`` do, once the apps are loaded."""
+    at_import = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in tree.body:  # module level only: calls inside functions run later
+            for call in ast.walk(node):
+                if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+                    break
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "connect"
+                ):
+                    at_import.append(f"{module}:{call.lineno}")
+    assert at_import == []
+
+
+def test_the_receivers_are_connected_once_the_apps_are_ready() -> None:
+    from django.core.signals import request_finished, setting_changed
+
+    from prismiq_django.api.views.docs import forget_openapi_documents
+    from prismiq_django.catalog.protected import forget_protection_key
+    from prismiq_django.catalog.store import forget_configuration_key
+    from prismiq_django.conf import forget_settings
+    from prismiq_django.ops.afterresponse import run_pending
+
+    def receivers(signal: object) -> list[object]:
+        refs = [entry[1] for entry in signal.receivers]  # type: ignore[attr-defined]
+        return [ref() if isinstance(ref, weakref.ReferenceType) else ref for ref in refs]
+
+    connected = receivers(setting_changed)
+    for receiver in (
+        forget_settings,
+        forget_protection_key,
+        forget_configuration_key,
+        forget_openapi_documents,
+    ):
+        assert connected.count(receiver) == 1, receiver
+    assert receivers(request_finished).count(run_pending) == 1
 
 
 def test_at_most_twelve_files_at_the_top_of_the_package() -> None:

@@ -2,12 +2,12 @@
 
 Results can hold ``MAX_ROWS`` rows, so rendering is on the hot path: orjson serialises them several
 times faster than the standard library, and query results arrive with their rows already encoded
-(:class:`~prismiq_django.values.EncodedJSON`, see
+(:class:`~prismiq_django.execution.values.EncodedJSON`, see
 :meth:`prismiq_django.execution.QueryResult.wire_dict`), which are copied into the body as they
 are. orjson never fails on a non-finite float (a PostgreSQL
 ``double precision`` can hold ``NaN``/``Infinity``): those become ``null`` instead of a 500.
 Anything orjson does not know natively (``Decimal``, lazy translation strings, other objects DRF
-would stringify) goes through :func:`prismiq_django.values.json_default`.
+would stringify) goes through :func:`prismiq_django.execution.values.json_default`.
 """
 
 from __future__ import annotations

@@ -18,8 +18,7 @@ from prismiq_django.ops.gcpause import gc_paused
 logger = logging.getLogger("prismiq_django.cache")
 
 
-#: Payloads larger than this are zstd-compressed (level 1: ~6x on typical results; for 720 KiB of
-#: rows about 1.3 ms to compress and 0.4 ms to decompress, against 4.7 and 1.9 ms for zlib level 1).
+#: Payloads larger than this are zstd-compressed, level 1 (why zstd: benchmarks/README.md).
 COMPRESS_ABOVE: Final = 256 * 1024
 _ZSTD_LEVEL: Final = 1
 #: Marks a compressed payload (a zstd frame follows).
@@ -83,7 +82,7 @@ def encode_entry(entry: Snapshot, cached_at: str, generations: Mapping[str, int]
     )
     raw = b"".join((_ENTRY, len(head).to_bytes(4, "big"), head, entry.rows_json))
     if len(raw) > COMPRESS_ABOVE:
-        # A compressor per call: they are not thread-safe, and one costs about 2 µs to make.
+        # A compressor per call: they are not thread-safe, and one is cheap to make.
         return _ZSTD + zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(raw)
     return raw
 

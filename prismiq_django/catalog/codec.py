@@ -73,7 +73,7 @@ def catalog_from_primitive(data: dict[str, object]) -> Catalog:
     rels_data = data["relationships"]
     if not isinstance(tables_data, list) or not isinstance(rels_data, list):
         raise TypeError("not a primitive catalog")
-    with gc_paused():  # tens of thousands of columns, no cycles (see prismiq_django.gcpause)
+    with gc_paused():  # tens of thousands of columns, no cycles (see prismiq_django.ops.gcpause)
         tables = [_table_from_primitive(item) for item in tables_data]
         return Catalog.build(tables, [Relationship(*r) for r in rels_data])
 
@@ -87,7 +87,7 @@ class TableFragments:
     """JSON fragments of tables, by table identity, kept from one encoding to the next.
 
     Tables are immutable, and a catalog rebuilt from unchanged rows shares them with the previous
-    one (see :mod:`prismiq_django.introspection`), so only new or changed tables are encoded
+    one (see :mod:`prismiq_django.catalog.introspect`), so only new or changed tables are encoded
     again. Only the tables of the last call are kept (each with a reference, so that its ``id``
     cannot be reused while it is a key). Thread-safe: a call reads one dict and replaces it.
     """

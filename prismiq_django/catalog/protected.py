@@ -44,7 +44,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
 
 from prismiq_django.conf import prismiq_settings
 
@@ -335,12 +334,10 @@ def protection_key() -> str:
     return key
 
 
-def _forget_key(*, setting: str, **kwargs: Any) -> None:
+def forget_protection_key(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver (connected in ``AppConfig.ready()``)."""
     if setting in _KEY_SETTINGS:
         _key[0] = None
-
-
-setting_changed.connect(_forget_key)
 
 
 __all__ = [

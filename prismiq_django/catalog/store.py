@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
 from django.core.cache import caches
-from django.core.signals import setting_changed
 from django.db import router, transaction
 
 from prismiq_django import cache as result_cache
@@ -55,7 +54,7 @@ Defer: TypeAlias = Callable[[Callable[[], None]], None]
 SCHEMA_FORMAT: Final = 1
 CATALOG_VERSION_KEY: Final = "prismiq:catalog:version"
 #: Cached catalogs: ``<prefix><version token>:<configuration hash>``; the prefix names the
-#: encoding (:data:`~prismiq_django.exposure.CATALOG_FORMAT`), so another layout is never read.
+#: encoding (:data:`~prismiq_django.catalog.codec.CATALOG_FORMAT`), so another layout is never read.
 CATALOG_KEY_PREFIX: Final = f"prismiq:catalog:f{CATALOG_FORMAT}:"
 #: Rendered ``schema`` response bodies, under the same version token and configuration hash.
 SCHEMA_KEY_PREFIX: Final = f"prismiq:schema:f{SCHEMA_FORMAT}:"
@@ -100,10 +99,10 @@ _last_config_key: _ConfigKey | None = None
 def configuration_key() -> str:
     """A hash of what the exposed catalog depends on besides the exposure rows: the database
     behind ``DATABASE``, ``DB_SCHEMA``, ``EXPOSED_TABLES`` and what is protected
-    (:func:`~prismiq_django.protected.protection_key`: this release's list, the user and session
-    models, ``PROTECTED_TABLES``...), read on every request.
+    (:func:`~prismiq_django.catalog.protected.protection_key`: this release's list, the user and
+    session models, ``PROTECTED_TABLES``...), read on every request.
 
-    The hash (a ``repr`` of up to thousands of table names, ~0.2 ms at 1,000) is kept for the
+    The hash (a ``repr`` of up to thousands of table names: benchmarks/README.md) is kept for the
     last configuration seen: the database identity is compared by value (``DATABASES`` may be
     edited in place, as the test runner does), the two settings by identity, as the settings
     accessor resolves them once per ``settings.PRISMIQ`` object and hands out the same objects
@@ -119,7 +118,7 @@ def configuration_key() -> str:
     identity = result_cache.database_identity(database_alias())
     db_schema = prismiq_settings.DB_SCHEMA
     exposed = prismiq_settings.EXPOSED_TABLES
-    protection = protection_key()  # kept by prismiq_django.protected, compared by value
+    protection = protection_key()  # kept by prismiq_django.catalog.protected, compared by value
     last = _last_config_key
     if (
         last is not None
@@ -135,13 +134,11 @@ def configuration_key() -> str:
     return key
 
 
-def _forget_config_key(*, setting: str, **kwargs: Any) -> None:
+def forget_configuration_key(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver (connected in ``AppConfig.ready()``)."""
     global _last_config_key
     if setting in ("PRISMIQ", "DATABASES"):
         _last_config_key = None
-
-
-setting_changed.connect(_forget_config_key)
 
 
 def build_exposed_catalog() -> Catalog:

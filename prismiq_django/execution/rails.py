@@ -112,12 +112,14 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     """True when the rails, the statement and the rollback can travel in one message.
 
     PostgreSQL through psycopg 3 binding parameters on the client (Django's default; see
-    :func:`~prismiq_django.pgsession.several_statements_per_message`), with the connection in
+    :func:`~prismiq_django.backends.postgresql.session.several_statements_per_message`), with the
+    connection in
     autocommit and outside any ``atomic`` block, and no transaction open on the server either
     (a raw ``BEGIN`` Django does not track: the message's ``ROLLBACK`` would discard its work).
     The message opens and closes its own transaction. And the session must itself have the
     date and interval styles statements are pinned to
-    (:func:`~prismiq_django.pgsession.reads_as_pinned`): psycopg decodes the rows by the styles
+    (:func:`~prismiq_django.backends.postgresql.session.reads_as_pinned`): psycopg decodes the rows
+    by the styles
     the session reports, and the message's ``ROLLBACK`` would end pinned ones before it reads
     them. The message then pins only ``extra_float_digits``. Otherwise the savepoint-safe path
     of :func:`guarded_cursor` is used, which pins all of them.

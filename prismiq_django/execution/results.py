@@ -87,7 +87,7 @@ class QueryResult:
         """
         if self._rows is None:
             data = self._rows_json or b"[]"
-            with gc_paused():  # 100k-row lists: see prismiq_django.gcpause
+            with gc_paused():  # 100k-row lists: see prismiq_django.ops.gcpause
                 try:
                     self._rows = orjson.loads(data)
                 except orjson.JSONDecodeError:

@@ -6,7 +6,8 @@ database-side deadline:
 
 - PostgreSQL: ``set_config('transaction_read_only', 'on', true)``,
   ``set_config('statement_timeout', ..., true)`` and the output settings of
-  :mod:`prismiq_django.pgsession` (``DateStyle``, ``IntervalStyle``, ``extra_float_digits``,
+  :mod:`prismiq_django.backends.postgresql.session` (``DateStyle``, ``IntervalStyle``,
+  ``extra_float_digits``,
   pinned to PostgreSQL's defaults, so that results never depend on the session's) in one
   statement before the query (all are ``SET LOCAL``: they end with the transaction or
   savepoint, so a pooled connection is left as it was). A timeout is SQLSTATE 57014 and
@@ -105,9 +106,11 @@ def execute_compiled(
     PostgreSQL dates and timestamps Python cannot represent (``infinity``, ``-infinity``, BC,
     after year 9999), times ``24:00:00`` and intervals beyond ``timedelta`` make psycopg refuse
     the row; the statement then runs once more with loaders that turn them into the strings of
-    :func:`prismiq_django.values.pg_temporal_text` (the ones the JSON path writes) and
-    :func:`prismiq_django.values.pg_time_text`, and the seconds of
-    :func:`prismiq_django.values.pg_interval_seconds`. Results without such values pay nothing
+    :func:`prismiq_django.backends.postgresql.values.pg_temporal_text` (the ones the JSON path
+    writes) and
+    :func:`prismiq_django.backends.postgresql.values.pg_time_text`, and the seconds of
+    :func:`prismiq_django.backends.postgresql.values.pg_interval_seconds`. Results without such
+    values pay nothing
     for it. Both runs share one deadline, ``timeout`` seconds from the call: the second gets
     what the first left, and none left is :class:`QueryTimeout` without running it.
 

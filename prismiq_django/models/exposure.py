@@ -3,7 +3,7 @@
 Nothing is exposed by default. An :class:`ExposedTable` row with ``is_exposed`` makes a table
 queryable (unless ``PRISMIQ["EXPOSED_TABLES"]`` is set, which then wins); an :class:`ExposedColumn`
 row with ``is_hidden`` removes that column from the catalog entirely. Protected tables
-(:func:`prismiq_django.protected.is_protected_table`) can never be exposed:
+(:func:`prismiq_django.catalog.protected.is_protected_table`) can never be exposed:
 :meth:`ExposedTable.clean` refuses them and the catalog filter drops them whatever the rows say.
 """
 
@@ -59,7 +59,7 @@ class ExposedTable(models.Model):
         return f"{self.db_schema}.{self.name}" if self.db_schema else self.name
 
     def clean(self) -> None:
-        """Refuse protected tables (see :mod:`prismiq_django.protected`)."""
+        """Refuse protected tables (see :mod:`prismiq_django.catalog.protected`)."""
         super().clean()
         if self.name and is_protected_table(self.name):
             raise ValidationError(

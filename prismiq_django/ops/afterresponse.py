@@ -31,7 +31,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
-from django.core.signals import request_finished
 from django.http import HttpResponseBase
 
 logger = logging.getLogger("prismiq_django.cache")
@@ -97,7 +96,7 @@ _pending: Final = _Pending()
 _orphans: Final[deque[_Once]] = deque()
 
 
-def _run_pending(**_: object) -> None:
+def run_pending(**_: object) -> None:
     """``request_finished`` receiver: run the batches attached in this thread and those of
     collected responses, unless already run."""
     queues = _pending.queues
@@ -118,9 +117,6 @@ def _run_pending(**_: object) -> None:
         except IndexError:  # another thread took the last one
             break
         orphan()
-
-
-request_finished.connect(_run_pending, dispatch_uid="prismiq_django.afterresponse")
 
 
 def attach(request: object, response: HttpResponseBase) -> None:

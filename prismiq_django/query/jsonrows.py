@@ -113,7 +113,8 @@ def _expanded_sql(name: str) -> str:
     PostgreSQL's JSON writes ``infinity``, ``-infinity``, ``0044-03-15T12:00:00+00:00 BC`` and
     ``10000-01-01``: the infinities stay, a BC year N becomes the astronomical year 1 - N
     (``0000`` for 1 BC, ``-000043`` for 44 BC) and a year after 9999 gets a ``+`` and six digits
-    at least (``+010000``), as :func:`prismiq_django.values.pg_temporal_text` writes them on the
+    at least (``+010000``), as :func:`prismiq_django.backends.postgresql.values.pg_temporal_text`
+    writes them on the
     Python path. The rest (month, day, time, fraction, offset) is PostgreSQL's own text. No
     ``%`` (``LIKE`` patterns): the statement's parameters are bound with ``%s`` placeholders.
     """

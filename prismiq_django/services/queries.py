@@ -293,7 +293,7 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
     """Return the database's plan for ``definition`` (JSON on PostgreSQL).
 
     Index names, and names and expressions of relations that are not exposed tables (under an
-    exposed view), are redacted: see :func:`prismiq_django.plans.redact_plan`.
+    exposed view), are redacted: see :func:`prismiq_django.execution.plans.redact_plan`.
     """
     catalog, query, compiled = _prepare(request, definition)
     try:

@@ -92,11 +92,11 @@ class JSONBooleanField(serializers.BooleanField):
 
 
 class QueryDefinitionSerializer(serializers.Serializer[Any]):
-    """Docs only: the query definition (SPEC section 3); see :mod:`prismiq_django.openapi`."""
+    """Docs only: the query definition (SPEC section 3); see :mod:`prismiq_django.api.openapi`."""
 
 
 class QueryResultSerializer(serializers.Serializer[Any]):
-    """Docs only: the query result (SPEC section 4); see :mod:`prismiq_django.openapi`."""
+    """Docs only: the query result (SPEC section 4); see :mod:`prismiq_django.api.openapi`."""
 
 
 # --- request envelopes ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import sys
 import threading
 from typing import Any
 
-from django.core.signals import setting_changed
 from django.utils import translation
 from drf_spectacular.utils import (
     extend_schema,
@@ -32,13 +31,11 @@ _documents_lock = threading.Lock()
 
 
 def forget_openapi_documents(**kwargs: Any) -> None:
-    """Drop the generated OpenAPI documents (connected to ``setting_changed``: any setting may
-    change the document, e.g. ``REST_FRAMEWORK``, ``SPECTACULAR_SETTINGS``, ``ROOT_URLCONF``)."""
+    """Drop the generated OpenAPI documents (connected to ``setting_changed`` in
+    ``AppConfig.ready()``: any setting may change the document, e.g. ``REST_FRAMEWORK``,
+    ``SPECTACULAR_SETTINGS``, ``ROOT_URLCONF``)."""
     with _documents_lock:
         _documents.clear()
-
-
-setting_changed.connect(forget_openapi_documents)
 
 
 class OpenApiView(PrismiqAPIView, SpectacularAPIView):

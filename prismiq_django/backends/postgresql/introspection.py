@@ -134,7 +134,8 @@ _PIN_SAVEPOINT: Final = "prismiq_catalog"
 def _pinned_fetchall(
     connection: BaseDatabaseWrapper, cursor: Any, sql: str, params: Sequence[object]
 ) -> list[tuple[Any, ...]]:
-    """The rows of ``sql`` run with the output settings of :mod:`prismiq_django.pgsession`.
+    """The rows of ``sql`` run with the output settings of
+    :mod:`prismiq_django.backends.postgresql.session`.
 
     The relations query reads text PostgreSQL writes by the session's settings: the column
     defaults (``pg_get_expr``: ``'06.05.2024'::date`` in ``DateStyle`` German) and the row

@@ -61,7 +61,7 @@ def use_fast_loaders(
 ) -> None:
     """Give this PostgreSQL cursor psycopg's C loaders where they yield the same values.
 
-    Django loads ``timestamptz`` with a Python subclass of psycopg's loader (about 3 µs per
+    Django loads ``timestamptz`` with a Python subclass of psycopg's loader (a Python frame per
     value) that only re-attaches ``connection.timezone``; when that zone is set (``USE_TZ``), it
     is the session's ``TimeZone``, in which psycopg's own C loader already returns the value.
     ``uuid`` is loaded as its text, which is exactly ``str(UUID)``. ``interval`` keeps psycopg's
@@ -108,9 +108,12 @@ _UNSPELLED: Final = object()
 def spelling(name: str, *, naive: bool) -> Callable[[str], Any]:
     """How the tolerant loader of type ``name`` answers the text of a value psycopg refused.
 
-    Dates and timestamps: :func:`prismiq_django.values.pg_temporal_text`; ``time``/``timetz``
-    (``24:00:00``): :func:`prismiq_django.values.pg_time_text`; other text stays refused.
-    Intervals beyond ``timedelta``: :func:`prismiq_django.values.pg_interval_seconds`, and null
+    Dates and timestamps: :func:`prismiq_django.backends.postgresql.values.pg_temporal_text`;
+    ``time``/``timetz``
+    (``24:00:00``): :func:`prismiq_django.backends.postgresql.values.pg_time_text`; other text
+    stays refused.
+    Intervals beyond ``timedelta``:
+    :func:`prismiq_django.backends.postgresql.values.pg_interval_seconds`, and null
     when the text is not in the expected format (one logged warning per run).
     """
     if name == "interval":
@@ -191,7 +194,8 @@ def _counted_interval_loader(inner: type) -> type:
     about 5.9 million years on the sum wraps around, and when it lands back in ``timedelta``'s
     range (``12000000 years`` as 85,032,704 days) the value is silently wrong instead of refused.
     Such an interval is beyond ``timedelta``: refused here, it takes the tolerant run's seconds
-    (:func:`prismiq_django.values.pg_interval_seconds`). Other intervals load as before.
+    (:func:`prismiq_django.backends.postgresql.values.pg_interval_seconds`). Other intervals load
+    as before.
     """
     from psycopg import DataError as LoadError
     from psycopg.adapt import Loader

@@ -6,7 +6,8 @@ database or its connection (``ALTER ROLE ... SET``, ``ALTER DATABASE ... SET``,
 
 - ``DateStyle``: dates and timestamps (``06.05.2024`` in ``German``). psycopg reads
   ``timestamptz`` only in ``ISO``, and the spellings of the values Python cannot hold
-  (:func:`prismiq_django.values.pg_temporal_text`), ``EXPLAIN``'s constants and the catalog's
+  (:func:`prismiq_django.backends.postgresql.values.pg_temporal_text`), ``EXPLAIN``'s constants and
+  the catalog's
   column defaults are ``ISO`` text by default.
 - ``IntervalStyle``: intervals (``P1Y2M`` in ``iso_8601``). psycopg reads only ``postgres``.
 - ``extra_float_digits``: below 1, floats lose digits (``0.30000000000000004`` is written

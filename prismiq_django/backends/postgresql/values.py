@@ -29,7 +29,7 @@ def pg_temporal_text(text: str, *, naive: bool = False) -> str | None:
     """The JSON value of a PostgreSQL date/timestamp Python cannot represent, or None.
 
     ``text`` is PostgreSQL's output (``DateStyle`` ISO, PostgreSQL's default, to which every
-    statement is pinned: :mod:`prismiq_django.pgsession`) of ``infinity``,
+    statement is pinned: :mod:`prismiq_django.backends.postgresql.session`) of ``infinity``,
     ``-infinity``, a BC value (``0044-03-15 12:00:00+00 BC``) or one after year 9999
     (``10000-01-01``). They become ``"infinity"``/``"-infinity"`` and ISO 8601 with an expanded
     astronomical year (:func:`expanded_year`): ``-000043-03-15T12:00:00+00:00``. The time of day

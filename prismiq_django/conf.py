@@ -14,7 +14,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from django.conf import settings
@@ -120,6 +120,10 @@ class PrismiqSettings:
     """
 
     def __getattr__(self, name: str) -> Any:
+        return self.value(name)
+
+    def value(self, name: str) -> Any:
+        """The resolved value of setting ``name`` (untyped: prefer the typed properties below)."""
         raw = getattr(settings, "PRISMIQ", None)
         if raw is not _memo_owner[0]:
             _memo.clear()
@@ -139,11 +143,94 @@ class PrismiqSettings:
         _memo[name] = value
         return value
 
+    # --- typed accessors: every reader gets the type it needs, no cast at the call site ---------
+
     @property
-    def tenant_callback(self) -> Callable[..., Any] | None:
+    def DATABASE(self) -> str:
+        return str(self.value("DATABASE"))
+
+    @property
+    def DB_SCHEMA(self) -> str | Sequence[str] | None:
+        value: str | Sequence[str] | None = self.value("DB_SCHEMA")
+        return value
+
+    @property
+    def EXPOSED_TABLES(self) -> Sequence[str] | None:
+        value: Sequence[str] | None = self.value("EXPOSED_TABLES")
+        return value
+
+    @property
+    def PROTECTED_TABLES(self) -> object:
+        """As the site wrote it (checked by :mod:`prismiq_django.catalog.protected`)."""
+        value: object = self.value("PROTECTED_TABLES")
+        return value
+
+    @property
+    def PERMISSION_CLASSES(self) -> list[type]:
+        classes: list[type] = self.value("PERMISSION_CLASSES")
+        return classes
+
+    @property
+    def METRICS_PERMISSION_CLASSES(self) -> list[type]:
+        classes: list[type] = self.value("METRICS_PERMISSION_CLASSES")
+        return classes
+
+    @property
+    def MAX_ROWS(self) -> int:
+        return int(self.value("MAX_ROWS"))
+
+    @property
+    def MAX_TABLES(self) -> int:
+        return int(self.value("MAX_TABLES"))
+
+    @property
+    def MAX_COLUMNS(self) -> int:
+        return int(self.value("MAX_COLUMNS"))
+
+    @property
+    def MAX_FILTERS(self) -> int:
+        return int(self.value("MAX_FILTERS"))
+
+    @property
+    def MAX_DEPTH(self) -> int:
+        return int(self.value("MAX_DEPTH"))
+
+    @property
+    def MAX_LIST_VALUES(self) -> int:
+        return int(self.value("MAX_LIST_VALUES"))
+
+    @property
+    def QUERY_TIMEOUT(self) -> float:
+        return float(self.value("QUERY_TIMEOUT"))
+
+    @property
+    def CACHE_ALIAS(self) -> str:
+        return str(self.value("CACHE_ALIAS"))
+
+    @property
+    def RESULT_CACHE_TTL(self) -> int:
+        """Seconds; 0 (or None) disables the result cache."""
+        return int(self.value("RESULT_CACHE_TTL") or 0)
+
+    @property
+    def SCHEMA_CACHE_TTL(self) -> int:
+        """Seconds; 0 (or None) disables the schema cache."""
+        return int(self.value("SCHEMA_CACHE_TTL") or 0)
+
+    @property
+    def RATE_LIMIT(self) -> str | None:
+        value = self.value("RATE_LIMIT")
+        return None if value is None else str(value)
+
+    @property
+    def TENANT_CALLBACK(self) -> Callable[[Any], object] | None:
+        callback: Callable[[Any], object] | None = self.value("TENANT_CALLBACK")
+        return callback
+
+    @property
+    def tenant_callback(self) -> Callable[[Any], object] | None:
         """The resolved ``TENANT_CALLBACK`` or None."""
-        cb: Callable[..., Any] | None = self.TENANT_CALLBACK
-        return cb
+        return self.TENANT_CALLBACK
 
 
 prismiq_settings = PrismiqSettings()

@@ -60,7 +60,7 @@ class CacheDown(Exception):
 
 
 def configured_alias() -> str:
-    return str(prismiq_settings.CACHE_ALIAS)
+    return prismiq_settings.CACHE_ALIAS
 
 
 def guarded_call(alias: str, op: Callable[[BaseCache], Any]) -> Any:

@@ -169,7 +169,7 @@ def fetch_result(
     the cache off or unreachable nothing can be checked, and nothing is raised.) Exceptions
     raised by ``compute`` propagate unchanged; cache failures never do.
     """
-    ttl = int(prismiq_settings.RESULT_CACHE_TTL or 0)
+    ttl = prismiq_settings.RESULT_CACHE_TTL
     if ttl <= 0:
         return _fresh(compute())
     cache_alias = configured_alias()
@@ -265,7 +265,7 @@ def _single_flight(
     ttl: int,
     schedule: Defer,
 ) -> QueryResult:
-    timeout = float(prismiq_settings.QUERY_TIMEOUT or 30.0)
+    timeout = prismiq_settings.QUERY_TIMEOUT or 30.0
     lock_ttl = max(1, int(timeout) + 5)
     lock_key = LOCK_PREFIX + key[len(RESULT_PREFIX) :]
     token = secrets.token_hex(8)

@@ -264,6 +264,8 @@ def _site_patterns() -> tuple[frozenset[str], tuple[str, ...]]:
     error = site_patterns_error(value)
     if error is not None:
         raise ImproperlyConfigured(error)
+    if not isinstance(value, list | tuple):  # site_patterns_error refused anything else
+        raise ImproperlyConfigured("PRISMIQ['PROTECTED_TABLES'] must be a list of table names.")
     return _split(value)
 
 

@@ -79,7 +79,7 @@ _memo_lock = threading.Lock()
 
 
 def database_alias() -> str:
-    return str(prismiq_settings.DATABASE)
+    return prismiq_settings.DATABASE
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +150,7 @@ def build_exposed_catalog() -> Catalog:
 
 def _version_ttl() -> int:
     # Outlives every catalog entry; when it expires a new token only forces one rebuild.
-    return max(2 * int(prismiq_settings.SCHEMA_CACHE_TTL or 0), 86_400)
+    return max(2 * prismiq_settings.SCHEMA_CACHE_TTL, 86_400)
 
 
 def _cache_version(cache: Any) -> str:
@@ -166,7 +166,7 @@ def _cache_version(cache: Any) -> str:
 def current_memo(config_key: str, ttl: int) -> tuple[_Memo, Any | None]:
     """Return this process's memo of the current catalog version and the Django cache to fill
     (None while the cache is down). One cache read when the memo is fresh."""
-    cache_alias = str(prismiq_settings.CACHE_ALIAS)
+    cache_alias = prismiq_settings.CACHE_ALIAS
     now = time.monotonic()
     memo = _memo.get(config_key)
     try:
@@ -257,7 +257,7 @@ def exposed_catalog() -> Catalog:
 
 def exposed_with_tenants() -> tuple[Catalog, tuple[tuple[str, str], ...]]:
     """:func:`exposed_catalog` and its ``(table, tenant column)`` pairs."""
-    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
+    ttl = prismiq_settings.SCHEMA_CACHE_TTL
     if ttl <= 0:
         catalog = build_exposed_catalog()
         return catalog, tenant_columns(catalog)
@@ -287,7 +287,7 @@ def _renew_catalog_version() -> None:
     with _memo_lock:
         _memo.clear()
     try:
-        caches[str(prismiq_settings.CACHE_ALIAS)].set(
+        caches[prismiq_settings.CACHE_ALIAS].set(
             CATALOG_VERSION_KEY, secrets.token_hex(8), _version_ttl()
         )
     except Exception:
@@ -302,8 +302,8 @@ def unverified_catalog(request: object) -> tuple[Catalog, str] | None:
     the same round trip as the entry and refuses (``StaleRead``) when it changed, so a cache
     hit costs one round trip and an invalidation still takes effect on the very next request.
     """
-    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
-    if ttl <= 0 or int(prismiq_settings.RESULT_CACHE_TTL or 0) <= 0:
+    ttl = prismiq_settings.SCHEMA_CACHE_TTL
+    if ttl <= 0 or prismiq_settings.RESULT_CACHE_TTL <= 0:
         return None
     memo = _memo.get(configuration_key())
     if memo is None or not memo.version:

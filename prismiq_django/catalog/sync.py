@@ -34,7 +34,7 @@ def sync_from_database() -> SyncReport:
     from prismiq_django.conf import prismiq_settings
     from prismiq_django.models import ExposedColumn, ExposedTable
 
-    raw = introspect(str(prismiq_settings.DATABASE), db_schema=prismiq_settings.DB_SCHEMA)
+    raw = introspect(prismiq_settings.DATABASE, db_schema=prismiq_settings.DB_SCHEMA)
     is_protected = protected_table_test()
     wanted = [t for t in raw.tables.values() if not is_protected(t.name)]
     using = router.db_for_write(ExposedTable)

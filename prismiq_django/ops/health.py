@@ -44,7 +44,7 @@ def _elapsed_ms(started: float) -> float:
 
 def check_database() -> dict[str, Any]:
     """Run ``SELECT 1`` on the analytics database; ``{"status", "latency_ms"}``. Never raises."""
-    alias = str(prismiq_settings.DATABASE)
+    alias = prismiq_settings.DATABASE
     started = time.perf_counter()
     try:
         with connections[alias].cursor() as cursor:
@@ -63,7 +63,7 @@ def check_database() -> dict[str, Any]:
 
 def check_cache() -> dict[str, Any]:
     """Write and read back a probe key in ``CACHE_ALIAS``; ``{"status", "latency_ms"}``."""
-    alias = str(prismiq_settings.CACHE_ALIAS)
+    alias = prismiq_settings.CACHE_ALIAS
     started = time.perf_counter()
     token = secrets.token_hex(8)
     key = f"prismiq:health:{token}"

@@ -129,7 +129,7 @@ def schema_json(request: object, *, defer: Defer | None = None) -> bytes:
     at 1,000 tables) instead of running them at once, e.g. to run them after the response has
     been sent. Until they ran, other processes rebuild as if nothing were cached.
     """
-    ttl = int(prismiq_settings.SCHEMA_CACHE_TTL or 0)
+    ttl = prismiq_settings.SCHEMA_CACHE_TTL
     if ttl <= 0:
         return _render_schema(exposed_catalog())
     config_key = configuration_key()

@@ -54,12 +54,12 @@ MAX_COLUMN_VALUES: Final = 1_000
 def limits() -> Limits:
     """The complexity limits from settings."""
     return Limits(
-        max_rows=int(prismiq_settings.MAX_ROWS),
-        max_tables=int(prismiq_settings.MAX_TABLES),
-        max_columns=int(prismiq_settings.MAX_COLUMNS),
-        max_filters=int(prismiq_settings.MAX_FILTERS),
-        max_depth=int(prismiq_settings.MAX_DEPTH),
-        max_list_values=int(prismiq_settings.MAX_LIST_VALUES),
+        max_rows=prismiq_settings.MAX_ROWS,
+        max_tables=prismiq_settings.MAX_TABLES,
+        max_columns=prismiq_settings.MAX_COLUMNS,
+        max_filters=prismiq_settings.MAX_FILTERS,
+        max_depth=prismiq_settings.MAX_DEPTH,
+        max_list_values=prismiq_settings.MAX_LIST_VALUES,
     )
 
 
@@ -119,7 +119,7 @@ def _run(
     expect: Mapping[str, object] | None = None,
 ) -> QueryResult:
     alias = database_alias()
-    timeout = float(prismiq_settings.QUERY_TIMEOUT)
+    timeout = prismiq_settings.QUERY_TIMEOUT
     column_types = [item.expr.type for item in query.select]
     wall_clock = frozenset(
         i for i, item in enumerate(query.select) if item.expr.date_trunc is not None
@@ -300,7 +300,7 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
         plan = explain_compiled(
             compiled,
             alias=database_alias(),
-            timeout=float(prismiq_settings.QUERY_TIMEOUT),
+            timeout=prismiq_settings.QUERY_TIMEOUT,
             analyze=analyze,
         )
     except ValueOutOfRange as exc:  # EXPLAIN ANALYZE runs the statement

@@ -7,13 +7,16 @@ Every view of the API uses :func:`exception_handler` (set per view through
   message, path}]}``;
 - DRF ``ValidationError`` / ``ParseError`` (the envelope, query parameters, saved-query fields)
   -> 400 ``{detail: "Invalid request", errors: [...]}`` in the same item shape;
-- ``exceptions.ObjectNotFound`` -> 404 ``{detail}`` (its message names only what the caller asked
-  for);
+- the glue's errors become :class:`PrismiqAPIError` subclasses (``status_code``,
+  ``default_code``; :data:`GLUE_ERRORS`), answered ``{detail[, code]}``:
+- ``exceptions.ObjectNotFound`` -> :class:`NotExposed`, 404 ``{detail}`` (its message names only
+  what the caller asked for);
 - Django ``Http404`` and DRF ``NotFound`` (a saved query that is not there or not visible, a
   malformed id, a path that matches no endpoint) -> 404 ``{detail: "Not found."}``: one fixed
   text, so that no answer names a model (Django's ``No SavedQuery matches ...``);
-- ``exceptions.QueryTimeout`` -> 504 ``{detail, code: "query_timeout"}``;
-- ``exceptions.DatabaseUnavailable`` -> 503 ``{detail, code: "database_unavailable"}``;
+- ``exceptions.QueryTimeout`` -> :class:`QueryTimedOut`, 504 ``{detail, code: "query_timeout"}``;
+- ``exceptions.DatabaseUnavailable`` -> :class:`AnalyticsDatabaseUnavailable`, 503 ``{detail,
+  code: "database_unavailable"}``;
 - ``exceptions.ValueOutOfRange`` -> 400 ``{detail: "Query validation failed", errors:
   [{code: "invalid_value", ...}]}`` (the services name the time buckets' paths);
 - Django ``OperationalError`` / ``InterfaceError`` (the app's own models on a database that is
@@ -52,6 +55,66 @@ QUERY_INVALID_DETAIL = "Query validation failed"
 REQUEST_INVALID_DETAIL = "Invalid request"
 NOT_FOUND_DETAIL = "Not found."
 SERVER_ERROR_DETAIL = "Internal server error. Quote the request id when reporting it."
+
+
+class PrismiqAPIError(drf_exceptions.APIException):
+    """An error of the glue as the API answers it: ``status_code``, ``default_code`` and the glue
+    error's safe message as ``detail``. ``show_code``: whether the body carries ``code``;
+    ``log``: the warning logged (with the request id) when one is answered."""
+
+    show_code = True
+    log: str | None = None
+
+    def body(self) -> dict[str, object]:
+        payload: dict[str, object] = {"detail": str(self.detail)}
+        if self.show_code:
+            payload["code"] = self.default_code
+        return payload
+
+
+class NotExposed(PrismiqAPIError):
+    """404: an unknown, unexposed or hidden table or column, named by the caller."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = exceptions.ObjectNotFound.default_message
+    default_code = "not_found"
+    show_code = False
+
+
+class QueryTimedOut(PrismiqAPIError):
+    """504: the statement timeout fired."""
+
+    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    default_detail = exceptions.QueryTimeout.default_message
+    default_code = "query_timeout"
+    log = "Query timeout (request_id=%s)"
+
+
+class AnalyticsDatabaseUnavailable(PrismiqAPIError):
+    """503: the analytics database cannot be reached."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = exceptions.DatabaseUnavailable.default_message
+    default_code = "database_unavailable"
+    log = "Analytics database unavailable (request_id=%s)"
+
+
+#: The glue's errors and the API error each one is answered as.
+GLUE_ERRORS: dict[type[exceptions.PrismiqError], type[PrismiqAPIError]] = {
+    exceptions.ObjectNotFound: NotExposed,
+    exceptions.QueryTimeout: QueryTimedOut,
+    exceptions.DatabaseUnavailable: AnalyticsDatabaseUnavailable,
+}
+
+
+def api_error(exc: Exception) -> PrismiqAPIError | None:
+    """``exc`` as a :class:`PrismiqAPIError` (itself, or the glue error's translation)."""
+    if isinstance(exc, PrismiqAPIError):
+        return exc
+    for glue, translated in GLUE_ERRORS.items():
+        if isinstance(exc, glue):
+            return translated(exc.message)
+    return None
 
 
 def prefix_errors(errors: Sequence[ErrorDetail], *parts: str | int) -> list[ErrorDetail]:
@@ -155,22 +218,13 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
             },
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, exceptions.ObjectNotFound):
-        return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
+    translated = api_error(exc)
+    if translated is not None:
+        if translated.log is not None:
+            logger.warning(translated.log, get_request_id(request))
+        return Response(translated.body(), status=translated.status_code)
     if isinstance(exc, Http404 | drf_exceptions.NotFound):
         return Response({"detail": NOT_FOUND_DETAIL}, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, exceptions.QueryTimeout):
-        logger.warning("Query timeout (request_id=%s)", get_request_id(request))
-        return Response(
-            {"detail": exc.message, "code": "query_timeout"},
-            status=status.HTTP_504_GATEWAY_TIMEOUT,
-        )
-    if isinstance(exc, exceptions.DatabaseUnavailable):
-        logger.warning("Analytics database unavailable (request_id=%s)", get_request_id(request))
-        return Response(
-            {"detail": exc.message, "code": "database_unavailable"},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
     if isinstance(exc, exceptions.ValueOutOfRange):
         # The services answer it with the paths of the time buckets; anything else, as a
         # validation error of the whole document (SPEC: a value that does not fit is a 400).
@@ -189,10 +243,16 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
 
 
 __all__ = [
+    "GLUE_ERRORS",
     "NOT_FOUND_DETAIL",
     "QUERY_INVALID_DETAIL",
     "REQUEST_INVALID_DETAIL",
     "SERVER_ERROR_DETAIL",
+    "AnalyticsDatabaseUnavailable",
+    "NotExposed",
+    "PrismiqAPIError",
+    "QueryTimedOut",
+    "api_error",
     "exception_handler",
     "nested_errors",
     "prefix_errors",

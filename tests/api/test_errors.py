@@ -15,7 +15,12 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from prismiq_django import exceptions
-from prismiq_django.api.errors import SERVER_ERROR_DETAIL, exception_handler
+from prismiq_django.api.errors import (
+    SERVER_ERROR_DETAIL,
+    PrismiqAPIError,
+    api_error,
+    exception_handler,
+)
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
 from tests.api.conftest import DATABASE_CALLS, api, body_text, configure, definition
 
@@ -153,3 +158,41 @@ def test_mapping_table() -> None:
     unknown = _handle(KeyError(LEAK))
     assert unknown.status_code == 500
     assert LEAK not in str(unknown.data)
+
+
+@pytest.mark.parametrize(
+    ("glue", "status_code", "body"),
+    [
+        (exceptions.ObjectNotFound("Table 'x' gone."), 404, {"detail": "Table 'x' gone."}),
+        (
+            exceptions.QueryTimeout(),
+            504,
+            {"detail": exceptions.QueryTimeout.default_message, "code": "query_timeout"},
+        ),
+        (
+            exceptions.DatabaseUnavailable(),
+            503,
+            {
+                "detail": exceptions.DatabaseUnavailable.default_message,
+                "code": "database_unavailable",
+            },
+        ),
+    ],
+)
+def test_glue_errors_are_api_exceptions_of_the_one_handler(
+    glue: exceptions.PrismiqError, status_code: int, body: dict[str, str]
+) -> None:
+    translated = api_error(glue)
+    assert isinstance(translated, PrismiqAPIError)
+    assert translated.status_code == status_code
+    assert translated.body() == body
+    answered = _handle(glue)
+    assert (answered.status_code, answered.data) == (status_code, body)
+    # Raised as the API exception itself (a view may), the answer is the same.
+    raised = _handle(type(translated)(glue.message))
+    assert (raised.status_code, raised.data) == (status_code, body)
+
+
+def test_an_error_outside_the_table_is_not_translated() -> None:
+    assert api_error(exceptions.QueryExecutionError()) is None
+    assert api_error(ValueError("x")) is None

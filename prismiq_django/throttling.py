@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from prismiq_django.api.throttling import (
     DEFAULT_GROUP,
+    PrismiqRateThrottle,
     RateLimited,
     RateLimitMixin,
     RateUsage,
@@ -19,6 +20,7 @@ from prismiq_django.api.throttling import (
 
 __all__ = [
     "DEFAULT_GROUP",
+    "PrismiqRateThrottle",
     "RateLimitMixin",
     "RateLimited",
     "RateUsage",

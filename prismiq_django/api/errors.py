@@ -21,6 +21,8 @@ Every view of the API uses :func:`exception_handler` (set per view through
   [{code: "invalid_value", ...}]}`` (the services name the time buckets' paths);
 - Django ``OperationalError`` / ``InterfaceError`` (the app's own models on a database that is
   down) -> 503 ``{detail, code: "database_unavailable", request_id}``, logged with the request id;
+- :class:`~prismiq_django.api.throttling.RateLimited` (``RATE_LIMIT``) -> 429 ``{detail, code:
+  "rate_limited"}`` with ``Retry-After``;
 - other DRF ``APIException`` / ``PermissionDenied`` -> DRF's default answer (401,
   403, 404, 405, 415, 429 ...);
 - ``QueryExecutionError`` and anything else -> 500 ``{detail, code: "server_error",
@@ -46,6 +48,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from prismiq_django import exceptions
+from prismiq_django.api.throttling import RateLimited
 from prismiq_django.ops.middleware import get_request_id
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError, pointer
 
@@ -229,6 +232,13 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
         # The services answer it with the paths of the time buckets; anything else, as a
         # validation error of the whole document (SPEC: a value that does not fit is a 400).
         return validation_failed([ErrorDetail("invalid_value", exc.message, "")])
+    if isinstance(exc, RateLimited):
+        wait = int(getattr(exc, "wait", None) or 1)
+        return Response(
+            {"detail": str(exc.detail), "code": RateLimited.default_code},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(wait)},
+        )
     if isinstance(exc, db.OperationalError | db.InterfaceError):
         # The app's own models (saved queries) on a database that is down; the analytics
         # database's failures arrive as DatabaseUnavailable. Logged in full, answered generically.

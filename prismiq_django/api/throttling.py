@@ -19,7 +19,8 @@ Past the limit the answer is 429 ``{"detail": ..., "code": "rate_limited"}`` wit
 ``Retry-After`` (seconds). If the counter cache is unreachable the request is let through and a
 warning is logged (the analytics API degrades, it does not lock everyone out).
 
-Views opt in with :class:`RateLimitMixin` (DRF class-based views and viewsets).
+Views opt in with :class:`RateLimitMixin` (DRF class-based views and viewsets), which adds the
+DRF throttle class :class:`PrismiqRateThrottle` to the site's own ``throttle_classes``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from django.http import HttpResponseBase
 from django_ratelimit.core import get_usage, user_or_ip
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
-from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.tenancy.identity import caller_pk
@@ -153,9 +155,31 @@ def apply_headers(request: Any, response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
+class PrismiqRateThrottle(BaseThrottle):
+    """The DRF throttle of ``RATE_LIMIT``: counts the request with django-ratelimit's counters,
+    keyed by :func:`rate_limit_key` (user, token subject or IP) and the view's
+    ``rate_limit_group``; past the limit it raises :class:`RateLimited` (429 with
+    ``Retry-After``, answered by the one exception handler). A view's ``rate_limit_applies``
+    (see :class:`RateLimitMixin`) decides which requests count."""
+
+    usage: RateUsage | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        applies = getattr(view, "rate_limit_applies", None)
+        if applies is not None and not applies(request):
+            return True
+        self.usage = count_request(request, getattr(view, "rate_limit_group", DEFAULT_GROUP))
+        if self.usage is not None and self.usage.limited:
+            raise RateLimited(wait=self.usage.reset_seconds)
+        return True
+
+    def wait(self) -> float | None:
+        return None if self.usage is None else float(self.usage.reset_seconds)
+
+
 class RateLimitMixin:
-    """DRF view mixin: count every request (after authentication and permissions) against
-    ``RATE_LIMIT`` and add the ``X-RateLimit-*`` headers to every response.
+    """DRF view mixin: :class:`PrismiqRateThrottle` after the site's own throttle classes
+    (``throttle_classes``), and the ``X-RateLimit-*`` headers on every response.
 
     Put it first in the bases: ``class ExecuteView(RateLimitMixin, APIView)``. On a viewset,
     ``rate_limit_actions`` restricts limiting to some actions (e.g. ``{"execute"}``); ``None``
@@ -165,28 +189,18 @@ class RateLimitMixin:
     rate_limit_group: str = DEFAULT_GROUP
     rate_limit_actions: frozenset[str] | None = None
 
+    @property
+    def throttle_classes(self) -> list[type[BaseThrottle]]:
+        """The site's ``DEFAULT_THROTTLE_CLASSES`` (read per request), then ours."""
+        # DRF's stubs type the setting as the dotted paths; api_settings hands out the classes.
+        site: list[type[BaseThrottle]] = list(api_settings.DEFAULT_THROTTLE_CLASSES)  # type: ignore[arg-type]
+        return [*site, PrismiqRateThrottle]
+
     def rate_limit_applies(self, request: Request) -> bool:
         """Whether this request is counted; override for finer policy."""
         if self.rate_limit_actions is None:
             return True
         return getattr(self, "action", None) in self.rate_limit_actions
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        if self.rate_limit_applies(request):
-            enforce(request, self.rate_limit_group)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, RateLimited):
-            wait = int(getattr(exc, "wait", None) or 1)
-            response = Response(
-                {"detail": str(exc.detail), "code": "rate_limited"},
-                status=429,
-                headers={"Retry-After": str(wait)},
-            )
-            response.exception = True
-            return response
-        return super().handle_exception(exc)  # type: ignore[misc,no-any-return]
 
     def finalize_response(
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
@@ -197,6 +211,7 @@ class RateLimitMixin:
 
 __all__ = [
     "DEFAULT_GROUP",
+    "PrismiqRateThrottle",
     "RateLimitMixin",
     "RateLimited",
     "RateUsage",

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
+from rest_framework.throttling import BaseThrottle
 
+from prismiq_django.api.throttling import PrismiqRateThrottle
+from prismiq_django.api.views import ExecuteView
 from tests.api.conftest import api, configure, definition
 
 
@@ -74,3 +77,35 @@ def test_schema_reads_are_not_limited(client: APIClient, settings: Any, counters
         response = client.get(api("schema"))
         assert response.status_code == 200
         assert "X-RateLimit-Limit" not in response
+
+
+class RefuseEverything(BaseThrottle):
+    """A site's own throttle class that refuses every request (DRF's answer, not prismiq's)."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        return False
+
+    def wait(self) -> float:
+        return 7.0
+
+
+def test_the_throttle_is_a_drf_throttle_class_after_the_sites_own(
+    client: APIClient, settings: Any, counters: str
+) -> None:
+    configure(settings, RATE_LIMIT="5/m")
+    view = ExecuteView()
+    assert view.throttle_classes[-1] is PrismiqRateThrottle
+    settings.REST_FRAMEWORK = {
+        **getattr(settings, "REST_FRAMEWORK", {}),
+        "DEFAULT_THROTTLE_CLASSES": [f"{__name__}.RefuseEverything"],
+    }
+    assert [cls.__name__ for cls in view.throttle_classes] == [
+        "RefuseEverything",
+        "PrismiqRateThrottle",
+    ]
+    refused = client.post(api("query/execute"), {"query": definition()}, format="json")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "7"
+    assert "code" not in refused.json()  # the site's throttle answered (DRF's body)
+    # DRF consults every throttle class: ours counted the request too, like any of them.
+    assert refused["X-RateLimit-Remaining"] == "4"

@@ -267,6 +267,13 @@ def exposed_with_tenants() -> tuple[Catalog, tuple[tuple[str, str], ...]]:
     return catalog, memo.tenants
 
 
+def forget_process_memo() -> None:
+    """Forget this process's memo (as a freshly started worker has none); the cache entries and
+    the version token stay as they are."""
+    with _memo_lock:
+        _memo.clear()
+
+
 def invalidate_catalog() -> None:
     """Drop the cached catalog in every process (new version token) and in this one.
 
@@ -326,6 +333,8 @@ __all__ = [
     "database_alias",
     "exposed_catalog",
     "exposed_with_tenants",
+    "forget_configuration_key",
+    "forget_process_memo",
     "invalidate_catalog",
     "memo_catalog",
     "store_entry",

@@ -106,7 +106,7 @@ def _sorted_tables(catalog: Catalog) -> Iterator[Table]:
 _rendered_tables = TableFragments(lambda table: orjson.dumps(table_dict(table)))
 
 
-def _render_schema(catalog: Catalog) -> bytes:
+def render_schema(catalog: Catalog) -> bytes:
     """:func:`schema`'s dict as the renderer writes it, byte for byte; tables unchanged since
     the last rendering are not rendered again."""
     with gc_paused():  # one dict per column, no cycles (see gcpause)
@@ -131,7 +131,7 @@ def schema_json(request: object, *, defer: Defer | None = None) -> bytes:
     """
     ttl = prismiq_settings.SCHEMA_CACHE_TTL
     if ttl <= 0:
-        return _render_schema(exposed_catalog())
+        return render_schema(exposed_catalog())
     config_key = configuration_key()
     memo, cache = current_memo(config_key, ttl)
     body = memo.schema
@@ -146,7 +146,7 @@ def schema_json(request: object, *, defer: Defer | None = None) -> bytes:
         except Exception:
             logger.warning("prismiq schema cache read failed", exc_info=True)
     if body is None:
-        rendered = _render_schema(memo_catalog(memo, cache, config_key, ttl, defer))
+        rendered = render_schema(memo_catalog(memo, cache, config_key, ttl, defer))
         if cache is not None:
             store_entry(cache, key, lambda: rendered, ttl, defer)
         body = rendered
@@ -167,4 +167,12 @@ def table_schema(request: object, name: str) -> dict[str, Any]:
     return table_dict(table)
 
 
-__all__ = ["get_catalog", "schema", "schema_json", "table_dict", "table_names", "table_schema"]
+__all__ = [
+    "get_catalog",
+    "render_schema",
+    "schema",
+    "schema_json",
+    "table_dict",
+    "table_names",
+    "table_schema",
+]

@@ -63,7 +63,7 @@ def limits() -> Limits:
     )
 
 
-def _prepare(
+def prepare(
     request: object, definition: object, catalog: Catalog | None = None
 ) -> tuple[Catalog, Query, Compiled]:
     """Parse and compile ``definition`` against ``catalog``: by default the catalog of
@@ -84,7 +84,7 @@ def _prepare(
 def validate(request: object, definition: object) -> list[ErrorDetail]:
     """Return every problem of ``definition`` (``[]`` when it would compile)."""
     try:
-        _prepare(request, definition)
+        prepare(request, definition)
     except QueryValidationError as exc:
         return list(exc.errors)
     return []
@@ -92,10 +92,10 @@ def validate(request: object, definition: object) -> list[ErrorDetail]:
 
 def to_sql(request: object, definition: object) -> Compiled:
     """Return the exact statement :func:`execute` would run; raises QueryValidationError."""
-    return _prepare(request, definition)[2]
+    return prepare(request, definition)[2]
 
 
-def _json_rows_sql(alias: str, query: Query, compiled: Compiled) -> str | None:
+def json_rows_statement(alias: str, query: Query, compiled: Compiled) -> str | None:
     """The statement wrapped so PostgreSQL encodes the rows (see :mod:`~.query.jsonrows`).
 
     Only where its JSON is the Python path's: PostgreSQL with the session in UTC (``USE_TZ``,
@@ -132,7 +132,7 @@ def _run(
             timeout=timeout,
             column_types=column_types,
             wall_clock=wall_clock,
-            json_sql=_json_rows_sql(alias, query, compiled),
+            json_sql=json_rows_statement(alias, query, compiled),
         )
 
     started = time.perf_counter()
@@ -218,7 +218,7 @@ def _execute(
             catalog, version = unverified
             expect = {CATALOG_VERSION_KEY: version}
     try:
-        catalog, query, compiled = _prepare(request, definition, catalog)
+        catalog, query, compiled = prepare(request, definition, catalog)
     except QueryValidationError:
         if expect is not None:  # perhaps refused by a stale catalog: decide on the current one
             return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
@@ -295,7 +295,7 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
     Index names, and names and expressions of relations that are not exposed tables (under an
     exposed view), are redacted: see :func:`prismiq_django.execution.plans.redact_plan`.
     """
-    catalog, query, compiled = _prepare(request, definition)
+    catalog, query, compiled = prepare(request, definition)
     try:
         plan = explain_compiled(
             compiled,
@@ -360,8 +360,10 @@ __all__ = [
     "column_values",
     "execute",
     "explain",
+    "json_rows_statement",
     "limits",
     "out_of_range",
+    "prepare",
     "preview",
     "to_sql",
     "validate",

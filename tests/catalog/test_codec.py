@@ -62,7 +62,7 @@ def test_an_entry_of_another_format_is_never_read() -> None:
     stale = {"tables": [["ghost", None, None, None, 1, "table", None, []]], "relationships": []}
     cache.set(f"prismiq:catalog:{version}:{config_key}", stale, 3600)
     cache.set(f"prismiq:catalog:f{CATALOG_FORMAT + 1}:{version}:{config_key}", b"{}", 3600)
-    store._memo.clear()  # another process, same version token
+    store.forget_process_memo()  # another process, same version token
     assert services.table_names(None) == sorted(SHOP)
 
 
@@ -81,7 +81,7 @@ def test_schema_body_is_rendered_once_per_catalog_version(client: APIClient) -> 
     assert not any("pg_catalog" in q["sql"] for q in captured.captured_queries)
 
     # Another process with an empty memo serves the stored body without building a catalog.
-    store._memo.clear()
+    store.forget_process_memo()
     assert services.schema_json(None) == first.content
     memo = next(iter(store._memo.values()))
     assert memo.schema == first.content
@@ -176,7 +176,7 @@ def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
 
     with override_settings(PRISMIQ={**CACHED, "SCHEMA_CACHE_TTL": 0}):
         first = services.exposed_catalog()
-        body = schema_services._render_schema(first)
+        body = schema_services.render_schema(first)
         assert body == orjson.dumps(services.schema(None))
         assert catalog_to_bytes(first) == _encoded_at_once(first)
         with connection.cursor() as cursor:
@@ -190,7 +190,7 @@ def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
         encoded = catalog_to_bytes(catalog)
         assert encoded == _encoded_at_once(catalog)
         assert catalog_from_bytes(encoded).tables == catalog.tables
-        rendered = schema_services._render_schema(catalog)
+        rendered = schema_services.render_schema(catalog)
         expected = {
             "tables": [services.table_dict(catalog.tables[n]) for n in sorted(catalog.tables)],
             "relationships": [
@@ -227,7 +227,7 @@ def test_cache_writes_can_be_deferred() -> None:
         job()
     assert cache.get(schema_key) == body
     assert catalog_from_bytes(cache.get(catalog_key)).tables == services.exposed_catalog().tables
-    store._memo.clear()  # another process
+    store.forget_process_memo()  # another process
     with CaptureQueriesContext(connection) as captured:
         assert services.schema_json(None) == body
     assert captured.captured_queries == []

@@ -105,7 +105,7 @@ def test_lazy_decoding_gives_the_built_and_the_eager_catalog() -> None:
         assert lazy.tables == other.tables
         assert other.tables == lazy.tables
         assert dict(lazy.tables.items()) == dict(other.tables.items())
-    assert schema_services._render_schema(lazy) == schema_services._render_schema(built)
+    assert schema_services.render_schema(lazy) == schema_services.render_schema(built)
     assert catalog_to_bytes(lazy) == catalog_to_bytes(built)
 
 
@@ -126,7 +126,7 @@ def test_row_scopes_of_a_lazy_catalog_are_those_of_the_built_one() -> None:
         assert services.get_row_scopes(None, lazy) == []
     with override_settings(PRISMIQ=CACHED):
         services.exposed_catalog()  # built here, stored in the cache
-        store._memo.clear()  # another worker: reads the cached entry
+        store.forget_process_memo()  # another worker: reads the cached entry
         scoped = services.get_catalog(request)
         assert isinstance(scoped.tables, EncodedTables)
         assert scoped.row_scopes == built.with_row_scopes(scopes).row_scopes
@@ -138,7 +138,7 @@ def test_a_fresh_worker_decodes_only_the_tables_a_query_names() -> None:
     with override_settings(PRISMIQ=CACHED):
         _expose()
         services.exposed_catalog()
-        store._memo.clear()  # another worker, same version token
+        store.forget_process_memo()  # another worker, same version token
         definition = {
             "tables": [
                 {"id": "o", "name": "shop_order"},
@@ -166,7 +166,7 @@ def test_an_invalidation_reaches_a_worker_holding_a_lazy_catalog() -> None:
     with override_settings(PRISMIQ=CACHED):
         _expose()
         services.exposed_catalog()
-        store._memo.clear()
+        store.forget_process_memo()
         lazy = services.get_catalog(None)
         assert isinstance(lazy.tables, EncodedTables)
         customer = lazy.table("shop_customer")

@@ -103,7 +103,7 @@ def test_unreadable_cache_entry_is_rebuilt() -> None:
     version = cache.get(services.CATALOG_VERSION_KEY)
     key = next(k for k in _cache_keys(cache) if version in k)
     cache.set(key, {"tables": [["broken"]], "relationships": []})
-    store._memo.clear()
+    store.forget_process_memo()
     assert services.table_names(None) == ["shop_order"]
 
 

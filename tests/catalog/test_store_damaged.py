@@ -48,7 +48,7 @@ def _damage(name: str, replacement: bytes | None = None) -> None:
     lines[position] = replacement if replacement is not None else b"x" * len(line)
     assert len(lines[position]) == len(line)
     cache.set(key, b"\n".join(lines), 3600)
-    store._memo.clear()
+    store.forget_process_memo()
 
 
 def _expose() -> None:
@@ -108,7 +108,7 @@ def test_a_damaged_tenant_table_keeps_its_row_scope_and_the_entry_is_replaced(
     assert isinstance(tables, EncodedTables)
     assert tables["shop_order"].tenant_column == "tenant_id"
     # The damaged entry was written over: the next process decodes every line.
-    store._memo.clear()
+    store.forget_process_memo()
     again = services.exposed_catalog()
     assert isinstance(again.tables, EncodedTables)
     assert again.tables._fallback is not None  # type: ignore[attr-defined]

@@ -61,7 +61,7 @@ def test_odd_table_names_through_the_lazily_decoded_catalog(odd_tables: None) ->
         services.invalidate_catalog()
         built = services.exposed_catalog()
         assert set(NAMES) <= set(built.tables)
-        store._memo.clear()  # another worker: decodes the stored entry
+        store.forget_process_memo()  # another worker: decodes the stored entry
         lazy = services.exposed_catalog()
         assert isinstance(lazy.tables, EncodedTables)
         for name in NAMES:

@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 
 from prismiq_django import services
 from prismiq_django.models import ExposedColumn, ExposedTable
-from tests.ops import test_redis
+from tests.cache import test_redis
 
 pytestmark = pytest.mark.redis
 
@@ -30,7 +30,7 @@ settings.PRISMIQ = {PRISMIQ!r}
 from types import SimpleNamespace
 from prismiq_django import services
 from prismiq_django.catalog import store
-store._memo.clear()
+store.forget_process_memo()
 catalog = services.get_catalog(SimpleNamespace(tenant=1))
 print(type(catalog.tables).__name__, sorted(catalog.row_scopes), flush=True)
 print(sorted(catalog.tables["shop_customer"].column_names), flush=True)

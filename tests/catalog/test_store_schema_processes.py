@@ -11,7 +11,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from prismiq_django import services
-from tests.ops.test_redis import _finish, _worker
+from tests.cache.test_redis import _finish, _worker
 
 pytestmark = pytest.mark.redis
 

@@ -177,8 +177,8 @@ def test_ineligible_types_keep_the_python_path(table: None) -> None:
         cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN span interval DEFAULT '1 day'")
     services.invalidate_catalog()
     definition = {"tables": [{"id": "t", "name": TABLE}], "columns": _refs("id", "span")}
-    _, query, compiled = query_services._prepare(None, definition)
-    assert query_services._json_rows_sql("default", query, compiled) is None
+    _, query, compiled = query_services.prepare(None, definition)
+    assert query_services.json_rows_statement("default", query, compiled) is None
     result = services.execute(None, definition)
     assert result.rows[0][1] == 86400.0
 
@@ -186,8 +186,8 @@ def test_ineligible_types_keep_the_python_path(table: None) -> None:
 @override_settings(USE_TZ=False)
 def test_no_json_path_without_utc_sessions(table: None) -> None:
     definition = {"tables": [{"id": "t", "name": TABLE}], "columns": _refs("id")}
-    _, query, compiled = query_services._prepare(None, definition)
-    assert query_services._json_rows_sql("default", query, compiled) is None
+    _, query, compiled = query_services.prepare(None, definition)
+    assert query_services.json_rows_statement("default", query, compiled) is None
 
 
 def test_no_json_path_when_the_session_zone_is_not_utc(table: None) -> None:
@@ -200,8 +200,8 @@ def test_no_json_path_when_the_session_zone_is_not_utc(table: None) -> None:
     }
     _reconnect("Asia/Kolkata")
     try:
-        _, query, compiled = query_services._prepare(None, definition)
-        assert query_services._json_rows_sql("default", query, compiled) is None
+        _, query, compiled = query_services.prepare(None, definition)
+        assert query_services.json_rows_statement("default", query, compiled) is None
         result = services.execute(None, definition, bypass_cache=True)
     finally:
         _reconnect(None)

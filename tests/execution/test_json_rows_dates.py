@@ -102,8 +102,8 @@ def test_each_type_alone(table: None, name: str) -> None:
 def test_the_python_path_of_the_services_answers_the_same(table: None) -> None:
     # A time column keeps the whole statement on the Python path.
     definition = _by_id("d", "ts", "tz", "clock")
-    _, query, compiled = query_services._prepare(None, definition)
-    assert query_services._json_rows_sql("default", query, compiled) is None
+    _, query, compiled = query_services.prepare(None, definition)
+    assert query_services.json_rows_statement("default", query, compiled) is None
     result = services.execute(None, definition)
     assert result.column_types == ["integer", "date", "datetime", "datetime", "time"]
     assert [row[:4] for row in result.rows] == EXPECTED
@@ -126,8 +126,8 @@ def test_results_without_special_values_are_loaded_once(table: None) -> None:
 @override_settings(USE_TZ=False)
 def test_without_use_tz_timestamptz_values_are_naive_as_djangos(table: None) -> None:
     definition = _by_id("d", "ts", "tz")
-    _, query, compiled = query_services._prepare(None, definition)
-    assert query_services._json_rows_sql("default", query, compiled) is None
+    _, query, compiled = query_services.prepare(None, definition)
+    assert query_services.json_rows_statement("default", query, compiled) is None
     rows = services.execute(None, definition).rows
     assert [row[:3] for row in rows] == [row[:3] for row in EXPECTED]
     assert [row[3] for row in rows] == [

@@ -101,8 +101,8 @@ def test_text_like_columns_match(table: None) -> None:
 
 
 def test_domains_keep_the_python_path(table: None) -> None:
-    _, query, compiled = query_services._prepare(None, _by_id("dom"))
-    assert query_services._json_rows_sql("default", query, compiled) is None
+    _, query, compiled = query_services.prepare(None, _by_id("dom"))
+    assert query_services.json_rows_statement("default", query, compiled) is None
     assert services.execute(None, _by_id("dom")).rows == [
         [1, 5],
         [2, -5],
@@ -246,8 +246,10 @@ def test_wide_selects_beyond_a_functions_argument_limit(table: None, width: int)
     with override_settings(PRISMIQ=prismiq):
         services.invalidate_catalog()
         result = services.execute(None, definition, bypass_cache=True)
-        _, query, compiled = query_services._prepare(None, definition)
-        assert (query_services._json_rows_sql("default", query, compiled) is None) is (width > 100)
+        _, query, compiled = query_services.prepare(None, definition)
+        assert (query_services.json_rows_statement("default", query, compiled) is None) is (
+            width > 100
+        )
     assert result.rows == [[i] * width for i in range(1, 6)]
 
 

@@ -31,7 +31,7 @@ def _close(response: Any) -> None:
 def _entry_key(user: Any, definition: dict[str, Any]) -> str:
     request = APIRequestFactory().get("/")
     request.user = user
-    catalog, _, compiled = query_services._prepare(request, definition)
+    catalog, _, compiled = query_services.prepare(request, definition)
     return cache.result_key(alias="default", compiled=compiled, scopes=catalog.row_scopes)
 
 

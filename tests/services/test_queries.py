@@ -426,7 +426,7 @@ def test_catalog_cache_is_shared_through_the_django_cache() -> None:
     """Another process (simulated by clearing this process's memo) reads the cached entry."""
     with override_settings(PRISMIQ=CODE_ONLY):
         first = services.get_catalog(None)
-        store._memo.clear()
+        store.forget_process_memo()
         with CaptureQueriesContext(connection) as captured:
             second = services.get_catalog(None)
         assert captured.captured_queries == []

@@ -15,8 +15,8 @@ def both_paths(
     definition: dict[str, Any], *, expect_json: bool = True
 ) -> tuple[QueryResult, QueryResult]:
     """``(by the database's JSON, by the Python path)`` for ``definition`` (no catalog scopes)."""
-    _, query, compiled = query_services._prepare(None, definition)
-    sql = query_services._json_rows_sql("default", query, compiled)
+    _, query, compiled = query_services.prepare(None, definition)
+    sql = query_services.json_rows_statement("default", query, compiled)
     if expect_json:
         assert sql is not None, "expected the JSON path to apply"
     types = [item.expr.type for item in query.select]

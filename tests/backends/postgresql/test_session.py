@@ -216,8 +216,8 @@ def test_the_python_path_answers_the_expected_values_by_default(table: None) -> 
         "binary",
     ]
     for name, definition in DEFINITIONS.items():
-        _, query, compiled = query_services._prepare(None, definition)
-        by_json = query_services._json_rows_sql("default", query, compiled) is not None
+        _, query, compiled = query_services.prepare(None, definition)
+        by_json = query_services.json_rows_statement("default", query, compiled) is not None
         assert by_json == (name not in ("python path", "filters")), name
 
 

@@ -92,8 +92,10 @@ def _statements(queries: CaptureQueriesContext) -> int:
 
 def test_every_value_is_answered(table: None) -> None:
     definition = _by_id("clock", "clocktz", "span")
-    _, query, compiled = query_services._prepare(None, definition)
-    assert query_services._json_rows_sql("default", query, compiled) is None  # Python path only
+    _, query, compiled = query_services.prepare(None, definition)
+    assert (
+        query_services.json_rows_statement("default", query, compiled) is None
+    )  # Python path only
     result = services.execute(None, definition)
     assert result.rows == EXPECTED
     assert result.column_types == ["integer", "time", "time", "duration"]

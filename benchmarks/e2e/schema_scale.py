@@ -79,9 +79,9 @@ import django
 django.setup()
 from django.contrib.auth.models import User
 from prismiq_django import services
-from prismiq_django.exposure import sync_from_database
+from prismiq_django.catalog.sync import sync_from_database
 from prismiq_django.models import ExposedColumn, ExposedTable
-from prismiq_django.introspection import introspect
+from prismiq_django.catalog.introspect import introspect
 existing = set(introspect("default", db_schema=["{SCHEMA}"]).tables)
 ExposedTable.objects.exclude(name__in=existing).delete()  # tables of an earlier, larger run
 sync_from_database()

@@ -82,5 +82,10 @@ replica:
 replica-stop:
 	scripts/pg-replica stop
 
+# Analytics on the replica, app models on the primary, 2 gunicorn workers sharing Redis (tests
+# marked scaleout; deselected everywhere else). Starts the replica first.
+test-scaleout: venv replica
+	REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_SCALEOUT=1 $(BIN)/python -m pytest tests/scaleout -m scaleout $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

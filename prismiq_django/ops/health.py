@@ -12,7 +12,9 @@
                   "cache":    {"status": "up" | "down", "latency_ms": 0.4}}}
 
   Cache down = ``degraded`` (200: queries still run, uncached); database down = ``unhealthy``
-  (503). Failure details are logged, never returned.
+  (503). Failure details are logged, never returned. When the analytics database is PostgreSQL,
+  the database check also says its ``role`` (``"primary"`` or ``"replica"``) and, for a streaming
+  replica, ``replica_lag_seconds`` (0 when it has replayed all it received).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from rest_framework.views import APIView
 from prismiq_django import __version__
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.ops.observability import PROCESS_STARTED
+from prismiq_django.ops.replica import replica_status
 
 logger = logging.getLogger("prismiq_django.health")
 
@@ -113,6 +116,12 @@ class HealthView(APIView):
 
     def get(self, request: Request) -> Response:
         database = check_database()
+        if database["status"] == "up":
+            replica = replica_status()
+            if replica is not None:
+                database["role"] = "replica" if replica.in_recovery else "primary"
+                if replica.in_recovery:
+                    database["replica_lag_seconds"] = replica.lag_seconds
         cache = check_cache()
         if database["status"] != "up":
             status = "unhealthy"

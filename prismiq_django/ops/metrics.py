@@ -3,7 +3,8 @@
 Protected by ``PRISMIQ["METRICS_PERMISSION_CLASSES"]`` (default: staff users), with the site's
 DRF authentication classes. Under gunicorn with several workers, set ``PROMETHEUS_MULTIPROC_DIR``
 in the environment before the workers start; the answer then sums every worker (see
-``docs/operations.md``).
+``docs/operations.md``). When the analytics database is a streaming replica, each scrape first
+reads its replay lag into ``prismiq_replica_lag_seconds``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from prismiq_django.conf import prismiq_settings
-from prismiq_django.ops.observability import render_metrics
+from prismiq_django.ops.observability import REPLICA_LAG, render_metrics
+from prismiq_django.ops.replica import replica_status
 
 
 class _FirstRenderer(BaseContentNegotiation):
@@ -45,6 +47,9 @@ class MetricsView(APIView):
         return [cls() for cls in prismiq_settings.METRICS_PERMISSION_CLASSES]
 
     def get(self, request: Request) -> HttpResponse:
+        status = replica_status()
+        if status is not None and status.lag_seconds is not None:
+            REPLICA_LAG.set(status.lag_seconds)
         body, content_type = render_metrics()
         return HttpResponse(body, content_type=content_type)
 

@@ -29,6 +29,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -77,6 +78,13 @@ REQUESTS: Final = Counter(
     "prismiq_requests_total",
     "HTTP requests answered by the prismiq_django API, by URL name and status code.",
     ["endpoint", "status"],
+    registry=REGISTRY,
+)
+REPLICA_LAG: Final = Gauge(
+    "prismiq_replica_lag_seconds",
+    "Replay lag of the analytics database when it is a streaming replica (0 when caught up); "
+    "set when metrics are scraped.",
+    multiprocess_mode="livemostrecent",
     registry=REGISTRY,
 )
 ROWS_RETURNED: Final = Histogram(
@@ -208,6 +216,7 @@ __all__ = [
     "QUERIES",
     "QUERY_DURATION",
     "REGISTRY",
+    "REPLICA_LAG",
     "REQUESTS",
     "ROWS_RETURNED",
     "CacheResult",

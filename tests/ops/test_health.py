@@ -98,3 +98,20 @@ def test_health_follows_permission_classes(client: Any, settings: Any) -> None:
     response = client.get(API + "health")
     assert response.status_code == 200
     assert response.json()["status"] == "healthy"
+
+
+@pytest.mark.postgres
+def test_health_names_a_primary_as_primary_without_a_lag(client: Any, user: Any) -> None:
+    client.force_login(user)
+    database = client.get(API + "health").json()["checks"]["database"]
+    assert database["role"] == "primary"
+    assert "replica_lag_seconds" not in database
+
+
+@pytest.mark.sqlite
+def test_health_gives_no_role_where_the_vendor_has_no_replicas_to_tell(
+    client: Any, user: Any
+) -> None:
+    client.force_login(user)
+    database = client.get(API + "health").json()["checks"]["database"]
+    assert set(database) == {"status", "latency_ms"}

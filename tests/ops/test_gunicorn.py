@@ -107,13 +107,11 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
 
-        # On a loaded machine a start-up probe can time out on the client and still be answered
-        # (and counted) later: count from what the workers report once they are up.
+        # Count from what the workers report once they are up (0 unless a late probe counted).
         time.sleep(0.5)
         status, text, _ = _get(port, "/api/analytics/metrics")
         assert status == 200
         baseline = _requests_total(text)
-        assert baseline >= 1
 
         # Which worker accepts a connection is up to the kernel: on a busy machine one worker can
         # take many in a row, so keep asking (bounded) until at least two workers have answered.

@@ -133,6 +133,12 @@ PRISMIQ: dict[str, object] = {
         if os.environ.get("PRISMIQ_RATE_LIMIT") == "off"
         else os.environ.get("PRISMIQ_RATE_LIMIT", "120/m")
     ),
+    # PRISMIQ_EXPORT_RATE_LIMIT=off: the same for the export endpoints (bench_export.py).
+    "EXPORT_RATE_LIMIT": (
+        None
+        if os.environ.get("PRISMIQ_EXPORT_RATE_LIMIT") == "off"
+        else os.environ.get("PRISMIQ_EXPORT_RATE_LIMIT", "10/m")
+    ),
 }
 
 STATIC_URL = "/static/"

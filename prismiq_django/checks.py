@@ -36,6 +36,8 @@ _POSITIVE_INTS = (
     "MAX_FILTERS",
     "MAX_DEPTH",
     "MAX_LIST_VALUES",
+    "MAX_PAGE_SIZE",
+    "EXPORT_MAX_ROWS",
 )
 _NON_NEGATIVE_INTS = ("RESULT_CACHE_TTL", "SCHEMA_CACHE_TTL")
 
@@ -63,18 +65,25 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
                 "Use 0 to disable the cache.",
                 "E002",
             )
-    timeout = conf.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"])
-    # Not inf/NaN (no millisecond count) nor beyond PostgreSQL's statement_timeout maximum
-    # (2**31 - 1 ms): every statement would fail.
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not 0 < timeout <= _MAX_QUERY_TIMEOUT
-    ):
+    for key in ("QUERY_TIMEOUT", "EXPORT_TIMEOUT"):
+        timeout = conf.get(key, DEFAULTS[key])
+        # Not inf/NaN (no millisecond count) nor beyond PostgreSQL's statement_timeout maximum
+        # (2**31 - 1 ms): every statement would fail.
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout <= _MAX_QUERY_TIMEOUT
+        ):
+            yield _error(
+                f"PRISMIQ[{key!r}] must be a positive number of seconds, at most"
+                f" {_MAX_QUERY_TIMEOUT} (about 24 days).",
+                f"Default: {DEFAULTS[key]:g}.",
+                "E002",
+            )
+    if not isinstance(conf.get("EXPORT_CSV_ESCAPE_FORMULAS", True), bool):
         yield _error(
-            "PRISMIQ['QUERY_TIMEOUT'] must be a positive number of seconds, at most"
-            f" {_MAX_QUERY_TIMEOUT} (about 24 days).",
-            "Default: 30.",
+            "PRISMIQ['EXPORT_CSV_ESCAPE_FORMULAS'] must be True or False.",
+            "Default: True (text cells starting with = + - @ get a leading ').",
             "E002",
         )
     for key in ("DATABASE", "CACHE_ALIAS"):
@@ -116,13 +125,14 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
                 "Example: ['billing_card', 'vault_*'] (a trailing '*' protects a prefix).",
                 "E002",
             )
-    rate = conf.get("RATE_LIMIT", DEFAULTS["RATE_LIMIT"])
-    if rate is not None and not _valid_rate(rate):
-        yield _error(
-            "PRISMIQ['RATE_LIMIT'] must be None or a rate such as '120/m'.",
-            "Format: '<count>/<s|m|h|d>', e.g. '120/m' or '10/s'.",
-            "E002",
-        )
+    for key in ("RATE_LIMIT", "EXPORT_RATE_LIMIT"):
+        rate = conf.get(key, DEFAULTS[key])
+        if rate is not None and not _valid_rate(rate):
+            yield _error(
+                f"PRISMIQ[{key!r}] must be None or a rate such as {DEFAULTS[key]!r}.",
+                "Format: '<count>/<s|m|h|d>', e.g. '120/m' or '10/s'.",
+                "E002",
+            )
     for key in ("PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES"):
         if key in conf and not isinstance(conf[key], list | tuple):
             yield _error(

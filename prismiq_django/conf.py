@@ -56,6 +56,17 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "SCHEMA_CACHE_TTL": 3600,
     # django-ratelimit rate for the query endpoints, per user (per IP when anonymous); None = off.
     "RATE_LIMIT": "120/m",
+    # Pagination (query/execute, saved-queries/{id}/execute): the largest page_size; above it
+    # a request is refused (400), not capped.
+    "MAX_PAGE_SIZE": 5_000,
+    # Exports (query/export, saved-queries/{id}/export): row cap (the definition's own limit
+    # if smaller; MAX_ROWS does not apply), database-side timeout in seconds, their own
+    # django-ratelimit rate (None = off), and whether CSV text cells starting with = + - @ get
+    # a leading ' (spreadsheet formula injection).
+    "EXPORT_MAX_ROWS": 1_000_000,
+    "EXPORT_TIMEOUT": 300.0,
+    "EXPORT_RATE_LIMIT": "10/m",
+    "EXPORT_CSV_ESCAPE_FORMULAS": True,
     # Dotted path to ``callable(request) -> value | None``: the tenant value for tables that have
     # a tenant column. A table with a tenant column and no tenant value is refused (fail closed).
     "TENANT_CALLBACK": None,
@@ -221,6 +232,27 @@ class PrismiqSettings:
     def RATE_LIMIT(self) -> str | None:
         value = self.value("RATE_LIMIT")
         return None if value is None else str(value)
+
+    @property
+    def MAX_PAGE_SIZE(self) -> int:
+        return int(self.value("MAX_PAGE_SIZE"))
+
+    @property
+    def EXPORT_MAX_ROWS(self) -> int:
+        return int(self.value("EXPORT_MAX_ROWS"))
+
+    @property
+    def EXPORT_TIMEOUT(self) -> float:
+        return float(self.value("EXPORT_TIMEOUT"))
+
+    @property
+    def EXPORT_RATE_LIMIT(self) -> str | None:
+        value = self.value("EXPORT_RATE_LIMIT")
+        return None if value is None else str(value)
+
+    @property
+    def EXPORT_CSV_ESCAPE_FORMULAS(self) -> bool:
+        return bool(self.value("EXPORT_CSV_ESCAPE_FORMULAS"))
 
     @property
     def TENANT_CALLBACK(self) -> Callable[[Any], object] | None:

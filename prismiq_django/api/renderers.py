@@ -75,4 +75,33 @@ def _stdlib_default(value: Any) -> Any:
     return stdlib_json_default(value)
 
 
-__all__ = ["PrismiqJSONRenderer"]
+class FileRenderer(BaseRenderer):
+    """Names an export's file format for content negotiation (``Accept``, ``?format=``).
+
+    Exports answer with a streaming response that is never rendered; errors are rendered as
+    JSON (:meth:`~prismiq_django.api.views.base.PrismiqAPIView.handle_exception`). Nothing else
+    reaches :meth:`render`, which refuses.
+    """
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        raise TypeError("export files are streamed, not rendered")
+
+
+class CSVFileRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+
+class XLSXFileRenderer(FileRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+
+
+__all__ = ["CSVFileRenderer", "FileRenderer", "PrismiqJSONRenderer", "XLSXFileRenderer"]

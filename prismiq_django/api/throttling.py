@@ -42,6 +42,8 @@ from prismiq_django.tenancy.identity import caller_pk
 logger = logging.getLogger("prismiq_django.throttling")
 
 DEFAULT_GROUP: Final = "prismiq.query"
+#: The counter of the export endpoints (``EXPORT_RATE_LIMIT``), apart from the query endpoints'.
+EXPORT_GROUP: Final = "prismiq.export"
 _ATTR: Final = "prismiq_rate_usage"
 
 
@@ -96,13 +98,16 @@ def rate_limit_key(group: str, request: Any) -> str:
     return key.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def count_request(request: Any, group: str = DEFAULT_GROUP) -> RateUsage | None:
-    """Count ``request`` against ``RATE_LIMIT`` and return the usage (None when not limited).
+def count_request(
+    request: Any, group: str = DEFAULT_GROUP, setting: str = "RATE_LIMIT"
+) -> RateUsage | None:
+    """Count ``request`` against the rate of ``setting`` (``RATE_LIMIT`` or
+    ``EXPORT_RATE_LIMIT``) in the counter ``group``; return the usage (None when not limited).
 
     Stores the usage on the request for :func:`apply_headers`. Returns None when limiting is off
     or the counter cache failed (logged as a warning).
     """
-    rate = prismiq_settings.RATE_LIMIT
+    rate = getattr(prismiq_settings, setting)
     if not rate:
         return None
     try:
@@ -134,9 +139,9 @@ def count_request(request: Any, group: str = DEFAULT_GROUP) -> RateUsage | None:
     return result
 
 
-def enforce(request: Any, group: str = DEFAULT_GROUP) -> None:
+def enforce(request: Any, group: str = DEFAULT_GROUP, setting: str = "RATE_LIMIT") -> None:
     """Count ``request``; raise :class:`RateLimited` when it is over the limit."""
-    usage = count_request(request, group)
+    usage = count_request(request, group, setting)
     if usage is not None and usage.limited:
         raise RateLimited(wait=usage.reset_seconds)
 
@@ -165,10 +170,18 @@ class PrismiqRateThrottle(BaseThrottle):
     usage: RateUsage | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        applies = getattr(view, "rate_limit_applies", None)
-        if applies is not None and not applies(request):
-            return True
-        self.usage = count_request(request, getattr(view, "rate_limit_group", DEFAULT_GROUP))
+        policy_of = getattr(view, "rate_limit_for", None)
+        if policy_of is not None:
+            policy = policy_of(request)
+            if policy is None:
+                return True
+            group, setting = policy
+        else:
+            applies = getattr(view, "rate_limit_applies", None)
+            if applies is not None and not applies(request):
+                return True
+            group, setting = getattr(view, "rate_limit_group", DEFAULT_GROUP), "RATE_LIMIT"
+        self.usage = count_request(request, group, setting)
         if self.usage is not None and self.usage.limited:
             raise RateLimited(wait=self.usage.reset_seconds)
         return True
@@ -183,10 +196,12 @@ class RateLimitMixin:
 
     Put it first in the bases: ``class ExecuteView(RateLimitMixin, APIView)``. On a viewset,
     ``rate_limit_actions`` restricts limiting to some actions (e.g. ``{"execute"}``); ``None``
-    limits every action. ``rate_limit_group`` names the counter (views sharing a group share it).
+    limits every action. ``rate_limit_group`` names the counter (views sharing a group share it)
+    and ``rate_limit_setting`` the setting holding its rate (exports: ``EXPORT_RATE_LIMIT``).
     """
 
     rate_limit_group: str = DEFAULT_GROUP
+    rate_limit_setting: str = "RATE_LIMIT"
     rate_limit_actions: frozenset[str] | None = None
 
     @property
@@ -202,6 +217,12 @@ class RateLimitMixin:
             return True
         return getattr(self, "action", None) in self.rate_limit_actions
 
+    def rate_limit_for(self, request: Request) -> tuple[str, str] | None:
+        """``(group, setting)`` this request is counted in, or None when it is not counted."""
+        if not self.rate_limit_applies(request):
+            return None
+        return self.rate_limit_group, self.rate_limit_setting
+
     def finalize_response(
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
@@ -211,6 +232,7 @@ class RateLimitMixin:
 
 __all__ = [
     "DEFAULT_GROUP",
+    "EXPORT_GROUP",
     "PrismiqRateThrottle",
     "RateLimitMixin",
     "RateLimited",

@@ -40,6 +40,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^query/execute/?$", views.ExecuteView.as_view(), name="query-execute"),
     re_path(r"^query/preview/?$", views.PreviewView.as_view(), name="query-preview"),
     re_path(r"^query/explain/?$", views.ExplainView.as_view(), name="query-explain"),
+    re_path(r"^query/export/?$", views.ExportView.as_view(), name="query-export"),
     *router.urls,
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),

@@ -45,6 +45,7 @@ class Snapshot:
     truncated: bool
     execution_time_ms: float
     rows_json: bytes
+    total_rows: int | None = None
 
 
 def snapshot(result: QueryResult) -> Snapshot | None:
@@ -64,6 +65,7 @@ def snapshot(result: QueryResult) -> Snapshot | None:
         truncated=result.truncated,
         execution_time_ms=result.execution_time_ms,
         rows_json=rows_json,
+        total_rows=result.total_rows,
     )
 
 
@@ -78,6 +80,7 @@ def encode_entry(entry: Snapshot, cached_at: str, generations: Mapping[str, int]
             "cached_at": cached_at,
             "generations": dict(generations),
             "rows_bytes": len(entry.rows_json),
+            "total_rows": entry.total_rows,
         }
     )
     raw = b"".join((_ENTRY, len(head).to_bytes(4, "big"), head, entry.rows_json))
@@ -112,6 +115,7 @@ def decode_entry(payload: object) -> tuple[QueryResult, dict[str, int]]:
         is_from_cache=True,
         cached_at=head["cached_at"],
         rows_json=rows_json,
+        total_rows=head.get("total_rows"),
     )
     generations = head["generations"]
     if not isinstance(generations, dict):

@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Final
 
 from django.db import (
@@ -139,9 +140,25 @@ _MESSAGE_HEAD: Final = (
 )
 
 
+@dataclass(slots=True)
+class Prelude:
+    """A one-value statement run before the main one in the same transaction (the row count of
+    ``count_total``); ``value`` holds its answer once the main statement has run."""
+
+    sql: str
+    params: Sequence[object]
+    value: Any = None
+
+
 @contextmanager
 def guarded_statement(
-    alias: str, timeout: float, sql: str, params: Sequence[object], *, tolerant: bool = False
+    alias: str,
+    timeout: float,
+    sql: str,
+    params: Sequence[object],
+    *,
+    tolerant: bool = False,
+    prelude: Prelude | None = None,
 ) -> Iterator[tuple[BaseDatabaseWrapper, Any]]:
     """Run ``sql`` with ``params`` under the rails; yield ``(connection, cursor)`` on its result.
 
@@ -159,7 +176,9 @@ def guarded_statement(
     ``sql`` is one compiled statement (identifiers from the catalog, values bound), so nothing
     can end the read-only transaction early. When the statement fails, the rest of the message
     is skipped and the failed transaction is rolled back here. ``tolerant``: see
-    :func:`use_fast_loaders`.
+    :func:`use_fast_loaders`. ``prelude`` runs first in the same transaction (in the message,
+    before ``<sql>``, with the same statement timeout); its first column of its first row is
+    stored in ``prelude.value``.
     """
     connection = connections[alias]
     if connection.vendor == "postgresql":
@@ -168,26 +187,38 @@ def guarded_statement(
         with guarded_cursor(alias, timeout) as (conn, cursor):
             # PostgreSQL cursors only; others are left alone
             use_fast_loaders(conn, cursor, tolerant=tolerant)
+            if prelude is not None:
+                cursor.execute(prelude.sql, prelude.params)
+                prelude.value = _first_value(cursor)
             cursor.execute(sql, params)
             yield conn, cursor
         return
     deadline = Deadline(float(timeout))
     timeout_ms = str(max(1, math.ceil(deadline.seconds * 1000)))
-    message = f"{_MESSAGE_HEAD}{sql}; ROLLBACK"
+    first = f"{prelude.sql}; " if prelude is not None else ""
+    message = f"{_MESSAGE_HEAD}{first}{sql}; ROLLBACK"
     try:
         with connection.cursor() as cursor:
             use_fast_loaders(connection, cursor, tolerant=tolerant)
             try:
-                bound: list[Any] = [timeout_ms, *params]
+                bound: list[Any] = [timeout_ms, *(prelude.params if prelude else ()), *params]
                 cursor.execute(message, bound)
                 cursor.cursor.nextset()  # BEGIN -> set_config
-                cursor.cursor.nextset()  # set_config -> the statement
+                cursor.cursor.nextset()  # set_config -> the prelude or the statement
+                if prelude is not None:
+                    prelude.value = _first_value(cursor)
+                    cursor.cursor.nextset()  # the prelude -> the statement
             except DatabaseError:
                 _rollback_failed(connection)
                 raise
             yield connection, cursor
     except DatabaseError as exc:
         raise _translate(exc, connection, deadline) from exc
+
+
+def _first_value(cursor: Any) -> Any:
+    row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def _rollback_failed(connection: BaseDatabaseWrapper) -> None:
@@ -201,4 +232,4 @@ def _rollback_failed(connection: BaseDatabaseWrapper) -> None:
         logger.warning("prismiq could not roll back a failed statement", exc_info=True)
 
 
-__all__ = ["guarded_cursor", "guarded_statement"]
+__all__ = ["Prelude", "guarded_cursor", "guarded_statement"]

@@ -39,6 +39,10 @@ class QueryResult:
     carries it). Results built by PostgreSQL's JSON path and results read from the cache carry
     only ``rows_json``: :meth:`wire_dict` embeds it in the response without parsing it, and the
     cache stores it as it is. ``rows`` parses it when something needs the values.
+
+    Optional parts of the wire form (SPEC section 11, issue "count_total"), present only when
+    set: ``total_rows`` (the rows of the whole result, counted by the database in the same
+    transaction) and ``page`` (``{page, page_size, has_next}`` of a paginated run).
     """
 
     __slots__ = (
@@ -49,7 +53,9 @@ class QueryResult:
         "columns",
         "execution_time_ms",
         "is_from_cache",
+        "page",
         "row_count",
+        "total_rows",
         "truncated",
     )
 
@@ -65,6 +71,7 @@ class QueryResult:
         cached_at: str | None = None,
         *,
         rows_json: bytes | None = None,
+        total_rows: int | None = None,
     ) -> None:
         if rows is None and rows_json is None:
             rows = []
@@ -77,6 +84,8 @@ class QueryResult:
         self.execution_time_ms = execution_time_ms
         self.is_from_cache = is_from_cache
         self.cached_at = cached_at
+        self.total_rows = total_rows
+        self.page: dict[str, Any] | None = None
 
     @property
     def rows(self) -> list[list[Any]]:
@@ -105,7 +114,7 @@ class QueryResult:
         return self._rows_json
 
     def _head(self) -> dict[str, Any]:
-        return {
+        head = {
             "columns": self.columns,
             "column_types": self.column_types,
             "rows": None,
@@ -115,6 +124,11 @@ class QueryResult:
             "is_from_cache": self.is_from_cache,
             "cached_at": self.cached_at,
         }
+        if self.total_rows is not None:
+            head["total_rows"] = self.total_rows
+        if self.page is not None:
+            head.update(self.page)
+        return head
 
     def as_dict(self) -> dict[str, Any]:
         """Return the wire form (SPEC section 4) with ``rows`` as Python lists."""

@@ -45,7 +45,7 @@ from prismiq_django.exceptions import (
     QueryTimeout,
 )
 from prismiq_django.execution.columns import convert_rows
-from prismiq_django.execution.rails import guarded_statement
+from prismiq_django.execution.rails import Prelude, guarded_statement
 from prismiq_django.execution.results import CompiledStatement, QueryResult
 from prismiq_django.execution.values import (
     Converter,
@@ -79,6 +79,48 @@ def _fetch(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
     return rows
 
 
+def describe_result(
+    connection: Any,
+    description: Sequence[Any],
+    compiled: CompiledStatement,
+    column_types: Sequence[str] | None,
+    wall_clock: Collection[int],
+    rows: Sequence[Sequence[Any]],
+) -> tuple[list[str], list[str], list[Converter | None]]:
+    """The output names, logical types and value converters of a result.
+
+    Names are ``compiled.columns`` (the cursor's when their count differs); types come from the
+    PostgreSQL type OIDs of ``description``, else the hints ``column_types``, else (SQLite without
+    hints) the first non-null value of ``rows``. See :func:`execute_compiled` for ``wall_clock``.
+    """
+    names = [d[0] for d in description]
+    if len(compiled.columns) == len(names):
+        names = list(compiled.columns)
+    hints = list(column_types) if column_types and len(column_types) == len(names) else None
+    vendor = connection.vendor
+    pg_types = (
+        pg_type_names(connection, [d[1] for d in description]) if vendor == "postgresql" else None
+    )
+    types: list[str] = []
+    converters: list[Converter | None] = []
+    for index in range(len(names)):
+        hint = hints[index] if hints else None
+        logical: str
+        typname = ""
+        if pg_types is not None:
+            typname, category = pg_types[index]
+            logical = pg_logical_type(typname, category)
+            if logical == "unknown" and hint:
+                logical = hint
+        else:
+            logical = hint or infer_type([row[index] for row in rows])
+        types.append(logical)
+        converters.append(
+            column_converter(vendor, logical, typname, wall_clock=index in wall_clock)
+        )
+    return names, types, converters
+
+
 def execute_compiled(
     compiled: CompiledStatement,
     *,
@@ -87,6 +129,7 @@ def execute_compiled(
     column_types: Sequence[str] | None = None,
     wall_clock: Collection[int] = (),
     json_sql: str | None = None,
+    count: tuple[str, Sequence[object]] | None = None,
 ) -> QueryResult:
     """Run ``compiled`` with the safety rails and return a JSON-ready :class:`QueryResult`.
 
@@ -114,18 +157,25 @@ def execute_compiled(
     for it. Both runs share one deadline, ``timeout`` seconds from the call: the second gets
     what the first left, and none left is :class:`QueryTimeout` without running it.
 
+    ``count`` (``(sql, params)`` of a statement answering one integer) runs first in the same
+    read-only transaction; its answer is the result's ``total_rows``.
+
     Raises :class:`QueryTimeout`, :class:`DatabaseUnavailable`, :class:`ValueOutOfRange` or
     :class:`QueryExecutionError`.
     """
+    prelude = Prelude(*count) if count is not None else None
     if (
         json_sql is not None
         and column_types is not None
         and connections[alias].vendor == "postgresql"
     ):
-        return _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout)
+        result = _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout, prelude)
+        return _counted(result, prelude)
     ends_at = time.monotonic() + timeout
     try:
-        return _execute_python(compiled, alias, timeout, column_types, wall_clock, tolerant=False)
+        result = _execute_python(
+            compiled, alias, timeout, column_types, wall_clock, tolerant=False, prelude=prelude
+        )
     except _Unloadable as exc:
         left = ends_at - time.monotonic()
         if left <= 0:
@@ -134,7 +184,16 @@ def execute_compiled(
                 timeout,
             )
             raise QueryTimeout() from exc
-        return _execute_python(compiled, alias, left, column_types, wall_clock, tolerant=True)
+        result = _execute_python(
+            compiled, alias, left, column_types, wall_clock, tolerant=True, prelude=prelude
+        )
+    return _counted(result, prelude)
+
+
+def _counted(result: QueryResult, prelude: Prelude | None) -> QueryResult:
+    if prelude is not None:
+        result.total_rows = int(prelude.value or 0)
+    return result
 
 
 def _execute_python(
@@ -145,45 +204,26 @@ def _execute_python(
     wall_clock: Collection[int],
     *,
     tolerant: bool,
+    prelude: Prelude | None = None,
 ) -> QueryResult:
     """Run ``compiled`` and convert its values in Python (see :func:`execute_compiled`)."""
     limit = compiled.limit
     started = time.perf_counter()
-    statement = guarded_statement(alias, timeout, compiled.sql, compiled.params, tolerant=tolerant)
+    statement = guarded_statement(
+        alias, timeout, compiled.sql, compiled.params, tolerant=tolerant, prelude=prelude
+    )
     with statement as (connection, cursor):
         raw_rows = _fetch(cursor, limit + 1, tolerant=tolerant)
         description = cursor.description or ()
-        vendor = connection.vendor
-        pg_types = (
-            pg_type_names(connection, [d[1] for d in description])
-            if vendor == "postgresql"
-            else None
-        )
+        if connection.vendor == "postgresql":
+            pg_type_names(connection, [d[1] for d in description])  # pg_type read in the run
     elapsed_ms = (time.perf_counter() - started) * 1000.0
     truncated = len(raw_rows) > limit
     if truncated:
         del raw_rows[limit:]
-    names = [d[0] for d in description]
-    if len(compiled.columns) == len(names):
-        names = list(compiled.columns)
-    hints = list(column_types) if column_types and len(column_types) == len(names) else None
-    types: list[str] = []
-    converters: list[Converter | None] = []
-    for index in range(len(names)):
-        hint = hints[index] if hints else None
-        logical: str
-        typname = ""
-        if pg_types is not None:
-            typname, category = pg_types[index]
-            logical = pg_logical_type(typname, category)
-            if logical == "unknown" and hint:
-                logical = hint
-        else:
-            logical = hint or infer_type([row[index] for row in raw_rows])
-        types.append(logical)
-        converters.append(
-            column_converter(vendor, logical, typname, wall_clock=index in wall_clock)
-        )
+    names, types, converters = describe_result(
+        connection, description, compiled, column_types, wall_clock, raw_rows
+    )
     with gc_paused():
         rows = convert_rows(raw_rows, converters)
     return QueryResult(
@@ -202,12 +242,14 @@ def _execute_json_rows(
     column_types: list[str],
     alias: str,
     timeout: float,
+    prelude: Prelude | None = None,
 ) -> QueryResult:
     """Run the JSON-wrapped statement: one ``text`` JSON array per row, joined into rows_json."""
     limit = compiled.limit
     started = time.perf_counter()
+    statement = guarded_statement(alias, timeout, json_sql, compiled.params, prelude=prelude)
     with (
-        guarded_statement(alias, timeout, json_sql, compiled.params) as (_, cursor),
+        statement as (_, cursor),
         gc_paused(),
     ):
         texts: list[tuple[str]] = cursor.fetchmany(limit + 1)
@@ -226,4 +268,4 @@ def _execute_json_rows(
     )
 
 
-__all__ = ["execute_compiled"]
+__all__ = ["describe_result", "execute_compiled"]

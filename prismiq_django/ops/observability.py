@@ -53,12 +53,12 @@ query_logger = logging.getLogger("prismiq_django.query")
 #: memory-mapped files instead, see :func:`render_metrics`.
 REGISTRY: Final = CollectorRegistry(auto_describe=True)
 
-QueryStatus = Literal["ok", "invalid", "timeout", "error", "unavailable"]
+QueryStatus = Literal["ok", "invalid", "timeout", "error", "unavailable", "aborted"]
 CacheResult = Literal["hit", "miss", "bypass", "error"]
 
 QUERIES: Final = Counter(
     "prismiq_queries_total",
-    "Analytics queries executed, by outcome (ok, invalid, timeout, error, unavailable).",
+    "Analytics queries executed, by outcome (ok, invalid, timeout, error, unavailable, aborted).",
     ["status"],
     registry=REGISTRY,
 )

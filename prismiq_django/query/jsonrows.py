@@ -45,7 +45,7 @@ from prismiq_django.query.ast import Expr, Query
 
 #: Eligible database types (``format_type`` spelling, without modifiers, and the ``pg_type`` name)
 #: with the logical type they must carry: a domain or an unexpected mapping keeps the Python path.
-_ELIGIBLE: Final[dict[str, str]] = {
+ELIGIBLE_TYPES: Final[dict[str, str]] = {
     **dict.fromkeys(("smallint", "integer", "bigint", "int2", "int4", "int8"), "integer"),
     **dict.fromkeys(("boolean", "bool"), "boolean"),
     "uuid": "uuid",
@@ -72,19 +72,19 @@ _MAX_FUNCTION_ARGUMENTS: Final = 100
 _MODIFIERS: Final = re.compile(r"\(\d+(?:,\d+)?\)")
 
 
-def _base_type(data_type: str) -> str:
+def base_type(data_type: str) -> str:
     """``numeric(12,2)`` -> ``numeric``; ``timestamp(3) with time zone`` -> without ``(3)``."""
     return _MODIFIERS.sub("", data_type).strip()
 
 
-def _output_sql(expr: Expr, name: str) -> str | None:
+def output_json_sql(expr: Expr, name: str) -> str | None:
     """The JSON-ready SQL of one output column of the subquery (``name``), or None."""
     if expr.aggregation in ("count", "count_distinct"):
         return name
     column = expr.col.column
     if column is None:
         return None
-    if _ELIGIBLE.get(_base_type(column.data_type)) != column.type:
+    if ELIGIBLE_TYPES.get(base_type(column.data_type)) != column.type:
         return None
     if expr.type == "decimal":
         # numeric: NaN, the infinities and values beyond a double's range are JSON null, as on
@@ -98,7 +98,7 @@ def _output_sql(expr: Expr, name: str) -> str | None:
     return name
 
 
-def _in_python_range(name: str) -> str:
+def in_python_range(name: str) -> str:
     """True (or NULL-safe true) when the date/timestamp ``name`` has a year in 1..9999.
 
     Untyped literals take the column's type (date, timestamp, or timestamptz in the session's
@@ -107,7 +107,7 @@ def _in_python_range(name: str) -> str:
     return f"({name} IS NULL OR {name} >= '0001-01-01' AND {name} < '10000-01-01')"
 
 
-def _expanded_sql(name: str) -> str:
+def expanded_json_sql(name: str) -> str:
     """JSON of the date/timestamp ``name`` with an expanded year (any value; see below).
 
     PostgreSQL's JSON writes ``infinity``, ``-infinity``, ``0044-03-15T12:00:00+00:00 BC`` and
@@ -122,7 +122,7 @@ def _expanded_sql(name: str) -> str:
     year = f"split_part({text}, '-', 1)"
     dash = f"strpos({text}, '-')"
     return (
-        f"CASE WHEN {_in_python_range(name)} THEN to_json({name}) ELSE to_json(CASE"
+        f"CASE WHEN {in_python_range(name)} THEN to_json({name}) ELSE to_json(CASE"
         f" WHEN right({text}, 8) = 'infinity' THEN {text}"
         f" WHEN right({text}, 3) = ' BC' THEN"
         f" CASE WHEN {year} = '0001' THEN '0000'"
@@ -140,7 +140,7 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
     item, in order). The caller decides whether the session's time zone allows it (UTC only).
 
     Dates and timestamps outside years 1..9999 (``infinity``, ``-infinity``, BC, after 9999)
-    are written as the Python path writes them (:func:`_expanded_sql`). Rows whose dates are all
+    are written as the Python path writes them (:func:`expanded_json_sql`). Rows whose dates are all
     in that range, i.e. nearly all, are built by the same plain ``json_build_array`` as any other:
     the only cost is two comparisons per date or timestamp column.
     """
@@ -150,7 +150,7 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
     parts = []
     temporal = []
     for item, name in zip(query.select, names, strict=True):
-        part = _output_sql(item.expr, name)
+        part = output_json_sql(item.expr, name)
         if part is None:
             return None
         parts.append(part)
@@ -158,13 +158,20 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
             temporal.append(name)
     row = f"json_build_array({', '.join(parts)})::text"
     if temporal:
-        expanded = [_expanded_sql(part) if part in temporal else part for part in parts]
+        expanded = [expanded_json_sql(part) if part in temporal else part for part in parts]
         row = (
-            f"CASE WHEN {' AND '.join(map(_in_python_range, temporal))} THEN {row}"
+            f"CASE WHEN {' AND '.join(map(in_python_range, temporal))} THEN {row}"
             f" ELSE json_build_array({', '.join(expanded)})::text END"
         )
     # Only generated names and the compiled statement: no request text reaches this SQL.
     return f'SELECT {row} FROM ({sql}) AS "q"({", ".join(names)})'  # noqa: S608
 
 
-__all__ = ["json_rows_sql"]
+__all__ = [
+    "ELIGIBLE_TYPES",
+    "base_type",
+    "expanded_json_sql",
+    "in_python_range",
+    "json_rows_sql",
+    "output_json_sql",
+]

@@ -46,6 +46,14 @@ from prismiq_django.query.dialects import zoned_timestamp
 from prismiq_django.query.errors import pointer
 from prismiq_django.query.jsonrows import json_rows_sql
 from prismiq_django.services.catalog import get_catalog
+from prismiq_django.services.paging import (
+    PagedStatements,
+    Paging,
+    cache_identity,
+    finish,
+    paged_statements,
+    uncapped,
+)
 
 #: Largest ``limit`` of :func:`column_values` (SPEC section 5).
 MAX_COLUMN_VALUES: Final = 1_000
@@ -68,17 +76,34 @@ def prepare(
 ) -> tuple[Catalog, Query, Compiled]:
     """Parse and compile ``definition`` against ``catalog``: by default the catalog of
     ``request``, or one the caller already built for it (row scopes included)."""
+    catalog, query, compiled, _ = _prepare_run(request, definition, catalog, None)
+    return catalog, query, compiled
+
+
+def _prepare_run(
+    request: object,
+    definition: object,
+    catalog: Catalog | None,
+    paging: Paging | None,
+) -> tuple[Catalog, Query, Compiled, PagedStatements | None]:
+    """:func:`prepare`; with ``paging`` the definition is parsed without the row cap and
+    compiled into the statements of
+    :func:`~prismiq_django.services.paging.paged_statements` (the last item)."""
     if catalog is None:
         catalog = get_catalog(request)
     query = parse(
         definition,
         catalog,
-        limits=limits(),
+        limits=limits() if paging is None else uncapped(limits()),
         now=timezone.now(),
         tz=timezone.get_current_timezone(),
     )
-    compiled = compile_query(query, catalog, get_dialect(connections[database_alias()].vendor))
-    return catalog, query, compiled
+    dialect = get_dialect(connections[database_alias()].vendor)
+    if paging is None:
+        return catalog, query, compile_query(query, catalog, dialect), None
+    max_rows = prismiq_settings.MAX_ROWS
+    statements = paged_statements(definition, query, catalog, dialect, paging, max_rows)
+    return catalog, statements.query, statements.compiled, statements
 
 
 def validate(request: object, definition: object) -> list[ErrorDetail]:
@@ -117,6 +142,7 @@ def _run(
     *,
     bypass: bool,
     expect: Mapping[str, object] | None = None,
+    statements: PagedStatements | None = None,
 ) -> QueryResult:
     alias = database_alias()
     timeout = prismiq_settings.QUERY_TIMEOUT
@@ -133,6 +159,7 @@ def _run(
             column_types=column_types,
             wall_clock=wall_clock,
             json_sql=json_rows_statement(alias, query, compiled),
+            count=statements.count if statements is not None else None,
         )
 
     started = time.perf_counter()
@@ -141,7 +168,7 @@ def _run(
     try:
         result = result_cache.fetch_result(
             alias=alias,
-            compiled=compiled,
+            compiled=compiled if statements is None else cache_identity(statements),
             scopes=catalog.row_scopes,
             compute=compute,
             bypass=bypass,
@@ -149,7 +176,7 @@ def _run(
             expect=expect,
         )
         status = "ok"
-        return result
+        return result if statements is None else finish(result, statements)
     except result_cache.StaleRead:
         status = ""  # not an outcome: the caller asks again with a fresh catalog
         raise
@@ -173,14 +200,24 @@ def _run(
             )
 
 
-def execute(request: object, definition: object, *, bypass_cache: bool = False) -> QueryResult:
+def execute(
+    request: object,
+    definition: object,
+    *,
+    bypass_cache: bool = False,
+    paging: Paging | None = None,
+) -> QueryResult:
     """Validate, compile and run ``definition`` (through the result cache).
+
+    ``paging`` (:class:`~prismiq_django.services.paging.Paging`): one page of the whole result
+    in a stable order (``page``, ``page_size``, ``has_next`` in the result), and/or its
+    ``total_rows`` counted in the same read-only transaction (SPEC section 11).
 
     Every call is counted in ``prismiq_queries_total``: a refused definition as ``invalid`` and a
     database that cannot be reached while loading the schema as ``unavailable`` (both with an
     empty fingerprint: there is no statement).
     """
-    return _execute(request, definition, bypass_cache=bypass_cache)
+    return _execute(request, definition, bypass_cache=bypass_cache, paging=paging)
 
 
 def _record_unrun(status: str, started: float) -> None:
@@ -201,6 +238,7 @@ def _execute(
     bypass_cache: bool = False,
     catalog: Catalog | None = None,
     optimistic: bool = True,
+    paging: Paging | None = None,
 ) -> QueryResult:
     """:func:`execute`, optionally on a catalog already built for ``request`` (so that the
     catalog and the row scopes, i.e. ``TENANT_CALLBACK``, are not resolved twice).
@@ -218,19 +256,31 @@ def _execute(
             catalog, version = unverified
             expect = {CATALOG_VERSION_KEY: version}
     try:
-        catalog, query, compiled = prepare(request, definition, catalog)
+        catalog, query, compiled, statements = _prepare_run(request, definition, catalog, paging)
     except QueryValidationError:
         if expect is not None:  # perhaps refused by a stale catalog: decide on the current one
-            return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
+            return _execute(
+                request, definition, bypass_cache=bypass_cache, optimistic=False, paging=paging
+            )
         _record_unrun("invalid", started)
         raise
     except DatabaseUnavailable:
         _record_unrun("unavailable", started)
         raise
     try:
-        return _run(request, catalog, query, compiled, bypass=bypass_cache, expect=expect)
+        return _run(
+            request,
+            catalog,
+            query,
+            compiled,
+            bypass=bypass_cache,
+            expect=expect,
+            statements=statements,
+        )
     except result_cache.StaleRead:
-        return _execute(request, definition, bypass_cache=bypass_cache, optimistic=False)
+        return _execute(
+            request, definition, bypass_cache=bypass_cache, optimistic=False, paging=paging
+        )
     except ValueOutOfRange as exc:
         raise out_of_range(definition, query) from exc
 

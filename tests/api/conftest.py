@@ -50,6 +50,7 @@ def exposed(settings: Any) -> dict[str, Any]:
         "SCHEMA_CACHE_TTL": 0,
         "RESULT_CACHE_TTL": 0,
         "RATE_LIMIT": None,
+        "EXPORT_RATE_LIMIT": None,
     }
     return dict(settings.PRISMIQ)
 

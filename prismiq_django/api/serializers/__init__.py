@@ -9,8 +9,11 @@ from prismiq_django.api.serializers.queries import (
     ColumnValuesParamsSerializer,
     ExecuteRequestSerializer,
     ExplainRequestSerializer,
+    ExportParamsSerializer,
+    ExportRequestSerializer,
     JSONBooleanField,
     JSONIntegerField,
+    PagingSerializer,
     PreviewParamsSerializer,
     PreviewRequestSerializer,
     QueryDefinitionField,
@@ -19,6 +22,7 @@ from prismiq_django.api.serializers.queries import (
     QueryResultSerializer,
     SavedQueryExecuteSerializer,
     execute_envelope,
+    paging_options,
 )
 from prismiq_django.api.serializers.responses import (
     ColumnValuesSerializer,
@@ -48,8 +52,11 @@ __all__ = [
     "ExecuteRequestSerializer",
     "ExplainRequestSerializer",
     "ExplainResponseSerializer",
+    "ExportParamsSerializer",
+    "ExportRequestSerializer",
     "JSONBooleanField",
     "JSONIntegerField",
+    "PagingSerializer",
     "PreviewParamsSerializer",
     "PreviewRequestSerializer",
     "QueryDefinitionField",
@@ -67,4 +74,5 @@ __all__ = [
     "ValidateResponseSerializer",
     "ValidationErrorResponseSerializer",
     "execute_envelope",
+    "paging_options",
 ]

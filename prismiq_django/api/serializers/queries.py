@@ -21,6 +21,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from prismiq_django import services
+from prismiq_django.services.paging import DEFAULT_PAGE_SIZE, Paging, max_page_size
 
 ANY_VALUE_SCHEMA: dict[str, Any] = {
     "nullable": True,
@@ -102,8 +103,70 @@ class QueryResultSerializer(serializers.Serializer[Any]):
 # --- request envelopes ---------------------------------------------------------------------------
 
 
-class ExecuteRequestSerializer(serializers.Serializer[Any]):
-    """``POST query/execute``: ``{query, bypass_cache?: false}``."""
+#: The furthest a page may start (rows before it); the definition's own offset adds to it.
+MAX_PAGE_START = 2**61
+
+
+class PagingSerializer(serializers.Serializer[Any]):
+    """``page``, ``page_size`` and ``count_total`` of an execute body (SPEC section 11)."""
+
+    page = JSONIntegerField(
+        min_value=1,
+        required=False,
+        help_text="Page to return, from 1, of the whole result in a stable order (the output "
+        "columns are appended to the order as tie-breakers). The result adds page, page_size "
+        "and has_next.",
+    )
+    page_size = JSONIntegerField(
+        min_value=1,
+        required=False,
+        help_text=f"Rows per page (default {DEFAULT_PAGE_SIZE}); above MAX_PAGE_SIZE (default "
+        "5000) the request is refused. Alone it means page 1.",
+    )
+    count_total = JSONBooleanField(
+        default=False,
+        help_text="Add total_rows: the rows of the whole result, counted by the database in "
+        "the same read-only transaction.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        page, size = attrs.get("page"), attrs.get("page_size", DEFAULT_PAGE_SIZE)
+        if page is not None and (page - 1) * size > MAX_PAGE_START:
+            raise serializers.ValidationError({"page": "The page starts beyond the last row."})
+        return attrs
+
+    def validate_page_size(self, value: int) -> int:
+        largest = max_page_size()
+        if value > largest:
+            raise serializers.ValidationError(
+                f"Ensure this value is less than or equal to {largest}."
+            )
+        return value
+
+
+_PAGING_KEYS: frozenset[str] = frozenset({"page", "page_size", "count_total"})
+
+
+def paging_options(data: object) -> Paging | None:
+    """The :class:`~prismiq_django.services.paging.Paging` of an execute body (None when it asks
+    for neither a page nor a count); raises ``ValidationError`` for bad values."""
+    if not isinstance(data, dict) or not data.keys() & _PAGING_KEYS:
+        return None
+    options = PagingSerializer(data=data)
+    options.is_valid(raise_exception=True)
+    values = options.validated_data
+    page = values.get("page")
+    size = values.get("page_size")
+    if page is None and size is not None:
+        page = 1
+    if page is None and not values["count_total"]:
+        return None
+    return Paging(page=page, page_size=size or DEFAULT_PAGE_SIZE, count_total=values["count_total"])
+
+
+class ExecuteRequestSerializer(PagingSerializer):
+    """``POST query/execute``: ``{query, bypass_cache?: false, page?, page_size?,
+    count_total?: false}``."""
 
     query = QueryDefinitionField(help_text="The query definition.")
     bypass_cache = JSONBooleanField(
@@ -159,10 +222,32 @@ class ExplainRequestSerializer(serializers.Serializer[Any]):
     )
 
 
-class SavedQueryExecuteSerializer(serializers.Serializer[Any]):
-    """``POST saved-queries/{id}/execute``: ``{bypass_cache?: false}``."""
+class SavedQueryExecuteSerializer(PagingSerializer):
+    """``POST saved-queries/{id}/execute``: ``{bypass_cache?: false, page?, page_size?,
+    count_total?: false}``."""
 
     bypass_cache = JSONBooleanField(default=False)
+
+
+class ExportRequestSerializer(serializers.Serializer[Any]):
+    """``POST query/export``: ``{query, format: "csv"|"xlsx", filename?}``."""
+
+    query = QueryDefinitionField(help_text="The query definition.")
+    format = serializers.ChoiceField(choices=["csv", "xlsx"], help_text="The file format.")
+    filename = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Name of the downloaded file (made safe: ASCII letters, digits, . _ - and "
+        "spaces; the extension is added).",
+    )
+
+
+class ExportParamsSerializer(serializers.Serializer[Any]):
+    """``?format=`` of ``GET saved-queries/{id}/export``."""
+
+    format = serializers.ChoiceField(
+        choices=["csv", "xlsx"], default="csv", help_text="The file format (default csv)."
+    )
 
 
 class ColumnValuesParamsSerializer(serializers.Serializer[Any]):
@@ -185,8 +270,11 @@ __all__ = [
     "ColumnValuesParamsSerializer",
     "ExecuteRequestSerializer",
     "ExplainRequestSerializer",
+    "ExportParamsSerializer",
+    "ExportRequestSerializer",
     "JSONBooleanField",
     "JSONIntegerField",
+    "PagingSerializer",
     "PreviewParamsSerializer",
     "PreviewRequestSerializer",
     "QueryDefinitionField",
@@ -195,4 +283,5 @@ __all__ = [
     "QueryResultSerializer",
     "SavedQueryExecuteSerializer",
     "execute_envelope",
+    "paging_options",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from prismiq_django.api.views.base import NotFoundView, PrismiqAPIView
 from prismiq_django.api.views.docs import DocsView, OpenApiView, forget_openapi_documents
+from prismiq_django.api.views.exports import ExportView
 from prismiq_django.api.views.queries import (
     ExecuteView,
     ExplainView,
@@ -26,6 +27,7 @@ __all__ = [
     "DocsView",
     "ExecuteView",
     "ExplainView",
+    "ExportView",
     "NotFoundView",
     "OpenApiView",
     "PreviewView",

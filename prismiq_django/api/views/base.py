@@ -23,10 +23,12 @@ so that each stays a JSON pointer into the request body.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -51,12 +53,23 @@ from prismiq_django.api.serializers import (
 )
 from prismiq_django.execution import QueryResult
 from prismiq_django.ops import afterresponse
+from prismiq_django.services.exports import ExportFile, ExportFormat
+from prismiq_django.services.exports import export as start_export
+from prismiq_django.services.paging import Paging
 
 INVALID = OpenApiResponse(ValidationErrorResponseSerializer, "Invalid query or request.")
 NOT_FOUND = OpenApiResponse(ErrorResponseSerializer, "Unknown or unexposed object.")
 TIMEOUT = OpenApiResponse(ErrorResponseSerializer, "Statement timeout (code query_timeout).")
 DOWN = OpenApiResponse(ErrorResponseSerializer, "The analytics database is unreachable.")
 QUERY_ERRORS: dict[int, OpenApiResponse] = {400: INVALID, 503: DOWN, 504: TIMEOUT}
+RATE_LIMITED = OpenApiResponse(
+    ErrorResponseSerializer, "Rate limited (code rate_limited; Retry-After in seconds)."
+)
+EXPORT_FILE = OpenApiResponse(
+    OpenApiTypes.BINARY,
+    "The file, streamed as an attachment (text/csv or the XLSX media type). A failure after "
+    "the first byte aborts the download (no last chunk): a failed download, never a short file.",
+)
 NAME_PARAM = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Exposed table name.")
 COLUMN_PARAM = OpenApiParameter("column", str, OpenApiParameter.PATH, description="Column name.")
 
@@ -101,10 +114,24 @@ class PrismiqAPIView(APIView):
     # refuse runs without copying request handling. They raise what the services raise.
 
     def perform_execute(
-        self, request: Request, definition: object, *, bypass_cache: bool = False
+        self,
+        request: Request,
+        definition: object,
+        *,
+        bypass_cache: bool = False,
+        paging: Paging | None = None,
     ) -> QueryResult:
-        """Run ``definition`` for ``request`` (``query/execute``, saved-query ``execute``)."""
-        return services.execute(request, definition, bypass_cache=bypass_cache)
+        """Run ``definition`` for ``request`` (``query/execute``, saved-query ``execute``);
+        ``paging``: the page and ``count_total`` the body asked for (None: neither)."""
+        return services.execute(request, definition, bypass_cache=bypass_cache, paging=paging)
+
+    def perform_export(
+        self, request: Request, definition: object, *, file_format: str, filename: object
+    ) -> ExportFile:
+        """Start the export of ``definition`` (``query/export``, saved-query ``export``)."""
+        return start_export(
+            request, definition, file_format=cast(ExportFormat, file_format), filename=filename
+        )
 
     def perform_preview(self, request: Request, definition: object, *, limit: int) -> QueryResult:
         """Run ``definition`` with at most ``limit`` rows (``query/preview``)."""
@@ -117,6 +144,20 @@ class PrismiqAPIView(APIView):
 
 def result_response(result: QueryResult) -> Response:
     return Response(result.wire_dict())
+
+
+def file_response(export: ExportFile) -> StreamingHttpResponse:
+    """The download of a started export: its chunks as they come, as an attachment.
+
+    A failure after the first byte propagates out of the iterator: the server ends the
+    response without its last chunk (a failed download, never a short file). Closing the
+    response (the client left) closes the iterator, which ends the transaction.
+    """
+    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, export.filename)
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class NotFoundView(PrismiqAPIView):
@@ -141,12 +182,15 @@ class NotFoundView(PrismiqAPIView):
 __all__ = [
     "COLUMN_PARAM",
     "DOWN",
+    "EXPORT_FILE",
     "INVALID",
     "NAME_PARAM",
     "NOT_FOUND",
     "QUERY_ERRORS",
+    "RATE_LIMITED",
     "TIMEOUT",
     "NotFoundView",
     "PrismiqAPIView",
+    "file_response",
     "result_response",
 ]

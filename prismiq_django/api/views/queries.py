@@ -30,6 +30,7 @@ from prismiq_django.api.serializers import (
     SqlResponseSerializer,
     ValidateResponseSerializer,
     execute_envelope,
+    paging_options,
 )
 from prismiq_django.api.throttling import RateLimitMixin
 from prismiq_django.api.views.base import INVALID, QUERY_ERRORS, PrismiqAPIView, result_response
@@ -100,8 +101,11 @@ class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     )
     def post(self, request: Request) -> Response:
         query, bypass_cache = execute_envelope(request.data)
+        paging = paging_options(request.data)
         with nested_errors("query"):
-            result = self.perform_execute(request, query, bypass_cache=bypass_cache)
+            # paging only when asked: a site's perform_execute override may predate it
+            extra = {"paging": paging} if paging is not None else {}
+            result = self.perform_execute(request, query, bypass_cache=bypass_cache, **extra)
         return result_response(result)
 
 

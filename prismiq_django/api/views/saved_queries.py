@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, router, transaction
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -24,18 +25,24 @@ from prismiq_django.api.openapi import (
     RESULT_EXAMPLES,
 )
 from prismiq_django.api.permissions import SavedQueryAccess, configured_permissions
+from prismiq_django.api.renderers import CSVFileRenderer, PrismiqJSONRenderer, XLSXFileRenderer
 from prismiq_django.api.serializers import (
     ErrorResponseSerializer,
+    ExportParamsSerializer,
     QueryResultSerializer,
     SavedQueryExecuteSerializer,
     SavedQuerySerializer,
+    paging_options,
 )
-from prismiq_django.api.throttling import RateLimitMixin
+from prismiq_django.api.throttling import EXPORT_GROUP, RateLimitMixin
 from prismiq_django.api.views.base import (
+    EXPORT_FILE,
     INVALID,
     NOT_FOUND,
     QUERY_ERRORS,
+    RATE_LIMITED,
     PrismiqAPIView,
+    file_response,
     result_response,
 )
 from prismiq_django.models import SavedQuery
@@ -108,10 +115,43 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         options = SavedQueryExecuteSerializer(data=request.data)
         options.is_valid(raise_exception=True)
         with nested_errors("query"):
+            paging = paging_options(request.data)
+            # paging only when asked: a site's perform_execute override may predate it
+            extra = {"paging": paging} if paging is not None else {}
             result = self.perform_execute(
-                request, saved.query, bypass_cache=options.validated_data["bypass_cache"]
+                request, saved.query, bypass_cache=options.validated_data["bypass_cache"], **extra
             )
         return result_response(result)
+
+    @extend_schema(
+        parameters=[ExportParamsSerializer],
+        responses={200: EXPORT_FILE, 404: NOT_FOUND, 429: RATE_LIMITED, **QUERY_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[PrismiqJSONRenderer, CSVFileRenderer, XLSXFileRenderer],
+    )
+    def export(self, request: Request, pk: str | None = None) -> StreamingHttpResponse:
+        """Download the whole result of the saved query as CSV or XLSX (``?format=``), streamed;
+        its own rate limit ``EXPORT_RATE_LIMIT``."""
+        saved = self.get_object()
+        params = ExportParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        with nested_errors("query"):
+            started = self.perform_export(
+                request,
+                saved.query,
+                file_format=params.validated_data["format"],
+                filename=saved.name,
+            )
+        return file_response(started)
+
+    def rate_limit_for(self, request: Request) -> tuple[str, str] | None:
+        """``execute`` counts against ``RATE_LIMIT``, ``export`` against ``EXPORT_RATE_LIMIT``."""
+        if getattr(self, "action", None) == "export":
+            return EXPORT_GROUP, "EXPORT_RATE_LIMIT"
+        return super().rate_limit_for(request)
 
 
 __all__ = ["SavedQueryViewSet"]

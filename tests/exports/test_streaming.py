@@ -1,0 +1,170 @@
+"""Export cursors on real SQLite and PostgreSQL: batches, the row count, late failures, release."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from prismiq_django.exceptions import QueryExecutionError
+from prismiq_django.execution.streaming import open_copy, open_rows
+from tests.glue.conftest import Stmt
+
+ALIAS = "default"
+COUNT_TO = (
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < %s) "
+    "SELECT n, 'r' || n AS label FROM s LIMIT %s"
+)
+
+
+def _fails_at(n: int) -> str:
+    """A statement whose row ``n`` raises (division by zero; integer overflow on SQLite)."""
+    if connection.vendor == "postgresql":
+        return f"SELECT n, 100 / ({n} - n) AS q FROM generate_series(1, {2 * n}) AS n"
+    return (
+        f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {2 * n}) "
+        f"SELECT n, CASE WHEN n = {n} THEN abs(-9223372036854775807 - 1) ELSE n END AS q FROM s"
+    )
+
+
+def _in_transaction() -> bool:
+    if connection.vendor == "postgresql":
+        from psycopg.pq import TransactionStatus
+
+        return bool(connection.connection.info.transaction_status != TransactionStatus.IDLE)
+    return bool(connection.connection.in_transaction)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch", [1, 7, 2000])
+def test_rows_come_in_batches_up_to_the_limit(batch: int) -> None:
+    stmt = Stmt(COUNT_TO, (100, 51), columns=("n", "label"), limit=50)
+    export = open_rows(stmt, alias=ALIAS, timeout=10, column_types=["integer", "string"],
+                       batch_size=batch)  # fmt: skip
+    batches = list(export.batches)
+    assert export.columns == ["n", "label"]
+    assert export.column_types == ["integer", "string"]
+    rows = [row for rows in batches for row in rows]
+    assert rows == [[n, f"r{n}"] for n in range(1, 51)]  # the limit, not the extra row
+    assert max(map(len, batches)) <= batch
+
+
+@pytest.mark.django_db
+def test_an_empty_result_has_its_columns() -> None:
+    stmt = Stmt(COUNT_TO.replace("LIMIT", "LIMIT 0 * "), (5, 1), columns=("n", "label"))
+    export = open_rows(stmt, alias=ALIAS, timeout=10, column_types=["integer", "string"])
+    assert export.columns == ["n", "label"]
+    assert [row for rows in export.batches for row in rows] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_some_rows_raises_from_the_batches_and_ends_the_transaction() -> None:
+    stmt = Stmt(_fails_at(5000), columns=("n", "q"), limit=100_000)
+    export = open_rows(stmt, alias=ALIAS, timeout=10, column_types=["integer", "integer"],
+                       batch_size=1000)  # fmt: skip
+    got: list[int] = []
+
+    def drain() -> None:
+        for rows in export.batches:
+            got.append(len(rows))
+
+    with pytest.raises(QueryExecutionError):
+        drain()
+    got_rows = sum(got)
+    assert 1000 <= got_rows < 5000
+    assert not _in_transaction()
+    with connection.cursor() as cursor:  # the connection is usable
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_in_the_first_batch_raises_when_opening() -> None:
+    stmt = Stmt(_fails_at(10), columns=("n", "q"), limit=100_000)
+    with pytest.raises(QueryExecutionError):
+        open_rows(stmt, alias=ALIAS, timeout=10, column_types=["integer", "integer"])
+    assert not _in_transaction()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_early_ends_the_transaction() -> None:
+    stmt = Stmt(COUNT_TO, (100_000, 100_001), columns=("n", "label"), limit=100_000)
+    export = open_rows(stmt, alias=ALIAS, timeout=10, batch_size=100)
+    assert _in_transaction()
+    next(export.batches)
+    export.close()
+    assert not _in_transaction()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_are_refused() -> None:
+    with pytest.raises(QueryExecutionError):
+        open_rows(Stmt("DELETE FROM shop_customer"), alias=ALIAS, timeout=10)
+    assert not _in_transaction()
+
+
+# --- COPY (PostgreSQL) -------------------------------------------------------------------------
+
+
+def _copy_sql(select: str) -> str:
+    return f"COPY ({select}) TO STDOUT (FORMAT csv)"
+
+
+def _records(chunks: Any) -> list[list[str]]:
+    data = b"".join(chunks)
+    assert data.endswith(b"\r\n")
+    return list(csv.reader(io.StringIO(data.decode(), newline="")))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_copy_streams_crlf_records_and_keeps_newlines_inside_fields() -> None:
+    sql = _copy_sql("SELECT n, E'a\\nb,\"c\"' || n FROM generate_series(1, %s) AS n")
+    export = open_copy(sql, [20000], alias=ALIAS, timeout=10)
+    chunks = list(export.chunks)
+    assert len(chunks) > 2
+    assert b"".join(chunks).count(b"\r\n") == 20000  # CRLF ends records, LF stays inside
+    records = _records(chunks)
+    assert records == [[str(n), f'a\nb,"c"{n}'] for n in range(1, 20001)]
+    assert not _in_transaction()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_copy_failure_after_some_rows_raises_from_the_chunks() -> None:
+    select = "SELECT n, 100 / (200000 - n) FROM generate_series(1, 400000) AS n"
+    export = open_copy(_copy_sql(select), [], alias=ALIAS, timeout=10)
+    got: list[int] = []
+
+    def drain() -> None:
+        for chunk in export.chunks:
+            got.append(chunk.count(b"\r\n"))
+
+    with pytest.raises(QueryExecutionError):
+        drain()
+    assert 0 < sum(got) < 200_000
+    assert not _in_transaction()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_copy_closed_early_ends_the_transaction_and_the_connection_works() -> None:
+    select = "SELECT n, repeat('x', 100) FROM generate_series(1, 5000000) AS n"
+    export = open_copy(_copy_sql(select), [], alias=ALIAS, timeout=30)
+    next(export.chunks)
+    export.close()
+    assert not _in_transaction()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_copy_is_read_only() -> None:
+    with pytest.raises(QueryExecutionError):
+        open_copy(_copy_sql("DELETE FROM shop_customer RETURNING id"), [], alias=ALIAS,
+                  timeout=10)  # fmt: skip

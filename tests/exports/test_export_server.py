@@ -27,7 +27,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from tests.glue.conftest import admin_connection
+from tests.support.glue import admin_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")

@@ -11,7 +11,7 @@ from django.db import connection
 
 from prismiq_django.exceptions import QueryExecutionError
 from prismiq_django.execution.streaming import open_copy, open_rows
-from tests.glue.conftest import Stmt
+from tests.support.glue import Stmt
 
 ALIAS = "default"
 COUNT_TO = (

@@ -14,8 +14,8 @@ MYSQL_URL ?= mysql://root@127.0.0.1:3306/mysql
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-postgres test-mariadb lint typecheck migrations-check check clean bench \
-	bench-tools replica replica-stop
+.PHONY: venv vendor demo test test-postgres test-mariadb test-browser lint typecheck migrations-check check \
+	clean bench bench-tools replica replica-stop
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,19 @@ test-postgres: venv
 test-mariadb: venv
 	DATABASE_URL=$(MYSQL_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests (tests/browser/): Debian's Chromium (/usr/bin/chromium, never a downloaded
+# browser) driven by Playwright against a live server on PostgreSQL + Redis. Deselected in the
+# passes above. Screenshots land in docs/screenshots/.
+test-browser: venv
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 PRISMIQ_BROWSER_TESTS=1 \
+		$(BIN)/python -m pytest --ds=tests.browser.settings tests/browser $(PYTEST_ARGS)
+
+# Browser libraries from npm (versions pinned in package.json, tarballs in package-lock.json),
+# copied with their licences into prismiq_django/static/prismiq_django/vendor/ (committed).
+vendor:
+	npm ci --no-audit --no-fund
+	$(PYTHON) scripts/vendor_static.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -21,7 +21,10 @@ CUSTOMERS_BY_COUNTRY = {
         {"table_id": "c", "column": "country"},
         {"table_id": "c", "column": "*", "aggregation": "count", "alias": "customers"},
     ],
-    "order_by": [{"alias": "customers", "direction": "DESC"}, {"alias": "country", "direction": "ASC"}],
+    "order_by": [
+        {"alias": "customers", "direction": "DESC"},
+        {"alias": "country", "direction": "ASC"},
+    ],
 }
 
 

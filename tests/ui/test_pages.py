@@ -16,8 +16,13 @@ from prismiq_django.ui import urls as ui_urls
 
 pytestmark = [pytest.mark.urls("tests.ui.urls"), pytest.mark.django_db]
 
-PAGES = ["/analytics/", "/analytics/dashboards/1/", "/analytics/dashboards/1/edit/",
-         "/analytics/query/", "/analytics/saved-queries/"]
+PAGES = [
+    "/analytics/",
+    "/analytics/dashboards/1/",
+    "/analytics/dashboards/1/edit/",
+    "/analytics/query/",
+    "/analytics/saved-queries/",
+]
 STATIC = Path(__file__).resolve().parents[2] / "prismiq_django" / "static" / "prismiq_django"
 
 
@@ -41,7 +46,14 @@ def user_client() -> Client:
 
 def test_every_route_is_listed() -> None:
     names = {p.name for p in ui_urls.urlpatterns}
-    assert names == {"dashboards", "dashboard", "dashboard-edit", "builder", "saved-queries", "embed"}
+    assert names == {
+        "dashboards",
+        "dashboard",
+        "dashboard-edit",
+        "builder",
+        "saved-queries",
+        "embed",
+    }
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -85,10 +97,12 @@ def test_embed_page_headers_and_no_session() -> None:
     assert response.status_code == 200
     csp = response["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in csp
-    assert "script-src 'self'" in csp and "unsafe-eval" not in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-eval" not in csp
     assert "X-Frame-Options" not in response
     assert response["Referrer-Policy"] == "no-referrer"
-    assert "csrftoken" not in response.cookies and "sessionid" not in response.cookies
+    assert "csrftoken" not in response.cookies
+    assert "sessionid" not in response.cookies
     config = _config(response)
     assert config["embed_token"] == "some-token"
     assert config["csrf_token"] is None

@@ -1,12 +1,13 @@
 """Which optional parts of the API exist in this installation, for the pages to show or hide.
 
-Found by reversing the API's URL names, so a page offers a download button only where the export
-endpoint is mounted, and the ask box only where an assistant backend answers.
+Read from the URL names the site's URLconf holds in the API's ``prismiq_django`` namespace, so a
+page offers a download button only where the export endpoint is mounted, and the ask box only
+where the ask endpoint is mounted and an assistant backend is configured.
 """
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import get_resolver
 
 from prismiq_django.conf import prismiq_settings
 
@@ -15,28 +16,19 @@ _ROUTES: dict[str, tuple[str, ...]] = {
     "dashboards": ("dashboard-list",),
     "query_export": ("query-export",),
     "saved_query_export": ("saved-query-export",),
-    "widget_export": ("dashboard-widget-export", "widget-export"),
-    "embed_tokens": ("dashboard-embed-tokens", "embed-tokens"),
+    "widget_export": ("dashboard-widget-export",),
+    "embed_tokens": ("dashboard-embed-tokens",),
     "ask": ("ask",),
 }
 
 
-def _mounted(names: tuple[str, ...]) -> bool:
-    for name in names:
-        try:
-            reverse(f"prismiq_django:{name}", kwargs=_sample_kwargs(name))
-        except NoReverseMatch:
-            continue
-        return True
-    return False
-
-
-def _sample_kwargs(name: str) -> dict[str, str] | None:
-    if name.startswith(("dashboard-widget", "widget")):
-        return {"pk": "1", "wid": "1"}
-    if name.startswith(("saved-query-export", "dashboard-embed", "embed")):
-        return {"pk": "1"}
-    return None
+def api_url_names() -> set[str]:
+    """The URL names mounted in the ``prismiq_django`` namespace (empty when it is not)."""
+    namespaces = get_resolver().namespace_dict
+    if "prismiq_django" not in namespaces:
+        return set()
+    _prefix, resolver = namespaces["prismiq_django"]
+    return {key for key in resolver.reverse_dict if isinstance(key, str)}
 
 
 def assistant_configured() -> bool:
@@ -50,6 +42,7 @@ def assistant_configured() -> bool:
 
 def available_features() -> dict[str, bool]:
     """``{feature: available}`` for the pages' configuration."""
-    features = {name: _mounted(routes) for name, routes in _ROUTES.items()}
+    names = api_url_names()
+    features = {feature: bool(names.intersection(routes)) for feature, routes in _ROUTES.items()}
     features["ask"] = features["ask"] and assistant_configured()
     return features

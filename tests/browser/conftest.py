@@ -59,6 +59,21 @@ def demo_user(demo_data: None) -> Any:
     return get_user_model().objects.get(username="demo")
 
 
+@pytest.fixture
+def demo_dashboard(demo_user: Any) -> dict[str, Any]:
+    """The example's demo dashboard, created through the REST API (so every widget query is
+    validated like a user's); its wire form, with ids."""
+    from rest_framework.test import APIClient
+
+    from example_project.shop.demo_dashboards import DEMO_DASHBOARD
+
+    client = APIClient()
+    client.force_authenticate(demo_user)
+    response = client.post("/api/analytics/dashboards", DEMO_DASHBOARD, format="json")
+    assert response.status_code == 201, response.content
+    return dict(response.json())
+
+
 class PageErrors(list[str]):
     """Uncaught errors and failed API calls seen by a page."""
 

@@ -120,3 +120,14 @@ def test_vendored_libraries_are_recorded_with_licences() -> None:
         files = [STATIC / "vendor" / f for f in record["files"]]
         assert all(f.is_file() and f.stat().st_size for f in files)
         assert any(f.name.startswith("LICENSE") for f in files)
+
+
+def test_features_follow_the_mounted_api(user_client: Client) -> None:
+    from prismiq_django.ui.features import api_url_names
+
+    names = api_url_names()
+    assert {"schema", "query-preview", "saved-query-list"} <= names
+    config = _config(user_client.get("/analytics/query/"))
+    assert config["features"]["dashboards"] == ("dashboard-list" in names)
+    assert config["features"]["query_export"] == ("query-export" in names)
+    assert config["features"]["ask"] is False  # no assistant configured

@@ -61,15 +61,15 @@ def demo_user(demo_data: None) -> Any:
 
 @pytest.fixture
 def demo_dashboard(demo_user: Any) -> dict[str, Any]:
-    """The example's demo dashboard, created through the REST API (so every widget query is
-    validated like a user's); its wire form, with ids."""
+    """The test dashboard (``dashboard_spec.SHOP_OVERVIEW``), created through the REST API (so
+    every widget query is validated like a user's); its wire form, with ids."""
     from rest_framework.test import APIClient
 
-    from example_project.shop.demo_dashboards import DEMO_DASHBOARD
+    from tests.browser.dashboard_spec import SHOP_OVERVIEW
 
     client = APIClient()
     client.force_authenticate(demo_user)
-    response = client.post("/api/analytics/dashboards", DEMO_DASHBOARD, format="json")
+    response = client.post("/api/analytics/dashboards", SHOP_OVERVIEW, format="json")
     assert response.status_code == 201, response.content
     return dict(response.json())
 

@@ -42,12 +42,19 @@ function itemContent(w) {
         h("button", { type: "button", class: "small secondary", "aria-label": `Edit ${w.title || "widget"}`, onclick: () => openDialog(w) }, "Edit"),
         h("button", { type: "button", class: "small danger", "aria-label": `Delete ${w.title || "widget"}`, onclick: () => removeWidget(w) }, "Delete"))),
     body);
-  const entry = w.id !== undefined ? lastResults[String(w.id)] : undefined;
-  if (w.type === "text") renderWidget({ ...w, id: `edit-${w.key}` }, body, {});
-  else if (entry && !entry.error) renderWidget({ ...w, id: `edit-${w.key}` }, body, { result: entry });
-  else if (entry && entry.error) renderWidget({ ...w, id: `edit-${w.key}` }, body, { error: entry.error });
-  else body.append(h("p", { class: "muted" }, sourceSummary(w)));
   return content;
+}
+
+// Drawn once the item is in the document (a chart needs its box's size).
+function fillBody(w) {
+  const body = itemFor(w)?.querySelector(".widget-body");
+  if (!body) return;
+  const entry = w.id !== undefined ? lastResults[String(w.id)] : undefined;
+  const shown = { ...w, id: `edit-${w.key}` };
+  if (w.type === "text") renderWidget(shown, body, {});
+  else if (entry && !entry.error) renderWidget(shown, body, { result: entry });
+  else if (entry && entry.error) renderWidget(shown, body, { error: entry.error });
+  else body.replaceChildren(h("p", { class: "muted" }, sourceSummary(w)));
 }
 
 function sourceSummary(w) {
@@ -64,12 +71,20 @@ function addToGrid(w) {
   const el = h("div", { class: "grid-stack-item", "gs-id": w.key, "gs-x": String(p.x), "gs-y": String(p.y), "gs-w": String(p.w), "gs-h": String(p.h), dataset: { widgetId: w.id === undefined ? "" : String(w.id) } }, itemContent(w));
   $("#editor-grid").append(el);
   grid.makeWidget(el);
+  fillBody(w);
 }
 
 function refreshItem(w) {
   const el = itemFor(w);
   if (!el) return;
-  el.querySelector(".grid-stack-item-content").replaceWith(itemContent(w));
+  // Keep the content element and its header (gridstack bound the drag handle to them): only
+  // their children change.
+  const fresh = itemContent(w);
+  const content = el.querySelector(".grid-stack-item-content");
+  const head = content.querySelector(".widget-head");
+  head.replaceChildren(...fresh.querySelector(".widget-head").childNodes);
+  content.querySelector(".widget-body").replaceWith(fresh.querySelector(".widget-body"));
+  fillBody(w);
 }
 
 function syncPositions() {
@@ -107,7 +122,7 @@ function toggleFields(form) {
   for (const el of form.querySelectorAll("[data-source]")) el.hidden = el.dataset.source !== source || type === "text";
   for (const el of form.querySelectorAll("[data-type]")) el.hidden = el.dataset.type !== type;
   for (const el of form.querySelectorAll("[data-chart]")) el.hidden = !chart;
-  form.source.closest("label").hidden = type === "text";
+  form.source.closest(".field").hidden = type === "text";
 }
 
 function openDialog(w) {

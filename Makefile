@@ -30,9 +30,11 @@ demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data --orders $(DEMO_ORDERS)
 	@echo ""
-	@echo "  prismiq_django demo: http://$(HOST):$(PORT)/api/analytics/docs/"
+	@echo "  prismiq_django demo: http://$(HOST):$(PORT)/  (log in, then the dashboards)"
+	@echo "  login:               demo / demo  (the login page at /accounts/login/)"
+	@echo "  query builder:       http://$(HOST):$(PORT)/analytics/query/"
+	@echo "  API (Swagger UI):    http://$(HOST):$(PORT)/api/analytics/docs/  (after logging in)"
 	@echo "  admin:               http://$(HOST):$(PORT)/admin/"
-	@echo "  login:               demo / demo"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

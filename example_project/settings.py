@@ -144,4 +144,6 @@ PRISMIQ: dict[str, object] = {
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-LOGIN_REDIRECT_URL = "/api/analytics/docs/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/analytics/"  # the dashboards page
+LOGOUT_REDIRECT_URL = "/accounts/login/"

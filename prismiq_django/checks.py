@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -44,6 +45,19 @@ _NON_NEGATIVE_INTS = ("RESULT_CACHE_TTL", "SCHEMA_CACHE_TTL")
 
 def _error(msg: str, hint: str, id_: str) -> Error:
     return Error(msg, hint=hint, id=f"prismiq_django.{id_}")
+
+
+#: One CSP source expression of ``frame-ancestors``: a keyword or a scheme/host source; nothing
+#: that could end the directive (``;``, ``,``), add one (whitespace) or quote anything else.
+_CSP_SOURCE = re.compile(
+    r"'self'|'none'|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[A-Za-z0-9.-]+"
+    r"(?::(?:[0-9]{1,5}|\*))?(?:/[A-Za-z0-9._~!$&()*+=:@%/-]*)?|\*"
+)
+
+
+def is_csp_source(value: object) -> bool:
+    """True when ``value`` is one source expression ``EMBED_FRAME_ANCESTORS`` may hold."""
+    return isinstance(value, str) and _CSP_SOURCE.fullmatch(value) is not None
 
 
 def _is_int(value: object) -> bool:
@@ -133,6 +147,13 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
                 "Format: '<count>/<s|m|h|d>', e.g. '120/m' or '10/s'.",
                 "E002",
             )
+    ancestors = conf.get("EMBED_FRAME_ANCESTORS", DEFAULTS["EMBED_FRAME_ANCESTORS"])
+    if not isinstance(ancestors, list | tuple) or not all(map(is_csp_source, ancestors)):
+        yield _error(
+            "PRISMIQ['EMBED_FRAME_ANCESTORS'] must be a list of CSP source expressions.",
+            "Example: [\"'self'\", 'https://app.example.com'] ([] for 'none').",
+            "E002",
+        )
     for key in ("PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES"):
         if key in conf and not isinstance(conf[key], list | tuple):
             yield _error(

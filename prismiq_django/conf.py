@@ -70,6 +70,9 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # Dotted path to ``callable(request) -> value | None``: the tenant value for tables that have
     # a tenant column. A table with a tenant column and no tenant value is refused (fail closed).
     "TENANT_CALLBACK": None,
+    # CSP source expressions that may frame the browser UI's embed page (frame-ancestors);
+    # [] means 'none'. Used only by the optional prismiq_django.ui pages.
+    "EMBED_FRAME_ANCESTORS": ["'self'"],
 }
 
 _CLASS_LIST_SETTINGS: Final = frozenset({"PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES"})

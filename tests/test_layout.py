@@ -3,7 +3,7 @@
 - no import circle between the modules of ``prismiq_django`` (every import counts: module level,
   inside functions and under ``TYPE_CHECKING``);
 - imports only go down the layers of docs/architecture.md
-  (api -> services -> catalog/execution/cache/tenancy/models -> backends -> query); ``ops``,
+  (api/ui -> services -> catalog/execution/cache/tenancy/models -> backends -> query); ``ops``,
   ``conf`` and ``exceptions`` may be imported from anywhere, and ``ops`` imports nothing above
   the glue; nothing outside ``api`` imports ``api`` but the top-level re-exports for sites;
 - no private name (``_x``) imported from another module of the package;
@@ -39,6 +39,7 @@ RANKS = {
     "management": 4,
     "admin": 4,
     "api": 4,
+    "ui": 4,
     "urls": 4,
     "throttling": 4,
     "identity": 2,

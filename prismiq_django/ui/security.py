@@ -7,18 +7,15 @@ plugin, no form target, no base URL change; framable only by ``PRISMIQ["EMBED_FR
 
 from __future__ import annotations
 
+from prismiq_django.checks import is_csp_source
 from prismiq_django.conf import prismiq_settings
-
-DEFAULT_FRAME_ANCESTORS = ("'self'",)
 
 
 def frame_ancestors() -> list[str]:
-    """The configured CSP source expressions that may frame the embed page."""
-    try:
-        value = prismiq_settings.EMBED_FRAME_ANCESTORS
-    except AttributeError:  # setting not known to this version's conf
-        value = DEFAULT_FRAME_ANCESTORS
-    return [str(source) for source in value]
+    """The configured sources that may frame the embed page. An entry that is not one source
+    expression (check ``prismiq_django.E002`` reports it) is left out, never copied into the
+    header, so a bad setting can only narrow who frames the page."""
+    return [source for source in prismiq_settings.EMBED_FRAME_ANCESTORS if is_csp_source(source)]
 
 
 def embed_content_security_policy() -> str:

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 
+from prismiq_django.checks import check_settings
 from prismiq_django.ui import urls as ui_urls
+from prismiq_django.ui.security import embed_content_security_policy
 
 pytestmark = [pytest.mark.urls("tests.ui.urls"), pytest.mark.django_db]
 
@@ -106,6 +108,40 @@ def test_embed_page_headers_and_no_session() -> None:
     config = _config(response)
     assert config["embed_token"] == "some-token"
     assert config["csrf_token"] is None
+
+
+@override_settings(PRISMIQ={"EMBED_FRAME_ANCESTORS": ["https://app.example.com", "'self'"]})
+def test_frame_ancestors_come_from_the_setting() -> None:
+    response = Client().get("/analytics/embed/some-token/")
+    assert response["Content-Security-Policy"].endswith(
+        "frame-ancestors https://app.example.com 'self'"
+    )
+    assert check_settings() == []
+
+
+@override_settings(PRISMIQ={"EMBED_FRAME_ANCESTORS": []})
+def test_no_frame_ancestors_means_none() -> None:
+    assert embed_content_security_policy().endswith("frame-ancestors 'none'")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://app.example.com",  # a string, not a list
+        ["'self'; script-src https://evil.example"],  # would add a directive
+        ["https://a.example https://b.example"],  # two sources in one entry
+        ["'unsafe-inline'"],
+        [""],
+        [None],
+    ],
+)
+def test_bad_frame_ancestors_are_a_check_error_and_never_reach_the_header(value: Any) -> None:
+    with override_settings(PRISMIQ={"EMBED_FRAME_ANCESTORS": value}):
+        assert [e.id for e in check_settings()] == ["prismiq_django.E002"]
+        if isinstance(value, list):
+            policy = embed_content_security_policy()
+            assert policy.endswith("frame-ancestors 'none'")
+            assert "evil" not in policy
 
 
 def test_vendored_libraries_are_recorded_with_licences() -> None:

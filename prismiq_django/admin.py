@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 
@@ -21,7 +21,7 @@ from prismiq_django import services
 from prismiq_django.catalog.protected import protected_table_test
 from prismiq_django.catalog.sync import sync_from_database
 from prismiq_django.exceptions import DatabaseUnavailable
-from prismiq_django.models import ExposedColumn, ExposedTable, SavedQuery
+from prismiq_django.models import Dashboard, ExposedColumn, ExposedTable, SavedQuery, Widget
 
 if TYPE_CHECKING:
     _InlineBase = admin.TabularInline[ExposedColumn, ExposedTable]
@@ -133,3 +133,48 @@ class SavedQueryAdmin(_SavedQueryAdminBase):
     raw_id_fields = ("owner",)
     readonly_fields = ("created_at", "updated_at")
     list_select_related = ("owner",)
+
+
+# --- dashboards ---------------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    _WidgetInlineBase = admin.TabularInline[Widget, Dashboard]
+    _DashboardAdminBase = admin.ModelAdmin[Dashboard]
+else:
+    _WidgetInlineBase = admin.TabularInline
+    _DashboardAdminBase = admin.ModelAdmin
+
+
+class WidgetInline(_WidgetInlineBase):
+    """A dashboard's widgets, read-only: a widget's query is validated against the caller's
+    exposed catalog, which only the API does (``dashboards/{id}/widgets``). Deleting is fine."""
+
+    model = Widget
+    extra = 0
+    fields = ("order", "type", "title", "x", "y", "w", "h", "saved_query", "query", "config")
+    readonly_fields = fields
+    ordering = ("order", "id")
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(_DashboardAdminBase):
+    """Dashboards of every user and tenant, with their widgets inline."""
+
+    list_display = ("name", "owner", "tenant", "is_public", "widget_count", "updated_at")
+    list_filter = ("is_public",)
+    search_fields = ("name", "description", "owner__username", "tenant", "widgets__title")
+    raw_id_fields = ("owner",)
+    readonly_fields = ("tenant", "layout", "filters", "created_at", "updated_at")
+    list_select_related = ("owner",)
+    inlines = (WidgetInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Dashboard]:
+        return super().get_queryset(request).annotate(_widget_count=Count("widgets"))
+
+    @admin.display(description="widgets", ordering="_widget_count")
+    def widget_count(self, obj: Dashboard) -> int:
+        return int(getattr(obj, "_widget_count", 0))

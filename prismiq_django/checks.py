@@ -31,6 +31,7 @@ from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
 _MAX_QUERY_TIMEOUT = 2_147_483.647
 
 _POSITIVE_INTS = (
+    "DASHBOARD_CONCURRENCY",
     "MAX_ROWS",
     "MAX_TABLES",
     "MAX_COLUMNS",
@@ -41,6 +42,13 @@ _POSITIVE_INTS = (
     "EXPORT_MAX_ROWS",
 )
 _NON_NEGATIVE_INTS = ("RESULT_CACHE_TTL", "SCHEMA_CACHE_TTL")
+
+
+_CLASS_LISTS = (
+    "PERMISSION_CLASSES",
+    "METRICS_PERMISSION_CLASSES",
+    "DASHBOARD_ADMIN_PERMISSION_CLASSES",
+)
 
 
 def _error(msg: str, hint: str, id_: str) -> Error:
@@ -154,7 +162,7 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
             "Example: [\"'self'\", 'https://app.example.com'] ([] for 'none').",
             "E002",
         )
-    for key in ("PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES"):
+    for key in _CLASS_LISTS:
         if key in conf and not isinstance(conf[key], list | tuple):
             yield _error(
                 f"PRISMIQ[{key!r}] must be a list of dotted paths or classes.",
@@ -177,7 +185,7 @@ def _valid_rate(rate: object) -> bool:
 
 
 def _import_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
-    for key in ("PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES", "TENANT_CALLBACK"):
+    for key in (*_CLASS_LISTS, "TENANT_CALLBACK"):
         value = conf.get(key, DEFAULTS[key])
         items: Sequence[object] = value if isinstance(value, list | tuple) else [value]
         for item in items:

@@ -73,9 +73,17 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # CSP source expressions that may frame the browser UI's embed page (frame-ancestors);
     # [] means 'none'. Used only by the optional prismiq_django.ui pages.
     "EMBED_FRAME_ANCESTORS": ["'self'"],
+    # DRF permission classes of dashboard administrators: they read and edit every dashboard of
+    # their tenant, not only their own and the public ones.
+    "DASHBOARD_ADMIN_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Most statements one dashboards/{id}/execute request runs at a time (each on its own
+    # connection; sequential on SQLite).
+    "DASHBOARD_CONCURRENCY": 4,
 }
 
-_CLASS_LIST_SETTINGS: Final = frozenset({"PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES"})
+_CLASS_LIST_SETTINGS: Final = frozenset(
+    {"PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES", "DASHBOARD_ADMIN_PERMISSION_CLASSES"}
+)
 _CALLBACK_SETTINGS: Final = frozenset({"TENANT_CALLBACK"})
 
 

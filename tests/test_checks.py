@@ -78,6 +78,10 @@ def test_e001_unknown_key():
         ("PROTECTED_TABLES", [""]),
         ("PROTECTED_TABLES", ["*"]),
         ("PROTECTED_TABLES", ["va*lt"]),
+        ("DASHBOARD_CONCURRENCY", 0),
+        ("DASHBOARD_CONCURRENCY", "4"),
+        ("DASHBOARD_CONCURRENCY", 2.0),
+        ("DASHBOARD_ADMIN_PERMISSION_CLASSES", "rest_framework.permissions.IsAdminUser"),
     ],
 )
 def test_e002_wrong_types(key, value):
@@ -108,11 +112,21 @@ def test_e002_wrong_types(key, value):
         ("EXPORT_CSV_ESCAPE_FORMULAS", False),
         ("PROTECTED_TABLES", ["vault_keys", "billing_*"]),
         ("PROTECTED_TABLES", ()),
+        ("DASHBOARD_CONCURRENCY", 1),
+        ("DASHBOARD_ADMIN_PERMISSION_CLASSES", []),
+        ("DASHBOARD_ADMIN_PERMISSION_CLASSES", ["rest_framework.permissions.IsAuthenticated"]),
     ],
 )
 def test_valid_values_pass(key, value):
     with override_settings(PRISMIQ={key: value}):
         assert check_settings() == []
+
+
+def test_e005_unimportable_dashboard_admin_class():
+    with override_settings(PRISMIQ={"DASHBOARD_ADMIN_PERMISSION_CLASSES": ["nope.Nope"]}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E005"]
+    assert "DASHBOARD_ADMIN_PERMISSION_CLASSES" in messages[0].msg
 
 
 def test_e003_unknown_database_alias():

@@ -201,6 +201,21 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     return response
 
 
+def error_entry(exc: Exception, request: object) -> dict[str, Any]:
+    """``{status, detail, code?, errors?, request_id?}``: what the answer to ``exc`` would say,
+    for a failure reported inside a larger answer (a dashboard widget's entry). Mapped exactly
+    like :func:`exception_handler` (unexpected errors logged and answered generically)."""
+    response = _map(exc, {"request": request})
+    if response is None:
+        response = _logged_error(exc, request)
+    data: Any = response.data if isinstance(response.data, Mapping) else {}
+    entry: dict[str, Any] = {"status": response.status_code}
+    entry.update({k: data[k] for k in ("detail", "code", "errors", "request_id") if k in data})
+    entry.setdefault("detail", SERVER_ERROR_DETAIL)
+    entry["detail"] = str(entry["detail"])
+    return entry
+
+
 def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     request = context.get("request")
     if isinstance(exc, QueryValidationError):
@@ -263,6 +278,7 @@ __all__ = [
     "PrismiqAPIError",
     "QueryTimedOut",
     "api_error",
+    "error_entry",
     "exception_handler",
     "nested_errors",
     "prefix_errors",

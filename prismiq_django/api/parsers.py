@@ -96,6 +96,8 @@ class PrismiqJSONParser(BaseParser):
     or for a JSON value that is not an object."""
 
     media_type = "application/json"
+    #: Whether a JSON array is a body too (``PUT dashboards/{id}/layout`` takes a list).
+    allow_arrays: bool = False
 
     def parse(
         self,
@@ -127,15 +129,22 @@ class PrismiqJSONParser(BaseParser):
             # no number beyond the double range, so no integer too long for int()): the standard
             # library reads the same values, integer literals exactly.
             data = json.loads(raw)
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) and not (self.allow_arrays and isinstance(data, list)):
             raise ParseError(NOT_AN_OBJECT_MESSAGE)
         return data
+
+
+class PrismiqJSONArrayParser(PrismiqJSONParser):
+    """:class:`PrismiqJSONParser` that also takes a JSON array as the body."""
+
+    allow_arrays = True
 
 
 __all__ = [
     "MAX_JSON_DEPTH",
     "NOT_AN_OBJECT_MESSAGE",
     "PayloadTooLarge",
+    "PrismiqJSONArrayParser",
     "PrismiqJSONParser",
     "json_depth_exceeds",
 ]

@@ -21,6 +21,9 @@ app_name = "prismiq_django"
 
 _NAME = r"(?P<name>[^/]+)"
 _COLUMN = r"(?P<column>[^/]+)"
+# ASCII digits only, as for saved queries: any other id falls through to the catch-all's 404.
+_DASHBOARD = r"dashboards/(?P<dashboard_id>[0-9]+)"
+_WIDGET = _DASHBOARD + r"/widgets/(?P<widget_id>[0-9]+)"
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # the constructor only takes a bool (slash or none)
@@ -42,6 +45,34 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^query/explain/?$", views.ExplainView.as_view(), name="query-explain"),
     re_path(r"^query/export/?$", views.ExportView.as_view(), name="query-export"),
     *router.urls,
+    re_path(r"^dashboards/?$", views.DashboardListView.as_view(), name="dashboard-list"),
+    re_path(r"^dashboards/import/?$", views.DashboardImportView.as_view(), name="dashboard-import"),
+    re_path(rf"^{_DASHBOARD}/?$", views.DashboardDetailView.as_view(), name="dashboard-detail"),
+    re_path(
+        rf"^{_DASHBOARD}/layout/?$", views.DashboardLayoutView.as_view(), name="dashboard-layout"
+    ),
+    re_path(
+        rf"^{_DASHBOARD}/export/?$", views.DashboardExportView.as_view(), name="dashboard-export"
+    ),
+    re_path(
+        rf"^{_DASHBOARD}/execute/?$",
+        views.DashboardExecuteView.as_view(),
+        name="dashboard-execute",
+    ),
+    re_path(
+        rf"^{_DASHBOARD}/widgets/?$", views.WidgetListView.as_view(), name="dashboard-widget-list"
+    ),
+    re_path(rf"^{_WIDGET}/?$", views.WidgetDetailView.as_view(), name="dashboard-widget-detail"),
+    re_path(
+        rf"^{_WIDGET}/duplicate/?$",
+        views.WidgetDuplicateView.as_view(),
+        name="dashboard-widget-duplicate",
+    ),
+    re_path(
+        rf"^{_WIDGET}/execute/?$",
+        views.WidgetExecuteView.as_view(),
+        name="dashboard-widget-execute",
+    ),
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
     re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),

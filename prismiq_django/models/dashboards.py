@@ -37,15 +37,16 @@ def default_layout() -> dict[str, Any]:
 class DashboardViewer:
     """Who is asking, as far as dashboards care.
 
-    ``user_pk`` is :func:`prismiq_django.identity.caller_pk` of the caller (None: owns nothing).
-    ``tenants`` are the caller's tenant keys (``()``: a caller without tenant, who sees only
-    tenant-less dashboards). ``is_admin`` passes ``DASHBOARD_ADMIN_PERMISSION_CLASSES``: it reads
-    and edits every dashboard of its tenant. ``dashboard_ids``, when not None, narrows everything
-    to those dashboards (an embed token names one); ``read_only`` refuses every write.
+    ``user_pk``: :func:`prismiq_django.tenancy.identity.caller_pk` of the caller (None: owns
+    nothing). ``tenants``: the caller's tenant keys; None for a caller without tenant, who sees
+    only tenant-less dashboards; ``()`` when its callback gave no value at all (it sees none).
+    ``is_admin``: passes ``DASHBOARD_ADMIN_PERMISSION_CLASSES``, reads and edits every dashboard
+    of its tenant. ``dashboard_ids``, when not None, narrows everything to those dashboards (an
+    embed token names one); ``read_only`` refuses every write.
     """
 
     user_pk: Any | None
-    tenants: tuple[str, ...] = ()
+    tenants: tuple[str, ...] | None = None
     is_admin: bool = False
     dashboard_ids: frozenset[int] | None = None
     read_only: bool = False
@@ -57,10 +58,10 @@ class DashboardQuerySet(models.QuerySet["Dashboard"]):
     def in_tenant(self, viewer: DashboardViewer) -> DashboardQuerySet:
         """The dashboards of ``viewer``'s tenant(s); the tenant-less ones for a tenant-less
         viewer. Never another tenant's."""
-        if viewer.tenants:
-            rows = self.filter(tenant__in=viewer.tenants)
-        else:
+        if viewer.tenants is None:
             rows = self.filter(tenant__isnull=True)
+        else:
+            rows = self.filter(tenant__in=viewer.tenants)
         if viewer.dashboard_ids is not None:
             rows = rows.filter(pk__in=viewer.dashboard_ids)
         return rows

@@ -404,6 +404,10 @@ def column_values(
     return [row[0] for row in _execute(request, definition, catalog=catalog).rows]
 
 
+#: Public names of the two steps, for :mod:`prismiq_django.services.prepared`.
+run_statement = _run
+record_unrun = _record_unrun
+
 __all__ = [
     "MAX_COLUMN_VALUES",
     "OUT_OF_RANGE_MESSAGE",
@@ -415,6 +419,8 @@ __all__ = [
     "out_of_range",
     "prepare",
     "preview",
+    "record_unrun",
+    "run_statement",
     "to_sql",
     "validate",
 ]

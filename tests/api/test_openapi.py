@@ -44,6 +44,16 @@ ENDPOINT_PATHS = {
     "/saved-queries/": {"get", "post"},
     "/saved-queries/{id}/": {"get", "put", "patch", "delete"},
     "/saved-queries/{id}/execute/": {"post"},
+    "/dashboards/": {"get", "post"},
+    "/dashboards/import/": {"post"},
+    "/dashboards/{dashboard_id}/": {"get", "patch", "delete"},
+    "/dashboards/{dashboard_id}/layout/": {"put"},
+    "/dashboards/{dashboard_id}/export/": {"get"},
+    "/dashboards/{dashboard_id}/execute/": {"post"},
+    "/dashboards/{dashboard_id}/widgets/": {"post"},
+    "/dashboards/{dashboard_id}/widgets/{widget_id}/": {"patch", "delete"},
+    "/dashboards/{dashboard_id}/widgets/{widget_id}/duplicate/": {"post"},
+    "/dashboards/{dashboard_id}/widgets/{widget_id}/execute/": {"post"},
 }
 
 
@@ -251,7 +261,80 @@ def test_real_answers_conform_to_the_document(client: APIClient) -> None:
     )
     pk = created.json()["id"]
     bad = {**EXAMPLE_DEFINITION, "columns": [{"table_id": "o", "column": "nope"}]}
+    widget = {
+        "type": "table",
+        "query": EXAMPLE_DEFINITION,
+        "position": {"x": 0, "y": 0, "w": 6, "h": 4},
+    }
+    board = client.post(
+        api("dashboards"),
+        {
+            "name": "seed",
+            "widgets": [widget],
+            "filters": [{"id": "s", "type": "select", "field": "status"}],
+        },
+        format="json",
+    ).json()
+    dpk, wpk = int(board["id"]), int(board["widgets"][0]["id"])
+    exported = client.get(api(f"dashboards/{dpk}/export")).json()
+    ids = {"dashboard_id": dpk}
+    wids = {"dashboard_id": dpk, "widget_id": wpk}
+    dashboard_calls: list[tuple[str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+        ("GET", "dashboards/", {}, {}, NOT_SET, 200),
+        ("POST", "dashboards/", {}, {}, {"name": "x", "widgets": [widget]}, 201),
+        ("POST", "dashboards/", {}, {}, {"name": "x", "widgets": [{**widget, "query": bad}]}, 400),
+        ("GET", "dashboards/{dashboard_id}/", ids, {}, NOT_SET, 200),
+        ("GET", "dashboards/{dashboard_id}/", {"dashboard_id": dpk + 1000}, {}, NOT_SET, 404),
+        ("PATCH", "dashboards/{dashboard_id}/", ids, {}, {"name": "renamed"}, 200),
+        ("GET", "dashboards/{dashboard_id}/export/", ids, {}, NOT_SET, 200),
+        ("POST", "dashboards/import/", {}, {}, {"export_data": exported}, 201),
+        (
+            "POST",
+            "dashboards/{dashboard_id}/execute/",
+            ids,
+            {},
+            {"filter_values": [{"filter_id": "s", "value": "paid"}]},
+            200,
+        ),
+        (
+            "POST",
+            "dashboards/{dashboard_id}/execute/",
+            ids,
+            {},
+            {"filter_values": [{"filter_id": "x", "value": 1}]},
+            400,
+        ),
+        (
+            "POST",
+            "dashboards/{dashboard_id}/widgets/{widget_id}/execute/",
+            wids,
+            {},
+            {"filter_values": []},
+            200,
+        ),
+        ("PATCH", "dashboards/{dashboard_id}/widgets/{widget_id}/", wids, {}, {"title": "t"}, 200),
+        (
+            "POST",
+            "dashboards/{dashboard_id}/widgets/{widget_id}/duplicate/",
+            wids,
+            {},
+            NOT_SET,
+            201,
+        ),
+        ("POST", "dashboards/{dashboard_id}/widgets/", ids, {}, widget, 201),
+        (
+            "PUT",
+            "dashboards/{dashboard_id}/layout/",
+            ids,
+            {},
+            [{"id": str(wpk), "x": 1, "y": 1, "w": 2, "h": 2}],
+            200,
+        ),
+        ("DELETE", "dashboards/{dashboard_id}/widgets/{widget_id}/", wids, {}, NOT_SET, 204),
+        ("DELETE", "dashboards/{dashboard_id}/", ids, {}, NOT_SET, 204),
+    ]
     calls: list[tuple[str, str, dict[str, Any], dict[str, Any], Any, int]] = [
+        *dashboard_calls,
         ("GET", "schema/", {}, {}, NOT_SET, 200),
         ("GET", "tables/", {}, {}, NOT_SET, 200),
         ("GET", "tables/{name}/", {"name": "shop_order"}, {}, NOT_SET, 200),

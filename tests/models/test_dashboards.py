@@ -51,6 +51,8 @@ def test_visible_own_and_public_within_the_tenant_only(people: dict[str, User]) 
         "ann-public-t1",
         "ben-public-t2",
     ]
+    # A callback that gave an empty list: no tenant value, no dashboard at all.
+    assert names(rows.visible_to(DashboardViewer(ann.pk, ()))) == []
     # No user key (a token user that is no user): public ones of the tenant.
     assert names(rows.visible_to(DashboardViewer(None, ("t1",)))) == ["ann-public-t1"]
     # An admin sees every dashboard of its tenant, and still none of another.

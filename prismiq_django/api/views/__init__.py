@@ -4,6 +4,20 @@ policy every view shares."""
 from __future__ import annotations
 
 from prismiq_django.api.views.base import NotFoundView, PrismiqAPIView
+from prismiq_django.api.views.dashboard_widgets import (
+    DashboardExecuteView,
+    WidgetDetailView,
+    WidgetDuplicateView,
+    WidgetExecuteView,
+    WidgetListView,
+)
+from prismiq_django.api.views.dashboards import (
+    DashboardDetailView,
+    DashboardExportView,
+    DashboardImportView,
+    DashboardLayoutView,
+    DashboardListView,
+)
 from prismiq_django.api.views.docs import DocsView, OpenApiView, forget_openapi_documents
 from prismiq_django.api.views.exports import ExportView
 from prismiq_django.api.views.queries import (
@@ -24,6 +38,12 @@ from prismiq_django.api.views.schema import (
 
 __all__ = [
     "ColumnValuesView",
+    "DashboardDetailView",
+    "DashboardExecuteView",
+    "DashboardExportView",
+    "DashboardImportView",
+    "DashboardLayoutView",
+    "DashboardListView",
     "DocsView",
     "ExecuteView",
     "ExplainView",
@@ -38,6 +58,10 @@ __all__ = [
     "TableDetailView",
     "TableListView",
     "ValidateView",
+    "WidgetDetailView",
+    "WidgetDuplicateView",
+    "WidgetExecuteView",
+    "WidgetListView",
     "exact_param",
     "forget_openapi_documents",
 ]

@@ -507,6 +507,7 @@ class Command(BaseCommand):
         else:
             self._load(connection, plan)
             self._invalidate_results()
+        self._exposed = not options["no_expose"] and not options["tenant_scoped"]
         if not options["no_expose"]:
             self._expose(alias, tenant_scoped=options["tenant_scoped"])
         if not options["no_user"]:
@@ -636,3 +637,10 @@ class Command(BaseCommand):
         user.set_password(DEMO_PASSWORD)
         user.save(using=alias)
         self.stdout.write(f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD} (staff, superuser).")
+        if not self._exposed:
+            return
+        from example_project.shop.demo_dashboards import create_demo_dashboards
+
+        made = create_demo_dashboards(user)
+        if made:
+            self.stdout.write(f"Demo dashboards: {', '.join(made)} (GET dashboards).")

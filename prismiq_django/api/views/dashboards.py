@@ -1,0 +1,167 @@
+"""The dashboard endpoints (SPEC section 9): list and create, retrieve, PATCH, DELETE, layout,
+export and import. Widgets and runs are in :mod:`.dashboard_widgets`.
+
+Access goes through :mod:`prismiq_django.tenancy.access` only: a dashboard the caller may not
+see (another tenant's, another user's private one, a missing one) is 404; a write on one it may
+only read is 403. Writes are checked whole by the services before anything is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from prismiq_django.api.parsers import PrismiqJSONArrayParser
+from prismiq_django.api.serializers import ErrorResponseSerializer
+from prismiq_django.api.serializers.dashboards import (
+    DashboardExportSerializer,
+    DashboardImportSerializer,
+    DashboardInputSerializer,
+    DashboardPatchSerializer,
+    DashboardSerializer,
+    LayoutItemSerializer,
+    dashboard_wire,
+)
+from prismiq_django.api.views.base import INVALID, NOT_FOUND, PrismiqAPIView
+from prismiq_django.models import Dashboard, DashboardViewer
+from prismiq_django.services import dashboards as service
+from prismiq_django.tenancy.access import dashboard_for, dashboard_viewer
+
+FORBIDDEN = OpenApiResponse(
+    ErrorResponseSerializer, "Visible but not editable by the caller (or no user account)."
+)
+DASHBOARD_ID = OpenApiParameter(
+    "dashboard_id", int, OpenApiParameter.PATH, description="Dashboard id (ASCII digits)."
+)
+TAGS = ["dashboards"]
+
+
+class DashboardAPIView(PrismiqAPIView):
+    """Base of the dashboard views: the caller as a viewer, and the dashboard in the URL."""
+
+    def get_viewer(self, request: Request) -> DashboardViewer:
+        """The caller for the access rule; override (e.g. for embed tokens) to change who
+        sees what. Resolved once per request."""
+        viewer: DashboardViewer | None = getattr(self, "_viewer", None)
+        if viewer is None:
+            viewer = dashboard_viewer(request, self)
+            self._viewer = viewer
+        return viewer
+
+    def get_dashboard(self, request: Request, dashboard_id: str, *, write: bool) -> Dashboard:
+        """The dashboard of the URL as the caller may use it (404 / 403, see the module)."""
+        return dashboard_for(self.get_viewer(request), dashboard_id, write=write)
+
+    def reload(self, request: Request, dashboard: Dashboard) -> dict[str, Any]:
+        """The dashboard as stored now, with its widgets, on the wire."""
+        fresh = Dashboard.objects.with_widgets().get(pk=dashboard.pk)
+        return dashboard_wire(fresh)
+
+
+class DashboardListView(DashboardAPIView):
+    """``GET dashboards``: own and public dashboards of the caller's tenant (an admin: every
+    one of its tenant). ``POST dashboards``: create one, widgets and filters inline (201)."""
+
+    @extend_schema(tags=TAGS, responses={200: DashboardSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        rows = Dashboard.objects.visible_to(self.get_viewer(request)).with_widgets()
+        return Response([dashboard_wire(d) for d in rows])
+
+    @extend_schema(
+        tags=TAGS,
+        request=DashboardInputSerializer,
+        responses={201: DashboardSerializer, 400: INVALID, 403: FORBIDDEN},
+    )
+    def post(self, request: Request) -> Response:
+        created = service.create(request, self.get_viewer(request), request.data)
+        return Response(self.reload(request, created), status=status.HTTP_201_CREATED)
+
+
+class DashboardDetailView(DashboardAPIView):
+    """One dashboard: GET, PATCH (``widgets`` replaces the list in one transaction), DELETE."""
+
+    @extend_schema(
+        tags=TAGS, parameters=[DASHBOARD_ID], responses={200: DashboardSerializer, 404: NOT_FOUND}
+    )
+    def get(self, request: Request, dashboard_id: str) -> Response:
+        return Response(dashboard_wire(self.get_dashboard(request, dashboard_id, write=False)))
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[DASHBOARD_ID],
+        request=DashboardPatchSerializer,
+        responses={200: DashboardSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def patch(self, request: Request, dashboard_id: str) -> Response:
+        dashboard = self.get_dashboard(request, dashboard_id, write=True)
+        service.update(request, dashboard, request.data)
+        return Response(self.reload(request, dashboard))
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[DASHBOARD_ID],
+        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, dashboard_id: str) -> Response:
+        service.delete(self.get_dashboard(request, dashboard_id, write=True))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DashboardLayoutView(DashboardAPIView):
+    """``PUT dashboards/{id}/layout`` ``[{id, x, y, w, h}]``: move and resize in one
+    transaction."""
+
+    parser_classes = [PrismiqJSONArrayParser]
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[DASHBOARD_ID],
+        request=LayoutItemSerializer(many=True),
+        responses={200: DashboardSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def put(self, request: Request, dashboard_id: str) -> Response:
+        dashboard = self.get_dashboard(request, dashboard_id, write=True)
+        service.put_layout(dashboard, request.data)
+        return Response(self.reload(request, dashboard))
+
+
+class DashboardExportView(DashboardAPIView):
+    """``GET dashboards/{id}/export``: the dashboard without ids or owners."""
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[DASHBOARD_ID],
+        responses={200: DashboardExportSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, dashboard_id: str) -> Response:
+        return Response(service.export(self.get_dashboard(request, dashboard_id, write=False)))
+
+
+class DashboardImportView(DashboardAPIView):
+    """``POST dashboards/import`` ``{export_data, name_override?}``: a new dashboard (201)."""
+
+    @extend_schema(
+        tags=TAGS,
+        request=DashboardImportSerializer,
+        responses={201: DashboardSerializer, 400: INVALID, 403: FORBIDDEN},
+    )
+    def post(self, request: Request) -> Response:
+        created = service.import_(request, self.get_viewer(request), request.data)
+        return Response(self.reload(request, created), status=status.HTTP_201_CREATED)
+
+
+__all__ = [
+    "DASHBOARD_ID",
+    "FORBIDDEN",
+    "TAGS",
+    "DashboardAPIView",
+    "DashboardDetailView",
+    "DashboardExportView",
+    "DashboardImportView",
+    "DashboardLayoutView",
+    "DashboardListView",
+]

@@ -146,16 +146,23 @@ def _per_worker(
 
 def test_rate_limits_count_across_workers(site: ScaleoutSite, tmp_path: Path) -> None:
     remaining: list[int] = []
-    for _ in range(30):
+    # The kernel may give one worker many connections in a row: ask (bounded, under the limit of
+    # 300) until at least two workers have counted requests of this caller.
+    while True:
         status, _, headers = site.request("POST", "query/validate", COUNT, user="bob")
         assert status == 200
         assert headers["X-RateLimit-Limit"] == "300"
         remaining.append(int(headers["X-RateLimit-Remaining"]))
+        answered = _per_worker(
+            site.metrics_dir, tmp_path / str(len(remaining)), "prismiq_requests_total", "endpoint"
+        )
+        workers = [c for c in answered.values() if c.get("query-validate", 0) > 0]
+        if len(remaining) >= 30 and len(workers) >= 2:
+            break
+        assert len(remaining) < 250, f"one gunicorn worker answered every request: {answered}"
     # One counter for every worker: each request leaves one fewer (a new window starts at 299).
     for before, after in itertools.pairwise(remaining):
         assert after == before - 1 or after == 299, remaining
-    answered = _per_worker(site.metrics_dir, tmp_path, "prismiq_requests_total", "endpoint")
-    assert len([c for c in answered.values() if c.get("query-validate", 0) > 0]) >= 2, answered
 
 
 def test_schema_invalidation_reaches_every_worker(site: ScaleoutSite) -> None:

@@ -30,7 +30,7 @@ from prismiq_django.exceptions import (
 from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
 from prismiq_django.execution.plans import redact_plan
 from prismiq_django.ops.afterresponse import defer_for
-from prismiq_django.ops.observability import fingerprint, record_query
+from prismiq_django.ops.observability import QueryStatus, fingerprint, record_query
 from prismiq_django.query import (
     Catalog,
     Compiled,
@@ -180,14 +180,8 @@ def _run(
     except result_cache.StaleRead:
         status = ""  # not an outcome: the caller asks again with a fresh catalog
         raise
-    except QueryTimeout:
-        status = "timeout"
-        raise
-    except DatabaseUnavailable:
-        status = "unavailable"
-        raise
-    except ValueOutOfRange:
-        status = "invalid"  # answered as a validation error (see out_of_range), not a failure
+    except (QueryTimeout, DatabaseUnavailable, ValueOutOfRange) as exc:
+        status = failure_status(exc)
         raise
     finally:
         if status:
@@ -198,6 +192,21 @@ def _run(
                 cache_hit=result is not None and result.is_from_cache,
                 status=status,
             )
+
+
+def failure_status(exc: BaseException) -> QueryStatus:
+    """The ``prismiq_queries_total`` status of a run that raised ``exc``.
+
+    A value the database cannot represent is answered as a validation error (see
+    :func:`out_of_range`), so it counts as ``invalid``, not as a failure.
+    """
+    if isinstance(exc, QueryTimeout):
+        return "timeout"
+    if isinstance(exc, DatabaseUnavailable):
+        return "unavailable"
+    if isinstance(exc, ValueOutOfRange):
+        return "invalid"
+    return "error"
 
 
 def execute(
@@ -414,6 +423,7 @@ __all__ = [
     "column_values",
     "execute",
     "explain",
+    "failure_status",
     "json_rows_statement",
     "limits",
     "out_of_range",

@@ -30,7 +30,7 @@ from django.db import connections
 from django.utils import timezone
 
 from prismiq_django.conf import prismiq_settings
-from prismiq_django.exceptions import DatabaseUnavailable, QueryTimeout, ValueOutOfRange
+from prismiq_django.exceptions import ValueOutOfRange
 from prismiq_django.execution.streaming import ExportBytes, open_copy, open_rows
 from prismiq_django.ops.observability import fingerprint, record_query
 from prismiq_django.query import Compiled, compile_query, get_dialect, parse
@@ -39,7 +39,7 @@ from prismiq_django.query.csvrows import csv_copy_sql
 from prismiq_django.services.catalog import get_catalog
 from prismiq_django.services.exports.csvfile import csv_chunks
 from prismiq_django.services.exports.xlsxfile import xlsx_chunks
-from prismiq_django.services.queries import limits, out_of_range
+from prismiq_django.services.queries import failure_status, limits, out_of_range
 
 ExportFormat = Literal["csv", "xlsx"]
 #: The export formats and their media types.
@@ -102,15 +102,8 @@ def _prepare(request: object, definition: object) -> tuple[Query, Compiled]:
 
 
 def _status(exc: BaseException) -> str:
-    if isinstance(exc, QueryTimeout):
-        return "timeout"
-    if isinstance(exc, DatabaseUnavailable):
-        return "unavailable"
-    if isinstance(exc, ValueOutOfRange):
-        return "invalid"
-    if isinstance(exc, GeneratorExit):
-        return "aborted"
-    return "error"
+    """A query's status (:func:`failure_status`), or ``aborted`` when the client left."""
+    return "aborted" if isinstance(exc, GeneratorExit) else failure_status(exc)
 
 
 class _Tally:

@@ -15,17 +15,15 @@ rows (they have their own endpoints and ids).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch, Q
 
 from prismiq_django.models.saved_queries import SavedQuery
+from prismiq_django.models.tenant import TENANT_KEY_LENGTH, tenant_field, tenant_filter
 from prismiq_django.query.dashboard_shapes import DEFAULT_LAYOUT, WIDGET_TYPES
-
-#: Longest tenant key a dashboard records (the column's size).
-TENANT_KEY_LENGTH: Final = 255
 
 
 def default_layout() -> dict[str, Any]:
@@ -58,10 +56,7 @@ class DashboardQuerySet(models.QuerySet["Dashboard"]):
     def in_tenant(self, viewer: DashboardViewer) -> DashboardQuerySet:
         """The dashboards of ``viewer``'s tenant(s); the tenant-less ones for a tenant-less
         viewer. Never another tenant's."""
-        if viewer.tenants is None:
-            rows = self.filter(tenant__isnull=True)
-        else:
-            rows = self.filter(tenant__in=viewer.tenants)
+        rows = self.filter(tenant_filter(viewer.tenants))
         if viewer.dashboard_ids is not None:
             rows = rows.filter(pk__in=viewer.dashboard_ids)
         return rows
@@ -112,14 +107,7 @@ class Dashboard(models.Model):
         on_delete=models.CASCADE,
         related_name="prismiq_dashboards",
     )
-    # NULL, not "": no tenant at all is not the tenant "" (a callback may return that).
-    tenant = models.CharField(  # noqa: DJ001
-        max_length=TENANT_KEY_LENGTH,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="The tenant in force when the dashboard was created (None: no tenant).",
-    )
+    tenant = tenant_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -136,6 +124,11 @@ class Dashboard(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tenant_keys(self) -> tuple[str, ...] | None:
+        """The dashboard's tenant as the keys of a viewer of that one tenant (None: none)."""
+        return None if self.tenant is None else (self.tenant,)
 
 
 class Widget(models.Model):

@@ -1,6 +1,9 @@
-"""Saved queries: a named query definition owned by a user, optionally shared with everyone.
+"""Saved queries: a named query definition owned by a user, optionally shared with the users of
+its tenant.
 
-Visibility lives in one place, :meth:`SavedQueryQuerySet.visible_to` (own + shared); the write rule
+Visibility lives in one place, :meth:`SavedQueryQuerySet.visible_to` (own + shared, within the
+caller's tenant: a saved query records the tenant in force when it was created, and another
+tenant's is absent, a 404, whether shared or not); the write rule
 (only the owner changes or deletes) is :class:`prismiq_django.permissions.SavedQueryAccess`. Both
 know the caller by :func:`prismiq_django.identity.caller_pk`, so a stateless token user (no user
 row read) owns what the user of the same primary key owns.
@@ -16,22 +19,31 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from prismiq_django.models.tenant import tenant_field, tenant_filter
 from prismiq_django.tenancy.identity import caller_pk
 
 
 class SavedQueryQuerySet(models.QuerySet["SavedQuery"]):
     """Query set of saved queries with the visibility rule."""
 
-    def visible_to(self, user: Any) -> SavedQueryQuerySet:
-        """Saved queries ``user`` may see: their own and the shared ones; the shared ones only
-        when ``user`` is authenticated without a usable primary key (:func:`caller_pk`); none
-        when anonymous. Filters on the owner's key: reads no user row."""
+    def in_tenant(self, tenants: tuple[str, ...] | None) -> SavedQueryQuerySet:
+        """The saved queries of the tenant keys ``tenants``
+        (:func:`prismiq_django.tenancy.access.tenant_keys`); the tenant-less ones when None."""
+        return self.filter(tenant_filter(tenants))
+
+    def visible_to(self, user: Any, tenants: tuple[str, ...] | None = None) -> SavedQueryQuerySet:
+        """Saved queries ``user`` may see: their own and the shared ones of the tenant keys
+        ``tenants`` (None, the default: only tenant-less ones, what a caller without tenant
+        sees); the shared ones only when ``user`` is authenticated without a usable primary key
+        (:func:`caller_pk`); none when anonymous. Filters on the owner's key: reads no user
+        row."""
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
+        rows = self.in_tenant(tenants)
         pk = caller_pk(user)
         if pk is None:
-            return self.filter(is_shared=True)
-        return self.filter(Q(owner_id=pk) | Q(is_shared=True))
+            return rows.filter(is_shared=True)
+        return rows.filter(Q(owner_id=pk) | Q(is_shared=True))
 
 
 class SavedQuery(models.Model):
@@ -41,13 +53,14 @@ class SavedQuery(models.Model):
     description = models.TextField(blank=True, default="")
     query = models.JSONField(help_text="The query definition, as sent to query/execute.")
     is_shared = models.BooleanField(
-        default=False, help_text="Visible to (and runnable by) every user of the API."
+        default=False, help_text="Visible to (and runnable by) every user of the same tenant."
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="prismiq_saved_queries",
     )
+    tenant = tenant_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,7 +70,10 @@ class SavedQuery(models.Model):
         verbose_name = "saved query"
         verbose_name_plural = "saved queries"
         ordering = ("-updated_at", "-id")
-        indexes = (models.Index(fields=("owner", "is_shared"), name="prismiq_savedquery_owner"),)
+        indexes = (
+            models.Index(fields=("owner", "is_shared"), name="prismiq_savedquery_owner"),
+            models.Index(fields=("tenant", "is_shared"), name="prismiq_savedquery_tenant"),
+        )
 
     def __str__(self) -> str:
         return self.name

@@ -28,6 +28,7 @@ from prismiq_django.query.filter_merge import merge_filters
 from prismiq_django.services.catalog import get_catalog
 from prismiq_django.services.prepared import prepare_definition
 from prismiq_django.services.queries import limits
+from prismiq_django.tenancy.access import tenant_keys
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 10_000
@@ -213,7 +214,9 @@ class DocumentCheck:
         if query is not None and check_query:
             self.query(query, f"{path}/query")
         if saved_id is not None and check_saved:
-            visible = SavedQuery.objects.visible_to(getattr(self.request, "user", None))
+            visible = SavedQuery.objects.visible_to(
+                getattr(self.request, "user", None), tenant_keys(self.request)
+            )
             if not visible.filter(pk=saved_id).exists():
                 self.add("invalid_reference", "No such saved query.", f"{path}/saved_query")
         if len(self.errors) > before:

@@ -54,10 +54,12 @@ def _declared(dashboard: Dashboard) -> tuple[DeclaredFilter, ...]:
     return parse_declarations(dashboard.filters, "/filters")
 
 
-def _definitions(widgets: Sequence[Widget]) -> dict[int, object]:
-    """Each widget's definition, saved queries read in one query; absent when there is none."""
+def _definitions(dashboard: Dashboard, widgets: Sequence[Widget]) -> dict[int, object]:
+    """Each widget's definition, saved queries read in one query; absent when there is none.
+    Only saved queries of the dashboard's own tenant count (one of another tenant is absent)."""
     saved_ids = {w.saved_query_id for w in widgets if w.saved_query_id is not None}
-    saved = dict(SavedQuery.objects.filter(pk__in=saved_ids).values_list("pk", "query"))
+    rows = SavedQuery.objects.in_tenant(dashboard.tenant_keys).filter(pk__in=saved_ids)
+    saved = dict(rows.values_list("pk", "query"))
     out: dict[int, object] = {}
     for w in widgets:
         if w.query is not None:
@@ -118,7 +120,7 @@ def execute_dashboard(
     declared = _declared(dashboard)
     values = _values(filter_values, declared)
     catalog = get_catalog(request)
-    definitions = _definitions(widgets)
+    definitions = _definitions(dashboard, widgets)
     request_errors: list[ErrorDetail] = []
     prepared: dict[int, Prepared | Exception] = {
         w.pk: _prepare_widget(

@@ -282,7 +282,8 @@ def export(dashboard: Dashboard) -> dict[str, Any]:
     widget over a saved query carries that query's definition inline (the export stands alone)."""
     widgets = list(dashboard.widgets.all())
     saved_ids = {w.saved_query_id for w in widgets if w.saved_query_id is not None}
-    saved = dict(SavedQuery.objects.filter(pk__in=saved_ids).values_list("pk", "query"))
+    rows = SavedQuery.objects.in_tenant(dashboard.tenant_keys).filter(pk__in=saved_ids)
+    saved = dict(rows.values_list("pk", "query"))
     return {
         "version": EXPORT_VERSION,
         "name": dashboard.name,

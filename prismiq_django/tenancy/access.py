@@ -31,6 +31,8 @@ from prismiq_django.tenancy.identity import caller_pk
 
 #: Why a caller with several (or no) tenant values cannot create a dashboard.
 AMBIGUOUS_TENANT = "Creating a dashboard needs exactly one tenant value; the caller has {n}."
+#: The same for a saved query.
+AMBIGUOUS_QUERY_TENANT = "Saving a query needs exactly one tenant value; the caller has {n}."
 
 
 def tenant_keys(request: object) -> tuple[str, ...] | None:
@@ -64,14 +66,20 @@ def dashboard_viewer(request: Any, view: Any = None) -> DashboardViewer:
     )
 
 
-def creation_tenant(viewer: DashboardViewer) -> str | None:
-    """The tenant a dashboard created by ``viewer`` records; ``PermissionDenied`` when that is
-    not one value (several tenants, an empty list, a key longer than the column)."""
-    if viewer.tenants is None:
+def single_tenant(tenants: tuple[str, ...] | None, message: str = AMBIGUOUS_TENANT) -> str | None:
+    """The tenant key an object created by a caller of tenant keys ``tenants`` records: None
+    for a caller without tenant, its one key otherwise; ``PermissionDenied`` (``message``) when
+    that is not one value (several tenants, an empty list, a key longer than the column)."""
+    if tenants is None:
         return None
-    if len(viewer.tenants) != 1 or len(viewer.tenants[0]) > TENANT_KEY_LENGTH:
-        raise PermissionDenied(AMBIGUOUS_TENANT.format(n=len(viewer.tenants)))
-    return viewer.tenants[0]
+    if len(tenants) != 1 or len(tenants[0]) > TENANT_KEY_LENGTH:
+        raise PermissionDenied(message.format(n=len(tenants)))
+    return tenants[0]
+
+
+def creation_tenant(viewer: DashboardViewer) -> str | None:
+    """The tenant a dashboard created by ``viewer`` records (:func:`single_tenant`)."""
+    return single_tenant(viewer.tenants)
 
 
 def dashboard_for(
@@ -93,10 +101,12 @@ def dashboard_for(
 
 
 __all__ = [
+    "AMBIGUOUS_QUERY_TENANT",
     "AMBIGUOUS_TENANT",
     "creation_tenant",
     "dashboard_for",
     "dashboard_viewer",
     "is_dashboard_admin",
+    "single_tenant",
     "tenant_keys",
 ]

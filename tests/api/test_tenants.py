@@ -1,6 +1,7 @@
 """Row scopes through HTTP: with a tenant column and ``TENANT_CALLBACK``, every endpoint answers
-with the caller's tenant's rows only — saved queries shared across tenants included — and a caller
-without a tenant gets nothing (fail closed)."""
+with the caller's tenant's rows only — a saved query shared within a tenant runs with each
+caller's own rows, and is absent (404) for another tenant — and a caller without a tenant gets
+nothing (fail closed)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from prismiq_django import services
 from prismiq_django.models import ExposedTable
 from tests.api.conftest import api, configure
 
-TENANTS = {"alice": 1, "bob": 2}
+TENANTS = {"alice": 1, "bob": 2, "dave": 1}
 
 
 def tenant_of(request: Any) -> int | None:
@@ -95,6 +96,8 @@ def test_each_tenant_sees_its_own_rows(
 def test_shared_saved_query_runs_in_the_callers_tenant(
     scoped: None, client: APIClient, client_for: Any, bob: User
 ) -> None:
+    """Shared means within the tenant (SPEC section 8): another user of tenant 1 runs it on
+    tenant 1's rows; tenant 2 does not see it at all."""
     created = client.post(
         api("saved-queries"),
         {"name": "count", "query": COUNT_ORDERS, "is_shared": True},
@@ -103,9 +106,12 @@ def test_shared_saved_query_runs_in_the_callers_tenant(
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
     mine = client.post(api(f"saved-queries/{pk}/execute"), {}, format="json").json()
-    theirs = client_for(bob).post(api(f"saved-queries/{pk}/execute"), {}, format="json").json()
+    dave = client_for(User.objects.create_user("dave"))
+    colleague = dave.post(api(f"saved-queries/{pk}/execute"), {}, format="json").json()
+    theirs = client_for(bob).post(api(f"saved-queries/{pk}/execute"), {}, format="json")
     assert mine["rows"] == [[10]]
-    assert theirs["rows"] == [[2]]
+    assert colleague["rows"] == [[10]]
+    assert theirs.status_code == 404
 
 
 def test_the_sql_carries_the_scope_as_a_parameter(scoped: None, client_for: Any, bob: User) -> None:

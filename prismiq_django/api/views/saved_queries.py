@@ -46,6 +46,7 @@ from prismiq_django.api.views.base import (
     result_response,
 )
 from prismiq_django.models import SavedQuery
+from prismiq_django.tenancy.access import AMBIGUOUS_QUERY_TENANT, single_tenant, tenant_keys
 from prismiq_django.tenancy.identity import caller_pk
 
 _FORBIDDEN = OpenApiResponse(ErrorResponseSerializer, "Shared query of another user: read-only.")
@@ -69,8 +70,9 @@ _NO_ACCOUNT = OpenApiResponse(
     destroy=extend_schema(responses={204: None, 403: _FORBIDDEN, 404: NOT_FOUND}),
 )
 class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[SavedQuery]):  # type: ignore[misc]
-    """Saved queries: a user lists their own and the shared ones; only the owner changes or
-    deletes one (404 for another user's private query, 403 for a shared one)."""
+    """Saved queries: a user lists their own and the shared ones of its tenant; only the owner
+    changes or deletes one (404 for another user's private query, 403 for a shared one, 404
+    for any query of another tenant, shared or not)."""
 
     serializer_class = SavedQuerySerializer
     rate_limit_actions = frozenset({"execute"})
@@ -80,7 +82,8 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
     queryset = SavedQuery.objects.none()  # for the OpenAPI generator; see get_queryset
 
     def get_queryset(self) -> QuerySet[SavedQuery]:
-        return SavedQuery.objects.visible_to(self.request.user)
+        """Own and shared saved queries of the caller's tenant (``TENANT_CALLBACK``)."""
+        return SavedQuery.objects.visible_to(self.request.user, tenant_keys(self.request))
 
     def get_permissions(self) -> list[BasePermission]:
         return [*configured_permissions(), SavedQueryAccess()]
@@ -93,13 +96,17 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         foreign key then fails (when the insert commits: the constraint is deferred), and the
         caller gets the same 403 as a caller without an account, not a 500. (Under
         ``ATOMIC_REQUESTS`` the constraint is checked when the request's transaction commits,
-        after this view.)"""
+        after this view.)
+
+        The query records the caller's tenant (403 when the caller has several tenant values:
+        which one would it belong to?)."""
         owner_id = caller_pk(self.request.user)
         if owner_id is None:  # only when a site drops SavedQueryAccess from get_permissions
             raise PermissionDenied(SavedQueryAccess.create_message)
+        tenant = single_tenant(tenant_keys(self.request), AMBIGUOUS_QUERY_TENANT)
         try:
             with transaction.atomic(using=router.db_for_write(SavedQuery)):
-                serializer.save(owner_id=owner_id)
+                serializer.save(owner_id=owner_id, tenant=tenant)
         except IntegrityError:  # the owner's row is gone (no other constraint can fail here)
             raise PermissionDenied(SavedQueryAccess.create_message) from None
 

@@ -73,6 +73,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.WidgetExecuteView.as_view(),
         name="dashboard-widget-execute",
     ),
+    re_path(
+        rf"^{_WIDGET}/export/?$",
+        views.WidgetExportView.as_view(),
+        name="dashboard-widget-export",
+    ),
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     re_path(r"^health/live/?$", health.LiveView.as_view(), name="health-live"),
     re_path(r"^health/ready/?$", health.ReadyView.as_view(), name="health-ready"),

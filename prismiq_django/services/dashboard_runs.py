@@ -169,6 +169,35 @@ def execute_widget(
     return outcome
 
 
+def widget_definition(
+    request: Any, dashboard: Dashboard, widget: Widget, *, filter_values: object = None
+) -> object:
+    """The definition ``execute_widget`` would run for ``widget``: its own query or its saved
+    query's, with the dashboard filters and ``filter_values`` merged in (for exports).
+
+    Raises ``ObjectNotFound`` for a widget without a query (``text``, or its saved query gone)
+    and ``QueryValidationError`` for a bad ``filter_values`` entry (paths
+    ``/filter_values/<i>/...``); the merged definition is validated by whoever runs it.
+    """
+    if widget.type == "text":
+        raise ObjectNotFound(NO_QUERY)
+    declared = _declared(dashboard)
+    values = _values(filter_values, declared)
+    definition = _definitions([widget]).get(widget.pk)
+    if definition is None:
+        raise ObjectNotFound(SAVED_QUERY_GONE)
+    if not isinstance(definition, Mapping):
+        return definition
+    return merge_filters(
+        definition,
+        get_catalog(request),
+        declared,
+        values,
+        tz=timezone.get_current_timezone(),
+        max_list_values=limits().max_list_values,
+    )
+
+
 def _selected(widgets: list[Widget], dashboard: Dashboard, raw: object) -> list[Widget]:
     if not isinstance(raw, list):
         raise QueryValidationError(
@@ -223,4 +252,4 @@ def _attempt(request: Any, prepared: Prepared, bypass_cache: bool) -> Outcome:
         return exc
 
 
-__all__ = ["Outcome", "execute_dashboard", "execute_widget", "run_all"]
+__all__ = ["Outcome", "execute_dashboard", "execute_widget", "run_all", "widget_definition"]

@@ -224,6 +224,23 @@ class WidgetExecuteSerializer(serializers.Serializer[Any]):
     bypass_cache = JSONBooleanField(required=False, default=False)
 
 
+class WidgetExportSerializer(serializers.Serializer[Any]):
+    """``POST dashboards/{id}/widgets/{wid}/export``: ``{format?, filename?, filter_values?}``."""
+
+    format = serializers.ChoiceField(
+        choices=["csv", "xlsx"], default="csv", help_text="The file format (default csv)."
+    )
+    filename = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Name of the downloaded file (made safe; the extension is added); "
+        "default: the widget's title.",
+    )
+    filter_values = DashboardFilterValueSerializer(
+        many=True, required=False, help_text="Values of the dashboard's filters, as for execute."
+    )
+
+
 WIDGET_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -274,6 +291,7 @@ __all__ = [
     "DashboardSerializer",
     "LayoutItemSerializer",
     "WidgetExecuteSerializer",
+    "WidgetExportSerializer",
     "WidgetInputSerializer",
     "WidgetPatchSerializer",
     "WidgetSerializer",

@@ -9,6 +9,7 @@ from prismiq_django.api.views.dashboard_widgets import (
     WidgetDetailView,
     WidgetDuplicateView,
     WidgetExecuteView,
+    WidgetExportView,
     WidgetListView,
 )
 from prismiq_django.api.views.dashboards import (
@@ -61,6 +62,7 @@ __all__ = [
     "WidgetDetailView",
     "WidgetDuplicateView",
     "WidgetExecuteView",
+    "WidgetExportView",
     "WidgetListView",
     "exact_param",
     "forget_openapi_documents",

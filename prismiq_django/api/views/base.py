@@ -126,11 +126,22 @@ class PrismiqAPIView(APIView):
         return services.execute(request, definition, bypass_cache=bypass_cache, paging=paging)
 
     def perform_export(
-        self, request: Request, definition: object, *, file_format: str, filename: object
+        self,
+        request: Request,
+        definition: object,
+        *,
+        file_format: str,
+        filename: object,
+        default_name: str = "export",
     ) -> ExportFile:
-        """Start the export of ``definition`` (``query/export``, saved-query ``export``)."""
+        """Start the export of ``definition`` (``query/export``, saved-query and widget
+        ``export``); ``default_name`` names the file when the caller did not."""
         return start_export(
-            request, definition, file_format=cast(ExportFormat, file_format), filename=filename
+            request,
+            definition,
+            file_format=cast(ExportFormat, file_format),
+            filename=filename,
+            default_name=default_name,
         )
 
     def perform_preview(self, request: Request, definition: object, *, limit: int) -> QueryResult:

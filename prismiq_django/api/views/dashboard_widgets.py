@@ -10,27 +10,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from prismiq_django.api.errors import error_entry
+from prismiq_django.api.errors import error_entry, nested_errors
 from prismiq_django.api.openapi import RESULT_EXAMPLES
 from prismiq_django.api.parsers import PrismiqJSONArrayParser
+from prismiq_django.api.renderers import CSVFileRenderer, PrismiqJSONRenderer, XLSXFileRenderer
 from prismiq_django.api.serializers import QueryResultSerializer
 from prismiq_django.api.serializers.dashboards import (
     DashboardExecuteSerializer,
     DashboardResultsSerializer,
     WidgetExecuteSerializer,
+    WidgetExportSerializer,
     WidgetInputSerializer,
     WidgetPatchSerializer,
     WidgetSerializer,
     widget_wire,
 )
-from prismiq_django.api.throttling import RateLimitMixin
-from prismiq_django.api.views.base import INVALID, NOT_FOUND, QUERY_ERRORS, result_response
+from prismiq_django.api.throttling import EXPORT_GROUP, RateLimitMixin
+from prismiq_django.api.views.base import (
+    EXPORT_FILE,
+    INVALID,
+    NOT_FOUND,
+    QUERY_ERRORS,
+    RATE_LIMITED,
+    file_response,
+    result_response,
+)
 from prismiq_django.api.views.dashboards import (
     DASHBOARD_ID,
     FORBIDDEN,
@@ -175,10 +185,53 @@ class WidgetExecuteView(RateLimitMixin, WidgetAPIView):  # type: ignore[misc]
         return result_response(result)
 
 
+class WidgetExportView(RateLimitMixin, WidgetAPIView):  # type: ignore[misc]
+    """``POST dashboards/{id}/widgets/{wid}/export``: the widget's whole result, with the
+    dashboard filters merged in exactly as ``execute`` does, as a CSV or XLSX download.
+
+    Reads only (anyone who may see the dashboard); counted against ``EXPORT_RATE_LIMIT``.
+    Errors before the first byte are the usual JSON answers: a bad ``filter_values`` entry has
+    the path ``/filter_values/<i>/...``, a widget query that no longer validates ``/query/...``.
+    """
+
+    rate_limit_group = EXPORT_GROUP
+    rate_limit_setting = "EXPORT_RATE_LIMIT"
+    renderer_classes = [PrismiqJSONRenderer, CSVFileRenderer, XLSXFileRenderer]
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="dashboards_widgets_export",
+        parameters=[DASHBOARD_ID, WIDGET_ID],
+        request=WidgetExportSerializer,
+        responses={200: EXPORT_FILE, 404: NOT_FOUND, 429: RATE_LIMITED, **QUERY_ERRORS},
+    )
+    def post(self, request: Request, dashboard_id: str, widget_id: str) -> StreamingHttpResponse:
+        dashboard = self.get_dashboard(request, dashboard_id, write=False)
+        widget = self.get_widget(dashboard, widget_id)
+        data = request.data if request.data is not None else {}
+        envelope = WidgetExportSerializer(data=data)
+        envelope.is_valid(raise_exception=True)
+        values = envelope.validated_data
+        raw_values = data.get("filter_values") if isinstance(data, Mapping) else None
+        definition = dashboard_runs.widget_definition(
+            request, dashboard, widget, filter_values=raw_values
+        )
+        with nested_errors("query"):
+            started = self.perform_export(
+                request,
+                definition,
+                file_format=values["format"],
+                filename=values.get("filename"),
+                default_name=widget.title or dashboard.name or "widget",
+            )
+        return file_response(started)
+
+
 __all__ = [
     "DashboardExecuteView",
     "WidgetDetailView",
     "WidgetDuplicateView",
     "WidgetExecuteView",
+    "WidgetExportView",
     "WidgetListView",
 ]

@@ -179,7 +179,7 @@ def export(
         tally.record(_status(exc))
         raise
     return ExportFile(
-        filename=safe_filename(filename or default_name, file_format, default_name),
+        filename=safe_filename(filename or default_name, file_format),
         content_type=CONTENT_TYPES[file_format],
         chunks=_recorded(chunks, tally),
     )

@@ -7,6 +7,7 @@ default, PostgreSQL with ``DATABASE_URL``).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -224,3 +225,18 @@ AUTHENTICATED_CALLS: list[tuple[str, str, object]] = [
     ("get", "openapi", None),
     ("get", "docs", None),
 ]
+
+
+@pytest.fixture
+def counters(settings: Any) -> str:
+    """A private counter cache for this test (never flush a shared cache)."""
+    alias = "api_ratelimit"
+    settings.CACHES = {
+        **settings.CACHES,
+        alias: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"api-ratelimit-{uuid.uuid4().hex}",
+        },
+    }
+    settings.RATELIMIT_USE_CACHE = alias
+    return alias

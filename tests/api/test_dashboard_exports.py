@@ -183,6 +183,7 @@ def test_errors_before_the_first_byte_are_json(client: APIClient, shop: Shop) ->
     assert "drop table" not in unknown.content.decode()
 
 
+@pytest.mark.usefixtures("counters")
 def test_widget_exports_count_against_the_export_rate_limit(
     client: APIClient, shop: Shop, settings: Any
 ) -> None:

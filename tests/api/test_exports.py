@@ -254,6 +254,7 @@ def test_accept_headers_of_the_file_types_are_served(client: APIClient, shop: Sh
     assert failed.json()["detail"]
 
 
+@pytest.mark.usefixtures("counters")
 def test_exports_have_their_own_rate_limit(client: APIClient, shop: Shop, settings: Any) -> None:
     configure(settings, EXPORT_RATE_LIMIT="2/m", RATE_LIMIT="100/m")
     for _ in range(2):

@@ -3,7 +3,6 @@ the ``X-RateLimit-*`` headers and a 429 + ``Retry-After`` past the limit."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -13,21 +12,6 @@ from rest_framework.throttling import BaseThrottle
 from prismiq_django.api.throttling import PrismiqRateThrottle
 from prismiq_django.api.views import ExecuteView
 from tests.api.conftest import api, configure, definition
-
-
-@pytest.fixture
-def counters(settings: Any) -> str:
-    """A private counter cache for this test (never flush a shared cache)."""
-    alias = "api_ratelimit"
-    settings.CACHES = {
-        **settings.CACHES,
-        alias: {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"api-ratelimit-{uuid.uuid4().hex}",
-        },
-    }
-    settings.RATELIMIT_USE_CACHE = alias
-    return alias
 
 
 @pytest.mark.parametrize(

@@ -183,7 +183,7 @@ def widget_definition(
         raise ObjectNotFound(NO_QUERY)
     declared = _declared(dashboard)
     values = _values(filter_values, declared)
-    definition = _definitions([widget]).get(widget.pk)
+    definition = _definitions(dashboard, [widget]).get(widget.pk)
     if definition is None:
         raise ObjectNotFound(SAVED_QUERY_GONE)
     if not isinstance(definition, Mapping):

@@ -137,3 +137,34 @@ def test_builder_is_usable_at_390_px(browser: Any, live_server: Any, demo_user: 
     page.keyboard.press("ArrowDown")
     assert page.evaluate("prismiqBuilder.definition().tables[0].name") != "shop_customer"
     page.context.close()
+
+
+def test_a_built_query_becomes_a_widget_of_a_dashboard(
+    page: Any, demo_dashboard: dict[str, Any]
+) -> None:
+    from prismiq_django.models import Widget
+
+    before = Widget.objects.filter(dashboard_id=demo_dashboard["id"]).count()
+    ready(page, "/analytics/query/")
+    _build_revenue_by_status(page)
+    page.get_by_label("Dashboard", exact=True).select_option(label=demo_dashboard["name"])
+    page.get_by_label("Widget title", exact=True).fill("Revenue by status, not cancelled")
+    page.get_by_label("Widget type", exact=True).select_option("pie_chart")
+    page.get_by_role("button", name="Add to dashboard").click()
+    page.wait_for_function(
+        "/Added widget|rror/.test(document.querySelector('#save-message').textContent)"
+    )
+    assert "Added widget" in page.inner_text("#save-message"), page.inner_text("#save-message")
+    added = Widget.objects.filter(dashboard_id=demo_dashboard["id"]).order_by("-pk").first()
+    assert added is not None
+    assert Widget.objects.filter(dashboard_id=demo_dashboard["id"]).count() == before + 1
+    assert (added.title, added.type) == ("Revenue by status, not cancelled", "pie_chart")
+    assert added.query["filters"] == [
+        {"table_id": "t0", "column": "status", "operator": "neq", "value": "cancelled"}
+    ]
+    # The link opens the dashboard, where the new widget draws its chart.
+    page.get_by_role("link", name="Open the dashboard").click()
+    page.wait_for_function("document.body.dataset.executed === '1'")
+    series = page.evaluate(f"prismiqCharts['widget-{added.pk}'].getOption().series[0].data")
+    expected = Order.objects.exclude(status="cancelled").values("status").distinct().count()
+    assert len(series) == expected

@@ -15,7 +15,7 @@ REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 .PHONY: venv vendor demo test test-postgres test-mariadb test-browser lint typecheck migrations-check check \
-	clean bench bench-tools replica replica-stop
+	clean bench bench-tools replica replica-stop bouncer bouncer-stop
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -97,9 +97,17 @@ replica:
 replica-stop:
 	scripts/pg-replica stop
 
-# Analytics on the replica, app models on the primary, 2 gunicorn workers sharing Redis (tests
-# marked scaleout; deselected everywhere else). Starts the replica first.
-test-scaleout: venv replica
+# PgBouncer (Debian's pgbouncer) in transaction pooling mode on 127.0.0.1:6432 in front of the
+# local PostgreSQL, one server connection per database (scripts/pg-bouncer; BOUNCER_PORT, BOUNCER_DIR).
+bouncer:
+	scripts/pg-bouncer start
+
+bouncer-stop:
+	scripts/pg-bouncer stop
+
+# Analytics on the replica (or through PgBouncer), app models on the primary, 2 gunicorn workers
+# sharing Redis (tests marked scaleout; deselected everywhere else). Starts the replica and PgBouncer.
+test-scaleout: venv replica bouncer
 	REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_SCALEOUT=1 $(BIN)/python -m pytest tests/scaleout -m scaleout $(PYTEST_ARGS)
 
 clean:

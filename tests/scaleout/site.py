@@ -34,7 +34,7 @@ DATABASES = {{
     "default": {{"ENGINE": "django.db.backends.postgresql", "NAME": {name!r}, "HOST": "127.0.0.1",
                 "PORT": "5432", "USER": "postgres", "CONN_MAX_AGE": 600}},
     "replica": {{"ENGINE": "django.db.backends.postgresql", "NAME": {name!r}, "HOST": "127.0.0.1",
-                "PORT": "5433", "USER": "postgres", "CONN_MAX_AGE": 600}},
+                "PORT": {port!r}, "USER": "postgres", "CONN_MAX_AGE": 600}},
 }}
 CACHES = {{"default": {{"BACKEND": "django_redis.cache.RedisCache", "LOCATION": {redis!r},
                        "KEY_PREFIX": {name!r}}}}}
@@ -45,6 +45,7 @@ PRISMIQ = {{
     "EXPOSED_TABLES": ["scale_items"],
     "RATE_LIMIT": "300/m",
     "METRICS_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    **{prismiq!r},
 }}
 """
 
@@ -82,13 +83,29 @@ def sql(dsn: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[An
 class ScaleoutSite:
     """One database + settings + gunicorn; :meth:`close` stops the server and drops the database."""
 
-    def __init__(self, tmp_path: Path, *, workers: int = 2) -> None:
-        self.name = f"prismiq_scaleout_{os.getpid()}"
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        workers: int = 2,
+        analytics_port: int = 5433,
+        prismiq: dict[str, Any] | None = None,
+        setup_sql: tuple[str, ...] = (),
+    ) -> None:
+        """``analytics_port`` is where the ``replica`` alias (the analytics database) connects:
+        the streaming replica (5433, waited for until it has replayed the setup) or another
+        server in front of the primary (PgBouncer); ``prismiq`` adds to the ``PRISMIQ`` setting;
+        ``setup_sql`` runs on the primary after the ``scale_items`` table is filled."""
+        self.name = f"prismiq_scaleout_{os.getpid()}_{analytics_port}"
         self.tmp = tmp_path
         self.port = free_port()
         self.metrics_dir = tmp_path / "metrics"
         self.metrics_dir.mkdir()
-        (tmp_path / "scaleout_settings.py").write_text(SETTINGS.format(name=self.name, redis=REDIS))
+        (tmp_path / "scaleout_settings.py").write_text(
+            SETTINGS.format(
+                name=self.name, redis=REDIS, port=str(analytics_port), prismiq=prismiq or {}
+            )
+        )
         (tmp_path / "gunicorn_conf.py").write_text(GUNICORN_CONF)
         self.env = {
             **os.environ,
@@ -109,7 +126,10 @@ class ScaleoutSite:
             self.primary,
             "INSERT INTO scale_items SELECT g, 'item ' || g FROM generate_series(1, 10) g",
         )
-        self.wait_for_replay()
+        for statement in setup_sql:
+            sql(self.primary, statement)
+        if analytics_port == 5433:
+            self.wait_for_replay()
         self._start(workers)
 
     def _run(self, argv: list[str]) -> None:
@@ -175,9 +195,12 @@ class ScaleoutSite:
             payload = None if body is None else json.dumps(body)
             conn.request(method, "/api/analytics/" + path, body=payload, headers=headers)
             response = conn.getresponse()
-            raw = response.read().decode()
+            raw = response.read()
             kind = response.getheader("Content-Type") or ""
-            data = json.loads(raw) if "json" in kind else raw
+            text = "json" in kind or kind.startswith("text/")
+            data: Any = raw.decode() if text else raw  # files other than text: bytes
+            if "json" in kind:
+                data = json.loads(data)
             return response.status, data, dict(response.getheaders())
         finally:
             conn.close()

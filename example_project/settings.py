@@ -139,6 +139,13 @@ PRISMIQ: dict[str, object] = {
         if os.environ.get("PRISMIQ_EXPORT_RATE_LIMIT") == "off"
         else os.environ.get("PRISMIQ_EXPORT_RATE_LIMIT", "10/m")
     ),
+    # Questions in plain language (ask): the built-in offline backend, no model, no network.
+    # PRISMIQ_ASSISTANT_BACKEND=openai_compatible uses a chat-completions server instead
+    # (PRISMIQ_ASSISTANT_BASE_URL, PRISMIQ_ASSISTANT_MODEL, PRISMIQ_ASSISTANT_API_KEY).
+    "ASSISTANT": {
+        "BACKEND": os.environ.get("PRISMIQ_ASSISTANT_BACKEND", "offline"),
+        "SAMPLE_VALUES": True,
+    },
 }
 
 STATIC_URL = "/static/"

@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from prismiq_django.catalog.introspect import system_schemas
 from prismiq_django.catalog.protected import protected_table_test, site_patterns_error
 from prismiq_django.conf import DEFAULTS, import_from_setting, user_settings
+from prismiq_django.services.ask import ASSISTANT_KEYS
 
 #: PostgreSQL's largest ``statement_timeout`` (2**31 - 1 ms), in seconds.
 _MAX_QUERY_TIMEOUT = 2_147_483.647
@@ -48,7 +49,9 @@ _CLASS_LISTS = (
     "PERMISSION_CLASSES",
     "METRICS_PERMISSION_CLASSES",
     "DASHBOARD_ADMIN_PERMISSION_CLASSES",
+    "SQL_PERMISSION_CLASSES",
 )
+_BUILT_IN_BACKENDS = frozenset({"offline", "openai_compatible"})
 
 
 def _error(msg: str, hint: str, id_: str) -> Error:
@@ -147,7 +150,8 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
                 "Example: ['billing_card', 'vault_*'] (a trailing '*' protects a prefix).",
                 "E002",
             )
-    for key in ("RATE_LIMIT", "EXPORT_RATE_LIMIT"):
+    yield from _raw_sql_and_assistant_errors(conf)
+    for key in ("RATE_LIMIT", "EXPORT_RATE_LIMIT", "ASK_RATE_LIMIT"):
         rate = conf.get(key, DEFAULTS[key])
         if rate is not None and not _valid_rate(rate):
             yield _error(
@@ -169,6 +173,46 @@ def _type_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
                 "Example: ['rest_framework.permissions.IsAuthenticated'].",
                 "E002",
             )
+
+
+def _raw_sql_and_assistant_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
+    forbidden = conf.get("SQL_FORBIDDEN_FUNCTIONS")
+    if forbidden is not None and not (
+        isinstance(forbidden, list | tuple) and all(isinstance(f, str) and f for f in forbidden)
+    ):
+        yield _error(
+            "PRISMIQ['SQL_FORBIDDEN_FUNCTIONS'] must be None or a list of function names.",
+            "None keeps the built-in list; names may end in '*' (e.g. ['pg_sleep*']).",
+            "E002",
+        )
+    assistant = conf.get("ASSISTANT", {})
+    if not isinstance(assistant, dict):
+        yield _error(
+            "PRISMIQ['ASSISTANT'] must be a dict.", "Example: {'BACKEND': 'offline'}.", "E002"
+        )
+        return
+    unknown = sorted(set(map(str, assistant)) - ASSISTANT_KEYS)
+    backend = assistant.get("BACKEND")
+    timeout = assistant.get("TIMEOUT", 30.0)
+    if (
+        unknown
+        or (backend is not None and not isinstance(backend, str | type))
+        or isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or timeout <= 0
+    ):
+        yield _error(
+            "PRISMIQ['ASSISTANT'] has unknown keys or values of the wrong type"
+            + (f" (unknown: {', '.join(unknown)})." if unknown else "."),
+            f"Keys: {', '.join(sorted(ASSISTANT_KEYS))}; BACKEND 'offline', "
+            "'openai_compatible' or a dotted path; TIMEOUT a positive number of seconds.",
+            "E002",
+        )
+    elif isinstance(backend, str) and backend and backend not in _BUILT_IN_BACKENDS:
+        try:
+            import_from_setting("ASSISTANT", backend)
+        except ImproperlyConfigured as exc:
+            yield _error(str(exc), "Check the dotted path and that its module imports.", "E005")
 
 
 def _valid_rate(rate: object) -> bool:

@@ -79,10 +79,29 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # Most statements one dashboards/{id}/execute request runs at a time (each on its own
     # connection; sequential on SQLite).
     "DASHBOARD_CONCURRENCY": 4,
+    # Raw SQL (sql/validate, sql/execute): DRF permission classes checked after
+    # PERMISSION_CLASSES (default: staff users), and the function names refused anywhere in a
+    # statement (names or prefixes ending in "*"; the default is the checker's built-in list of
+    # file, network, sleep, configuration and large-object functions).
+    "SQL_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "SQL_FORBIDDEN_FUNCTIONS": None,
+    # Questions (ask): {"BACKEND": None | "offline" | "openai_compatible" | dotted path of a
+    # class, "BASE_URL", "MODEL", "API_KEY" (openai_compatible; each defaults to the
+    # environment's PRISMIQ_ASSISTANT_*), "TIMEOUT" (seconds), "JSON_SCHEMA" (constrained
+    # output), "SAMPLE_VALUES" (show the backend a few values of exposed text columns)}.
+    # No BACKEND: ask answers 404.
+    "ASSISTANT": {},
+    # django-ratelimit rate of ask, per user (its own counter); None = off.
+    "ASK_RATE_LIMIT": "10/m",
 }
 
 _CLASS_LIST_SETTINGS: Final = frozenset(
-    {"PERMISSION_CLASSES", "METRICS_PERMISSION_CLASSES", "DASHBOARD_ADMIN_PERMISSION_CLASSES"}
+    {
+        "PERMISSION_CLASSES",
+        "METRICS_PERMISSION_CLASSES",
+        "DASHBOARD_ADMIN_PERMISSION_CLASSES",
+        "SQL_PERMISSION_CLASSES",
+    }
 )
 _CALLBACK_SETTINGS: Final = frozenset({"TENANT_CALLBACK"})
 
@@ -269,6 +288,27 @@ class PrismiqSettings:
     def TENANT_CALLBACK(self) -> Callable[[Any], object] | None:
         callback: Callable[[Any], object] | None = self.value("TENANT_CALLBACK")
         return callback
+
+    @property
+    def SQL_PERMISSION_CLASSES(self) -> list[type]:
+        classes: list[type] = self.value("SQL_PERMISSION_CLASSES")
+        return classes
+
+    @property
+    def SQL_FORBIDDEN_FUNCTIONS(self) -> Sequence[str] | None:
+        """The site's list, or None for the checker's built-in one."""
+        value: Sequence[str] | None = self.value("SQL_FORBIDDEN_FUNCTIONS")
+        return value
+
+    @property
+    def ASSISTANT(self) -> Mapping[str, Any]:
+        value: Mapping[str, Any] | None = self.value("ASSISTANT")
+        return value or {}
+
+    @property
+    def ASK_RATE_LIMIT(self) -> str | None:
+        value = self.value("ASK_RATE_LIMIT")
+        return None if value is None else str(value)
 
     @property
     def tenant_callback(self) -> Callable[[Any], object] | None:

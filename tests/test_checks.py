@@ -82,6 +82,16 @@ def test_e001_unknown_key():
         ("DASHBOARD_CONCURRENCY", "4"),
         ("DASHBOARD_CONCURRENCY", 2.0),
         ("DASHBOARD_ADMIN_PERMISSION_CLASSES", "rest_framework.permissions.IsAdminUser"),
+        ("SQL_PERMISSION_CLASSES", "rest_framework.permissions.IsAdminUser"),
+        ("SQL_FORBIDDEN_FUNCTIONS", "pg_sleep"),
+        ("SQL_FORBIDDEN_FUNCTIONS", ["pg_sleep", 3]),
+        ("SQL_FORBIDDEN_FUNCTIONS", [""]),
+        ("ASSISTANT", "offline"),
+        ("ASSISTANT", {"BAKEND": "offline"}),
+        ("ASSISTANT", {"BACKEND": 3}),
+        ("ASSISTANT", {"BACKEND": "offline", "TIMEOUT": 0}),
+        ("ASSISTANT", {"BACKEND": "offline", "TIMEOUT": "30"}),
+        ("ASK_RATE_LIMIT", "often"),
     ],
 )
 def test_e002_wrong_types(key, value):
@@ -115,6 +125,15 @@ def test_e002_wrong_types(key, value):
         ("DASHBOARD_CONCURRENCY", 1),
         ("DASHBOARD_ADMIN_PERMISSION_CLASSES", []),
         ("DASHBOARD_ADMIN_PERMISSION_CLASSES", ["rest_framework.permissions.IsAuthenticated"]),
+        ("SQL_PERMISSION_CLASSES", ["rest_framework.permissions.IsAuthenticated"]),
+        ("SQL_FORBIDDEN_FUNCTIONS", ["pg_sleep*", "my_udf"]),
+        ("SQL_FORBIDDEN_FUNCTIONS", None),
+        ("ASSISTANT", {}),
+        ("ASSISTANT", {"BACKEND": "offline", "SAMPLE_VALUES": True}),
+        ("ASSISTANT", {"BACKEND": "openai_compatible", "MODEL": "m", "TIMEOUT": 5}),
+        ("ASSISTANT", {"BACKEND": "prismiq_django.assistant.offline.OfflineBackend"}),
+        ("ASK_RATE_LIMIT", None),
+        ("ASK_RATE_LIMIT", "5/m"),
     ],
 )
 def test_valid_values_pass(key, value):
@@ -127,6 +146,19 @@ def test_e005_unimportable_dashboard_admin_class():
         messages = check_settings()
     assert ids(messages) == ["prismiq_django.E005"]
     assert "DASHBOARD_ADMIN_PERMISSION_CLASSES" in messages[0].msg
+
+
+def test_e005_unimportable_assistant_backend():
+    with override_settings(PRISMIQ={"ASSISTANT": {"BACKEND": "nope.Backend"}}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E005"]
+    assert "ASSISTANT" in messages[0].msg
+
+
+def test_e005_unimportable_sql_permission_class():
+    with override_settings(PRISMIQ={"SQL_PERMISSION_CLASSES": ["nope.Nope"]}):
+        messages = check_settings()
+    assert ids(messages) == ["prismiq_django.E005"]
 
 
 def test_e003_unknown_database_alias():

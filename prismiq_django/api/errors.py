@@ -21,6 +21,12 @@ Every view of the API uses :func:`exception_handler` (set per view through
   [{code: "invalid_value", ...}]}`` (the services name the time buckets' paths);
 - Django ``OperationalError`` / ``InterfaceError`` (the app's own models on a database that is
   down) -> 503 ``{detail, code: "database_unavailable", request_id}``, logged with the request id;
+- ``query.rawsql.RawSQLError`` (``sql/execute``: a refused statement, or one the database
+  refused) -> 400 ``{detail: "Query validation failed", errors: [{code, message, path}]}``,
+  ``path`` ``/params`` for a parameter's problem, ``/sql`` otherwise;
+- ``services.ask``: ``AnswerInvalid`` -> 422 ``{detail, code: "invalid_answer", errors}`` (the
+  validation errors of the assistant's last answer), ``AssistantError`` -> 503 ``{detail, code:
+  "assistant_unavailable"}``, ``AssistantNotConfigured`` -> 404 ``{detail: "Not found."}``;
 - :class:`~prismiq_django.api.throttling.RateLimited` (``RATE_LIMIT``) -> 429 ``{detail, code:
   "rate_limited"}`` with ``Retry-After``;
 - other DRF ``APIException`` / ``PermissionDenied`` -> DRF's default answer (401,
@@ -51,6 +57,8 @@ from prismiq_django import exceptions
 from prismiq_django.api.throttling import RateLimited
 from prismiq_django.ops.middleware import get_request_id
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError, pointer
+from prismiq_django.query.rawsql import RawSQLError
+from prismiq_django.services.ask import AnswerInvalid, AssistantError, AssistantNotConfigured
 
 logger = logging.getLogger("prismiq_django.api")
 
@@ -58,6 +66,8 @@ QUERY_INVALID_DETAIL = "Query validation failed"
 REQUEST_INVALID_DETAIL = "Invalid request"
 NOT_FOUND_DETAIL = "Not found."
 SERVER_ERROR_DETAIL = "Internal server error. Quote the request id when reporting it."
+ANSWER_INVALID_DETAIL = "The assistant's answer is not a valid query."
+_PARAMETER_CODES = frozenset({"sql_invalid_parameter", "sql_missing_parameter"})
 
 
 class PrismiqAPIError(drf_exceptions.APIException):
@@ -216,10 +226,41 @@ def error_entry(exc: Exception, request: object) -> dict[str, Any]:
     return entry
 
 
+def _sql_refused(exc: RawSQLError) -> Response:
+    errors = [
+        {**e.as_dict(), "path": "/params" if e.code in _PARAMETER_CODES else "/sql"}
+        for e in exc.errors
+    ]
+    return Response(
+        {"detail": QUERY_INVALID_DETAIL, "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+    )
+
+
+def _assistant_error(exc: Exception) -> Response | None:
+    if isinstance(exc, AnswerInvalid):
+        return Response(
+            {"detail": ANSWER_INVALID_DETAIL, "code": "invalid_answer", "errors": exc.errors},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, AssistantError):
+        return Response(
+            {"detail": exc.message, "code": "assistant_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    if isinstance(exc, AssistantNotConfigured):
+        return Response({"detail": NOT_FOUND_DETAIL}, status=status.HTTP_404_NOT_FOUND)
+    return None
+
+
 def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     request = context.get("request")
     if isinstance(exc, QueryValidationError):
         return validation_failed(exc.errors)
+    if isinstance(exc, RawSQLError):
+        return _sql_refused(exc)
+    assistant = _assistant_error(exc)
+    if assistant is not None:
+        return assistant
     if isinstance(exc, drf_exceptions.ValidationError):
         errors = list(_flatten_drf_detail(exc.detail, ()))
         return Response(
@@ -268,6 +309,7 @@ def _map(exc: Exception, context: Mapping[str, Any]) -> Response | None:
 
 
 __all__ = [
+    "ANSWER_INVALID_DETAIL",
     "GLUE_ERRORS",
     "NOT_FOUND_DETAIL",
     "QUERY_INVALID_DETAIL",

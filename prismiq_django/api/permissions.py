@@ -38,6 +38,15 @@ def configured_permissions() -> list[BasePermission]:
     return [permission() for permission in prismiq_settings.PERMISSION_CLASSES]
 
 
+def sql_permissions() -> list[BasePermission]:
+    """The permissions of the raw SQL endpoints: ``PERMISSION_CLASSES``, then
+    ``SQL_PERMISSION_CLASSES`` (default: staff users); a caller needs all of them."""
+    return [
+        *configured_permissions(),
+        *(permission() for permission in prismiq_settings.SQL_PERMISSION_CLASSES),
+    ]
+
+
 #: View actions that only read a saved query (running it changes nothing stored).
 READ_ACTIONS = frozenset({"list", "retrieve", "execute"})
 
@@ -71,4 +80,4 @@ class SavedQueryAccess(BasePermission):
         return user_id is not None and obj.owner_id == user_id
 
 
-__all__ = ["READ_ACTIONS", "SavedQueryAccess", "configured_permissions"]
+__all__ = ["READ_ACTIONS", "SavedQueryAccess", "configured_permissions", "sql_permissions"]

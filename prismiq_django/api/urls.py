@@ -44,6 +44,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^query/preview/?$", views.PreviewView.as_view(), name="query-preview"),
     re_path(r"^query/explain/?$", views.ExplainView.as_view(), name="query-explain"),
     re_path(r"^query/export/?$", views.ExportView.as_view(), name="query-export"),
+    # Raw SQL (staff) and questions, SPEC section 12; query/sql above only shows the statement
+    # a definition compiles to.
+    re_path(r"^sql/validate/?$", views.SqlValidateView.as_view(), name="sql-validate"),
+    re_path(r"^sql/execute/?$", views.SqlExecuteView.as_view(), name="sql-execute"),
+    re_path(r"^ask/?$", views.AskView.as_view(), name="ask"),
     *router.urls,
     re_path(r"^dashboards/?$", views.DashboardListView.as_view(), name="dashboard-list"),
     re_path(r"^dashboards/import/?$", views.DashboardImportView.as_view(), name="dashboard-import"),

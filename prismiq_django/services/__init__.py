@@ -12,7 +12,9 @@ Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
 
 By topic: :mod:`~prismiq_django.services.catalog` (catalog of a request, schema documents),
 :mod:`~prismiq_django.services.queries` (validate, compile, execute, preview, explain, column
-values); the catalog store itself is :mod:`prismiq_django.catalog.store`.
+values), :mod:`~prismiq_django.services.sql` (staff raw SQL) and
+:mod:`~prismiq_django.services.ask` (questions -> definitions); the catalog store itself is
+:mod:`prismiq_django.catalog.store`.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ def exposed(settings: Any) -> dict[str, Any]:
         "RESULT_CACHE_TTL": 0,
         "RATE_LIMIT": None,
         "EXPORT_RATE_LIMIT": None,
+        "ASK_RATE_LIMIT": None,
     }
     return dict(settings.PRISMIQ)
 

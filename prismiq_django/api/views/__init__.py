@@ -36,8 +36,10 @@ from prismiq_django.api.views.schema import (
     TableDetailView,
     TableListView,
 )
+from prismiq_django.api.views.sql import AskView, SqlExecuteView, SqlValidateView
 
 __all__ = [
+    "AskView",
     "ColumnValuesView",
     "DashboardDetailView",
     "DashboardExecuteView",
@@ -55,6 +57,8 @@ __all__ = [
     "PrismiqAPIView",
     "SavedQueryViewSet",
     "SchemaView",
+    "SqlExecuteView",
+    "SqlValidateView",
     "SqlView",
     "TableDetailView",
     "TableListView",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -53,6 +54,8 @@ class ExposedTableAdmin(_AdminBase):
     search_fields = ("name", "display_name", "description", "columns__name")
     inlines = (ExposedColumnInline,)
     actions = ("sync_action", "expose_selected", "unexpose_selected")
+    #: Actions about the whole database, not the selected rows: they run with no row selected.
+    selection_free_actions = frozenset({"sync_action"})
     change_list_template = "admin/prismiq_django/exposedtable/change_list.html"
 
     def get_urls(self) -> list[URLPattern]:
@@ -111,6 +114,18 @@ class ExposedTableAdmin(_AdminBase):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        """The list; a POST of a :attr:`selection_free_actions` action with no row selected runs
+        it (Django's own handling refuses an action without a selection: "Items must be
+        selected...", which made the sync impossible on a fresh site with no rows)."""
+        action = request.POST.get("action", "") if request.method == "POST" else ""
+        entry = self.get_actions(request).get(action)  # None without the action's permission
+        if (
+            action in self.selection_free_actions
+            and entry is not None
+            and not request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        ):
+            entry[0](self, request, self.get_queryset(request).none())
+            return HttpResponseRedirect(request.get_full_path())
         context = {**(extra_context or {}), "has_add_permission": self.has_add_permission(request)}
         return super().changelist_view(request, extra_context=context)
 

@@ -84,6 +84,33 @@ def test_sync_action_works_like_the_button(staff_client: Client) -> None:
     assert ExposedTable.objects.filter(name="shop_customer").exists()
 
 
+@pytest.mark.parametrize("bar", [{"index": "0"}, {"index": "1"}, {}])
+def test_sync_action_runs_with_no_row_selected_on_an_empty_table(
+    staff_client: Client, bar: dict[str, str]
+) -> None:
+    """Issue 23 item 2: on a fresh site (no rows) the action runs without a selection (Django
+    refuses actions with nothing selected: "Items must be selected ..."), from either action
+    bar (``index``) or a bare POST."""
+    assert not ExposedTable.objects.exists()
+    response = staff_client.post(reverse(LIST_URL), {"action": "sync_action", **bar}, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Items must be selected" not in text
+    assert "Sync from database:" in text
+    assert ExposedTable.objects.filter(name="shop_customer").exists()
+    assert not ExposedTable.objects.filter(is_exposed=True).exists()
+
+
+def test_sync_action_without_a_selection_still_needs_the_add_permission(db: None) -> None:
+    clerk = User.objects.create_user("clerk", password="pw", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_exposedtable"))
+    clerk.user_permissions.add(Permission.objects.get(codename="change_exposedtable"))
+    client = Client()
+    client.force_login(clerk)
+    client.post(reverse(LIST_URL), {"action": "sync_action", "index": "0"})
+    assert not ExposedTable.objects.exists()
+
+
 def test_admin_refuses_protected_tables(staff_client: Client) -> None:
     for name in ("auth_user", "django_session", "prismiq_django_savedquery"):
         response = staff_client.post(

@@ -45,8 +45,44 @@ def coerce_value(st: ParseState, raw: Any, type_: LogicalType, *path: str | int)
     ``FAIL`` when it does not fit."""
     value = coerce(raw, type_, st.tz)
     if value is FAIL:
-        st.error("invalid_value", f"{show(raw)} is not a valid {type_} value.", *path)
+        st.error("invalid_value", not_valid_message(raw, type_), *path)
     return value
+
+
+def _number_text(raw: Any) -> str | None:
+    """``raw`` as the number the caller wrote (a JSON number or digits in a string), or None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float) and math.isfinite(raw):
+        return repr(raw)
+    if isinstance(raw, str) and len(raw) <= 400 and _ASCII_DECIMAL.fullmatch(raw):
+        return raw
+    return None
+
+
+def not_valid_message(raw: Any, type_: LogicalType) -> str:
+    """Why ``raw`` is not a value of a ``type_`` column: a number beyond the column's range says
+    so (with the range), anything else is "not a valid <type> value"."""
+    text = _number_text(raw) if type_ in ("integer", "decimal") else None
+    if text is not None:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return f"{show(raw)} is not a valid {type_} value."
+        if type_ == "integer":
+            if number == number.to_integral_value() and not INT64_MIN <= number <= INT64_MAX:
+                return (
+                    f"{shown} is out of the range of an integer column "
+                    f"({INT64_MIN} to {INT64_MAX})."
+                )
+        elif abs(number) >= _DECIMAL_MAX:
+            return f"{shown} is out of the range of a decimal column (at most 38 integer digits)."
+        elif number and abs(number) < _DECIMAL_MIN:
+            return f"{shown} is too small for a decimal column (at most 38 decimal places)."
+    return f"{show(raw)} is not a valid {type_} value."
 
 
 def relative_value(st: ParseState, raw: Any, type_: LogicalType, *path: str | int) -> object:
@@ -167,4 +203,4 @@ def coerce(raw: Any, type_: LogicalType, tz: tzinfo) -> object:
     return FAIL
 
 
-__all__ = ["coerce", "coerce_value", "relative_value", "valid_text"]
+__all__ = ["coerce", "coerce_value", "not_valid_message", "relative_value", "valid_text"]

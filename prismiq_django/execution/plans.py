@@ -111,6 +111,13 @@ def _redact_detail(detail: str, exposed: Collection[str]) -> str:
     return _SQLITE_OBJECT.sub(_object, detail)
 
 
+def explain_analyzes(alias: str) -> bool:
+    """Whether ``explain_compiled(..., analyze=True)`` on ``alias`` is EXPLAIN ANALYZE (the
+    statement runs and the plan has actual rows and times): PostgreSQL yes, SQLite no (its
+    ``EXPLAIN QUERY PLAN`` has no analyzing form)."""
+    return get_dialect(connections[alias].vendor).explain_analyzes
+
+
 def explain_compiled(
     compiled: CompiledStatement, *, alias: str, timeout: float, analyze: bool
 ) -> Any:
@@ -131,4 +138,4 @@ def explain_compiled(
     return [{"id": row[0], "parent": row[1], "detail": row[-1]} for row in rows]
 
 
-__all__ = ["HIDDEN", "INDEX", "explain_compiled", "redact_plan"]
+__all__ = ["HIDDEN", "INDEX", "explain_analyzes", "explain_compiled", "redact_plan"]

@@ -11,10 +11,10 @@ Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
 :class:`~prismiq_django.exceptions.QueryExecutionError` from execution.
 
 By topic: :mod:`~prismiq_django.services.catalog` (catalog of a request, schema documents),
-:mod:`~prismiq_django.services.queries` (validate, compile, execute, preview, explain, column
-values), :mod:`~prismiq_django.services.sql` (staff raw SQL) and
-:mod:`~prismiq_django.services.ask` (questions -> definitions); the catalog store itself is
-:mod:`prismiq_django.catalog.store`.
+:mod:`~prismiq_django.services.queries` (validate, compile, execute, preview, explain),
+:mod:`~prismiq_django.services.values` (column values), :mod:`~prismiq_django.services.sql`
+(staff raw SQL) and :mod:`~prismiq_django.services.ask` (questions -> definitions); the catalog
+store itself is :mod:`prismiq_django.catalog.store`.
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ from prismiq_django.services.catalog import (
     table_schema,
 )
 from prismiq_django.services.queries import (
-    MAX_COLUMN_VALUES,
     OUT_OF_RANGE_MESSAGE,
-    column_values,
     execute,
     explain,
     limits,
@@ -47,6 +45,7 @@ from prismiq_django.services.queries import (
     to_sql,
     validate,
 )
+from prismiq_django.services.values import MAX_COLUMN_VALUES, column_values
 from prismiq_django.tenancy.scopes import get_row_scopes
 
 __all__ = [

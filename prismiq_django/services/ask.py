@@ -34,7 +34,8 @@ from prismiq_django.conf import import_from_setting, prismiq_settings
 from prismiq_django.execution import QueryResult
 from prismiq_django.query import Catalog, Compiled, QueryValidationError
 from prismiq_django.services.catalog import get_catalog
-from prismiq_django.services.queries import column_values, execute, prepare
+from prismiq_django.services.queries import execute, prepare
+from prismiq_django.services.values import column_values
 
 #: Keys of ``PRISMIQ["ASSISTANT"]``.
 ASSISTANT_KEYS: Final = frozenset(

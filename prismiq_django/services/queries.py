@@ -1,5 +1,6 @@
-"""The query services: validate, compile (``to_sql``), execute, preview, explain and the distinct
-values of a column, each on the exposed catalog of ``request`` (row scopes in force).
+"""The query services: validate, compile (``to_sql``), execute, preview and explain, each on the
+exposed catalog of ``request`` (row scopes in force); the distinct values of a column are in
+:mod:`prismiq_django.services.values`.
 
 Errors: :class:`~prismiq_django.query.QueryValidationError` for bad definitions,
 :class:`~prismiq_django.exceptions.ObjectNotFound` for unknown names,
@@ -23,7 +24,6 @@ from prismiq_django.catalog.store import CATALOG_VERSION_KEY, database_alias, un
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.exceptions import (
     DatabaseUnavailable,
-    ObjectNotFound,
     QueryTimeout,
     ValueOutOfRange,
 )
@@ -54,9 +54,6 @@ from prismiq_django.services.paging import (
     paged_statements,
     uncapped,
 )
-
-#: Largest ``limit`` of :func:`column_values` (SPEC section 5).
-MAX_COLUMN_VALUES: Final = 1_000
 
 
 def limits() -> Limits:
@@ -367,61 +364,16 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
     return redact_plan(plan, catalog.tables.keys())
 
 
-def column_values(
-    request: object,
-    table: str,
-    column: str,
-    *,
-    limit: int = 100,
-    search: str | None = None,
-) -> list[Any]:
-    """Return the distinct non-null values of an exposed column, sorted, at most ``limit``.
-
-    ``search`` keeps values containing it (case-insensitive; text columns only, otherwise
-    :class:`QueryValidationError` with path ``/search``). Raises :class:`ObjectNotFound` for
-    an unknown, unexposed or hidden table or column; goes through the same parser and row
-    scopes as any query.
-    """
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise _bad_limit("The limit must be an integer >= 0.")
-    # One catalog (and one TENANT_CALLBACK call) for the lookup and the run.
-    catalog = get_catalog(request)
-    found = catalog.table(table)
-    target = found.column(column) if found is not None else None
-    if target is None:
-        raise ObjectNotFound(f"Column {column!r} of table {table!r} not found.")
-    if search and target.type != "string":
-        raise QueryValidationError(
-            [
-                ErrorDetail(
-                    "invalid_operator", "Search is only available on text columns.", "/search"
-                )
-            ]
-        )
-    ref = {"table_id": "t", "column": column}
-    filters: list[dict[str, Any]] = [{**ref, "operator": "is_not_null", "value": None}]
-    if search:
-        filters.append({**ref, "operator": "contains", "value": search})
-    definition = {
-        "tables": [{"id": "t", "name": table}],
-        "columns": [ref],
-        "filters": filters,
-        "group_by": [ref],
-        "order_by": [{**ref, "direction": "ASC"}],
-        "limit": min(limit, MAX_COLUMN_VALUES),
-    }
-    return [row[0] for row in _execute(request, definition, catalog=catalog).rows]
-
-
-#: Public names of the two steps, for :mod:`prismiq_django.services.prepared`.
+#: Public names of the steps, for :mod:`prismiq_django.services.prepared` and
+#: :mod:`prismiq_django.services.values`.
 run_statement = _run
 record_unrun = _record_unrun
+execute_on = _execute
 
 __all__ = [
-    "MAX_COLUMN_VALUES",
     "OUT_OF_RANGE_MESSAGE",
-    "column_values",
     "execute",
+    "execute_on",
     "explain",
     "failure_status",
     "json_rows_statement",

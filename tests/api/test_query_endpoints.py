@@ -462,6 +462,15 @@ def test_explain_analyze_flag_is_accepted_on_every_backend(client: APIClient) ->
     assert response.json()["plan"]
 
 
+def test_explain_says_whether_the_plan_was_analyzed(client: APIClient) -> None:
+    """Issue 23 item 8: SQLite has no EXPLAIN ANALYZE; the answer says so instead of silently
+    returning the plain plan."""
+    asked = _post(client, "query/explain", {"query": definition(), "analyze": True}).json()
+    plain = _post(client, "query/explain", {"query": definition()}).json()
+    assert asked["analyzed"] is (connection.vendor == "postgresql")
+    assert plain["analyzed"] is False
+
+
 def test_zero_limits_and_offset(client: APIClient) -> None:
     zero = _post(client, "query/execute", {"query": definition(limit=0)}).json()
     assert zero["rows"] == []

@@ -134,6 +134,33 @@ def test_column_values_bad_parameters_are_400(
     assert body["errors"][0]["code"] == "invalid_value"
 
 
+def test_column_values_of_a_json_column_name_the_column(client: APIClient) -> None:
+    """Issue 23 item 3: the error speaks of the endpoint's own parameter (``/column``), never of
+    the definition the endpoint builds inside (it answered ``/order_by/0``)."""
+    response = client.get(api("tables/shop_product/columns/attributes/values"))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Invalid request"
+    assert [(e["code"], e["path"]) for e in body["errors"]] == [("invalid_value", "/column")]
+    assert "'attributes'" in body["errors"][0]["message"]
+    assert "json" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("search", ["12", "1", "x"])
+def test_column_values_search_on_a_number_is_a_400_naming_search(
+    client: APIClient, search: str
+) -> None:
+    """Issue 23 item 4: not ``invalid_operator`` (no operator was sent): ``invalid_value`` at
+    ``/search``, saying the column's type."""
+    response = client.get(api("tables/shop_order/columns/total/values"), {"search": search})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Invalid request"
+    assert [(e["code"], e["path"]) for e in body["errors"]] == [("invalid_value", "/search")]
+    assert "decimal" in body["errors"][0]["message"]
+    assert client.get(api("tables/shop_order/columns/total/values")).status_code == 200
+
+
 def test_column_values_limit_bounds_accepted(client: APIClient) -> None:
     for limit in (1, 1000):
         response = client.get(api("tables/shop_order/columns/status/values"), {"limit": limit})

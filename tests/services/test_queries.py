@@ -373,7 +373,10 @@ def test_column_values_distinct_sorted_searched_limited() -> None:
         services.column_values(None, "shop_order", "status", limit=-1)
     with pytest.raises(QueryValidationError) as info:
         services.column_values(None, "shop_order", "tenant_id", search="1")
-    assert [(e.code, e.path) for e in info.value.errors] == [("invalid_operator", "/search")]
+    # issue 23 item 4: a clear refusal naming search (not an operator the caller never sent)
+    assert [(e.code, e.path) for e in info.value.errors] == [("invalid_value", "/search")]
+    assert "search" in info.value.errors[0].message
+    assert "integer" in info.value.errors[0].message
     assert services.column_values(None, "shop_order", "tenant_id") == [1, 2]
     assert services.column_values(None, "shop_order", "total", limit=5000) == [5.25, 7, 10.5]
 

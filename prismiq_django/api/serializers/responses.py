@@ -52,6 +52,10 @@ class SqlResponseSerializer(serializers.Serializer[Any]):
 
 class ExplainResponseSerializer(serializers.Serializer[Any]):
     plan = AnyValueField(help_text="The database's plan; JSON where the vendor gives JSON.")
+    analyzed = serializers.BooleanField(
+        help_text="Whether the plan is EXPLAIN ANALYZE's (the statement ran): true only when "
+        "analyze was asked and the database has it (PostgreSQL; not SQLite)."
+    )
 
 
 class TableColumnSerializer(serializers.Serializer[Any]):

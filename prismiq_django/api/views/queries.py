@@ -34,6 +34,8 @@ from prismiq_django.api.serializers import (
 )
 from prismiq_django.api.throttling import RateLimitMixin
 from prismiq_django.api.views.base import INVALID, QUERY_ERRORS, PrismiqAPIView, result_response
+from prismiq_django.catalog.store import database_alias
+from prismiq_django.execution.plans import explain_analyzes
 
 _ORJSON_INTS = range(-(2**63), 2**64)  # what orjson writes natively
 
@@ -159,7 +161,8 @@ class ExplainView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
                 envelope.validated_data["query"],
                 analyze=envelope.validated_data["analyze"],
             )
-        return Response({"plan": plan})
+        analyze = envelope.validated_data["analyze"]
+        return Response({"plan": plan, "analyzed": analyze and explain_analyzes(database_alias())})
 
 
 __all__ = ["ExecuteView", "ExplainView", "PreviewView", "SqlView", "ValidateView", "exact_param"]

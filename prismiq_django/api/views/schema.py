@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from prismiq_django import services
+from prismiq_django.api.errors import REQUEST_INVALID_DETAIL
 from prismiq_django.api.renderers import PrismiqJSONRenderer
 from prismiq_django.api.serializers import (
     ColumnValuesParamsSerializer,
@@ -28,6 +29,7 @@ from prismiq_django.api.views.base import (
     PrismiqAPIView,
 )
 from prismiq_django.ops import afterresponse
+from prismiq_django.query import QueryValidationError
 
 # The views below that count against RATE_LIMIT carry ``type: ignore[misc]``: RateLimitMixin's
 # finalize_response is typed with HttpResponseBase where DRF's stubs say Response.
@@ -84,13 +86,19 @@ class ColumnValuesView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
     def get(self, request: Request, name: str, column: str) -> Response:
         params = ColumnValuesParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        values = services.column_values(
-            request,
-            name,
-            column,
-            limit=params.validated_data["limit"],
-            search=params.validated_data.get("search") or None,
-        )
+        try:
+            values = services.column_values(
+                request,
+                name,
+                column,
+                limit=params.validated_data["limit"],
+                search=params.validated_data.get("search") or None,
+            )
+        except QueryValidationError as exc:  # about /column, /search or /limit: the request's
+            return Response(
+                {"detail": REQUEST_INVALID_DETAIL, "errors": [e.as_dict() for e in exc.errors]},
+                status=400,
+            )
         return Response({"values": values})
 
 

@@ -37,6 +37,9 @@ class Dialect:
     #: Whether ``NULLS FIRST/LAST`` must be spelled out to match PostgreSQL's default ordering
     #: (NULLs sort as larger than every value).
     explicit_nulls_order: ClassVar[bool] = False
+    #: Whether ``explain_sql(..., analyze=True)`` runs the statement (EXPLAIN ANALYZE); where
+    #: not, the plan is the plain one and the API says ``analyzed: false``.
+    explain_analyzes: ClassVar[bool] = False
 
     def quote(self, name: str) -> str:
         """Quote an identifier taken from the catalog (or a validated output alias)."""

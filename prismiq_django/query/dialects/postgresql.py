@@ -58,6 +58,7 @@ class PostgreSQLDialect(Dialect):
     """PostgreSQL 15+: ``ILIKE``, ``date_trunc`` with the time zone as a bound parameter."""
 
     vendor = "postgresql"
+    explain_analyzes = True
 
     def date_trunc(
         self, sql: str, unit: str, column: Column, tz_name: str

@@ -14,7 +14,7 @@ MYSQL_URL ?= mysql://root@127.0.0.1:3306/mysql
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: venv vendor demo test test-postgres test-mariadb test-browser lint typecheck migrations-check check \
+.PHONY: venv vendor demo test test-postgres test-mariadb test-browser test-slow lint typecheck migrations-check check \
 	clean bench bench-tools replica replica-stop bouncer bouncer-stop
 
 $(BIN)/.installed: pyproject.toml
@@ -59,6 +59,12 @@ test-mariadb: venv
 test-browser: venv
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 PRISMIQ_BROWSER_TESTS=1 \
 		$(BIN)/python -m pytest --ds=tests.browser.settings tests/browser $(PYTEST_ARGS)
+
+# The long property runs (tests marked slow: 10,000 generated queries over tenant-scoped tables)
+# on PostgreSQL + Redis; deselected in every other pass. They print their counts (-s).
+test-slow: venv
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 PRISMIQ_SLOW_TESTS=1 \
+		$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 # Browser libraries from npm (versions pinned in package.json, tarballs in package-lock.json),
 # copied with their licences into prismiq_django/static/prismiq_django/vendor/ (committed).

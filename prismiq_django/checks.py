@@ -9,15 +9,17 @@
 | E005  | a dotted path (``*_CLASSES``, ``*_CALLBACK``) cannot be imported |
 | E006  | ``PRISMIQ["EXPOSED_TABLES"]`` names a table that may never be exposed |
 | E007  | an ``ExposedTable`` row marks a protected table as exposed (database check) |
+| E008  | ``PRISMIQ["PG_SESSION_SETTINGS"]`` is not ``{"<prefix>.<name>": "tenant", ...}`` |
 | W001  | rate-limit counters (``RATELIMIT_USE_CACHE``) live in another cache than ``CACHE_ALIAS`` |
 | W002  | ``RequestIdMiddleware`` is not installed: no request log lines, ids or request metrics |
+| W003  | ``PG_SESSION_SETTINGS`` sets nothing (no ``TENANT_CALLBACK``, or not PostgreSQL) |
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -241,6 +243,59 @@ def _import_errors(conf: dict[str, Any]) -> Iterable[CheckMessage]:
                 yield _error(str(exc), "Check the dotted path and that its module imports.", "E005")
 
 
+#: A custom setting PG_SESSION_SETTINGS may set: ``prefix.name`` (a dot, so never one of
+#: PostgreSQL's own settings such as transaction_read_only or statement_timeout).
+_CUSTOM_SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+#: Where a PG_SESSION_SETTINGS value may come from.
+SESSION_SETTING_SOURCES: Final = ("tenant",)
+
+
+def _session_settings_messages(conf: dict[str, Any]) -> Iterable[CheckMessage]:
+    """E008: PG_SESSION_SETTINGS is not ``{"<prefix>.<name>": "tenant"}``. W003: it is set
+    but nothing would be set (no TENANT_CALLBACK, or the analytics database is not
+    PostgreSQL)."""
+    value = conf.get("PG_SESSION_SETTINGS")
+    if not value:
+        return
+    hint = 'Example: {"app.tenant_id": "tenant"} (a dotted custom setting: the tenant value).'
+    if not isinstance(value, dict):
+        yield _error("PRISMIQ['PG_SESSION_SETTINGS'] must be a dict.", hint, "E008")
+        return
+    for name, source in value.items():
+        if not isinstance(name, str) or _CUSTOM_SETTING.fullmatch(name) is None:
+            yield _error(
+                f"PRISMIQ['PG_SESSION_SETTINGS'] names {name!r}, which is not a custom setting "
+                "('<prefix>.<name>': PostgreSQL's own settings cannot be set this way).",
+                hint,
+                "E008",
+            )
+        if source not in SESSION_SETTING_SOURCES:
+            yield _error(
+                f"PRISMIQ['PG_SESSION_SETTINGS'][{name!r}] = {source!r}: the only source is "
+                "'tenant'.",
+                hint,
+                "E008",
+            )
+    alias = conf.get("DATABASE", DEFAULTS["DATABASE"])
+    engine = (
+        str(settings.DATABASES.get(alias, {}).get("ENGINE", "")) if isinstance(alias, str) else ""
+    )
+    if conf.get("TENANT_CALLBACK") is None:
+        yield Warning(
+            "PRISMIQ['PG_SESSION_SETTINGS'] is set without a TENANT_CALLBACK: every setting "
+            "is set to '' (no tenant), so row-level-security policies reading it see no tenant.",
+            hint="Set PRISMIQ['TENANT_CALLBACK'].",
+            id="prismiq_django.W003",
+        )
+    elif engine and "postgresql" not in engine:
+        yield Warning(
+            f"PRISMIQ['PG_SESSION_SETTINGS'] is set but the analytics database {alias!r} is not "
+            "PostgreSQL: the settings are not applied there.",
+            hint="Remove PG_SESSION_SETTINGS, or point PRISMIQ['DATABASE'] at PostgreSQL.",
+            id="prismiq_django.W003",
+        )
+
+
 @register(Tags.compatibility)
 def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
     """Validate ``settings.PRISMIQ``: known keys, types, aliases and importable dotted paths."""
@@ -248,7 +303,11 @@ def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMe
         conf = user_settings()
     except ImproperlyConfigured as exc:
         return [_error(str(exc), "See the README's settings table.", "E001")]
-    errors: list[CheckMessage] = [*_type_errors(conf), *_import_errors(conf)]
+    errors: list[CheckMessage] = [
+        *_type_errors(conf),
+        *_import_errors(conf),
+        *_session_settings_messages(conf),
+    ]
     database = conf.get("DATABASE", DEFAULTS["DATABASE"])
     if isinstance(database, str) and database not in settings.DATABASES:
         errors.append(

@@ -70,6 +70,11 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # Dotted path to ``callable(request) -> value | None``: the tenant value for tables that have
     # a tenant column. A table with a tenant column and no tenant value is refused (fail closed).
     "TENANT_CALLBACK": None,
+    # PostgreSQL: custom settings set in the read-only transaction before every statement, for
+    # the site's own row-level-security policies: {"app.tenant_id": "tenant"} sets app.tenant_id
+    # to the caller's tenant value (TENANT_CALLBACK; a list as "a,b", none as ""), bound with
+    # set_config(name, value, true). "tenant" is the only source.
+    "PG_SESSION_SETTINGS": {},
     # CSP source expressions that may frame the browser UI's embed page (frame-ancestors);
     # [] means 'none'. Used only by the optional prismiq_django.ui pages.
     "EMBED_FRAME_ANCESTORS": ["'self'"],
@@ -309,6 +314,14 @@ class PrismiqSettings:
     def ASK_RATE_LIMIT(self) -> str | None:
         value = self.value("ASK_RATE_LIMIT")
         return None if value is None else str(value)
+
+    @property
+    def PG_SESSION_SETTINGS(self) -> tuple[tuple[str, str], ...]:
+        """``(setting name, source)`` pairs, sorted by name (check E008 validates them)."""
+        value = self.value("PG_SESSION_SETTINGS") or {}
+        if not isinstance(value, Mapping):
+            return ()
+        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
     @property
     def tenant_callback(self) -> Callable[[Any], object] | None:

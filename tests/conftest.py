@@ -117,3 +117,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     finally:
         with django_db_blocker.unblock():
             teardown_databases(created, verbosity=0)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (the 10,000-example property runs) run only in ``make test-slow``
+    (``PRISMIQ_SLOW_TESTS=1``); every other pass deselects them."""
+    if os.environ.get("PRISMIQ_SLOW_TESTS") == "1":
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]

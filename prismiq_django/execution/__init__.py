@@ -2,11 +2,13 @@
 
 ``results`` (:class:`QueryResult`), ``rails`` (the guarded read-only transaction and error
 translation), ``runner`` (:func:`execute_compiled`), ``values`` and ``columns`` (database values to
-JSON-ready values), ``plans`` (:func:`explain_compiled` and plan redaction).
+JSON-ready values), ``plans`` (:func:`explain_compiled` and plan redaction); and
+:func:`session_settings`, the block within which the rails set ``PG_SESSION_SETTINGS``.
 """
 
 from __future__ import annotations
 
+from prismiq_django.backends.postgresql.session import session_settings
 from prismiq_django.execution.plans import explain_compiled
 from prismiq_django.execution.rails import guarded_cursor, guarded_statement
 from prismiq_django.execution.results import CompiledStatement, QueryResult
@@ -19,4 +21,5 @@ __all__ = [
     "explain_compiled",
     "guarded_cursor",
     "guarded_statement",
+    "session_settings",
 ]

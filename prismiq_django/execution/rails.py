@@ -33,8 +33,10 @@ from prismiq_django.backends.postgresql.loaders import use_fast_loaders
 from prismiq_django.backends.postgresql.rails import postgres_rails
 from prismiq_django.backends.postgresql.session import (
     PIN_UNREPORTED_SQL,
+    current_session_settings,
     outside_transaction,
     reads_as_pinned,
+    session_settings_sql,
     several_statements_per_message,
 )
 from prismiq_django.backends.sqlite.rails import sqlite_rails
@@ -132,11 +134,12 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     )
 
 
-# The one-message path's rails: the read-only transaction, and the timeout (the one parameter)
-# and the pinned settings the session does not report in one SELECT (the reported ones are
-# already the pinned values: see _one_message_possible).
+# The one-message path's rails: the read-only transaction, and the timeout (the first
+# parameter), the pinned settings the session does not report (the reported ones are already
+# the pinned values: see _one_message_possible) and the site's PG_SESSION_SETTINGS (name and
+# value bound) in one SELECT.
 _MESSAGE_HEAD: Final = (
-    f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true), {PIN_UNREPORTED_SQL}; "
+    f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true), {PIN_UNREPORTED_SQL}"
 )
 
 
@@ -168,7 +171,8 @@ def guarded_statement(
 
         BEGIN READ ONLY;
         SELECT set_config('statement_timeout', <ms>, true),
-               set_config('extra_float_digits', '1', true);
+               set_config('extra_float_digits', '1', true)
+               [, set_config(<name>, <value>, true) for each PG_SESSION_SETTINGS pair];
         <sql>;
         ROLLBACK
 
@@ -195,13 +199,19 @@ def guarded_statement(
         return
     deadline = Deadline(float(timeout))
     timeout_ms = str(max(1, math.ceil(deadline.seconds * 1000)))
+    site_sql, site_params = session_settings_sql(current_session_settings())
     first = f"{prelude.sql}; " if prelude is not None else ""
-    message = f"{_MESSAGE_HEAD}{first}{sql}; ROLLBACK"
+    message = f"{_MESSAGE_HEAD}{site_sql}; {first}{sql}; ROLLBACK"
     try:
         with connection.cursor() as cursor:
             use_fast_loaders(connection, cursor, tolerant=tolerant)
             try:
-                bound: list[Any] = [timeout_ms, *(prelude.params if prelude else ()), *params]
+                bound: list[Any] = [
+                    timeout_ms,
+                    *site_params,
+                    *(prelude.params if prelude else ()),
+                    *params,
+                ]
                 cursor.execute(message, bound)
                 cursor.cursor.nextset()  # BEGIN -> set_config
                 cursor.cursor.nextset()  # set_config -> the prelude or the statement

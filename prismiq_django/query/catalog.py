@@ -125,13 +125,19 @@ class RowScope:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """The exposed tables by name, their relationships, and the row scopes in force."""
+    """The exposed tables by name, their relationships, and the row scopes in force.
+
+    ``session_settings`` are ``(name, value)`` pairs the glue sets in the database session for
+    the statements of this catalog's request (PostgreSQL's ``PG_SESSION_SETTINGS``: custom
+    settings read by a site's row-level-security policies); the compiler never reads them.
+    """
 
     tables: Mapping[str, Table]
     relationships: tuple[Relationship, ...] = ()
     row_scopes: Mapping[str, tuple[RowScope, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    session_settings: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def build(
@@ -161,14 +167,18 @@ class Catalog:
 
     def with_row_scopes(self, scopes: Iterable[RowScope]) -> Catalog:
         """Return a copy of this catalog whose row scopes are exactly ``scopes``."""
-        return Catalog(self.tables, self.relationships)._with_scopes(scopes)
+        return self._with_scopes(scopes)
+
+    def with_session_settings(self, pairs: Iterable[tuple[str, str]]) -> Catalog:
+        """Return a copy of this catalog whose session settings are exactly ``pairs``."""
+        return Catalog(self.tables, self.relationships, self.row_scopes, tuple(pairs))
 
     def _with_scopes(self, scopes: Iterable[RowScope]) -> Catalog:
         grouped: dict[str, list[RowScope]] = {}
         for scope in scopes:
             grouped.setdefault(scope.table, []).append(scope)
         frozen = MappingProxyType({k: tuple(v) for k, v in grouped.items()})
-        return Catalog(self.tables, self.relationships, frozen)
+        return Catalog(self.tables, self.relationships, frozen, self.session_settings)
 
 
 __all__ = [

@@ -27,7 +27,12 @@ from prismiq_django.exceptions import (
     QueryTimeout,
     ValueOutOfRange,
 )
-from prismiq_django.execution import QueryResult, execute_compiled, explain_compiled
+from prismiq_django.execution import (
+    QueryResult,
+    execute_compiled,
+    explain_compiled,
+    session_settings,
+)
 from prismiq_django.execution.plans import redact_plan
 from prismiq_django.ops.afterresponse import defer_for
 from prismiq_django.ops.observability import QueryStatus, fingerprint, record_query
@@ -54,6 +59,7 @@ from prismiq_django.services.paging import (
     paged_statements,
     uncapped,
 )
+from prismiq_django.tenancy.scopes import cache_scopes
 
 
 def limits() -> Limits:
@@ -149,15 +155,16 @@ def _run(
     )
 
     def compute() -> QueryResult:
-        return execute_compiled(
-            compiled,
-            alias=alias,
-            timeout=timeout,
-            column_types=column_types,
-            wall_clock=wall_clock,
-            json_sql=json_rows_statement(alias, query, compiled),
-            count=statements.count if statements is not None else None,
-        )
+        with session_settings(catalog.session_settings):
+            return execute_compiled(
+                compiled,
+                alias=alias,
+                timeout=timeout,
+                column_types=column_types,
+                wall_clock=wall_clock,
+                json_sql=json_rows_statement(alias, query, compiled),
+                count=statements.count if statements is not None else None,
+            )
 
     started = time.perf_counter()
     result: QueryResult | None = None
@@ -166,7 +173,7 @@ def _run(
         result = result_cache.fetch_result(
             alias=alias,
             compiled=compiled if statements is None else cache_identity(statements),
-            scopes=catalog.row_scopes,
+            scopes=cache_scopes(catalog),
             compute=compute,
             bypass=bypass,
             defer=defer_for(request),
@@ -353,12 +360,13 @@ def explain(request: object, definition: object, *, analyze: bool = False) -> An
     """
     catalog, query, compiled = prepare(request, definition)
     try:
-        plan = explain_compiled(
-            compiled,
-            alias=database_alias(),
-            timeout=prismiq_settings.QUERY_TIMEOUT,
-            analyze=analyze,
-        )
+        with session_settings(catalog.session_settings):
+            plan = explain_compiled(
+                compiled,
+                alias=database_alias(),
+                timeout=prismiq_settings.QUERY_TIMEOUT,
+                analyze=analyze,
+            )
     except ValueOutOfRange as exc:  # EXPLAIN ANALYZE runs the statement
         raise out_of_range(definition, query) from exc
     return redact_plan(plan, catalog.tables.keys())

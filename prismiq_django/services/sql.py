@@ -32,7 +32,7 @@ from prismiq_django.exceptions import (
     QueryTimeout,
     ValueOutOfRange,
 )
-from prismiq_django.execution import QueryResult, execute_compiled
+from prismiq_django.execution import QueryResult, execute_compiled, session_settings
 from prismiq_django.ops.afterresponse import defer_for
 from prismiq_django.ops.observability import fingerprint, record_query
 from prismiq_django.query import Catalog
@@ -45,6 +45,7 @@ from prismiq_django.query.rawsql import (
 )
 from prismiq_django.services.catalog import get_catalog
 from prismiq_django.services.queries import failure_status, record_unrun
+from prismiq_django.tenancy.scopes import cache_scopes
 
 #: What a statement the database refused is answered with (its own text is only logged).
 EXECUTION_ERROR_MESSAGE = "The database could not run the statement."
@@ -147,7 +148,8 @@ def run_checked(
         started = time.perf_counter()
 
     def compute() -> QueryResult:
-        return execute_compiled(checked, alias=alias, timeout=timeout, column_types=hints)
+        with session_settings(catalog.session_settings):  # PG_SESSION_SETTINGS
+            return execute_compiled(checked, alias=alias, timeout=timeout, column_types=hints)
 
     result: QueryResult | None = None
     status = "error"
@@ -155,7 +157,7 @@ def run_checked(
         result = result_cache.fetch_result(
             alias=alias,
             compiled=checked,
-            scopes=catalog.row_scopes,
+            scopes=cache_scopes(catalog),
             compute=compute,
             bypass=bypass_cache,
             defer=defer_for(request),

@@ -1,5 +1,6 @@
-"""PostgreSQL's rails: read-only transaction, statement timeout and the pinned session settings
-(:mod:`prismiq_django.backends.postgresql.session`) in one statement, all ``SET LOCAL``.
+"""PostgreSQL's rails: read-only transaction, statement timeout, the pinned session settings
+and the site's ``PG_SESSION_SETTINGS`` (:mod:`prismiq_django.backends.postgresql.session`) in one
+statement, all ``SET LOCAL``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from prismiq_django.backends.base import Deadline
 from prismiq_django.backends.postgresql.session import (
     PIN_SQL,
+    current_session_settings,
+    session_settings_sql,
 )
 
 
@@ -22,10 +25,11 @@ def postgres_rails(
     connection: BaseDatabaseWrapper, cursor: Any, deadline: Deadline
 ) -> Iterator[None]:
     timeout_ms = max(1, math.ceil(deadline.seconds * 1000))
+    site_sql, site_params = session_settings_sql(current_session_settings())
     cursor.execute(
         "SELECT set_config('transaction_read_only', 'on', true), "
-        f"set_config('statement_timeout', %s, true), {PIN_SQL}",
-        [str(timeout_ms)],
+        f"set_config('statement_timeout', %s, true), {PIN_SQL}{site_sql}",
+        [str(timeout_ms), *site_params],
     )
     yield
 

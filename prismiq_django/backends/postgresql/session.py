@@ -32,6 +32,9 @@ settings that change nothing prismiq reads: ``bytea_output`` (psycopg reads ``he
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any, Final
 
@@ -52,6 +55,40 @@ def _set_config(settings: tuple[tuple[str, str], ...]) -> str:
 PIN_SQL: Final = _set_config(PINNED)
 #: The same for :data:`UNREPORTED` alone: enough where :func:`reads_as_pinned` is true.
 PIN_UNREPORTED_SQL: Final = _set_config(UNREPORTED)
+
+
+#: The site's custom settings (``PRISMIQ["PG_SESSION_SETTINGS"]``) for the statements run in the
+#: current context: ``(name, value)`` pairs, set by :func:`session_settings`.
+_SESSION_SETTINGS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar(
+    "prismiq_session_settings", default=()
+)
+
+
+@contextmanager
+def session_settings(pairs: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Within the block, every statement the rails run on PostgreSQL first sets each
+    ``(name, value)`` of ``pairs`` with ``set_config(name, value, true)``, in the same
+    ``SELECT`` as the statement timeout: local to the read-only transaction (or savepoint), so
+    the session never keeps them. Names and values are bound as parameters. Nested blocks
+    replace the outer pairs; leaving the block restores them. Context-local (a thread or task
+    sees only its own)."""
+    token = _SESSION_SETTINGS.set(tuple(pairs))
+    try:
+        yield
+    finally:
+        _SESSION_SETTINGS.reset(token)
+
+
+def current_session_settings() -> tuple[tuple[str, str], ...]:
+    """The pairs of the innermost :func:`session_settings` block (``()`` outside any)."""
+    return _SESSION_SETTINGS.get()
+
+
+def session_settings_sql(pairs: tuple[tuple[str, str], ...]) -> tuple[str, list[str]]:
+    """``(", set_config(%s, %s, true)" * n, [name, value, ...])``: the ``SELECT``-list items
+    (each preceded by a comma) that set ``pairs``, and their parameters."""
+    sql = "".join(", set_config(%s, %s, true)" for _ in pairs)
+    return sql, [part for pair in pairs for part in pair]
 
 
 def several_statements_per_message(connection: Any) -> bool:
@@ -125,7 +162,10 @@ __all__ = [
     "PIN_UNREPORTED_SQL",
     "REPORTED",
     "UNREPORTED",
+    "current_session_settings",
     "outside_transaction",
     "reads_as_pinned",
+    "session_settings",
+    "session_settings_sql",
     "several_statements_per_message",
 ]

@@ -31,9 +31,10 @@ from django.utils import timezone
 
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.exceptions import ValueOutOfRange
+from prismiq_django.execution import session_settings
 from prismiq_django.execution.streaming import ExportBytes, open_copy, open_rows
 from prismiq_django.ops.observability import fingerprint, record_query
-from prismiq_django.query import Compiled, compile_query, get_dialect, parse
+from prismiq_django.query import Catalog, Compiled, compile_query, get_dialect, parse
 from prismiq_django.query.ast import Query
 from prismiq_django.query.csvrows import csv_copy_sql
 from prismiq_django.services.catalog import get_catalog
@@ -87,7 +88,7 @@ def _copy_possible(alias: str) -> bool:
     )
 
 
-def _prepare(request: object, definition: object) -> tuple[Query, Compiled]:
+def _prepare(request: object, definition: object) -> tuple[Catalog, Query, Compiled]:
     catalog = get_catalog(request)
     export_limits = replace(limits(), max_rows=prismiq_settings.EXPORT_MAX_ROWS)
     query = parse(
@@ -98,7 +99,7 @@ def _prepare(request: object, definition: object) -> tuple[Query, Compiled]:
         tz=timezone.get_current_timezone(),
     )
     alias = prismiq_settings.DATABASE
-    return query, compile_query(query, catalog, get_dialect(connections[alias].vendor))
+    return catalog, query, compile_query(query, catalog, get_dialect(connections[alias].vendor))
 
 
 def _status(exc: BaseException) -> str:
@@ -164,14 +165,19 @@ def export(
     """
     if file_format not in CONTENT_TYPES:
         raise ValueError(f"unknown export format {file_format!r}")
-    query, compiled = _prepare(request, definition)
+    catalog, query, compiled = _prepare(request, definition)
     alias = prismiq_settings.DATABASE
     timeout = prismiq_settings.EXPORT_TIMEOUT
     escape = prismiq_settings.EXPORT_CSV_ESCAPE_FORMULAS
     column_types = [item.expr.type for item in query.select]
     tally = _Tally(compiled)
     try:
-        chunks = _start(query, compiled, file_format, alias, timeout, escape, column_types, tally)
+        # The first batch (and the transaction's rails) run here: the export's whole
+        # transaction has the request's session settings.
+        with session_settings(catalog.session_settings):
+            chunks = _start(
+                query, compiled, file_format, alias, timeout, escape, column_types, tally
+            )
     except ValueOutOfRange as exc:
         tally.record("invalid")
         raise out_of_range(definition, query) from exc

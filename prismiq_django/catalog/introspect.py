@@ -17,13 +17,16 @@ Each vendor's reading lives in :mod:`prismiq_django.backends` (``postgresql.intr
   schema listed, like a ``search_path``.
 - SQLite: ``sqlite_master`` joined to the ``pragma_table_info`` and ``pragma_foreign_key_list``
   table-valued functions, two queries (three when ``sqlite_stat1`` exists for row estimates).
-  Columns declared ``text`` with a ``JSON_VALID`` check (Django's ``JSONField``) are ``json``.
+  Columns declared ``text`` with a ``JSON_VALID`` check (Django's ``JSONField``) are ``json``,
+  and the columns of Django's ``UUIDField`` (declared ``char(32)``, 32 hex digits) are ``uuid``
+  (:func:`django_uuid_columns`): results spell them canonically, with dashes.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.apps import apps
 from django.db import DatabaseError, connections
 
 from prismiq_django.backends.base import connection_lost
@@ -73,6 +76,17 @@ def schema_names(value: object) -> list[str]:
     return [name for name in _listed(value) if not is_system_schema(name)]
 
 
+def django_uuid_columns() -> set[tuple[str, str]]:
+    """``(db_table, column)`` of every ``UUIDField`` of the installed models (for SQLite, where
+    the declared type ``char(32)`` does not say it)."""
+    found: set[tuple[str, str]] = set()
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.local_fields:
+            if field.get_internal_type() == "UUIDField" and field.column:
+                found.add((model._meta.db_table, field.column))
+    return found
+
+
 def introspect(alias: str, *, db_schema: object = None) -> Catalog:
     """Return the raw catalog of the database ``alias`` (nothing filtered out yet).
 
@@ -92,7 +106,7 @@ def introspect(alias: str, *, db_schema: object = None) -> Catalog:
     try:
         if connection.vendor == "postgresql":
             return introspect_postgresql(connection, schema_names(db_schema))
-        return introspect_sqlite(connection)
+        return introspect_sqlite(connection, django_uuid_columns())
     except DatabaseError as exc:
         # Only a lost connection is "unavailable" (503), by the same test as query execution;
         # any other database error (a statement interrupted or refused...) is a server error.
@@ -103,4 +117,10 @@ def introspect(alias: str, *, db_schema: object = None) -> Catalog:
         raise QueryExecutionError("The database schema could not be read.") from exc
 
 
-__all__ = ["introspect", "is_system_schema", "schema_names", "system_schemas"]
+__all__ = [
+    "django_uuid_columns",
+    "introspect",
+    "is_system_schema",
+    "schema_names",
+    "system_schemas",
+]

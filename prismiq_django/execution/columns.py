@@ -114,10 +114,19 @@ def _string_column(column: Sequence[Any]) -> list[Any] | None:
     return list(column) if kinds <= {str} else None
 
 
+def _kept_as_is(text: str) -> bool:
+    """Whether :func:`as_uuid_text` leaves ``text`` unchanged (cheap test, no parsing)."""
+    if len(text) == 36:
+        return text[8] == "-" and text == text.lower()
+    return len(text) != 32
+
+
 def _uuid_column(column: Sequence[Any]) -> list[Any] | None:
     kinds, has_none = _kinds(column)
-    if kinds <= {str}:
-        return list(column)
+    if kinds <= {str}:  # canonical already (36 characters) or not a UUID: as it is
+        if all(v is None or _kept_as_is(v) for v in column):
+            return list(column)
+        return None  # 32 hex digits (Django's UUIDField on SQLite): the per-value path
     if kinds <= {UUID}:
         return _map(str, column, has_none)
     return None

@@ -129,7 +129,16 @@ def _json(value: Any) -> Any:
 
 
 def as_uuid_text(value: Any) -> Any:
-    return str(value) if isinstance(value, UUID) else json_safe(value)
+    """A UUID in its canonical spelling (``8-4-4-4-12`` lower-case hex): also the 32 hex digits
+    Django's ``UUIDField`` stores on SQLite; text that is no UUID is returned as it is."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, str) and len(value) in (32, 36):
+        try:
+            return str(UUID(value))
+        except ValueError:
+            return value
+    return json_safe(value)
 
 
 def _binary(value: Any) -> Any:

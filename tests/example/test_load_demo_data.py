@@ -281,3 +281,21 @@ def test_a_failed_load_leaves_nothing_behind(load: Loader, monkeypatch: pytest.M
     monkeypatch.undo()
     load(*SMALL, "--no-user", "--no-expose")  # and the next load works
     assert counts()[2] == 400
+
+
+def test_data_that_ends_today_ends_now(load: Loader) -> None:
+    """Issue 23 item 7: by default the data ends at the current instant, not at 23:59 of today,
+    so "today" and other relative filters never show the future (customers' sign-ups too)."""
+    before = datetime.now(UTC)
+    load("--orders=1500", "--customers=100", "--products=15", "--days=1")
+    after = datetime.now(UTC)
+    latest = Order.objects.order_by("-ordered_at").values_list("ordered_at", flat=True)[0]
+    assert latest.date() == before.date() or latest.date() == after.date()
+    assert latest <= after
+    assert Customer.objects.filter(created_at__gt=after).count() == 0
+    # A fixed end date still uses the whole of its last day (the same rows on every run).
+    load("--reset", "--orders=1500", "--customers=100", "--products=15", "--days=1",
+         "--end-date=2025-06-30")  # fmt: skip
+    fixed = Order.objects.order_by("-ordered_at").values_list("ordered_at", flat=True)[0]
+    assert fixed.date() == date(2025, 6, 30)
+    assert fixed.hour >= 20  # 1500 draws over the whole day reach its last hours

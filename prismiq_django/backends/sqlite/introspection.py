@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any, Final
 
 from django.db import DatabaseError
@@ -76,7 +77,12 @@ def _sqlite_columns(cursor: Any) -> list[tuple[Any, ...]]:
     return sorted(rows, key=lambda r: (r[1], r[3]))
 
 
-def introspect_sqlite(connection: BaseDatabaseWrapper) -> Catalog:
+def introspect_sqlite(
+    connection: BaseDatabaseWrapper, uuid_columns: Collection[tuple[str, str]] = ()
+) -> Catalog:
+    """The raw catalog of a SQLite database. ``uuid_columns`` are ``(table, column)`` pairs
+    known to hold UUIDs (Django's ``UUIDField`` declares ``char(32)`` and stores 32 hex digits):
+    they are typed ``uuid`` instead of ``string``."""
     with connection.cursor() as cursor:
         column_rows = _sqlite_columns(cursor)
         fk_rows = fetchall(cursor, _SQLITE_FOREIGN_KEYS_SQL)
@@ -103,6 +109,8 @@ def introspect_sqlite(connection: BaseDatabaseWrapper) -> Catalog:
         for _, _, _, _, col_name, declared, notnull, default, pk in rows:
             declared = declared or ""
             logical = "json" if col_name in json_columns else sqlite_logical_type(declared)
+            if logical == "string" and (name, col_name) in uuid_columns:
+                logical = "uuid"
             if pk:
                 pk_columns[name].append(col_name)
             cols.append(

@@ -2,10 +2,10 @@
 
 What it loads: ``--tenants`` tenants, ``--customers`` customers, ``--products`` products,
 ``--orders`` orders and about ``--items-per-order`` order items per order, spread over ``--days``
-days (default 730, about two years) that end on ``--end-date`` (default: today in UTC, so relative
-date filters such as "last 30 days" find rows; pass a fixed date for a dataset that is identical on
-every day). The same ``--seed``, sizes and end date always give the same rows, ids included, on
-every backend.
+days (default 730, about two years) that end on ``--end-date`` (default: today in UTC, and then
+up to the current time, so that relative date filters such as "last 30 days" find rows and "today"
+shows nothing in the future; pass a fixed date for a dataset that is identical on every day). The
+same ``--seed``, sizes and end date always give the same rows, ids included, on every backend.
 
 Shape of the data: tenants of unequal size (tenant 1 is the biggest), customers whose order volume
 follows a heavy-tailed distribution (so "top customers" means something), more orders towards the
@@ -162,6 +162,9 @@ class DemoPlan:
     days: int = 730
     end_date: date = date(2026, 1, 1)
     seed: int = 42
+    #: Seconds of ``end_date`` that timestamps may use (86400: the whole day). The command sets
+    #: the current time of day when the data ends today, so nothing lies in the future.
+    end_seconds: int = 86_400
 
     def check(self) -> None:
         """Raise :class:`CommandError` for sizes that cannot make a consistent dataset."""
@@ -181,6 +184,8 @@ class DemoPlan:
             raise CommandError("--end-date is too early for --days.")
         if self.end_date > date.max - timedelta(days=10):
             raise CommandError("--end-date is too late.")
+        if not 0 <= self.end_seconds <= 86_400:
+            raise CommandError("end_seconds must be between 0 and 86400.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +235,10 @@ class DemoGenerator:
         self._tenant_products: dict[int, tuple[list[int], list[int]]] = {}
 
     def _timestamp(self, day: int) -> str:
-        seconds = int(self.rng.random() * 86_400)
+        # The last day only up to plan.end_seconds (the current instant when it is today); one
+        # draw either way, so the rest of the data does not change.
+        span = self.plan.end_seconds if day == self.plan.days - 1 else 86_400
+        seconds = min(int(self.rng.random() * span), 86_399)
         hour, rest = divmod(seconds, 3600)
         clock = f"{hour:02d}:{rest // 60:02d}:{rest % 60:02d}"
         return f"{self.day_text[day + PRE_DAYS]} {clock}{self.enc.tz_suffix}"
@@ -462,7 +470,7 @@ class Command(BaseCommand):
             "--end-date",
             type=date.fromisoformat,
             default=None,
-            help="Last day of the data, YYYY-MM-DD (default: today in UTC).",
+            help="Last day of the data, YYYY-MM-DD (default: today in UTC, up to now).",
         )
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
         parser.add_argument("--reset", action="store_true", help="Empty the shop tables first.")
@@ -479,6 +487,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         orders: int = options["orders"]
+        now = datetime.now(UTC)
         plan = DemoPlan(
             orders=orders,
             customers=_given(options["customers"], max(100, orders // 10)),
@@ -486,8 +495,12 @@ class Command(BaseCommand):
             tenants=options["tenants"],
             items_per_order=options["items_per_order"],
             days=options["days"],
-            end_date=options["end_date"] or datetime.now(UTC).date(),
+            end_date=options["end_date"] or now.date(),
             seed=options["seed"],
+            # Data that ends today ends now: relative filters ("today") never show the future.
+            end_seconds=86_400
+            if options["end_date"]
+            else now.hour * 3600 + now.minute * 60 + now.second,
         )
         plan.check()
         alias: str = options["database"]

@@ -174,6 +174,15 @@ def _flatten_drf_detail(detail: object, path: tuple[str | int, ...]) -> Iterator
         yield {"code": code, "message": str(detail), "path": pointer(*path)}
 
 
+def request_error_items(detail: object) -> list[ErrorDetail]:
+    """DRF's nested ``ValidationError.detail`` as ``{code, message, path}`` items (the same
+    items the handler answers for it)."""
+    return [
+        ErrorDetail(item["code"], item["message"], item["path"])  # type: ignore[arg-type]
+        for item in _flatten_drf_detail(detail, ())
+    ]
+
+
 def _logged_error(
     exc: BaseException,
     request: object,
@@ -324,5 +333,6 @@ __all__ = [
     "exception_handler",
     "nested_errors",
     "prefix_errors",
+    "request_error_items",
     "validation_failed",
 ]

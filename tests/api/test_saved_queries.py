@@ -240,3 +240,24 @@ def test_duplicate_names_and_unicode_are_fine(client: APIClient) -> None:
     assert first["id"] != second["id"]
     names = [q["name"] for q in client.get(URL).json()]
     assert names.count("Revenue — 2024 ✓") == 2
+
+
+def test_every_fields_errors_are_reported_at_once(client: APIClient) -> None:
+    """Issue 23 item 10: an empty name and an invalid query: both reported, like the query
+    validator reports every problem of a definition."""
+    bad = {
+        "tables": [{"id": "o", "name": "shop_order"}],
+        "columns": [{"table_id": "o", "column": "colour"}, {"table_id": "x", "column": "id"}],
+    }
+    response = client.post(
+        api("saved-queries"), {"name": "", "is_shared": "maybe", "query": bad}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    paths = {e["path"] for e in response.json()["errors"]}
+    assert {"/name", "/is_shared", "/query/columns/0/column", "/query/columns/1/table_id"} <= paths
+    # A valid query with a bad name is DRF's answer, as before.
+    only_name = client.post(
+        api("saved-queries"), {"name": "", "query": definition()}, format="json"
+    )
+    assert only_name.json()["detail"] == "Invalid request"
+    assert [e["path"] for e in only_name.json()["errors"]] == ["/name"]

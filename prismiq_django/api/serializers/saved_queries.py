@@ -9,7 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from prismiq_django import services
-from prismiq_django.api.errors import prefix_errors
+from prismiq_django.api.errors import prefix_errors, request_error_items
 from prismiq_django.api.serializers.queries import QueryDefinitionField
 from prismiq_django.models import SavedQuery
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError, pointer
@@ -57,21 +57,37 @@ class SavedQuerySerializer(serializers.ModelSerializer[SavedQuery]):
         )
         read_only_fields = ("id", "owner", "created_at", "updated_at")
 
+    def to_internal_value(self, data: Any) -> Any:
+        """The fields' values; every problem at once: the other fields' errors (``/name`` ...)
+        together with the query's (under ``/query``), as one core validation error when the
+        query has problems (``Query validation failed``), else DRF's own error."""
+        self._query_problems: list[ErrorDetail] = []
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not self._query_problems:
+                raise
+            fields = request_error_items(exc.detail)
+            raise QueryValidationError([*fields, *self._query_problems]) from exc
+        if self._query_problems:
+            raise QueryValidationError(self._query_problems)
+        return value
+
     def validate_query(self, value: object) -> object:
-        """Refuse a definition the services would refuse (raised as a core validation error, so
-        the answer carries codes and JSON pointers under ``/query``).
+        """Refuse a definition the services would refuse (reported as core validation errors,
+        with codes and JSON pointers under ``/query``, beside the other fields' errors).
 
         Text holding a NUL character is refused anywhere in the stored JSON, ignored keys
         included: PostgreSQL's ``jsonb`` cannot store it.
         """
         nul_path = _nul_path(value, ("query",))
         if nul_path is not None:
-            raise QueryValidationError(
-                [ErrorDetail("invalid_value", "Text may not contain NUL characters.", nul_path)]
-            )
+            self._query_problems = [
+                ErrorDetail("invalid_value", "Text may not contain NUL characters.", nul_path)
+            ]
+            return value
         problems = services.validate(self.context.get("request"), value)
-        if problems:
-            raise QueryValidationError(prefix_errors(problems, "query"))
+        self._query_problems = prefix_errors(problems, "query")
         return value
 
 

@@ -8,7 +8,8 @@ tenant's is absent, a 404, whether shared or not); the write rule
 know the caller by :func:`prismiq_django.identity.caller_pk`, so a stateless token user (no user
 row read) owns what the user of the same primary key owns.
 The stored ``query`` is validated against the caller's exposed schema when saved and again when run
-(exposure may have changed since).
+(exposure may have changed since). ``filters`` declares its parameters, valued at run time by
+``filter_values`` (:mod:`prismiq_django.services.saved_queries`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ class SavedQuery(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     query = models.JSONField(help_text="The query definition, as sent to query/execute.")
+    filters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Declared parameters: DashboardFilter objects (SPEC section 9) that "
+        "saved-queries/{id}/execute values with filter_values, merged like dashboard filters.",
+    )
     is_shared = models.BooleanField(
         default=False, help_text="Visible to (and runnable by) every user of the same tenant."
     )

@@ -34,8 +34,10 @@ def test_create_sets_owner_and_returns_all_fields(
 ) -> None:
     data = _create(client, "orders", description="first two", owner=bob.pk)
     assert set(data) == {
-        "id", "name", "description", "query", "is_shared", "owner", "created_at", "updated_at",
+        "id", "name", "description", "query", "filters", "is_shared", "owner", "created_at",
+        "updated_at",
     }  # fmt: skip
+    assert data["filters"] == []  # declared parameters (issue 23 item 11): none by default
     assert data["owner"] == alice.pk  # the body's owner is ignored
     assert data["description"] == "first two"
     assert data["query"] == definition(limit=2)

@@ -222,11 +222,34 @@ class ExplainRequestSerializer(serializers.Serializer[Any]):
     )
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"filter_id": {"type": "string"}, "value": ANY_VALUE_SCHEMA},
+            "required": ["filter_id"],
+        },
+    }
+)
+class FilterValuesField(serializers.JSONField):
+    """``[{filter_id, value}]`` as sent: the filter merge checks it (paths
+    ``/filter_values/<i>/...``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+
 class SavedQueryExecuteSerializer(PagingSerializer):
     """``POST saved-queries/{id}/execute``: ``{bypass_cache?: false, page?, page_size?,
-    count_total?: false}``."""
+    count_total?: false, filter_values?: [{filter_id, value}]}``."""
 
     bypass_cache = JSONBooleanField(default=False)
+    filter_values = FilterValuesField(
+        required=False,
+        help_text="Values of the filters the saved query declares (its 'filters'), merged "
+        "exactly like dashboard filters; null switches one off, a missing one takes its default.",
+    )
 
 
 class ExportRequestSerializer(serializers.Serializer[Any]):

@@ -46,6 +46,7 @@ from prismiq_django.api.views.base import (
     result_response,
 )
 from prismiq_django.models import SavedQuery
+from prismiq_django.services.saved_queries import saved_query_definition
 from prismiq_django.tenancy.access import AMBIGUOUS_QUERY_TENANT, single_tenant, tenant_keys
 from prismiq_django.tenancy.identity import caller_pk
 
@@ -117,16 +118,21 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
     )
     @action(detail=True, methods=["post"])
     def execute(self, request: Request, pk: str | None = None) -> Response:
-        """Run the saved query for the caller (their exposed schema and row scopes apply)."""
+        """Run the saved query for the caller (their exposed schema and row scopes apply), its
+        declared ``filters`` valued by ``filter_values``."""
         saved = self.get_object()
         options = SavedQueryExecuteSerializer(data=request.data)
         options.is_valid(raise_exception=True)
+        # The declared filters valued by filter_values (errors at /filter_values/...).
+        definition = saved_query_definition(
+            request, saved.query, saved.filters, options.validated_data.get("filter_values")
+        )
         with nested_errors("query"):
             paging = paging_options(request.data)
             # paging only when asked: a site's perform_execute override may predate it
             extra = {"paging": paging} if paging is not None else {}
             result = self.perform_execute(
-                request, saved.query, bypass_cache=options.validated_data["bypass_cache"], **extra
+                request, definition, bypass_cache=options.validated_data["bypass_cache"], **extra
             )
         return result_response(result)
 
@@ -145,10 +151,12 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         saved = self.get_object()
         params = ExportParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
+        # Declared filters with their defaults (a GET carries no filter_values).
+        definition = saved_query_definition(request, saved.query, saved.filters, None)
         with nested_errors("query"):
             started = self.perform_export(
                 request,
-                saved.query,
+                definition,
                 file_format=params.validated_data["format"],
                 filename=saved.name,
             )

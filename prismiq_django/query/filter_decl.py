@@ -103,13 +103,16 @@ def _date_range_error(value: object) -> str | None:
     if not isinstance(value, Mapping):
         return expected
     if "preset" in value:
-        return None if value["preset"] in dates.PRESETS else f"Unknown preset. {expected}"
+        preset = value["preset"]
+        known = isinstance(preset, str) and preset in dates.PRESETS
+        return None if known else f"Unknown preset. {expected}"
     if "last" in value or "unit" in value:
         last, unit = value.get("last"), value.get("unit")
         if (
             isinstance(last, int)
             and not isinstance(last, bool)
             and 1 <= last <= dates.MAX_LAST
+            and isinstance(unit, str)
             and unit in dates.UNITS
         ):
             return None
@@ -161,7 +164,7 @@ def parse_declarations(raw: object, path: str = "/filters") -> tuple[DeclaredFil
         if not isinstance(label, str) or len(label) > _TEXT_MAX:
             errors.append(_bad(here, "label", f"'label' is a string of <= {_TEXT_MAX}."))
         preset = item.get("date_preset")
-        if preset is not None and preset not in dates.PRESETS:
+        if preset is not None and (not isinstance(preset, str) or preset not in dates.PRESETS):
             errors.append(_bad(here, "date_preset", "Unknown date preset."))
         errors.extend(_options_errors(item.get("options"), here))
         if type_ in FILTER_TYPES:

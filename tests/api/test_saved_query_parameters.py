@@ -138,3 +138,28 @@ def test_the_export_applies_the_declared_defaults(client: APIClient) -> None:
     response = client.get(api(f"saved-queries/{pk}/export"), {"format": "csv"})
     assert response.status_code == 200
     assert b"".join(response.streaming_content).decode().splitlines() == ["n", "4"]
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        {"id": "a", "type": "date_range", "field": "ordered_at", "date_preset": []},
+        {"id": "a", "type": "date_range", "field": "ordered_at", "default_value": {"preset": []}},
+        {
+            "id": "a",
+            "type": "date_range",
+            "field": "ordered_at",
+            "default_value": {"last": 2, "unit": []},
+        },
+    ],
+)
+def test_declarations_of_the_wrong_shape_are_400_not_500(
+    client: APIClient, declaration: dict[str, Any]
+) -> None:
+    """Found by schemathesis: a list where a preset or unit name goes was a TypeError (500)."""
+    response = client.post(
+        api("saved-queries"),
+        {"name": "x", "query": ORDERS, "filters": [declaration]},
+        format="json",
+    )
+    assert response.status_code == 400, response.content

@@ -98,6 +98,9 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "ASSISTANT": {},
     # django-ratelimit rate of ask, per user (its own counter); None = off.
     "ASK_RATE_LIMIT": "10/m",
+    # Longest life of a dashboard embed token, in seconds (the expires_in a token may ask for;
+    # a token older than this is refused whatever it names). Default one day.
+    "EMBED_TOKEN_MAX_AGE": 86_400,
 }
 
 _CLASS_LIST_SETTINGS: Final = frozenset(
@@ -314,6 +317,10 @@ class PrismiqSettings:
     def ASK_RATE_LIMIT(self) -> str | None:
         value = self.value("ASK_RATE_LIMIT")
         return None if value is None else str(value)
+
+    @property
+    def EMBED_TOKEN_MAX_AGE(self) -> int:
+        return int(self.value("EMBED_TOKEN_MAX_AGE"))
 
     @property
     def PG_SESSION_SETTINGS(self) -> tuple[tuple[str, str], ...]:

@@ -65,6 +65,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="dashboard-execute",
     ),
     re_path(
+        rf"^{_DASHBOARD}/embed-tokens/?$",
+        views.EmbedTokenView.as_view(),
+        name="dashboard-embed-tokens",
+    ),
+    re_path(
+        rf"^{_DASHBOARD}/embed-tokens/revoke/?$",
+        views.EmbedRevokeView.as_view(),
+        name="dashboard-embed-tokens-revoke",
+    ),
+    re_path(
         rf"^{_DASHBOARD}/widgets/?$", views.WidgetListView.as_view(), name="dashboard-widget-list"
     ),
     re_path(rf"^{_WIDGET}/?$", views.WidgetDetailView.as_view(), name="dashboard-widget-detail"),

@@ -27,7 +27,9 @@ from django.http import Http404
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.models.dashboards import TENANT_KEY_LENGTH, Dashboard, DashboardViewer
 from prismiq_django.query.dashboard_shapes import is_id
+from prismiq_django.tenancy.embed import EmbedGrant
 from prismiq_django.tenancy.identity import caller_pk
+from prismiq_django.tenancy.scopes import tenant_value
 
 #: Why a caller with several (or no) tenant values cannot create a dashboard.
 AMBIGUOUS_TENANT = "Creating a dashboard needs exactly one tenant value; the caller has {n}."
@@ -38,10 +40,7 @@ AMBIGUOUS_QUERY_TENANT = "Saving a query needs exactly one tenant value; the cal
 def tenant_keys(request: object) -> tuple[str, ...] | None:
     """The caller's tenant keys (sorted, unique), or None when it has no tenant (no callback,
     no request, or the callback returned None)."""
-    callback = prismiq_settings.tenant_callback
-    if callback is None or request is None:
-        return None
-    value = callback(request)
+    value = tenant_value(request)
     if value is None:
         return None
     values = value if isinstance(value, list | tuple | set | frozenset) else (value,)
@@ -77,6 +76,17 @@ def single_tenant(tenants: tuple[str, ...] | None, message: str = AMBIGUOUS_TENA
     return tenants[0]
 
 
+def embed_viewer(grant: EmbedGrant) -> DashboardViewer:
+    """The viewer of an embed token: nobody's user, the token's dashboard only, in the
+    dashboard's tenant, read-only."""
+    return DashboardViewer(
+        user_pk=None,
+        tenants=None if grant.tenant_key is None else (grant.tenant_key,),
+        dashboard_ids=frozenset({grant.dashboard_id}),
+        read_only=True,
+    )
+
+
 def creation_tenant(viewer: DashboardViewer) -> str | None:
     """The tenant a dashboard created by ``viewer`` records (:func:`single_tenant`)."""
     return single_tenant(viewer.tenants)
@@ -106,6 +116,7 @@ __all__ = [
     "creation_tenant",
     "dashboard_for",
     "dashboard_viewer",
+    "embed_viewer",
     "is_dashboard_admin",
     "single_tenant",
     "tenant_keys",

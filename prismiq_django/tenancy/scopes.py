@@ -24,6 +24,7 @@ from prismiq_django.query import (
     Catalog,
     RowScope,
 )
+from prismiq_django.tenancy.embed import grant_of
 
 #: What the callback returns for several tenants.
 _MANY = (list, tuple, set, frozenset)
@@ -31,9 +32,15 @@ _MANY = (list, tuple, set, frozenset)
 
 def tenant_value(request: object) -> object | None:
     """The caller's tenant value as ``TENANT_CALLBACK`` returns it (a value, a list, or None);
-    None with no request or no callback."""
+    None with no request or no callback. For a request authenticated by an embed token, the
+    token's tenant value: the callback is not called (the token's holder is nobody the site
+    knows)."""
     if request is None:
         return None
+    grant = grant_of(request)
+    if grant is not None:
+        tenant: object | None = grant.tenant
+        return tenant
     callback = prismiq_settings.tenant_callback
     if callback is None:
         return None

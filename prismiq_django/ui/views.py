@@ -13,13 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import get_token
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import TemplateView
 
+from prismiq_django.services.embed import verify_token
+from prismiq_django.tenancy.embed import EmbedGrant, InvalidEmbedToken
 from prismiq_django.ui.features import available_features
 from prismiq_django.ui.security import embed_content_security_policy
 
@@ -153,9 +155,12 @@ class SavedQueriesPage(LoginRequiredMixin, PageMixin, TemplateView):
 class EmbedPage(PageMixin, TemplateView):
     """A dashboard read-only for the holder of an embed token (no login, no session use).
 
-    The page's calls carry ``Authorization: Embed <token>`` and no cookies; the API decides what
-    the token grants. Framing is governed by the Content-Security-Policy's ``frame-ancestors``
-    (``PRISMIQ["EMBED_FRAME_ANCESTORS"]``), not by ``X-Frame-Options``.
+    The token is verified when the page is served (an invalid one gets a 403 page without
+    script); the page's calls carry ``Authorization: Embed <token>`` and no cookies, and the
+    API decides what the token grants. Locked filters are not shown as controls (the server
+    applies them whatever a request sends). Framing is governed by the
+    Content-Security-Policy's ``frame-ancestors`` (``PRISMIQ["EMBED_FRAME_ANCESTORS"]``), not
+    by ``X-Frame-Options``.
     """
 
     template_name = "prismiq_django/ui/dashboard.html"
@@ -163,11 +168,30 @@ class EmbedPage(PageMixin, TemplateView):
     title = "Dashboard"
     uses_session = False
 
+    #: The page of a token that does not verify (tampered, expired, revoked): no script.
+    refused_html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dashboard</title>'
+        "</head><body><main><p>This embedded dashboard is not available: its link is invalid"
+        " or has expired.</p></main></body></html>"
+    )
+
     def extra_config(self, **kwargs: Any) -> dict[str, Any]:
-        return {"dashboard_id": None, "embed_token": kwargs["token"]}
+        grant: EmbedGrant = kwargs["grant"]
+        return {
+            "dashboard_id": str(grant.dashboard_id),
+            "embed_token": kwargs["token"],
+            "locked_filters": sorted(grant.locked_filters),
+        }
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = super().get(request, *args, **kwargs)
+        """The dashboard of the token (verified here: signature, expiry, revocation), or a
+        403 page without script when it does not verify."""
+        try:
+            kwargs["grant"] = verify_token(kwargs["token"])
+        except InvalidEmbedToken:
+            response: HttpResponse = HttpResponseForbidden(self.refused_html)
+        else:
+            response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = embed_content_security_policy()
         response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store"

@@ -46,6 +46,8 @@ EXPECTED_NAMES = {
     "dashboard-widget-detail",
     "dashboard-widget-duplicate",
     "dashboard-widget-execute",
+    "dashboard-embed-tokens",
+    "dashboard-embed-tokens-revoke",
     "openapi",
     "docs",
 }

@@ -11,6 +11,7 @@ import copy
 from typing import TYPE_CHECKING, Any, Final
 
 from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
     OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
     OpenApiViewExtension,
@@ -183,7 +184,24 @@ class MetricsViewDocs(_OperationsViewDocs):  # type: ignore[no-untyped-call]
     target_class = "prismiq_django.ops.metrics.MetricsView"
 
 
+class EmbedAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """``Authorization: Embed <token>`` (SPEC section 10) as an API-key security scheme."""
+
+    target_class = "prismiq_django.api.authentication.EmbedAuthentication"
+    name = "embedToken"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "'Embed <token>' from POST dashboards/{id}/embed-tokens: reads and "
+            "runs that one dashboard only.",
+        }
+
+
 __all__ = [
+    "EmbedAuthenticationScheme",
     "HealthViewDocs",
     "LiveViewDocs",
     "MetricsViewDocs",

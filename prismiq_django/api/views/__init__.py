@@ -20,6 +20,7 @@ from prismiq_django.api.views.dashboards import (
     DashboardListView,
 )
 from prismiq_django.api.views.docs import DocsView, OpenApiView, forget_openapi_documents
+from prismiq_django.api.views.embed import EmbedRevokeView, EmbedTokenView
 from prismiq_django.api.views.exports import ExportView
 from prismiq_django.api.views.queries import (
     ExecuteView,
@@ -48,6 +49,8 @@ __all__ = [
     "DashboardLayoutView",
     "DashboardListView",
     "DocsView",
+    "EmbedRevokeView",
+    "EmbedTokenView",
     "ExecuteView",
     "ExplainView",
     "ExportView",

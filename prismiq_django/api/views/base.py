@@ -56,6 +56,7 @@ from prismiq_django.ops import afterresponse
 from prismiq_django.services.exports import ExportFile, ExportFormat
 from prismiq_django.services.exports import export as start_export
 from prismiq_django.services.paging import Paging
+from prismiq_django.tenancy.embed import grant_of
 
 INVALID = OpenApiResponse(ValidationErrorResponseSerializer, "Invalid query or request.")
 NOT_FOUND = OpenApiResponse(ErrorResponseSerializer, "Unknown or unexposed object.")
@@ -83,9 +84,22 @@ class PrismiqAPIView(APIView):
     content_negotiation_class = PrismiqContentNegotiation
     schema: ViewInspector | None = AutoSchema()
 
+    #: HTTP methods of this view an embed token may call (SPEC section 10): none but the
+    #: dashboard's read and runs. Elsewhere a token's request is an anonymous one.
+    embed_methods: frozenset[str] = frozenset()
+
     def get_permissions(self) -> Sequence[BasePermission]:
         """``PRISMIQ["PERMISSION_CLASSES"]``, instantiated for this request."""
         return configured_permissions()
+
+    def check_permissions(self, request: Request) -> None:
+        """An embed grant counts only where :attr:`embed_methods` accepts it: anywhere else the
+        request loses it (``request.auth`` becomes None) before the permission classes run,
+        so the token's holder is refused like any anonymous caller and its tenant value is
+        never used."""
+        if grant_of(request) is not None and request.method not in self.embed_methods:
+            request.auth = None
+        super().check_permissions(request)
 
     def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
         return exception_handler

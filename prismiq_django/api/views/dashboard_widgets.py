@@ -51,6 +51,8 @@ from prismiq_django.models import Dashboard, Widget
 from prismiq_django.query import ErrorDetail, QueryValidationError
 from prismiq_django.services import dashboard_runs
 from prismiq_django.services import dashboards as service
+from prismiq_django.services.embed import lock_filter_values
+from prismiq_django.tenancy.embed import grant_of
 
 WIDGET_ID = OpenApiParameter(
     "widget_id", int, OpenApiParameter.PATH, description="A widget of this dashboard."
@@ -122,9 +124,18 @@ class WidgetDuplicateView(WidgetAPIView):
         return Response(widget_wire(Widget.objects.get(pk=copy.pk)), status=201)
 
 
-def _options(data: object, *, list_means_values: bool) -> dict[str, Any]:
+def _options(request: Request, *, list_means_values: bool) -> dict[str, Any]:
     """``filter_values``, ``widget_ids``, ``bypass_cache`` of an execute body (a bare list is
-    the filter values where ``list_means_values``)."""
+    the filter values where ``list_means_values``), an embed token's locked filters applied."""
+    options = _body_options(request.data, list_means_values=list_means_values)
+    grant = grant_of(request)
+    if grant is not None and grant.locked_filters:
+        locked = lock_filter_values(options.get("filter_values"), grant.locked_filters)
+        options["filter_values"] = locked
+    return options
+
+
+def _body_options(data: object, *, list_means_values: bool) -> dict[str, Any]:
     if data is None or data == {}:
         return {}
     if list_means_values and isinstance(data, list):
@@ -143,7 +154,10 @@ def _options(data: object, *, list_means_values: bool) -> dict[str, Any]:
 
 
 class DashboardExecuteView(RateLimitMixin, DashboardAPIView):  # type: ignore[misc]
-    """``POST dashboards/{id}/execute``: every widget (or ``widget_ids``) in one request."""
+    """``POST dashboards/{id}/execute``: every widget (or ``widget_ids``) in one request; an
+    embed token's locked filters override the request's values."""
+
+    embed_methods = frozenset({"POST"})
 
     @extend_schema(
         tags=TAGS,
@@ -154,7 +168,7 @@ class DashboardExecuteView(RateLimitMixin, DashboardAPIView):  # type: ignore[mi
     def post(self, request: Request, dashboard_id: str) -> Response:
         dashboard = self.get_dashboard(request, dashboard_id, write=False)
         outcomes = dashboard_runs.execute_dashboard(
-            request, dashboard, **_options(request.data, list_means_values=False)
+            request, dashboard, **_options(request, list_means_values=False)
         )
         results = {
             key: {"error": error_entry(o, request)} if isinstance(o, Exception) else o.wire_dict()
@@ -165,7 +179,10 @@ class DashboardExecuteView(RateLimitMixin, DashboardAPIView):  # type: ignore[mi
 
 class WidgetExecuteView(RateLimitMixin, WidgetAPIView):  # type: ignore[misc]
     """``POST dashboards/{id}/widgets/{wid}/execute``: one widget, body ``[{filter_id, value}]``
-    (or ``{filter_values, bypass_cache}``); answers a QueryResult or the usual error."""
+    (or ``{filter_values, bypass_cache}``); answers a QueryResult or the usual error. An embed
+    token's locked filters override the request's values."""
+
+    embed_methods = frozenset({"POST"})
 
     parser_classes = [PrismiqJSONArrayParser]
 
@@ -180,7 +197,7 @@ class WidgetExecuteView(RateLimitMixin, WidgetAPIView):  # type: ignore[misc]
         dashboard = self.get_dashboard(request, dashboard_id, write=False)
         widget = self.get_widget(dashboard, widget_id)
         result = dashboard_runs.execute_widget(
-            request, dashboard, widget, **_options(request.data, list_means_values=True)
+            request, dashboard, widget, **_options(request, list_means_values=True)
         )
         return result_response(result)
 

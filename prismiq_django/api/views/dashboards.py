@@ -8,10 +8,12 @@ only read is 403. Writes are checked whole by the services before anything is st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -29,7 +31,8 @@ from prismiq_django.api.serializers.dashboards import (
 from prismiq_django.api.views.base import INVALID, NOT_FOUND, PrismiqAPIView
 from prismiq_django.models import Dashboard, DashboardViewer
 from prismiq_django.services import dashboards as service
-from prismiq_django.tenancy.access import dashboard_for, dashboard_viewer
+from prismiq_django.tenancy.access import dashboard_for, dashboard_viewer, embed_viewer
+from prismiq_django.tenancy.embed import grant_of
 
 FORBIDDEN = OpenApiResponse(
     ErrorResponseSerializer, "Visible but not editable by the caller (or no user account)."
@@ -43,12 +46,20 @@ TAGS = ["dashboards"]
 class DashboardAPIView(PrismiqAPIView):
     """Base of the dashboard views: the caller as a viewer, and the dashboard in the URL."""
 
+    def get_permissions(self) -> Sequence[BasePermission]:
+        """``PRISMIQ["PERMISSION_CLASSES"]``; none for an embed token on the methods that
+        accept one (the grant is the permission: :meth:`get_viewer` confines it)."""
+        if grant_of(self.request) is not None and self.request.method in self.embed_methods:
+            return []
+        return super().get_permissions()
+
     def get_viewer(self, request: Request) -> DashboardViewer:
-        """The caller for the access rule; override (e.g. for embed tokens) to change who
-        sees what. Resolved once per request."""
+        """The caller for the access rule (an embed token: its one dashboard, read-only);
+        override to change who sees what. Resolved once per request."""
         viewer: DashboardViewer | None = getattr(self, "_viewer", None)
         if viewer is None:
-            viewer = dashboard_viewer(request, self)
+            grant = grant_of(request)
+            viewer = embed_viewer(grant) if grant is not None else dashboard_viewer(request, self)
             self._viewer = viewer
         return viewer
 
@@ -82,7 +93,10 @@ class DashboardListView(DashboardAPIView):
 
 
 class DashboardDetailView(DashboardAPIView):
-    """One dashboard: GET, PATCH (``widgets`` replaces the list in one transaction), DELETE."""
+    """One dashboard: GET (an embed token of this dashboard too), PATCH (``widgets`` replaces
+    the list in one transaction), DELETE."""
+
+    embed_methods = frozenset({"GET", "HEAD", "OPTIONS"})
 
     @extend_schema(
         tags=TAGS, parameters=[DASHBOARD_ID], responses={200: DashboardSerializer, 404: NOT_FOUND}

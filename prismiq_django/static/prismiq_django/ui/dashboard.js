@@ -111,7 +111,10 @@ export async function start() {
   if ((dashboard.filters || []).some((f) => !f.table && !(f.options || []).length && (f.type === "select" || f.type === "multi_select")) && !config.embed_token) {
     try { schemaTables = (await get("schema")).tables; } catch (err) { schemaTables = null; }
   }
-  readFilters = await buildFilters($("#dashboard-filters"), dashboard.filters || [], () => execute(), tableFor);
+  // An embed token's locked filters are applied by the server: no control for them.
+  const locked = new Set(config.locked_filters || []);
+  const shown = (dashboard.filters || []).filter((f) => !locked.has(f.id));
+  readFilters = await buildFilters($("#dashboard-filters"), shown, () => execute(), tableFor);
   await execute();
 }
 

@@ -108,10 +108,12 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     from django.test.utils import setup_databases, teardown_databases
 
     if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        _mysql_baseline(django_db_blocker)
         yield  # already set up (or an in-memory SQLite database, which is its own)
         return
     with django_db_blocker.unblock():
         created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    _mysql_baseline(django_db_blocker)
     try:
         yield
     finally:
@@ -128,3 +130,91 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+
+
+#: Per test database (one per xdist worker): each base table after migrations -> whether it has
+#: an ``id`` column (see ``_mysql_probe``) and the value the probe then read.
+_MYSQL_BASELINE: dict[str, dict[str, tuple[bool, int]]] = {}
+
+
+def _mysql_baseline(blocker: Any) -> None:
+    """Record the test database's tables and their probe values (MySQL only)."""
+    from django.db import connection
+
+    if connection.vendor != "mysql":
+        return
+    with blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.TABLE_NAME, c.COLUMN_NAME IS NOT NULL FROM information_schema.TABLES t"
+            " LEFT JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA"
+            " AND c.TABLE_NAME = t.TABLE_NAME AND c.COLUMN_NAME = 'id'"
+            " WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'"
+        )
+        has_id = {str(name): bool(flag) for name, flag in cursor.fetchall()}
+        values = _mysql_probe(cursor, has_id)
+        _MYSQL_BASELINE[connection.settings_dict["NAME"]] = {
+            name: (has_id[name], values[name]) for name in has_id
+        }
+
+
+def _mysql_probe(cursor: Any, has_id: dict[str, bool]) -> dict[str, int]:
+    """One query: the largest ``id`` of each table that has one, the row count of the others."""
+    names = sorted(has_id)
+    parts = [
+        f"(SELECT {'COALESCE(MAX(id), 0)' if has_id[name] else 'COUNT(*)'} FROM `{name}`)"
+        for name in names
+    ]
+    cursor.execute("SELECT " + ", ".join(parts))
+    return dict(zip(names, (int(v) for v in cursor.fetchone()), strict=True))
+
+
+def _mysql_undo_committed(cursor: Any, baseline: dict[str, tuple[bool, int]]) -> None:
+    """Drop the tables and views that are not in ``baseline`` and delete the rows added since
+    it (above the largest ``id`` then; a table without one is emptied if it was empty)."""
+    cursor.execute(
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES"
+        " WHERE TABLE_SCHEMA = DATABASE()"
+    )
+    current = {str(name): kind for name, kind in cursor.fetchall()}
+    extra = [name for name in current if name not in baseline]
+    present = {name: flag for name, (flag, _) in baseline.items() if name in current}
+    now = _mysql_probe(cursor, present)
+    changed = [name for name in present if now[name] != baseline[name][1]]
+    if not extra and not changed:
+        return
+    cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+    try:
+        for name in extra:
+            kind = "VIEW" if current[name] == "VIEW" else "TABLE"
+            cursor.execute(f"DROP {kind} IF EXISTS `{name}`")
+        for name in changed:
+            has_id, value = baseline[name]
+            if has_id:
+                cursor.execute(f"DELETE FROM `{name}` WHERE id > %s", [value])
+            elif value == 0:
+                cursor.execute(f"DELETE FROM `{name}`")
+    finally:
+        cursor.execute("SET FOREIGN_KEY_CHECKS = 1")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """MySQL and MariaDB commit the open transaction before any DDL statement (``CREATE TABLE``
+    in a test or a fixture): what the test wrote before it, and the tables it created, outlive
+    the test's rollback (and so does code that commits on its own). Once every fixture of a
+    test is torn down (its transaction rolled back), one query compares each table with the
+    database after migrations; when something outlived the test, the tables and views that were
+    not there are dropped and the rows added since are deleted (``_mysql_undo_committed``), so
+    that every test starts from the same database, as on SQLite and PostgreSQL. Nothing is done
+    on the other vendors."""
+    result = yield
+    if not _MYSQL_BASELINE:
+        return result
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    baseline = _MYSQL_BASELINE.get(connection.settings_dict["NAME"])
+    if baseline is not None and not connection.in_atomic_block:
+        with item.config.stash[blocking_manager_key].unblock(), connection.cursor() as cursor:
+            _mysql_undo_committed(cursor, baseline)
+    return result

@@ -15,6 +15,13 @@ from django.db import (
 )
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from prismiq_django.backends.mysql.errors import (
+    INTERRUPTED_ERRORS,
+    LOST_ERRORS,
+    TIMEOUT_ERRORS,
+    mysql_error_code,
+)
+
 
 @dataclass(slots=True)
 class Deadline:
@@ -31,7 +38,15 @@ class Deadline:
         return time.monotonic() - self.started >= self.seconds
 
 
+def is_server_timeout(exc: BaseException) -> bool:
+    """True for MySQL's and MariaDB's own statement-timeout errors (they name the timeout, so
+    no deadline arithmetic is needed to tell them from a cancellation)."""
+    return mysql_error_code(exc) in TIMEOUT_ERRORS
+
+
 def is_query_canceled(exc: BaseException) -> bool:
+    if mysql_error_code(exc) in INTERRUPTED_ERRORS:
+        return True
     cause = exc.__cause__ or exc
     return getattr(cause, "sqlstate", None) == "57014" or getattr(cause, "pgcode", None) == "57014"
 
@@ -40,7 +55,7 @@ _LOST_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03"})  # shutdowns, ca
 
 
 def connection_lost(exc: DatabaseError, connection: BaseDatabaseWrapper) -> bool:
-    if isinstance(exc, InterfaceError):
+    if isinstance(exc, InterfaceError) or mysql_error_code(exc) in LOST_ERRORS:
         return True
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
@@ -68,5 +83,6 @@ __all__ = [
     "Deadline",
     "connection_lost",
     "is_query_canceled",
+    "is_server_timeout",
     "sqlstate_of",
 ]

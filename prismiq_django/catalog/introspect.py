@@ -20,6 +20,9 @@ Each vendor's reading lives in :mod:`prismiq_django.backends` (``postgresql.intr
   Columns declared ``text`` with a ``JSON_VALID`` check (Django's ``JSONField``) are ``json``,
   and the columns of Django's ``UUIDField`` (declared ``char(32)``, 32 hex digits) are ``uuid``
   (:func:`django_uuid_columns`): results spell them canonically, with dashes.
+- MySQL and MariaDB: three ``information_schema`` queries whatever the table count (tables;
+  columns; foreign keys with MariaDB's ``JSON_VALID`` checks), the connection's database only;
+  ``tinyint(1)`` is ``boolean``, ``TABLE_ROWS`` the row estimate.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from django.apps import apps
 from django.db import DatabaseError, connections
 
 from prismiq_django.backends.base import connection_lost
+from prismiq_django.backends.mysql.introspection import introspect_mysql
 from prismiq_django.backends.postgresql.introspection import introspect_postgresql
 from prismiq_django.backends.sqlite.introspection import introspect_sqlite
 from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError
@@ -101,11 +105,13 @@ def introspect(alias: str, *, db_schema: object = None) -> Catalog:
     except DatabaseError as exc:
         logger.exception("prismiq introspection: database unreachable")
         raise DatabaseUnavailable() from exc
-    if connection.vendor not in ("postgresql", "sqlite"):
+    if connection.vendor not in ("postgresql", "sqlite", "mysql"):
         raise NotImplementedError(f"introspection of {connection.vendor!r} is not supported")
     try:
         if connection.vendor == "postgresql":
             return introspect_postgresql(connection, schema_names(db_schema))
+        if connection.vendor == "mysql":
+            return introspect_mysql(connection)
         return introspect_sqlite(connection, django_uuid_columns())
     except DatabaseError as exc:
         # Only a lost connection is "unavailable" (503), by the same test as query execution;

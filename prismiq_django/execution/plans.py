@@ -6,7 +6,10 @@ A plan is the database's own text, and it names things the caller may not see: i
 tables and expressions the view reads. :func:`redact_plan` keeps the plan's shape, costs and
 timings and the names of exposed tables, and removes the rest:
 
-- ``Index Name`` (PostgreSQL) and ``USING [COVERING] INDEX <name>`` (SQLite) become ``(index)``;
+- ``Index Name`` (PostgreSQL), ``key``/``possible_keys`` (MySQL) and ``USING [COVERING] INDEX
+  <name>`` (SQLite) become ``(index)``;
+- a MySQL ``table`` node whose ``table_name`` is neither a compiler alias nor an exposed table
+  (what an exposed view reads) is treated as PostgreSQL's foreign relation node below;
 - a PostgreSQL node on a relation that is not an exposed table loses its relation name, schema
   and alias, and it and every node above it lose their expression keys (``Filter``, ``Hash
   Cond``, ``Sort Key``, ``Output``...);
@@ -30,7 +33,11 @@ from prismiq_django.query import get_dialect
 HIDDEN: Final = "(hidden)"
 INDEX: Final = "(index)"
 
-_NAME_KEYS: Final = frozenset({"Relation Name", "Schema", "Alias", "CTE Name", "Function Name"})
+_NAME_KEYS: Final = frozenset(
+    {"Relation Name", "Schema", "Alias", "CTE Name", "Function Name", "table_name"}
+)
+#: Index names: PostgreSQL's ``Index Name``, MySQL's ``key`` and ``possible_keys``.
+_INDEX_KEYS: Final = frozenset({"Index Name", "key", "possible_keys"})
 _EXPRESSION_KEYS: Final = frozenset(
     {
         "Filter",
@@ -50,6 +57,15 @@ _EXPRESSION_KEYS: Final = frozenset(
         "Table Function Name",
         "Subplan Name",
         "Order By",
+        # MySQL / MariaDB (EXPLAIN FORMAT=JSON)
+        "attached_condition",
+        "index_condition",
+        "having_condition",
+        "used_key_parts",
+        "ref",
+        "sort_key",
+        "condition",
+        "expression",
     }
 )
 _SQLITE_INDEX: Final = re.compile(r"\bUSING (COVERING )?INDEX (\"[^\"]*\"|\S+)")
@@ -84,12 +100,15 @@ def _redact(node: Any, exposed: Collection[str]) -> tuple[Any, bool]:
         return node, False
     relation = node.get("Relation Name")
     foreign = relation is not None and relation not in exposed
+    table_name = node.get("table_name")  # MySQL: a compiler alias, or what a view reads
+    if isinstance(table_name, str) and not _COMPILER_ALIAS.fullmatch(table_name):
+        foreign = foreign or table_name not in exposed
     children = {key: _redact(value, exposed) for key, value in node.items()}
     touches = foreign or any(hidden for _, hidden in children.values())
     out: dict[str, Any] = {}
     for key, (value, _) in children.items():
-        if key == "Index Name":
-            out[key] = INDEX
+        if key in _INDEX_KEYS:
+            out[key] = [INDEX for _ in value] if isinstance(value, list) else INDEX
         elif foreign and key in _NAME_KEYS:
             out[key] = HIDDEN
         elif touches and key in _EXPRESSION_KEYS:
@@ -124,6 +143,7 @@ def explain_compiled(
     """Return the database's plan for ``compiled`` (run with the same rails; ANALYZE included).
 
     PostgreSQL: the parsed ``EXPLAIN (FORMAT JSON)`` document (a list with one plan object).
+    MySQL/MariaDB: the parsed ``EXPLAIN FORMAT=JSON`` (``ANALYZE FORMAT=JSON``) document.
     SQLite: ``EXPLAIN QUERY PLAN`` rows as ``[{"id", "parent", "detail"}]``.
     """
     connection = connections[alias]
@@ -132,7 +152,7 @@ def explain_compiled(
         cursor.execute(explain_sql, compiled.params)
         rows = cursor.fetchall()
         vendor = conn.vendor
-    if vendor == "postgresql":
+    if vendor in ("postgresql", "mysql"):
         plan = rows[0][0]
         return orjson.loads(plan) if isinstance(plan, str | bytes) else plan
     return [{"id": row[0], "parent": row[1], "detail": row[-1]} for row in rows]

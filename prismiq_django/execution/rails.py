@@ -27,8 +27,10 @@ from prismiq_django.backends.base import (
     Deadline,
     connection_lost,
     is_query_canceled,
+    is_server_timeout,
     sqlstate_of,
 )
+from prismiq_django.backends.mysql.rails import mysql_rails
 from prismiq_django.backends.postgresql.loaders import use_fast_loaders
 from prismiq_django.backends.postgresql.rails import postgres_rails
 from prismiq_django.backends.postgresql.session import (
@@ -51,14 +53,16 @@ from prismiq_django.exceptions import (
 logger = logging.getLogger("prismiq_django.execution")
 
 
-_RAILS: Final = {"postgresql": postgres_rails, "sqlite": sqlite_rails}
+#: Each vendor's rails: a context manager around the run, yielding None (the run uses the
+#: cursor as it is) or the cursor the run must use instead (MySQL's gated, timed cursor).
+_RAILS: Final = {"postgresql": postgres_rails, "sqlite": sqlite_rails, "mysql": mysql_rails}
 
 
 def _translate(
     exc: DatabaseError, connection: BaseDatabaseWrapper, deadline: Deadline
 ) -> PrismiqError:
     canceled = is_query_canceled(exc)
-    if deadline.fired or (canceled and deadline.could_have_fired()):
+    if deadline.fired or is_server_timeout(exc) or (canceled and deadline.could_have_fired()):
         logger.warning("prismiq query stopped by the statement timeout (%ss)", deadline.seconds)
         return QueryTimeout()
     if canceled:  # before the timeout could fire: an administrator or the server stopped it
@@ -103,8 +107,8 @@ def guarded_cursor(alias: str, timeout: float) -> Iterator[tuple[BaseDatabaseWra
     try:
         with transaction.atomic(using=alias), connection.cursor() as cursor:
             try:
-                with rails(connection, cursor, deadline):
-                    yield connection, cursor
+                with rails(connection, cursor, deadline) as guarded:
+                    yield connection, cursor if guarded is None else guarded
             finally:
                 transaction.set_rollback(True, using=alias)
     except DatabaseError as exc:

@@ -39,6 +39,7 @@ from django.db import (
     connections,
 )
 
+from prismiq_django.backends.mysql.types import description_logical_type
 from prismiq_django.backends.postgresql.loaders import pg_type_names
 from prismiq_django.backends.postgresql.types import pg_logical_type
 from prismiq_django.exceptions import (
@@ -70,7 +71,9 @@ def _fetch(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
     """
     try:
         with gc_paused():
-            rows: list[tuple[Any, ...]] = cursor.fetchmany(size)
+            fetched: Any = cursor.fetchmany(size)
+            # mysqlclient answers a tuple: a list, whose tail the caller deletes.
+            rows: list[tuple[Any, ...]] = fetched if isinstance(fetched, list) else list(fetched)
     except DataError as exc:
         cause = exc.__cause__
         if tolerant or cause is None or getattr(cause, "sqlstate", "") is not None:
@@ -91,7 +94,8 @@ def describe_result(
 
     Names are ``compiled.columns`` (the cursor's when their count differs); types come from the
     PostgreSQL type OIDs of ``description``, else the hints ``column_types``, else (SQLite without
-    hints) the first non-null value of ``rows``. See :func:`execute_compiled` for ``wall_clock``.
+    hints) the first non-null value of ``rows``. On MySQL the hints first, else the type codes of
+    ``description``. See :func:`execute_compiled` for ``wall_clock``.
     """
     names = [d[0] for d in description]
     if len(compiled.columns) == len(names):
@@ -112,6 +116,12 @@ def describe_result(
             logical = pg_logical_type(typname, category)
             if logical == "unknown" and hint:
                 logical = hint
+        elif vendor == "mysql":
+            # The parser's type where it knows one (a tinyint(1) is a boolean, LONGTEXT JSON on
+            # MariaDB, SUM of integers an integer as on PostgreSQL), else the description's.
+            logical = (
+                hint if hint and hint != "unknown" else description_logical_type(description[index])
+            )
         else:
             logical = hint or infer_type([row[index] for row in rows])
         types.append(logical)

@@ -30,6 +30,12 @@ from uuid import UUID
 import orjson
 from django.conf import settings
 
+from prismiq_django.backends.mysql.values import (
+    mysql_boolean,
+    mysql_datetime,
+    mysql_integer,
+    mysql_time,
+)
 from prismiq_django.backends.postgresql.values import pg_array_text
 
 MAX_EXACT_FLOAT_INT: Final = 2**53
@@ -244,6 +250,16 @@ SQLITE_CONVERTERS: Final[dict[str, Converter | None]] = {
     "date": _sqlite_date,
     "datetime": _sqlite_datetime,
 }
+# mysqlclient: TIME as timedelta, SUM of integers as Decimal, tinyint(1) as 0/1, naive DATETIMEs
+# (Django's UTC), bytes for binary strings, JSON as text.
+MYSQL_CONVERTERS: Final[dict[str, Converter | None]] = {
+    **CONVERTERS,
+    "integer": mysql_integer,
+    "string": json_safe,
+    "boolean": mysql_boolean,
+    "datetime": mysql_datetime,
+    "time": mysql_time,
+}
 # PostgreSQL types whose Python value is already JSON-ready (str/int/bool).
 _PG_PLAIN: Final = frozenset(
     {"int2", "int4", "int8", "oid", "text", "varchar", "bpchar", "char", "name", "bool", "citext"}
@@ -294,6 +310,10 @@ def column_converter(
         if logical == "string":
             return json_safe
         return CONVERTERS.get(logical, json_safe)
+    if vendor == "mysql":
+        if logical == "datetime" and wall_clock:
+            return as_iso  # time buckets: naive wall-clock times of the site's zone
+        return MYSQL_CONVERTERS.get(logical, json_safe)
     if logical == "datetime" and wall_clock:
         return _sqlite_wall_clock
     return SQLITE_CONVERTERS.get(logical, json_safe)
@@ -302,6 +322,7 @@ def column_converter(
 __all__ = [
     "CONVERTERS",
     "MAX_EXACT_FLOAT_INT",
+    "MYSQL_CONVERTERS",
     "SQLITE_CONVERTERS",
     "Converter",
     "EncodedJSON",

@@ -30,7 +30,7 @@ from prismiq_django.query.ast import (
 )
 from prismiq_django.query.catalog import Catalog, LogicalType, RowScope
 from prismiq_django.query.dialects import Dialect, escape_like, get_dialect
-from prismiq_django.query.errors import QueryValidationError
+from prismiq_django.query.errors import ErrorDetail, QueryValidationError
 from prismiq_django.query.limits import DEFAULT_LIMITS, Limits
 from prismiq_django.query.parse import parse
 from prismiq_django.query.tenancy import missing_tenant_scope
@@ -60,6 +60,9 @@ _COMPARE = {
     "lt": " < %s",
     "lte": " <= %s",
 }
+_NO_FULL_JOIN = ErrorDetail(
+    "invalid_definition", "This database has no FULL joins: use a LEFT or RIGHT join.", "/joins"
+)
 _AGG_SQL = {"sum": "SUM(", "avg": "AVG(", "min": "MIN(", "max": "MAX(", "count": "COUNT("}
 
 
@@ -188,6 +191,8 @@ class _Compiler:
 
         home = _homes(q)
         has_full = any(join.kind == "FULL" for join in q.joins)
+        if has_full and not d.full_join:
+            raise QueryValidationError([_NO_FULL_JOIN])
         scope_map = {ref.position: self.scopes(ref) for ref in q.tables}
         on_extra: dict[int, list[FilterNode]] = {}
         where_nodes: list[FilterNode] = []
@@ -239,12 +244,20 @@ class _Compiler:
         if q.order_by:
             keys = []
             for o in q.order_by:
+                descending = o.direction == "DESC"
+                null_key = ""
+                if d.nulls_sort_low:
+                    sorted_expr = q.select[o.output].expr if o.output is not None else o.expr
+                    assert sorted_expr is not None
+                    null_key = (
+                        f"{self.visit_expr(sorted_expr)} IS {'NOT ' if descending else ''}NULL, "
+                    )
                 if o.output is not None:
                     sort_key = str(o.output + 1)
                 else:
                     assert o.expr is not None
                     sort_key = self.visit_expr(o.expr)
-                keys.append(sort_key + d.order_suffix(o.direction == "DESC"))
+                keys.append(null_key + sort_key + d.order_suffix(descending))
             parts.append(" ORDER BY " + ", ".join(keys))
         limit_sql, limit_params = d.limit_offset(q.limit + 1, q.offset)
         parts.append(limit_sql)

@@ -82,7 +82,8 @@ def count_query(query: Query) -> Query:
 
 def count_sql(compiled_sql: str) -> str:
     """A statement counting the rows of ``compiled_sql`` (same parameters)."""
-    return f'SELECT count(*) FROM ({compiled_sql}) AS "q"'  # noqa: S608
+    # An unquoted alias: the same name on every vendor (MySQL quotes with backticks).
+    return f"SELECT count(*) FROM ({compiled_sql}) AS q"  # noqa: S608
 
 
 __all__ = ["MAX_PAGE_OFFSET", "Page", "count_query", "count_sql", "page_of", "stable_order"]

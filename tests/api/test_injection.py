@@ -109,7 +109,7 @@ def _mutations() -> Iterator[tuple[str, str, dict[str, Any]]]:
 def _assert_intact() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT secret FROM {CANARY_TABLE}")
-        assert cursor.fetchall() == [(CANARY_SECRET,)]
+        assert list(cursor.fetchall()) == [(CANARY_SECRET,)]
     assert Order.objects.count() == 10
 
 

@@ -37,6 +37,14 @@ _HAND_WRITTEN = {
          GROUP BY 1, 2
          ORDER BY month ASC, revenue DESC
     """,
+    "mysql": """
+        SELECT DATE_FORMAT(o.ordered_at, '%Y-%m') AS month,
+               c.country, SUM(o.total) AS revenue, COUNT(o.id) AS orders
+          FROM shop_order o JOIN shop_customer c ON o.customer_id = c.id
+         WHERE o.status IN ('paid', 'shipped') AND (c.is_active = 1 OR o.total >= 100)
+         GROUP BY 1, 2
+         ORDER BY month ASC, revenue DESC
+    """,
 }
 
 

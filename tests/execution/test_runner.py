@@ -1,4 +1,4 @@
-"""Execution rails on real SQLite and PostgreSQL: read-only, timeout, row cap, errors."""
+"""Execution rails on real SQLite, PostgreSQL and MariaDB: read-only, timeout, row cap, errors."""
 
 from __future__ import annotations
 
@@ -44,6 +44,14 @@ def _writes() -> list[str]:
     if connection.vendor == "postgresql":
         writes.append("WITH d AS (DELETE FROM shop_customer RETURNING id) SELECT count(*) FROM d")
         writes.append("SELECT n FROM (SELECT 1 AS n) s; DELETE FROM shop_customer")
+    if connection.vendor == "mysql":
+        # DDL commits the transaction before it runs (READ ONLY or not): refused unsent.
+        writes.append("TRUNCATE TABLE shop_customer")
+        writes.append("CREATE TABLE glue_written (id int)")
+        writes.append("SELECT id FROM shop_customer; DELETE FROM shop_customer")
+        writes.append("SELECT id FROM shop_customer FOR UPDATE")
+        writes.append("SELECT id INTO @stolen FROM shop_customer LIMIT 1")
+        writes.append("REPLACE INTO shop_customer (id) SELECT id FROM shop_customer")
     return writes
 
 
@@ -74,10 +82,20 @@ def test_writes_are_refused_in_autocommit_mode() -> None:
 def _slow_sql() -> str:
     if connection.vendor == "postgresql":
         return "SELECT pg_sleep(5)"
+    if connection.vendor == "mysql":
+        return "SELECT SLEEP(5)"
     return "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s) SELECT count(*) FROM s"
 
 
+def _mysql_session() -> tuple[float, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.max_statement_time, @@SESSION.time_zone")
+        limit, zone = cursor.fetchone()
+    return float(limit), str(zone)
+
+
 def _assert_timeout_then_usable() -> None:
+    before = _mysql_session()[1] if connection.vendor == "mysql" else ""
     started = time.monotonic()
     with pytest.raises(QueryTimeout):
         execute_compiled(Stmt(_slow_sql()), alias=ALIAS, timeout=0.3)
@@ -91,6 +109,8 @@ def _assert_timeout_then_usable() -> None:
             assert cursor.fetchone()[0] == "0"
             cursor.execute("SHOW transaction_read_only")
             assert cursor.fetchone()[0] == "off"
+    if connection.vendor == "mysql":  # the limit and the zone were the statement's alone
+        assert _mysql_session() == (0, before)
 
 
 @pytest.mark.django_db
@@ -321,6 +341,10 @@ def test_explain_returns_the_plan() -> None:
         assert "Plan" in plan[0]
         analyzed = explain_compiled(stmt, alias=ALIAS, timeout=5, analyze=True)
         assert "Actual Rows" in analyzed[0]["Plan"]
+    elif connection.vendor == "mysql":
+        assert "shop_customer" in str(plan["query_block"])
+        analyzed = explain_compiled(stmt, alias=ALIAS, timeout=5, analyze=True)
+        assert "r_rows" in str(analyzed["query_block"])  # the counts of the run
     else:
         assert plan
         assert all(set(step) == {"id", "parent", "detail"} for step in plan)

@@ -94,7 +94,7 @@ def customers(db: None) -> list[Any]:
 
 def customer_stmt(tenant: int) -> Stmt:
     return Stmt(
-        sql='SELECT "name", "city" FROM "shop_customer" WHERE "tenant_id" = %s ORDER BY "name"',
+        sql="SELECT name, city FROM shop_customer WHERE tenant_id = %s ORDER BY name",
         params=(tenant,),
         tables=frozenset({"shop_customer"}),
         columns=("name", "city"),

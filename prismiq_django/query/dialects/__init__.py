@@ -1,10 +1,11 @@
 """Per-vendor SQL details: quoting, date truncation, case-insensitive matching, parameters.
 
 A :class:`Dialect` holds only what differs between databases; the compiler does the rest.
-Dialects are registered by Django's ``connection.vendor`` (``"postgresql"``, ``"sqlite"``) and
-looked up with :func:`get_dialect`. A new vendor (MySQL: backtick quoting, ``DATE_FORMAT``
-truncation, no ``NULLS LAST``) is one module of this package (a subclass of
-:class:`~prismiq_django.query.dialects.base.Dialect`) plus one registry entry here.
+Dialects are registered by Django's ``connection.vendor`` (``"postgresql"``, ``"sqlite"``,
+``"mysql"``) and looked up with :func:`get_dialect`. A vendor is one module of this package (a
+subclass of :class:`~prismiq_django.query.dialects.base.Dialect`) plus one registry entry here;
+``mysql`` serves MySQL and MariaDB (backtick quoting, ``CONVERT_TZ`` buckets, no ``NULLS LAST``,
+no ``FULL`` join).
 
 Every fragment a dialect returns uses ``%s`` placeholders and doubles any literal ``%``, as Django
 cursors expect.
@@ -22,11 +23,13 @@ from prismiq_django.query.dialects.base import (
     naive_timestamp,
     zoned_timestamp,
 )
+from prismiq_django.query.dialects.mysql import MySQLDialect
 from prismiq_django.query.dialects.postgresql import PostgreSQLDialect
 from prismiq_django.query.dialects.sqlite import SQLiteDialect
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
 
 _REGISTRY: dict[str, Callable[[], Dialect]] = {
+    "mysql": MySQLDialect,
     "postgresql": PostgreSQLDialect,
     "sqlite": SQLiteDialect,
 }
@@ -52,6 +55,7 @@ def get_dialect(vendor: str) -> Dialect:
 __all__ = [
     "LIKE_ESCAPE",
     "Dialect",
+    "MySQLDialect",
     "PostgreSQLDialect",
     "SQLiteDialect",
     "escape_like",

@@ -40,6 +40,12 @@ class Dialect:
     #: Whether ``explain_sql(..., analyze=True)`` runs the statement (EXPLAIN ANALYZE); where
     #: not, the plan is the plain one and the API says ``analyzed: false``.
     explain_analyzes: ClassVar[bool] = False
+    #: Whether NULLs sort as smaller than every value and ``NULLS FIRST/LAST`` does not exist
+    #: (MySQL): the compiler then puts ``x IS NULL`` (``x IS NOT NULL`` descending) before each
+    #: sort key, so that the order is PostgreSQL's.
+    nulls_sort_low: ClassVar[bool] = False
+    #: Whether ``FULL OUTER JOIN`` exists; the compiler refuses a full join where it does not.
+    full_join: ClassVar[bool] = True
 
     def quote(self, name: str) -> str:
         """Quote an identifier taken from the catalog (or a validated output alias)."""

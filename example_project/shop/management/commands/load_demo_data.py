@@ -379,7 +379,8 @@ class DemoGenerator:
 
 
 class Writer:
-    """Writes rows into a table of one connection: COPY on PostgreSQL, executemany elsewhere."""
+    """Writes rows into a table of one connection: COPY on PostgreSQL, executemany elsewhere
+    (a multi-row INSERT per batch on MySQL)."""
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
@@ -399,6 +400,12 @@ class Writer:
             ):
                 for row in rows:
                     copy.write_row(row)
+        elif self.connection.vendor == "mysql":
+            # mysqlclient's executemany sends one multi-row INSERT per batch (%s placeholders).
+            marks = ", ".join(["%s"] * len(COLUMNS[model]))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+            with raw.cursor() as cursor:
+                cursor.executemany(sql, rows)
         else:
             marks = ", ".join("?" * len(COLUMNS[model]))
             # Identifiers come from the models, quoted; values are bound.
@@ -571,8 +578,11 @@ class Command(BaseCommand):
                         cursor.execute(statement)
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:  # statistics for the planner
+            analyze = "ANALYZE TABLE" if connection.vendor == "mysql" else "ANALYZE"
             for table in tables:
-                cursor.execute(f"ANALYZE {quote(table)}")
+                cursor.execute(f"{analyze} {quote(table)}")
+                if connection.vendor == "mysql":
+                    cursor.fetchall()  # MySQL answers a status row per table
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"Loaded {plan.customers} customers, {plan.products} products, {plan.orders} orders "

@@ -130,6 +130,21 @@ def _redact_detail(detail: str, exposed: Collection[str]) -> str:
     return _SQLITE_OBJECT.sub(_object, detail)
 
 
+# A backslash escape JSON does not have: MariaDB writes the quotes of the statement's string
+# literals (``attached_condition``) as \' in its JSON plans.
+_MYSQL_BAD_ESCAPE: Final = re.compile(r"(?<!\\)((?:\\\\)*)\\'")
+
+
+def _mysql_plan(text: str | bytes) -> Any:
+    """MySQL's/MariaDB's JSON plan, read even with MariaDB's ``\'`` escapes."""
+    if isinstance(text, bytes):
+        text = text.decode()
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return orjson.loads(_MYSQL_BAD_ESCAPE.sub(r"\1'", text))
+
+
 def explain_analyzes(alias: str) -> bool:
     """Whether ``explain_compiled(..., analyze=True)`` on ``alias`` is EXPLAIN ANALYZE (the
     statement runs and the plan has actual rows and times): PostgreSQL yes, SQLite no (its
@@ -152,7 +167,9 @@ def explain_compiled(
         cursor.execute(explain_sql, compiled.params)
         rows = cursor.fetchall()
         vendor = conn.vendor
-    if vendor in ("postgresql", "mysql"):
+    if vendor == "mysql":
+        return _mysql_plan(rows[0][0])
+    if vendor == "postgresql":
         plan = rows[0][0]
         return orjson.loads(plan) if isinstance(plan, str | bytes) else plan
     return [{"id": row[0], "parent": row[1], "detail": row[-1]} for row in rows]

@@ -25,7 +25,29 @@ def _compile(case: dict[str, Any]) -> Any:
     return build(case["definition"], catalog, connection.vendor, now=NOW, tz=tz)
 
 
-@pytest.mark.parametrize("case", GOLDEN, ids=[case["name"] for case in GOLDEN])
+def _has_full_join(case: dict[str, Any]) -> bool:
+    return any(
+        str(join.get("join_type", "")).upper() == "FULL"
+        for join in case["definition"].get("joins", ())
+    )
+
+
+#: The golden definitions this vendor can run: MySQL and MariaDB have no FULL join (the
+#: compiler refuses it there with a 400, tests/backends/mysql/test_dialect.py).
+RUNNABLE = [
+    pytest.param(
+        case,
+        id=case["name"],
+        marks=pytest.mark.skipif(
+            connection.vendor == "mysql" and _has_full_join(case),
+            reason="MySQL/MariaDB have no FULL join (refused: 400)",
+        ),
+    )
+    for case in GOLDEN
+]
+
+
+@pytest.mark.parametrize("case", RUNNABLE)
 def test_golden_definition_executes(case: dict[str, Any]) -> None:
     compiled = _compile(case)
     with connection.cursor() as cursor:
@@ -38,6 +60,8 @@ def test_golden_definition_executes(case: dict[str, Any]) -> None:
 def test_explain_runs_for_every_golden_definition(analyze: bool) -> None:
     dialect = get_dialect(connection.vendor)
     for case in GOLDEN:
+        if connection.vendor == "mysql" and _has_full_join(case):
+            continue  # refused there (no FULL join)
         compiled = _compile(case)
         with connection.cursor() as cursor:
             cursor.execute(dialect.explain_sql(compiled.sql, analyze=analyze), compiled.params)

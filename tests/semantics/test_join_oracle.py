@@ -131,7 +131,10 @@ def model(join_type: str, filters: list[Any], scoped: bool) -> list[tuple[Any, A
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    join_type=st.sampled_from(["INNER", "LEFT", "RIGHT", "FULL"]),
+    # MySQL and MariaDB have no FULL join (the compiler refuses it there).
+    join_type=st.sampled_from(
+        ["INNER", "LEFT", "RIGHT", *(["FULL"] if connection.vendor != "mysql" else [])]
+    ),
     filters=FILTERS,
     scoped=st.booleans(),
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -14,7 +15,7 @@ from prismiq_django import services
 from prismiq_django.catalog import store
 from prismiq_django.catalog.codec import EncodedTables
 from prismiq_django.models import ExposedColumn, ExposedTable
-from prismiq_django.query import QueryValidationError
+from prismiq_django.query import QueryValidationError, get_dialect
 
 CACHED = {
     "EXPOSED_TABLES": None,
@@ -103,7 +104,7 @@ def test_a_damaged_tenant_table_keeps_its_row_scope_and_the_entry_is_replaced(
     with pytest.raises(QueryValidationError, match="tenant"):
         services.execute(None, query)  # no tenant: refused (fail closed)
     sql = services.to_sql(SimpleNamespace(tenant=1), query).sql
-    assert '"tenant_id" = ' in sql
+    assert f"{get_dialect(connection.vendor).quote('tenant_id')} = " in sql
     tables = services.exposed_catalog().tables
     assert isinstance(tables, EncodedTables)
     assert tables["shop_order"].tenant_column == "tenant_id"

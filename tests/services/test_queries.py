@@ -469,7 +469,9 @@ def test_schema_cache_ttl_zero_rebuilds_every_time() -> None:
     # Every call reads the database's catalog again, the same statements each time.
     statements = [query["sql"] for query in third.captured_queries]
     assert statements == [query["sql"] for query in second.captured_queries]
-    system_catalog = "pg_catalog" if connection.vendor == "postgresql" else "sqlite_master"
+    system_catalog = {"postgresql": "pg_catalog", "mysql": "information_schema"}.get(
+        connection.vendor, "sqlite_master"
+    )
     assert sum(system_catalog in sql for sql in statements) >= 2
 
 
@@ -619,8 +621,9 @@ def test_sqlite_mixed_case_and_spaces_end_to_end() -> None:
 @pytest.mark.django_db
 def test_names_with_quotes_dots_and_percent_end_to_end() -> None:
     table, column = 'we"ird.table %s', 'a "b" %%'
-    quoted_table = '"' + table.replace('"', '""') + '"'
-    quoted_column = '"' + column.replace('"', '""') + '"'
+    mark = "`" if connection.vendor == "mysql" else '"'  # MySQL quotes with backticks
+    quoted_table = mark + table.replace(mark, mark * 2) + mark
+    quoted_column = mark + column.replace(mark, mark * 2) + mark
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE {quoted_table} (id integer PRIMARY KEY, {quoted_column} text)"

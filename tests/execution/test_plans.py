@@ -127,7 +127,11 @@ def test_schema_hides_the_all_tenants_row_estimate_of_tenant_tables() -> None:
         for i in range(20)
     )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        if connection.vendor == "mysql":  # one table at a time there, and a status row
+            cursor.execute("ANALYZE TABLE shop_customer")
+            cursor.fetchall()
+        else:
+            cursor.execute("ANALYZE")
     services.invalidate_catalog()
     counts = {t["name"]: t["row_count"] for t in services.schema(None)["tables"]}
     assert counts["shop_customer"] == 20

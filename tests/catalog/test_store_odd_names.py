@@ -30,7 +30,8 @@ NAMES = [
 
 
 def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    mark = "`" if connection.vendor == "mysql" else '"'  # MySQL quotes with backticks
+    return mark + name.replace(mark, mark * 2) + mark
 
 
 @pytest.fixture

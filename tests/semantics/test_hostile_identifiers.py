@@ -24,7 +24,8 @@ COLUMNS = (
 
 
 def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    mark = "`" if connection.vendor == "mysql" else '"'  # MySQL quotes with backticks
+    return mark + name.replace(mark, mark * 2) + mark
 
 
 @pytest.fixture

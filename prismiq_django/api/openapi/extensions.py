@@ -19,7 +19,7 @@ from drf_spectacular.extensions import (
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse
 
 from prismiq_django.api.openapi.components import (
     DEFINITION_COMPONENTS,
@@ -28,6 +28,7 @@ from prismiq_django.api.openapi.components import (
     QUERY_RESULT_SCHEMA,
     Schema,
 )
+from prismiq_django.api.openapi.decorators import extend_schema
 
 if TYPE_CHECKING:
     from drf_spectacular.openapi import AutoSchema

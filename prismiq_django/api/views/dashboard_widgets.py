@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.http import Http404, StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from prismiq_django.api.errors import error_entry, nested_errors
 from prismiq_django.api.openapi import RESULT_EXAMPLES
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.parsers import PrismiqJSONArrayParser
 from prismiq_django.api.renderers import CSVFileRenderer, PrismiqJSONRenderer, XLSXFileRenderer
 from prismiq_django.api.serializers import QueryResultSerializer

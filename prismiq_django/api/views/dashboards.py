@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.parsers import PrismiqJSONArrayParser
 from prismiq_django.api.serializers import ErrorResponseSerializer
 from prismiq_django.api.serializers.dashboards import (

@@ -10,14 +10,12 @@ import threading
 from typing import Any
 
 from django.utils import translation
-from drf_spectacular.utils import (
-    extend_schema,
-)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from prismiq_django import __version__
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.views.base import PrismiqAPIView
 
 _OPENAPI_SUFFIX = re.compile(r"openapi/?$")

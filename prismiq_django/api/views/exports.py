@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 
 from prismiq_django.api.errors import nested_errors
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.renderers import CSVFileRenderer, PrismiqJSONRenderer, XLSXFileRenderer
 from prismiq_django.api.serializers import ExportRequestSerializer
 from prismiq_django.api.throttling import EXPORT_GROUP, RateLimitMixin

@@ -7,7 +7,6 @@ from decimal import Decimal
 import orjson
 from drf_spectacular.utils import (
     PolymorphicProxySerializer,
-    extend_schema,
 )
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +18,7 @@ from prismiq_django.api.openapi import (
     RESULT_EXAMPLES,
     VALIDATION_ERROR_EXAMPLE,
 )
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.serializers import (
     ExecuteRequestSerializer,
     ExplainRequestSerializer,

@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import (
     OpenApiResponse,
-    extend_schema,
     extend_schema_view,
 )
 from rest_framework import viewsets
@@ -24,6 +23,7 @@ from prismiq_django.api.errors import nested_errors
 from prismiq_django.api.openapi import (
     RESULT_EXAMPLES,
 )
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.permissions import SavedQueryAccess, configured_permissions
 from prismiq_django.api.renderers import CSVFileRenderer, PrismiqJSONRenderer, XLSXFileRenderer
 from prismiq_django.api.serializers import (

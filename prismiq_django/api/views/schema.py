@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import (
-    extend_schema,
-)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from prismiq_django import services
 from prismiq_django.api.errors import REQUEST_INVALID_DETAIL
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.renderers import PrismiqJSONRenderer
 from prismiq_django.api.serializers import (
     ColumnValuesParamsSerializer,

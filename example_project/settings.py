@@ -117,6 +117,16 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=8),
 }
 
+# POST api/token/ (example_project/tokens.py): django-ratelimit rate of login attempts, counted per
+# client address and per username tried (the demo login is public: brute force must be bounded);
+# past it 429 with Retry-After. DJANGO_TOKEN_RATE_LIMIT=off turns it off (load tests that log in
+# many times); behind a proxy set RATELIMIT_IP_META_KEY so the address is the client's.
+TOKEN_RATE_LIMIT: str | None = (
+    None
+    if os.environ.get("DJANGO_TOKEN_RATE_LIMIT") == "off"
+    else os.environ.get("DJANGO_TOKEN_RATE_LIMIT", "10/m")
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "prismiq_django example",
     "VERSION": "0.1.0",

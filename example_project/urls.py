@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
-from example_project.tokens import StaffClaimTokenObtainPairSerializer
+from example_project.tokens import (
+    ExistingUserTokenRefreshSerializer,
+    RateLimitedTokenObtainPairView,
+)
 
 urlpatterns = [
     # The landing page: the dashboards; an anonymous browser is sent to the login page first
@@ -18,13 +21,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     # Stateless JWT (settings.SIMPLE_JWT): POST {"username", "password"} -> {"access", "refresh"},
-    # the access token carrying is_staff; POST {"refresh"} -> {"access"}.
+    # the access token carrying is_staff, at most settings.TOKEN_RATE_LIMIT attempts per address
+    # and per username (429 + Retry-After); POST {"refresh"} -> {"access"} (401 for a user deleted
+    # since).
+    path("api/token/", RateLimitedTokenObtainPairView.as_view(), name="token_obtain_pair"),
     path(
-        "api/token/",
-        TokenObtainPairView.as_view(serializer_class=StaffClaimTokenObtainPairSerializer),
-        name="token_obtain_pair",
+        "api/token/refresh/",
+        TokenRefreshView.as_view(serializer_class=ExistingUserTokenRefreshSerializer),
+        name="token_refresh",
     ),
-    path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("api/analytics/", include("prismiq_django.urls")),
     # The browser UI (dashboards, editor, query builder, saved queries, embed page).
     path("analytics/", include("prismiq_django.ui.urls")),

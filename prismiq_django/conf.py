@@ -35,8 +35,9 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "PROTECTED_TABLES": (),
     # DRF permission classes for every endpoint except the health probes and metrics.
     "PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # DRF permission classes for the metrics endpoint.
-    "METRICS_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # DRF permission classes for the metrics endpoint (IsStaffUser: is_staff must be True, not
+    # merely truthy as DRF's IsAdminUser takes a token's claim).
+    "METRICS_PERMISSION_CLASSES": ["prismiq_django.api.permissions.IsStaffUser"],
     # Row cap: a missing limit means MAX_ROWS; a larger one is capped.
     "MAX_ROWS": 10_000,
     # Database-side statement timeout, in seconds.
@@ -80,7 +81,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "EMBED_FRAME_ANCESTORS": ["'self'"],
     # DRF permission classes of dashboard administrators: they read and edit every dashboard of
     # their tenant, not only their own and the public ones.
-    "DASHBOARD_ADMIN_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DASHBOARD_ADMIN_PERMISSION_CLASSES": ["prismiq_django.api.permissions.IsStaffUser"],
     # Most statements one dashboards/{id}/execute request runs at a time (each on its own
     # connection; sequential on SQLite).
     "DASHBOARD_CONCURRENCY": 4,

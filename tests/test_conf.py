@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 
+from prismiq_django.api.permissions import IsStaffUser
 from prismiq_django.conf import DEFAULTS, prismiq_settings
 
 
@@ -52,7 +53,9 @@ def test_unknown_attribute_is_an_attribute_error():
 
 def test_permission_classes_resolve_dotted_paths_and_classes():
     assert prismiq_settings.PERMISSION_CLASSES == [IsAuthenticated]
-    assert prismiq_settings.METRICS_PERMISSION_CLASSES == [IsAdminUser]
+    # The default is the strict staff check (issue 15 item 3), not DRF's IsAdminUser.
+    assert prismiq_settings.METRICS_PERMISSION_CLASSES == [IsStaffUser]
+    assert prismiq_settings.DASHBOARD_ADMIN_PERMISSION_CLASSES == [IsStaffUser]
     with override_settings(
         PRISMIQ={"PERMISSION_CLASSES": [AllowAny, "rest_framework.permissions.IsAdminUser"]}
     ):

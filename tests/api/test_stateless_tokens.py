@@ -216,6 +216,69 @@ def test_a_token_for_a_deactivated_user_cannot_save_but_still_reads(
     assert executed.status_code == 200
 
 
+def test_a_token_of_a_deactivated_user_changes_no_saved_query(
+    alice: User, alice_token: APIClient
+) -> None:
+    """Issue 15 item 4: sharing, renaming, replacing and deleting were allowed to the token of a
+    deactivated user until it expired; every write of its own queries is 403 now, reads still
+    work, and another user's private query stays a 404."""
+    mine = _create(alice_token, "mine")["id"]
+    shared = _create(alice_token, "shared", shared=True)["id"]
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    refused = "Changing a saved query needs an active user account; the caller has none."
+    writes = [
+        alice_token.patch(api(f"saved-queries/{mine}"), {"is_shared": True}, format="json"),
+        alice_token.put(
+            api(f"saved-queries/{mine}"),
+            {"name": "n", "query": definition(), "is_shared": True},
+            format="json",
+        ),
+        alice_token.delete(api(f"saved-queries/{shared}")),
+        alice_token.delete(api(f"saved-queries/{mine}")),
+    ]
+    for response in writes:
+        assert response.status_code == 403, response.content
+        assert response.json()["detail"] == refused
+    assert SavedQuery.objects.get(pk=mine).is_shared is False
+    assert SavedQuery.objects.count() == 2
+    assert _names(alice_token) == ["mine", "shared"]
+    other = SavedQuery.objects.create(
+        name="bob-private", query=definition(), owner=User.objects.create_user("bob2")
+    )
+    assert alice_token.delete(api(f"saved-queries/{other.pk}")).status_code == 404
+
+
+def test_a_token_for_a_deactivated_user_changes_no_dashboard(
+    alice: User, alice_token: APIClient
+) -> None:
+    """Issue 15 item 4, dashboards: the owner's writes (PATCH, DELETE, widgets) need an active
+    user; reads of what it may see still answer."""
+    created = alice_token.post(api("dashboards"), {"name": "Mine", "widgets": []}, format="json")
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    refused = "Changing a dashboard needs an active user account; the caller has none."
+    writes = [
+        alice_token.patch(api(f"dashboards/{pk}"), {"is_public": True}, format="json"),
+        alice_token.delete(api(f"dashboards/{pk}")),
+        alice_token.post(
+            api(f"dashboards/{pk}/widgets"),
+            {
+                "type": "text",
+                "title": "t",
+                "position": {"x": 0, "y": 0, "w": 2, "h": 2},
+                "config": {"content": "x"},
+            },
+            format="json",
+        ),
+    ]
+    for response in writes:
+        assert response.status_code == 403, response.content
+        assert response.json()["detail"] == refused
+    assert alice_token.get(api(f"dashboards/{pk}")).status_code == 200
+    assert alice_token.get(api(f"dashboards/{pk}")).json()["is_public"] is False
+
+
 def test_a_token_for_a_deleted_user_is_not_an_integrity_error(alice: User, bob: User) -> None:
     token = bearer(access_token(bob))
     bob.delete()
@@ -238,6 +301,26 @@ def test_metrics_follow_the_is_staff_claim_not_the_user_row(alice: User) -> None
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert b"prismiq_requests_total" in response.content
+
+
+@pytest.mark.parametrize("claim", ["false", "true", "0", 1, [True], {"is": True}], ids=repr)
+def test_only_a_json_true_is_staff_claim_is_staff(alice: User, claim: object) -> None:
+    """Issue 15 item 3: DRF's IsAdminUser read the claim by truthiness ("false" was staff)."""
+    token = bearer(access_token(alice, is_staff=claim))
+    assert token.get(api("metrics")).status_code == 403
+    assert bearer(access_token(alice, is_staff=True)).get(api("metrics")).status_code == 200
+
+
+def test_a_string_is_staff_claim_is_no_dashboard_admin(alice: User, bob: User) -> None:
+    """The dashboard administrators' default class is the same strict one: a token claiming
+    ``"false"`` does not read another user's private dashboard."""
+    created = bearer(access_token(bob)).post(
+        api("dashboards"), {"name": "Bob's", "widgets": []}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    path = api(f"dashboards/{created.json()['id']}")
+    assert bearer(access_token(alice, is_staff="false")).get(path).status_code == 404
+    assert bearer(access_token(alice, is_staff=True)).get(path).status_code == 200
 
 
 def test_the_is_staff_claim_is_trusted_without_the_row(bob: User) -> None:
@@ -369,15 +452,23 @@ def test_a_session_request_reads_the_user_row_where_a_token_does_not(
     assert by_token.captured_queries == []
 
 
-def test_listing_and_updating_saved_queries_read_no_user_row(
+def test_listing_saved_queries_reads_no_user_row_and_updating_reads_it_once(
     alice: User, alice_token: APIClient
 ) -> None:
+    """Reads trust the token; a write reads the user row once, by primary key, to check that
+    the user is still active (issue 15 item 4: this test asserted no read for an update)."""
     pk = _create(alice_token, "mine", shared=True)["id"]
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as listing:
         assert alice_token.get(SAVED).status_code == 200
+        assert (
+            alice_token.post(api(f"saved-queries/{pk}/execute"), {}, format="json").status_code
+            == 200
+        )
+    assert _user_table_queries(listing) == []
+    with CaptureQueriesContext(connection) as updating:
         patched = alice_token.patch(api(f"saved-queries/{pk}"), {"name": "x"}, format="json")
         assert patched.status_code == 200
-    assert _user_table_queries(queries) == []
+    assert len(_user_table_queries(updating)) == 1
 
 
 def test_creating_reads_the_user_row_once(alice: User, alice_token: APIClient) -> None:

@@ -83,6 +83,57 @@ def test_refresh_hands_the_claims_on(demo: User) -> None:
     assert bearer(access).get(API + "metrics").status_code == 200
 
 
+def test_refreshing_the_token_of_a_deleted_user_is_a_401(viewer: User) -> None:
+    """Issue 15 item 5: simplejwt's serializer let the user's DoesNotExist escape (a 500)."""
+    refresh = _pair("viewer", "viewer").json()["refresh"]
+    viewer.delete()
+    response = APIClient().post("/api/token/refresh/", {"refresh": refresh}, format="json")
+    assert response.status_code == 401, response.content
+    assert response.json()["detail"] == "No active account found for the given token."
+    assert "access" not in response.json()
+
+
+def test_refreshing_the_token_of_a_deactivated_user_is_a_401(viewer: User) -> None:
+    refresh = _pair("viewer", "viewer").json()["refresh"]
+    User.objects.filter(pk=viewer.pk).update(is_active=False)
+    response = APIClient().post("/api/token/refresh/", {"refresh": refresh}, format="json")
+    assert response.status_code == 401, response.content
+
+
+def test_login_attempts_are_rate_limited_per_address_and_per_username(
+    demo: User, settings: Any
+) -> None:
+    """Issue 15 item 10: ``api/token/`` had no limit, so the public demo login could be guessed
+    without bound. Past ``TOKEN_RATE_LIMIT`` (counted per address and per username, wrong and
+    right passwords alike) the answer is 429 with ``Retry-After``, and no token."""
+    from example_project import settings as example
+
+    assert example.TOKEN_RATE_LIMIT == "10/m"  # the example's default (env unset in tests)
+    settings.TOKEN_RATE_LIMIT = "3/h"
+    one = APIClient(REMOTE_ADDR="203.0.113.7")
+    for _ in range(3):
+        attempt = one.post("/api/token/", {"username": "nobody-a", "password": "x"}, format="json")
+        assert attempt.status_code == 401
+    refused = one.post("/api/token/", {"username": "demo", "password": "demo"}, format="json")
+    assert refused.status_code == 429, refused.content
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    assert "access" not in refused.json()
+    # The same username from many addresses is bounded too (the refused attempt above counted).
+    for n in range(2):
+        spread = APIClient(REMOTE_ADDR=f"198.51.100.{n + 1}")
+        guess = spread.post("/api/token/", {"username": "DEMO", "password": "x"}, format="json")
+        assert guess.status_code == 401
+    elsewhere = APIClient(REMOTE_ADDR="198.51.100.99")
+    limited = elsewhere.post("/api/token/", {"username": "demo", "password": "demo"}, format="json")
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    # Another user from a fresh address still logs in.
+    other = APIClient(REMOTE_ADDR="192.0.2.44")
+    User.objects.create_user("other", password="other")
+    fine = other.post("/api/token/", {"username": "other", "password": "other"}, format="json")
+    assert fine.status_code == 200, fine.content
+
+
 def test_wrong_credentials_get_no_token(demo: User) -> None:
     response = _pair("demo", "wrong")
     assert response.status_code == 401

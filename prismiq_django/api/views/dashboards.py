@@ -13,6 +13,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +35,7 @@ from prismiq_django.models import Dashboard, DashboardViewer
 from prismiq_django.services import dashboards as service
 from prismiq_django.tenancy.access import dashboard_for, dashboard_viewer, embed_viewer
 from prismiq_django.tenancy.embed import grant_of
+from prismiq_django.tenancy.identity import caller_has_account
 
 FORBIDDEN = OpenApiResponse(
     ErrorResponseSerializer, "Visible but not editable by the caller (or no user account)."
@@ -42,6 +44,7 @@ DASHBOARD_ID = OpenApiParameter(
     "dashboard_id", int, OpenApiParameter.PATH, description="Dashboard id (ASCII digits)."
 )
 TAGS = ["dashboards"]
+WRITE_NEEDS_ACCOUNT = "Changing a dashboard needs an active user account; the caller has none."
 
 
 class DashboardAPIView(PrismiqAPIView):
@@ -65,8 +68,15 @@ class DashboardAPIView(PrismiqAPIView):
         return viewer
 
     def get_dashboard(self, request: Request, dashboard_id: str, *, write: bool) -> Dashboard:
-        """The dashboard of the URL as the caller may use it (404 / 403, see the module)."""
-        return dashboard_for(self.get_viewer(request), dashboard_id, write=write)
+        """The dashboard of the URL as the caller may use it (404 / 403, see the module).
+
+        A ``write`` also needs an active user row (``caller_has_account``: one indexed read for a
+        stateless token user, none for a model instance): a deactivated or deleted user's token
+        that has not expired yet reads, but changes nothing (403)."""
+        dashboard = dashboard_for(self.get_viewer(request), dashboard_id, write=write)
+        if write and not caller_has_account(request.user):
+            raise PermissionDenied(WRITE_NEEDS_ACCOUNT)
+        return dashboard
 
     def reload(self, request: Request, dashboard: Dashboard) -> dict[str, Any]:
         """The dashboard as stored now, with its widgets, on the wire."""

@@ -89,7 +89,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # PERMISSION_CLASSES (default: staff users), and the function names refused anywhere in a
     # statement (names or prefixes ending in "*"; the default is the checker's built-in list of
     # file, network, sleep, configuration and large-object functions).
-    "SQL_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "SQL_PERMISSION_CLASSES": ["prismiq_django.api.permissions.IsStaffUser"],
     "SQL_FORBIDDEN_FUNCTIONS": None,
     # Questions (ask): {"BACKEND": None | "offline" | "openai_compatible" | dotted path of a
     # class, "BASE_URL", "MODEL", "API_KEY" (openai_compatible; each defaults to the

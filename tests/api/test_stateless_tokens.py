@@ -311,6 +311,20 @@ def test_only_a_json_true_is_staff_claim_is_staff(alice: User, claim: object) ->
     assert bearer(access_token(alice, is_staff=True)).get(api("metrics")).status_code == 200
 
 
+def test_a_string_is_staff_claim_runs_no_raw_sql(alice: User) -> None:
+    """The raw SQL endpoints' default class is the strict one too (a ``"false"`` claim was staff
+    for DRF's IsAdminUser)."""
+    body = {"sql": "SELECT 1"}
+    refused = bearer(access_token(alice, is_staff="false")).post(
+        api("sql/validate"), body, format="json"
+    )
+    assert refused.status_code == 403
+    allowed = bearer(access_token(alice, is_staff=True)).post(
+        api("sql/validate"), body, format="json"
+    )
+    assert allowed.status_code != 403, allowed.content
+
+
 def test_a_string_is_staff_claim_is_no_dashboard_admin(alice: User, bob: User) -> None:
     """The dashboard administrators' default class is the same strict one: a token claiming
     ``"false"`` does not read another user's private dashboard."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from prismiq_django.api.openapi import EXAMPLE_DEFINITION, RESULT_EXAMPLES
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.permissions import sql_permissions
 from prismiq_django.api.serializers import ErrorResponseSerializer, QueryResultSerializer
 from prismiq_django.api.serializers.sql import (

@@ -44,8 +44,10 @@ class ValueOutOfRange(PrismiqError):
 
     The one source in compiled statements: a time bucket of a ``timestamptz`` value within a day
     of PostgreSQL's limits, whose wall-clock time in the site's time zone is outside them
-    (:meth:`prismiq_django.query.dialects.PostgreSQLDialect.date_trunc`). The request is valid;
-    the data cannot be answered that way.
+    (:meth:`prismiq_django.query.dialects.PostgreSQLDialect.date_trunc`); on SQLite, a bucket of
+    a value near years 1 or 9999 that Django's ``django_datetime_trunc`` cannot compute in Python
+    (:func:`prismiq_django.backends.base.value_out_of_range`). The request is valid; the data
+    cannot be answered that way.
     """
 
     default_message = (

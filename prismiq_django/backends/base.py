@@ -10,6 +10,7 @@ from typing import Final
 
 from django.db import (
     DatabaseError,
+    DataError,
     InterfaceError,
     OperationalError,
 )
@@ -72,6 +73,37 @@ def connection_lost(exc: DatabaseError, connection: BaseDatabaseWrapper) -> bool
 DATETIME_FIELD_OVERFLOW: Final = "22008"
 
 
+#: What Python's sqlite3 says when a function registered on the connection raised: an
+#: ``OverflowError`` becomes SQLite's ``SQLITE_TOOBIG`` (a ``DataError``), anything else a generic
+#: failure (an ``OperationalError``).
+_SQLITE_FUNCTION_FAILED: Final = frozenset(
+    {"string or blob too big", "user-defined function raised exception"}
+)
+
+
+def value_out_of_range(exc: DatabaseError, connection: BaseDatabaseWrapper) -> bool:
+    """True when the database could not compute a value of the data, not for a bug:
+
+    - PostgreSQL's SQLSTATE 22008 (``datetime_field_overflow``);
+    - on SQLite, a failure inside one of the functions Django registers on the connection. The
+      only ones compiled statements call are ``django_date_trunc`` and ``django_datetime_trunc``
+      (time buckets), which fail (``OverflowError`` in Python) when a bucket or the wall-clock
+      time of a value in the site's zone falls outside Python's years 1..9999, e.g. the week of
+      ``0001-01-01`` in America/New_York or the year of ``9999-12-31 23:30`` UTC in
+      Europe/Paris. (``string or blob too big`` is also SQLite's answer for a value longer than
+      its limit, which is the data's size, not a bug, too.)
+    """
+    if sqlstate_of(exc) == DATETIME_FIELD_OVERFLOW:
+        return True
+    cause = exc.__cause__
+    return (
+        connection.vendor == "sqlite"
+        and isinstance(exc, OperationalError | DataError)
+        and cause is not None
+        and str(cause) in _SQLITE_FUNCTION_FAILED
+    )
+
+
 def sqlstate_of(exc: DatabaseError) -> str | None:
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
@@ -85,4 +117,5 @@ __all__ = [
     "is_query_canceled",
     "is_server_timeout",
     "sqlstate_of",
+    "value_out_of_range",
 ]

@@ -23,12 +23,12 @@ from django.db import (
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from prismiq_django.backends.base import (
-    DATETIME_FIELD_OVERFLOW,
     Deadline,
     connection_lost,
     is_query_canceled,
     is_server_timeout,
     sqlstate_of,
+    value_out_of_range,
 )
 from prismiq_django.backends.mysql.rails import mysql_rails
 from prismiq_django.backends.postgresql.loaders import use_fast_loaders
@@ -71,9 +71,10 @@ def _translate(
     if connection_lost(exc, connection):
         logger.exception("prismiq analytics database connection lost")
         return DatabaseUnavailable()
-    if sqlstate_of(exc) == DATETIME_FIELD_OVERFLOW:
-        # The data, not a bug: a bucket of a value near PostgreSQL's limits (see the exception).
-        logger.warning("prismiq query refused: a timestamp's bucket is out of PostgreSQL's range")
+    if value_out_of_range(exc, connection):
+        # The data, not a bug: a bucket of a value near the database's limits (or Python's, for
+        # SQLite's functions: see value_out_of_range).
+        logger.warning("prismiq query refused: a timestamp's bucket is out of the database's range")
         return ValueOutOfRange()
     logger.exception("prismiq query failed in the database")
     return QueryExecutionError()

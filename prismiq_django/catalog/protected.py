@@ -195,6 +195,39 @@ def _session_model_tables() -> set[str]:
     return _model_tables(model)
 
 
+#: django-oauth-toolkit's swappable models (``OAUTH2_PROVIDER_*_MODEL`` = ``"app_label.Model"``):
+#: a site that swaps one keeps client secrets or tokens in its own app's table, which the
+#: ``oauth2_provider_*`` prefix does not cover.
+OAUTH_MODEL_SETTINGS: Final = (
+    "OAUTH2_PROVIDER_APPLICATION_MODEL",
+    "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL",
+    "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL",
+    "OAUTH2_PROVIDER_ID_TOKEN_MODEL",
+    "OAUTH2_PROVIDER_GRANT_MODEL",
+    "OAUTH2_PROVIDER_DEVICE_GRANT_MODEL",
+)
+
+
+def _swapped_credential_tables() -> set[str]:
+    """The tables of the models named by :data:`OAUTH_MODEL_SETTINGS` (see
+    :func:`_model_tables`), followed like the user model; a setting naming no installed model
+    adds nothing (django-oauth-toolkit refuses it itself)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    tables: set[str] = set()
+    for name in OAUTH_MODEL_SETTINGS:
+        label = getattr(settings, name, None)
+        if not isinstance(label, str) or "." not in label:
+            continue
+        try:
+            model = apps.get_model(label, require_ready=False)
+        except (LookupError, ValueError):
+            continue
+        tables |= _model_tables(model)
+    return tables
+
+
 def _registry_tables() -> set[str]:
     """The tables of every model (auto-created many-to-many ones included) of the installed apps
     of :data:`PROTECTED_APPS`."""
@@ -278,6 +311,7 @@ def _protected() -> tuple[frozenset[str], tuple[str, ...]]:
         | _registry_tables()
         | _user_model_tables()
         | _session_model_tables()
+        | _swapped_credential_tables()
         | _cache_tables()
     )
     prefixes = tuple(dict.fromkeys(PROTECTED_PREFIXES + site_prefixes))
@@ -313,7 +347,14 @@ def is_protected_table(name: str) -> bool:
 
 # The settings that :func:`_protected` reads (the app registry follows INSTALLED_APPS).
 _KEY_SETTINGS: Final = frozenset(
-    {"PRISMIQ", "INSTALLED_APPS", "AUTH_USER_MODEL", "SESSION_ENGINE", "CACHES"}
+    {
+        "PRISMIQ",
+        "INSTALLED_APPS",
+        "AUTH_USER_MODEL",
+        "SESSION_ENGINE",
+        "CACHES",
+        *OAUTH_MODEL_SETTINGS,
+    }
 )
 _key: list[str | None] = [None]
 

@@ -267,6 +267,32 @@ def test_custom_user_model_table_is_protected(settings, monkeypatch):
     assert is_protected_table("ACCOUNTS_MEMBER")
 
 
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "OAUTH2_PROVIDER_APPLICATION_MODEL",
+        "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL",
+        "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL",
+        "OAUTH2_PROVIDER_ID_TOKEN_MODEL",
+        "OAUTH2_PROVIDER_GRANT_MODEL",
+    ],
+)
+def test_a_swapped_oauth_model_is_a_credential_table(settings, setting):
+    """Issue 15 item 8: django-oauth-toolkit's swapped models live in the site's own app (no
+    ``oauth2_provider_`` prefix); the rule follows the setting as it follows the user model
+    (a real installed model stands in for the site's swapped one)."""
+    from prismiq_django.catalog.protected import protection_key
+
+    assert not is_protected_table("shop_customer")
+    before = protection_key()
+    setattr(settings, setting, "shop.Customer")
+    assert is_protected_table("shop_customer")
+    assert is_protected_table("SHOP_CUSTOMER")
+    assert protection_key() != before
+    setattr(settings, setting, "nowhere.Missing")  # not installed: nothing added, no failure
+    assert not is_protected_table("shop_customer")
+
+
 def test_app_config():
     from django.apps import apps
 

@@ -4,7 +4,7 @@ shared queries; another user's shared query is read-only), and ``execute`` of a 
 
 from __future__ import annotations
 
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import (
@@ -105,9 +105,13 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         if owner_id is None:  # only when a site drops SavedQueryAccess from get_permissions
             raise PermissionDenied(SavedQueryAccess.create_message)
         tenant = single_tenant(tenant_keys(self.request), AMBIGUOUS_QUERY_TENANT)
+        alias = router.db_for_write(SavedQuery)
         try:
-            with transaction.atomic(using=router.db_for_write(SavedQuery)):
+            with transaction.atomic(using=alias):
                 serializer.save(owner_id=owner_id, tenant=tenant)
+                # Deferred constraints are checked here, inside this savepoint, not when an
+                # enclosing transaction (ATOMIC_REQUESTS) commits after the view: a 500 there.
+                connections[alias].check_constraints(table_names=[SavedQuery._meta.db_table])
         except IntegrityError:  # the owner's row is gone (no other constraint can fail here)
             raise PermissionDenied(SavedQueryAccess.create_message) from None
 

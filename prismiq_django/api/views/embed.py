@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.views.base import INVALID, NOT_FOUND
 from prismiq_django.api.views.dashboards import DASHBOARD_ID, FORBIDDEN, TAGS, DashboardAPIView
 from prismiq_django.services import embed as service

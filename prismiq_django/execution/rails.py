@@ -27,7 +27,6 @@ from prismiq_django.backends.base import (
     connection_lost,
     is_query_canceled,
     is_server_timeout,
-    sqlstate_of,
     value_out_of_range,
 )
 from prismiq_django.backends.mysql.rails import mysql_rails

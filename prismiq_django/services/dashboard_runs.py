@@ -42,6 +42,7 @@ from prismiq_django.query.filter_merge import merge_filters
 from prismiq_django.services.catalog import get_catalog
 from prismiq_django.services.prepared import Prepared, prepare_definition, run_prepared
 from prismiq_django.services.queries import limits
+from prismiq_django.services.saved_queries import merged_definition
 
 #: A widget's outcome: its result, or what went wrong.
 Outcome = QueryResult | Exception
@@ -182,20 +183,10 @@ def widget_definition(
     if widget.type == "text":
         raise ObjectNotFound(NO_QUERY)
     declared = _declared(dashboard)
-    values = _values(filter_values, declared)
     definition = _definitions(dashboard, [widget]).get(widget.pk)
     if definition is None:
         raise ObjectNotFound(SAVED_QUERY_GONE)
-    if not isinstance(definition, Mapping):
-        return definition
-    return merge_filters(
-        definition,
-        get_catalog(request),
-        declared,
-        values,
-        tz=timezone.get_current_timezone(),
-        max_list_values=limits().max_list_values,
-    )
+    return merged_definition(definition, declared, filter_values, request=request)
 
 
 def _selected(widgets: list[Widget], dashboard: Dashboard, raw: object) -> list[Widget]:

@@ -241,3 +241,23 @@ def counters(settings: Any) -> str:
     }
     settings.RATELIMIT_USE_CACHE = alias
     return alias
+
+
+def add_second_tenant() -> None:
+    """Tenant 2: one customer (Zed, Oslo) with two orders ("refunded" and "paid", 5.00 each)."""
+    zed = Customer.objects.create(
+        tenant_id=2,
+        name="Zed",
+        email="zed@example.com",
+        city="Oslo",
+        country="NO",
+        created_at=datetime(2023, 1, 1, tzinfo=UTC),
+    )
+    for status in ("refunded", "paid"):
+        Order.objects.create(
+            tenant_id=2,
+            customer=zed,
+            status=status,
+            ordered_at=datetime(2024, 2, 1, tzinfo=UTC),
+            total=Decimal("5.00"),
+        )

@@ -174,6 +174,13 @@ def test_errors_before_the_first_byte_are_json(client: APIClient, shop: Shop) ->
     paths = [e["path"] for e in bad_value.json()["errors"]]
     assert paths
     assert all(p.startswith("/filter_values/0") for p in paths), paths
+    not_a_list = post(client, f"{base}/{ids['Orders']}/export", {"filter_values": "all"})
+    assert not_a_list.status_code == 400, not_a_list.content
+    assert not not_a_list.streaming
+    assert [e["path"] for e in not_a_list.json()["errors"]] == ["/filter_values"]
+    huge = post(client, f"{base}/{ids['Orders']}/export", {"filename": "x" * 201})
+    assert huge.status_code == 400
+    assert not huge.streaming
     unknown = post(
         client,
         f"{base}/{ids['Orders']}/export",
@@ -200,3 +207,14 @@ def test_widget_exports_count_against_the_export_rate_limit(
     # ... and not against the query rate limit: execute still answers.
     execute = f"dashboards/{created['id']}/widgets/{_widgets(created)['Orders']}/execute"
     assert post(client, execute, []).status_code == 200
+
+
+def test_a_title_with_nothing_ascii_names_the_file_export(client: APIClient, shop: Shop) -> None:
+    created = create(
+        client, widgets=[{"type": "table", "title": "売上 📈", "query": LISTING, "position": pos()}]
+    )
+    response = post(
+        client, f"dashboards/{created['id']}/widgets/{created['widgets'][0]['id']}/export", {}
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="export.csv"'
+    assert len(_rows(response)) == 11

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +14,6 @@ from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.test import APIClient
 
-from example_project.shop.models import Customer, Order
 from prismiq_django import services
 from prismiq_django.models import ExposedColumn, ExposedTable
 from prismiq_django.ops.observability import REGISTRY
@@ -26,6 +23,7 @@ from tests.api.conftest import (
     SHOP_TABLES,
     TOKEN_SECRET,
     Shop,
+    add_second_tenant,
     api,
     body_text,
     configure,
@@ -274,22 +272,7 @@ def test_a_refusal_of_execute_names_its_codes_and_paths(admin: APIClient) -> Non
 @pytest.fixture
 def scoped(admin: APIClient, settings: Any, shop: Shop) -> None:
     """Tenant 2 has one customer with two orders; the two tables are tenant-scoped."""
-    zed = Customer.objects.create(
-        tenant_id=2,
-        name="Zed",
-        email="zed@example.com",
-        city="Oslo",
-        country="NO",
-        created_at=datetime(2023, 1, 1, tzinfo=UTC),
-    )
-    for status in ("refunded", "paid"):
-        Order.objects.create(
-            tenant_id=2,
-            customer=zed,
-            status=status,
-            ordered_at=datetime(2024, 2, 1, tzinfo=UTC),
-            total=Decimal("5.00"),
-        )
+    add_second_tenant()
     configure(settings, TENANT_CALLBACK="tests.api.test_tenants.tenant_of")
     ExposedTable.objects.filter(name__in=["shop_order", "shop_customer"]).update(
         tenant_column="tenant_id"

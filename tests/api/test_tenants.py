@@ -5,8 +5,6 @@ nothing (fail closed)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from importlib import import_module
 from typing import Any
 
@@ -14,10 +12,9 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from example_project.shop.models import Customer, Order
 from prismiq_django import services
 from prismiq_django.models import ExposedTable
-from tests.api.conftest import api, configure
+from tests.api.conftest import add_second_tenant, api, configure
 
 TENANTS = {"alice": 1, "bob": 2, "dave": 1}
 
@@ -50,22 +47,7 @@ JOINED = {
 @pytest.fixture
 def scoped(client: APIClient, settings: Any, shop: Any) -> None:
     """Tenant 2 gets one customer with two orders; both tables are tenant-scoped."""
-    zed = Customer.objects.create(
-        tenant_id=2,
-        name="Zed",
-        email="zed@example.com",
-        city="Oslo",
-        country="NO",
-        created_at=datetime(2023, 1, 1, tzinfo=UTC),
-    )
-    for status in ("refunded", "paid"):
-        Order.objects.create(
-            tenant_id=2,
-            customer=zed,
-            status=status,
-            ordered_at=datetime(2024, 2, 1, tzinfo=UTC),
-            total=Decimal("5.00"),
-        )
+    add_second_tenant()
     configure(settings, EXPOSED_TABLES=None, TENANT_CALLBACK="tests.api.test_tenants.tenant_of")
     for name in ("shop_order", "shop_customer"):
         ExposedTable.objects.create(name=name, is_exposed=True, tenant_column="tenant_id")

@@ -28,7 +28,7 @@ import math
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from typing import Any, Final
 
 from prismiq_django.backends.postgresql.loaders import use_fast_loaders
@@ -42,8 +42,10 @@ from prismiq_django.ops.gcpause import gc_paused
 
 #: Rows fetched per batch (one ``FETCH`` on PostgreSQL).
 BATCH_ROWS: Final = 2_000
-#: Bytes of ``COPY`` output gathered into one chunk.
+#: Bytes of ``COPY`` output gathered into one chunk (about: the records per chunk follow the
+#: size of the last chunk's records), and at most this many records per chunk.
 COPY_CHUNK_BYTES: Final = 128 * 1024
+COPY_CHUNK_RECORDS: Final = 16_384
 
 
 @dataclass(slots=True)
@@ -173,6 +175,19 @@ def open_rows(
     )
 
 
+def _crlf(records: list[Any]) -> bytes:
+    """``records`` (each one CSV record ending with LF) joined, each ending with CRLF.
+
+    Whole-chunk operations, no per-record Python: when the chunk holds exactly one LF per
+    record, no field holds a line break and every LF ends a record; otherwise the records are
+    joined one by one (a field's own line breaks are kept as they are).
+    """
+    data = b"".join(records)
+    if data.count(b"\n") == len(records):
+        return data.replace(b"\n", b"\r\n")
+    return b"\r\n".join(bytes(record)[:-1] for record in records) + b"\r\n"
+
+
 def _copy_chunks(
     sql: str, params: Sequence[object], alias: str, timeout: float, count: list[int]
 ) -> Iterator[bytes]:
@@ -184,21 +199,26 @@ def _copy_chunks(
         copier = ClientCursor(connection.connection)
         try:
             with connection.wrap_database_errors, copier.copy(sql, params) as copy:
-                blocks: list[Any] = []
-                size = 0
+                records = iter(copy)  # one CSV record per block, ending with LF
+                per_chunk = 1  # the first chunk: one record, so that errors at once raise here
                 first = True
-                for block in copy:  # one CSV record per block, ending with LF
-                    count[0] += 1
-                    blocks.append(block[:-1])
-                    size += len(block)
-                    if size >= COPY_CHUNK_BYTES or first:
-                        yield b"\r\n".join(blocks) + b"\r\n"
-                        blocks.clear()
-                        size = 0
-                        first = False
-                if blocks:
-                    yield b"\r\n".join(blocks) + b"\r\n"
-                elif first:
+                size = 0
+                while True:
+                    # The blocks are GC-tracked views of libpq's buffers: with a chunk's worth
+                    # alive, the cyclic GC walked them again and again (most of an export's
+                    # time: benchmarks/RESULTS.md), so they live and die with it paused.
+                    with gc_paused():
+                        batch = list(islice(records, per_chunk))
+                        if not batch:
+                            break
+                        count[0] += len(batch)
+                        chunk = _crlf(batch)
+                        del batch
+                    yield chunk
+                    first = False
+                    size += len(chunk)  # records per chunk: by the mean record so far
+                    per_chunk = max(1, min(COPY_CHUNK_RECORDS, COPY_CHUNK_BYTES * count[0] // size))
+                if first:
                     yield b""
         finally:
             copier.close()

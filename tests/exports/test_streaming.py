@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from typing import Any
 
@@ -146,6 +147,29 @@ def test_copy_streams_crlf_records_and_keeps_newlines_inside_fields() -> None:
     assert b"".join(chunks).count(b"\r\n") == 20000  # CRLF ends records, LF stays inside
     records = _records(chunks)
     assert records == [[str(n), f'a\nb,"c"{n}'] for n in range(1, 20001)]
+    assert not _in_transaction()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_copy_chunks_mixing_plain_records_and_line_breaks_in_fields_are_exact() -> None:
+    """A chunk is converted whole when its only LFs end records, record by record otherwise:
+    a line break (LF or CRLF) in a few fields, far apart, must come out as it was in either
+    kind of chunk, and every record end as CRLF."""
+    select = (
+        "SELECT n, CASE WHEN n %% 7919 = 0 THEN E'x\\ny' WHEN n %% 7907 = 0 THEN E'p\\r\\nq'"
+        " ELSE 'v' || n END FROM generate_series(1, %s) AS n"
+    )
+    export = open_copy(_copy_sql(select), [60000], alias=ALIAS, timeout=10)
+    chunks = list(export.chunks)
+    assert len(chunks) > 5
+    assert export.records() == 60000
+    expected = [
+        [str(n), "x\ny" if n % 7919 == 0 else "p\r\nq" if n % 7907 == 0 else f"v{n}"]
+        for n in range(1, 60001)
+    ]
+    assert _records(chunks) == expected
+    assert gc.isenabled()  # the pause around each chunk's records is over
     assert not _in_transaction()
 
 

@@ -14,7 +14,7 @@ MYSQL_URL ?= mysql://root@127.0.0.1:3306/mysql
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: venv vendor demo test test-postgres test-mariadb test-browser test-slow lint typecheck migrations-check check \
+.PHONY: venv venv-mysql vendor demo test test-postgres test-mariadb test-browser test-slow lint typecheck migrations-check check \
 	clean bench bench-tools replica replica-stop bouncer bouncer-stop
 
 $(BIN)/.installed: pyproject.toml
@@ -24,6 +24,14 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 venv: $(BIN)/.installed
+
+# mysqlclient (the `mysql` extra) builds from source: Debian's default-libmysqlclient-dev and
+# pkg-config first. Only the MariaDB pass needs it.
+$(BIN)/.installed-mysql: pyproject.toml $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev,mysql]"
+	touch $@
+
+venv-mysql: $(BIN)/.installed-mysql
 
 demo: venv
 	mkdir -p var
@@ -49,7 +57,7 @@ test-postgres: venv
 
 # The same suite on real MySQL/MariaDB + Redis (mysqlclient, the `mysql` extra); fails (does not
 # skip) when either is unreachable. The URL names the server: the tests create their own database.
-test-mariadb: venv
+test-mariadb: venv-mysql
 	DATABASE_URL=$(MYSQL_URL) REDIS_URL=$(REDIS_URL_TEST) PRISMIQ_REQUIRE_SERVICES=1 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -82,7 +82,10 @@ class LayoutSerializer(serializers.Serializer[Any]):
     columns = serializers.IntegerField(min_value=1, max_value=48, default=12)
     row_height = serializers.IntegerField(min_value=1, max_value=1000, default=50)
     margin = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=100), min_length=2, max_length=2
+        child=serializers.IntegerField(min_value=0, max_value=100),
+        min_length=2,
+        max_length=2,
+        default=[10, 10],  # the documented default: the API completes a layout without margin
     )
 
 

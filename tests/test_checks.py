@@ -266,3 +266,47 @@ def test_deployment_checks_are_registered():
     from django.core import checks
 
     assert check_deployment in checks.registry.registry.get_checks()
+
+
+POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "analytics"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "warned"),
+    [
+        ({}, True),  # Django's default CONN_MAX_AGE is 0
+        ({"CONN_MAX_AGE": 0}, True),
+        ({"CONN_MAX_AGE": 0, "OPTIONS": {"pool": False}}, True),
+        ({"CONN_MAX_AGE": 600}, False),
+        ({"CONN_MAX_AGE": None}, False),  # persistent without a limit
+        ({"OPTIONS": {"pool": True}}, False),
+        ({"OPTIONS": {"pool": {"min_size": 2, "max_size": 8}}}, False),
+        ({"ENGINE": "django.contrib.gis.db.backends.postgis"}, True),
+        ({"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}, False),
+    ],
+)
+def test_w004_postgresql_analytics_alias_with_neither_persistent_connections_nor_a_pool(
+    settings, monkeypatch, overrides, warned
+):
+    """A site's ``DATABASES`` entry for the analytics alias (added to the dict the checks read,
+    not through ``override_settings``, which refuses DATABASES): W004 when every request would
+    open a new PostgreSQL connection."""
+    monkeypatch.setitem(settings.DATABASES, "analytics", {**POSTGRES, **overrides})
+    settings.PRISMIQ = {"DATABASE": "analytics"}
+    messages = [m for m in check_deployment() if m.id == "prismiq_django.W004"]
+    assert bool(messages) is warned
+    if warned:
+        assert "'analytics'" in messages[0].msg
+        assert "pool" in messages[0].hint
+        assert "CONN_MAX_AGE" in messages[0].hint
+
+
+def test_w004_only_for_the_analytics_alias(settings, monkeypatch):
+    monkeypatch.setitem(settings.DATABASES, "other", dict(POSTGRES))
+    settings.PRISMIQ = {"DATABASE": "default"}
+    messages = check_deployment()
+    default = settings.DATABASES["default"]
+    expected = "postgresql" in default["ENGINE"] and default.get("CONN_MAX_AGE", 0) == 0
+    assert ("prismiq_django.W004" in ids(messages)) is expected
+    settings.PRISMIQ = {"DATABASE": "missing"}  # E003 reports it
+    assert "prismiq_django.W004" not in ids(check_deployment())

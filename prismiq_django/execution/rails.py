@@ -39,6 +39,7 @@ from prismiq_django.backends.postgresql.session import (
     reads_as_pinned,
     session_settings_sql,
     several_statements_per_message,
+    time_zone_sql,
 )
 from prismiq_django.backends.sqlite.rails import sqlite_rails
 from prismiq_django.exceptions import (
@@ -128,20 +129,23 @@ def _one_message_possible(connection: BaseDatabaseWrapper) -> bool:
     (:func:`~prismiq_django.backends.postgresql.session.reads_as_pinned`): psycopg decodes the rows
     by the styles
     the session reports, and the message's ``ROLLBACK`` would end pinned ones before it reads
-    them. The message then pins only ``extra_float_digits``. Otherwise the savepoint-safe path
-    of :func:`guarded_cursor` is used, which pins all of them.
+    them; the same for ``TimeZone``, which must be the zone Django set on the connection
+    (psycopg attaches the reported zone to ``timestamptz`` values). The message then pins only
+    ``extra_float_digits`` and ``TimeZone`` (for the statement's own text and casts).
+    Otherwise the savepoint-safe path of :func:`guarded_cursor` is used, which pins all of
+    them.
     """
     return (
         several_statements_per_message(connection)  # first: the others read psycopg 3's
         and outside_transaction(connection)
-        and reads_as_pinned(connection.connection)
+        and reads_as_pinned(connection.connection, connection.timezone_name)
     )
 
 
 # The one-message path's rails: the read-only transaction, and the timeout (the first
 # parameter), the pinned settings the session does not report (the reported ones are already
-# the pinned values: see _one_message_possible) and the site's PG_SESSION_SETTINGS (name and
-# value bound) in one SELECT.
+# the pinned values: see _one_message_possible), TimeZone (bound) and the site's
+# PG_SESSION_SETTINGS (name and value bound) in one SELECT.
 _MESSAGE_HEAD: Final = (
     f"BEGIN READ ONLY; SELECT set_config('statement_timeout', %s, true), {PIN_UNREPORTED_SQL}"
 )
@@ -176,6 +180,7 @@ def guarded_statement(
         BEGIN READ ONLY;
         SELECT set_config('statement_timeout', <ms>, true),
                set_config('extra_float_digits', '1', true)
+               [, set_config('TimeZone', <Django's zone of the connection>, true)]
                [, set_config(<name>, <value>, true) for each PG_SESSION_SETTINGS pair];
         <sql>;
         ROLLBACK
@@ -203,15 +208,17 @@ def guarded_statement(
         return
     deadline = Deadline(float(timeout))
     timeout_ms = str(max(1, math.ceil(deadline.seconds * 1000)))
+    zone_sql, zone_params = time_zone_sql(connection)
     site_sql, site_params = session_settings_sql(current_session_settings())
     first = f"{prelude.sql}; " if prelude is not None else ""
-    message = f"{_MESSAGE_HEAD}{site_sql}; {first}{sql}; ROLLBACK"
+    message = f"{_MESSAGE_HEAD}{zone_sql}{site_sql}; {first}{sql}; ROLLBACK"
     try:
         with connection.cursor() as cursor:
             use_fast_loaders(connection, cursor, tolerant=tolerant)
             try:
                 bound: list[Any] = [
                     timeout_ms,
+                    *zone_params,
                     *site_params,
                     *(prelude.params if prelude else ()),
                     *params,

@@ -7,8 +7,8 @@ database-side deadline:
 - PostgreSQL: ``set_config('transaction_read_only', 'on', true)``,
   ``set_config('statement_timeout', ..., true)`` and the output settings of
   :mod:`prismiq_django.backends.postgresql.session` (``DateStyle``, ``IntervalStyle``,
-  ``extra_float_digits``,
-  pinned to PostgreSQL's defaults, so that results never depend on the session's) in one
+  ``extra_float_digits`` pinned to PostgreSQL's defaults and ``TimeZone`` to Django's zone of the
+  connection, so that results never depend on the session's) in one
   statement before the query (all are ``SET LOCAL``: they end with the transaction or
   savepoint, so a pooled connection is left as it was). A timeout is SQLSTATE 57014 and
   becomes :class:`QueryTimeout`; a 57014 before the timeout could have fired

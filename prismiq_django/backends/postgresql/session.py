@@ -25,8 +25,15 @@ value, and psycopg decodes dates and intervals by the value reported when it loa
 order (``DMY``, ``MDY``) only says how ambiguous input such as ``01/02/2024`` is read, and
 prismiq writes dates as ISO 8601, which every order reads the same.
 
-Not pinned: ``TimeZone`` (Django sets it on every new connection to the zone it expects), and
-settings that change nothing prismiq reads: ``bytea_output`` (psycopg reads ``hex`` and
+``TimeZone`` is pinned too, to the zone Django sets when it opens the connection
+(``connection.timezone_name``: UTC under ``USE_TZ``), bound as a parameter
+(:func:`time_zone_sql`): Django never sets it again, so a persistent or pooled connection whose
+session changed it would otherwise write ``timestamptz`` values (``to_json``, the CSV export's
+``COPY`` text, psycopg's loaders) and cast dates against them in that other zone. Buckets and
+relative dates bind the site's zone explicitly (``AT TIME ZONE %s``, aware bounds). ``TimeZone``
+is a reported setting as well.
+
+Not pinned: settings that change nothing prismiq reads: ``bytea_output`` (psycopg reads ``hex`` and
 ``escape`` alike) and the input side of ``IntervalStyle`` (prismiq binds no intervals).
 """
 
@@ -91,6 +98,17 @@ def session_settings_sql(pairs: tuple[tuple[str, str], ...]) -> tuple[str, list[
     return sql, [part for pair in pairs for part in pair]
 
 
+def time_zone_sql(connection: Any) -> tuple[str, list[str]]:
+    """``(", set_config('TimeZone', %s, true)", [zone])``: the ``SELECT``-list item (preceded
+    by a comma) that pins ``TimeZone`` to the zone Django set on ``connection`` (a Django
+    connection wrapper) for the current transaction or savepoint, and its parameter; ``("",
+    [])`` when Django sets none (``TIME_ZONE = None`` without ``USE_TZ``)."""
+    zone = connection.timezone_name
+    if not zone:
+        return "", []
+    return ", set_config('TimeZone', %s, true)", [str(zone)]
+
+
 def several_statements_per_message(connection: Any) -> bool:
     """True when one ``execute`` on ``connection`` (a Django connection wrapper, connected) may
     carry several statements with parameters, and its cursor can walk their results.
@@ -136,9 +154,11 @@ def outside_transaction(connection: Any) -> bool:
     return bool(connection.connection.pgconn.transaction_status == _IDLE)
 
 
-def reads_as_pinned(raw_connection: Any) -> bool:
+def reads_as_pinned(raw_connection: Any, zone: str | None = None) -> bool:
     """True when the session itself has the pinned values of :data:`REPORTED` (by what the
-    server last reported): output style ``ISO`` and ``IntervalStyle`` ``postgres``.
+    server last reported): output style ``ISO`` and ``IntervalStyle`` ``postgres``; and, when
+    ``zone`` is given (the zone :func:`time_zone_sql` pins), ``TimeZone`` ``zone`` (psycopg
+    attaches the reported zone to the ``timestamptz`` values it loads).
 
     psycopg's date, timestamp and interval loaders follow the ``DateStyle`` and
     ``IntervalStyle`` last reported when they load the rows. A statement run under a savepoint
@@ -153,6 +173,7 @@ def reads_as_pinned(raw_connection: Any) -> bool:
         date_style is not None
         and date_style.startswith(b"ISO")
         and pgconn.parameter_status(b"IntervalStyle") == b"postgres"
+        and (not zone or pgconn.parameter_status(b"TimeZone") == zone.encode())
     )
 
 
@@ -168,4 +189,5 @@ __all__ = [
     "session_settings",
     "session_settings_sql",
     "several_statements_per_message",
+    "time_zone_sql",
 ]

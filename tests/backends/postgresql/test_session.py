@@ -273,7 +273,8 @@ def test_the_one_message_path_pins_what_the_session_does_not_report(table: None)
     assert len(sent) == 1
     assert sent[0].startswith(
         "BEGIN READ ONLY; SELECT set_config('statement_timeout', '30000', true),"
-        " set_config('extra_float_digits', '1', true); SELECT "
+        " set_config('extra_float_digits', '1', true), set_config('TimeZone', 'UTC', true);"
+        " SELECT "
     )
     assert sent[0].endswith("; ROLLBACK")
     assert "DateStyle" not in sent[0]
@@ -295,7 +296,7 @@ def test_other_styles_take_the_savepoint_path_which_pins_them_all(
         "SELECT set_config('transaction_read_only', 'on', true),"
         " set_config('statement_timeout', '30000', true), set_config('DateStyle', 'ISO', true),"
         " set_config('IntervalStyle', 'postgres', true),"
-        " set_config('extra_float_digits', '1', true)"
+        " set_config('extra_float_digits', '1', true), set_config('TimeZone', 'UTC', true)"
     )
     assert sent[2].startswith('SELECT "t0"."id"')
     assert sent[3:] == ["ROLLBACK"]

@@ -41,7 +41,7 @@ from django.db import (
 
 from prismiq_django.backends.mysql.types import description_logical_type
 from prismiq_django.backends.postgresql.loaders import pg_type_names
-from prismiq_django.backends.postgresql.types import pg_logical_type
+from prismiq_django.backends.postgresql.types import pg_result_type
 from prismiq_django.exceptions import (
     QueryTimeout,
 )
@@ -113,7 +113,7 @@ def describe_result(
         typname = ""
         if pg_types is not None:
             typname, category = pg_types[index]
-            logical = pg_logical_type(typname, category)
+            logical = pg_result_type(typname, category)
             if logical == "unknown" and hint:
                 logical = hint
         elif vendor == "mysql":

@@ -81,7 +81,8 @@ class _Compiler:
         col = expr.col
         if col.column is None:
             return "COUNT(*)"
-        sql = self.aliases[col.ref.position] + "." + self.dialect.quote(col.column.name)
+        column = self.aliases[col.ref.position] + "." + self.dialect.quote(col.column.name)
+        sql = self.dialect.column_sql(column, col.column)
         if expr.date_trunc is not None:
             sql, params = self.dialect.date_trunc(
                 sql, expr.date_trunc, col.column, self.query.tz_name

@@ -51,4 +51,14 @@ def pg_logical_type(typname: str, category: str = "") -> LogicalType:
     return _PG_CATEGORIES.get(category, "unknown")
 
 
-__all__ = ["pg_logical_type"]
+def pg_result_type(typname: str, category: str = "") -> LogicalType:
+    """The logical type of a result column of PostgreSQL type ``typname``: that of
+    :func:`pg_logical_type`, except ``money``, which psycopg reads as the text ``lc_monetary``
+    spells: ``string``. (Compiled statements read money columns as ``numeric``: see
+    ``PostgreSQLDialect.column_sql``; only raw SQL answers money.)"""
+    if typname == "money":
+        return "string"
+    return pg_logical_type(typname, category)
+
+
+__all__ = ["pg_logical_type", "pg_result_type"]

@@ -57,6 +57,13 @@ class Dialect:
             return self.quote(table.schema_name) + "." + self.quote(table.name)
         return self.quote(table.name)
 
+    def column_sql(self, sql: str, column: Column) -> str:
+        """The SQL that reads catalog ``column`` (``sql``: its qualified, quoted name) as a
+        value of its logical type, wherever the compiler reads it (select, filters,
+        aggregations, grouping, ordering): ``sql`` itself unless the vendor's type needs a
+        cast."""
+        return sql
+
     def date_trunc(
         self, sql: str, unit: str, column: Column, tz_name: str
     ) -> tuple[str, tuple[object, ...]]:

@@ -60,6 +60,14 @@ class PostgreSQLDialect(Dialect):
     vendor = "postgresql"
     explain_analyzes = True
 
+    def column_sql(self, sql: str, column: Column) -> str:
+        # money is read as numeric: its text is spelled by lc_monetary ("$1,234.56"), it has no
+        # comparison with numbers and no avg. The cast keeps the amount (its scale comes from
+        # lc_monetary's fraction digits either way).
+        if column.data_type == "money":
+            return f"CAST({sql} AS numeric)"
+        return sql
+
     def date_trunc(
         self, sql: str, unit: str, column: Column, tz_name: str
     ) -> tuple[str, tuple[object, ...]]:

@@ -76,6 +76,26 @@ class QueryResultSerializerExtension(OpenApiSerializerExtension):  # type: ignor
         return copy.deepcopy(QUERY_RESULT_SCHEMA)
 
 
+class WidgetExecuteBodyExtension(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    """``WidgetExecuteBodySerializer`` (docs only) -> ``WidgetExecuteBody``: a bare list of
+    ``DashboardFilterValue`` or the ``WidgetExecute`` object."""
+
+    target_class = "prismiq_django.api.serializers.dashboards.WidgetExecuteBodySerializer"
+
+    def get_name(self, auto_schema: AutoSchema, direction: Direction) -> str | None:
+        return "WidgetExecuteBody"
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> Schema:
+        from prismiq_django.api.serializers.dashboards import (
+            DashboardFilterValueSerializer,
+            WidgetExecuteSerializer,
+        )
+
+        value = auto_schema.resolve_serializer(DashboardFilterValueSerializer, direction)
+        envelope = auto_schema.resolve_serializer(WidgetExecuteSerializer, direction)
+        return {"oneOf": [{"type": "array", "items": value.ref}, envelope.ref]}
+
+
 class QueryDefinitionFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
     """``QueryDefinitionField`` (a JSON field) -> a reference to ``QueryDefinition``."""
 
@@ -210,5 +230,6 @@ __all__ = [
     "QueryDefinitionSerializerExtension",
     "QueryResultSerializerExtension",
     "ReadyViewDocs",
+    "WidgetExecuteBodyExtension",
     "register_definition_components",
 ]

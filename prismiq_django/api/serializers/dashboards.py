@@ -227,6 +227,12 @@ class WidgetExecuteSerializer(serializers.Serializer[Any]):
     bypass_cache = JSONBooleanField(required=False, default=False)
 
 
+class WidgetExecuteBodySerializer(serializers.Serializer[Any]):
+    """Docs only: the body of ``POST dashboards/{id}/widgets/{wid}/execute``, SPEC section 9's
+    bare ``[{filter_id, value}]`` or a :class:`WidgetExecuteSerializer` object (the
+    ``WidgetExecuteBody`` component, a ``oneOf`` of both: see ``api.openapi.extensions``)."""
+
+
 class WidgetExportSerializer(serializers.Serializer[Any]):
     """``POST dashboards/{id}/widgets/{wid}/export``: ``{format?, filename?, filter_values?}``."""
 
@@ -293,6 +299,7 @@ __all__ = [
     "DashboardResultsSerializer",
     "DashboardSerializer",
     "LayoutItemSerializer",
+    "WidgetExecuteBodySerializer",
     "WidgetExecuteSerializer",
     "WidgetExportSerializer",
     "WidgetInputSerializer",

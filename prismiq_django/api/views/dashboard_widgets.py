@@ -25,7 +25,7 @@ from prismiq_django.api.serializers import QueryResultSerializer
 from prismiq_django.api.serializers.dashboards import (
     DashboardExecuteSerializer,
     DashboardResultsSerializer,
-    WidgetExecuteSerializer,
+    WidgetExecuteBodySerializer,
     WidgetExportSerializer,
     WidgetInputSerializer,
     WidgetPatchSerializer,
@@ -190,7 +190,7 @@ class WidgetExecuteView(RateLimitMixin, WidgetAPIView):  # type: ignore[misc]
     @extend_schema(
         tags=TAGS,
         parameters=[DASHBOARD_ID, WIDGET_ID],
-        request=WidgetExecuteSerializer,
+        request=WidgetExecuteBodySerializer,
         responses={200: QueryResultSerializer, 404: NOT_FOUND, **QUERY_ERRORS},
         examples=RESULT_EXAMPLES,
     )

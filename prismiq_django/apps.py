@@ -13,12 +13,15 @@ class PrismiqConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core.checks import Tags, register
         from django.core.signals import setting_changed
 
         from prismiq_django import checks  # noqa: F401  (registers the checks)
         from prismiq_django.api.openapi import extensions  # noqa: F401  (registers them)
         from prismiq_django.api.views.docs import forget_openapi_documents
+        from prismiq_django.backends.mysql.zones import check_zone_tables
         from prismiq_django.signals import connect
 
+        register(check_zone_tables, Tags.database)  # E009, W005 (MySQL/MariaDB)
         connect()
         setting_changed.connect(forget_openapi_documents, dispatch_uid="prismiq-openapi")

@@ -15,6 +15,10 @@
   in another cache than ``CACHE_ALIAS``; W002 ``RequestIdMiddleware`` is not installed (no
   request log lines, ids or request metrics); W004 the analytics alias is PostgreSQL with
   ``CONN_MAX_AGE = 0`` and no ``OPTIONS["pool"]`` (a new connection per request).
+- ``prismiq_django.backends.mysql.zones`` (``check_zone_tables``, a database check registered by
+  ``AppConfig.ready``): E009 MySQL/MariaDB cannot convert times to the site's named
+  ``TIME_ZONE`` (no zone tables: NULL buckets); W005 the site is in UTC but the server converts
+  no named zone.
 """
 
 from __future__ import annotations

@@ -147,9 +147,13 @@ def _mysql_plan(text: str | bytes) -> Any:
 
 def explain_analyzes(alias: str) -> bool:
     """Whether ``explain_compiled(..., analyze=True)`` on ``alias`` is EXPLAIN ANALYZE (the
-    statement runs and the plan has actual rows and times): PostgreSQL yes, SQLite no (its
-    ``EXPLAIN QUERY PLAN`` has no analyzing form)."""
-    return get_dialect(connections[alias].vendor).explain_analyzes
+    statement runs and the plan has actual rows and times): PostgreSQL and MariaDB
+    (``ANALYZE FORMAT=JSON``) yes; SQLite no (its ``EXPLAIN QUERY PLAN`` has no analyzing form),
+    nor MySQL (its ``EXPLAIN ANALYZE`` has no JSON form: the plain plan is returned)."""
+    connection = connections[alias]
+    if connection.vendor == "mysql" and not getattr(connection, "mysql_is_mariadb", False):
+        return False
+    return get_dialect(connection.vendor).explain_analyzes
 
 
 def explain_compiled(
@@ -162,6 +166,7 @@ def explain_compiled(
     SQLite: ``EXPLAIN QUERY PLAN`` rows as ``[{"id", "parent", "detail"}]``.
     """
     connection = connections[alias]
+    analyze = analyze and explain_analyzes(alias)
     explain_sql = get_dialect(connection.vendor).explain_sql(compiled.sql, analyze=analyze)
     with guarded_cursor(alias, timeout) as (conn, cursor):
         cursor.execute(explain_sql, compiled.params)

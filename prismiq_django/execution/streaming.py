@@ -4,8 +4,10 @@ An export (SPEC section 11) holds no whole result: the rows travel from the data
 while the response is written. Two sources:
 
 - :func:`open_rows`: JSON-ready rows (SPEC section 4 values) in batches. On PostgreSQL from a
-  server-side (named) cursor, ``FETCH``-ed ``batch_size`` rows at a time; on SQLite by
-  iterating the cursor. Used for XLSX, and for CSV where PostgreSQL cannot spell the values.
+  server-side (named) cursor, ``FETCH``-ed ``batch_size`` rows at a time; on MySQL/MariaDB from
+  an unbuffered cursor (mysqlclient's ``SSCursor``: the rows are read off the connection as
+  they are fetched); on SQLite by iterating the cursor. Used for XLSX, and for CSV where
+  PostgreSQL cannot spell the values.
 - :func:`open_copy`: CSV bytes straight from PostgreSQL's ``COPY (<select>) TO STDOUT`` of a
   statement that already spells every value as text (:mod:`prismiq_django.query.csvrows`); the
   records' LF is made the CRLF of RFC 4180.
@@ -118,6 +120,8 @@ def _row_batches(
             _timeouts(cursor, timeout)
             source = connection.chunked_cursor()  # named: DECLARE, then FETCH batch_size
             use_fast_loaders(connection, source, tolerant=True)
+        elif connection.vendor == "mysql":
+            source = cursor.unbuffered(connection)  # mysqlclient's SSCursor, same rails
         else:
             source = cursor
         try:

@@ -60,6 +60,10 @@ _COMPARE = {
     "lt": " < %s",
     "lte": " <= %s",
 }
+#: Operators that compare strings by code point on every vendor (``Dialect.exact_text``).
+_EXACT_TEXT = frozenset(
+    {"eq", "neq", "gt", "gte", "lt", "lte", "between", "in", "not_in", "in_or_null"}
+)
 _NO_FULL_JOIN = ErrorDetail(
     "invalid_definition", "This database has no FULL joins: use a LEFT or RIGHT join.", "/joins"
 )
@@ -130,6 +134,8 @@ class _Compiler:
             return f"{lhs} IS NULL"
         if op == "is_not_null" or (op == "neq" and value is None):
             return f"{lhs} IS NOT NULL"
+        if type_ == "string" and op in _EXACT_TEXT:
+            lhs = self.dialect.exact_text(lhs)
         if op in _COMPARE:
             self.value(value, type_)
             return lhs + _COMPARE[op]
@@ -170,6 +176,8 @@ class _Compiler:
         ref_table = self.catalog.table(scope.table)
         column = ref_table.column(scope.column) if ref_table is not None else None
         type_: LogicalType = column.type if column is not None else "unknown"
+        if type_ == "string":
+            col = self.dialect.exact_text(col)
         if len(scope.values) == 1:
             return f"{col} = {self.value(scope.values[0], type_)}"
         return f"{col} IN ({self.values(scope.values, type_)})"
@@ -187,7 +195,8 @@ class _Compiler:
         d = self.dialect
         quote = d.quote
         select_sql = ", ".join(
-            f"{self.visit_expr(item.expr)} AS {quote(item.name)}" for item in q.select
+            f"{self.visit_expr(item.expr)} AS {d.output_alias(n, item.name)}"
+            for n, item in enumerate(q.select)
         )
 
         home = _homes(q)

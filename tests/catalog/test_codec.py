@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -169,7 +170,9 @@ def _encoded_at_once(catalog: Any) -> bytes:
 
 
 @pytest.mark.django_db
-def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
+def test_encodings_reuse_unchanged_tables_byte_for_byte(
+    drop_added_column: Callable[[str, str], None],
+) -> None:
     """The catalog entry and the schema body are joined from per-table parts kept from the last
     call; whatever is reused, the bytes are those of encoding the whole document at once."""
     from prismiq_django.catalog.codec import catalog_from_bytes
@@ -179,6 +182,7 @@ def test_encodings_reuse_unchanged_tables_byte_for_byte() -> None:
         body = schema_services.render_schema(first)
         assert body == orjson.dumps(services.schema(None))
         assert catalog_to_bytes(first) == _encoded_at_once(first)
+        drop_added_column("shop_product", "glue_extra")
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE shop_product ADD COLUMN glue_extra integer")
         second = services.exposed_catalog()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import StringIO
 from typing import Any
 
@@ -43,7 +44,10 @@ def test_exposure_changes_invalidate_the_schema_cache(schema_cached: APIClient) 
     assert schema_cached.get(API + "tables").json() == {"tables": ["shop_product"]}
 
 
-def test_ddl_is_seen_after_refresh_schema(schema_cached: APIClient) -> None:
+def test_ddl_is_seen_after_refresh_schema(
+    schema_cached: APIClient, drop_added_column: Callable[[str, str], None]
+) -> None:
+    drop_added_column("shop_customer", "ops_note")
     assert "ops_note" not in _columns(schema_cached)
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE shop_customer ADD COLUMN ops_note varchar(20)")

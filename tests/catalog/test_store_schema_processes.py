@@ -4,6 +4,7 @@ others without rebuilding, and dropped in every process when one of them invalid
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,8 +32,12 @@ def _columns(body: bytes) -> list[str]:
 
 
 def test_schema_body_is_shared_and_invalidated_in_every_process(
-    isolated_cache: str, settings: Any, django_user_model: Any
+    isolated_cache: str,
+    settings: Any,
+    django_user_model: Any,
+    drop_added_column: Callable[[str, str], None],
 ) -> None:
+    drop_added_column("shop_customer", "ops_note")
     settings.PRISMIQ = dict(PRISMIQ)
     services.invalidate_catalog()
     client = APIClient()

@@ -8,8 +8,13 @@ The canary table ``api_canary`` exists in the API tests' database and is never e
 
 from __future__ import annotations
 
-BOTH = ("postgresql", "sqlite")
+#: Every vendor (the name is older than the MySQL dialect).
+BOTH = ("postgresql", "sqlite", "mysql")
 PG = ("postgresql",)
+#: On MySQL (without ANSI_QUOTES) a double-quoted word is a string literal, not a name: such a
+#: statement reads no column there, so it is not refused.
+NOT_MYSQL = ("postgresql", "sqlite")
+MYSQL = ("mysql",)
 
 #: (statement, vendors on which it must be refused)
 HOSTILE: list[tuple[str, tuple[str, ...]]] = [
@@ -120,7 +125,7 @@ HOSTILE: list[tuple[str, tuple[str, ...]]] = [
     ("SELECT api_token FROM shop_customer", BOTH),
     ("SELECT c.api_token FROM shop_customer c", BOTH),
     ('SELECT "shop_customer"."api_token" FROM "shop_customer"', BOTH),
-    ('SELECT "API_TOKEN" FROM shop_customer', BOTH),
+    ('SELECT "API_TOKEN" FROM shop_customer', NOT_MYSQL),
     ("SELECT Api_Token FROM shop_customer", BOTH),
     ("SELECT id FROM shop_customer WHERE api_token = 'x'", BOTH),
     ("SELECT count(*) FROM shop_customer GROUP BY api_token", BOTH),
@@ -160,6 +165,33 @@ HOSTILE: list[tuple[str, tuple[str, ...]]] = [
     # identifiers that differ only by case (PostgreSQL: a quoted name is exact)
     ('SELECT * FROM "Shop_Order"', PG),
     ('SELECT "Status" FROM shop_order', PG),
+    # MySQL's and MariaDB's own spellings
+    ("SELECT `api_token` FROM shop_customer", BOTH),
+    ("SELECT `shop_customer`.`api_token` FROM `shop_customer`", BOTH),
+    ("SELECT * FROM `API_CANARY`", BOTH),
+    ("SELECT * FROM mysql.user", BOTH),
+    ("SELECT * FROM information_schema.processlist", BOTH),
+    ("SELECT * FROM test_prismiq.shop_order", BOTH),
+    ("SELECT @@version", BOTH),
+    ("SELECT @x := 1", MYSQL),
+    ("SELECT id FROM shop_order INTO DUMPFILE '/tmp/x'", BOTH),
+    ("SELECT * FROM shop_order LOCK IN SHARE MODE", BOTH),
+    ("SELECT id FROM shop_order PROCEDURE ANALYSE()", BOTH),
+    ("LOAD DATA INFILE '/etc/passwd' INTO TABLE shop_order", BOTH),
+    ("HANDLER shop_order OPEN", BOTH),
+    ("SHOW TABLES", BOTH),
+    ("SELECT SQL_CALC_FOUND_ROWS id FROM shop_order", MYSQL),
+    ("SELECT found_rows()", BOTH),
+    ("SELECT get_lock('x', 1)", BOTH),
+    ("SELECT release_all_locks()", BOTH),
+    ("SELECT database()", BOTH),
+    ("SELECT user()", BOTH),
+    ("SELECT connection_id()", BOTH),
+    ("SELECT last_insert_id()", BOTH),
+    ("SELECT master_pos_wait('x', 1)", BOTH),
+    ("SELECT sys_exec('id')", BOTH),
+    ("SELECT _binary'x'", MYSQL),
+    ("SELECT id FROM shop_order t1, shop_order t2 FORCE INDEX (PRIMARY)", MYSQL),
     # parameters other than :name
     ("SELECT id FROM shop_order WHERE id = ?", BOTH),
     ("SELECT id FROM shop_order WHERE id = $1", BOTH),
@@ -173,7 +205,8 @@ HOSTILE: list[tuple[str, tuple[str, ...]]] = [
     ("   ;  ", BOTH),
 ]
 
-#: (statement, params) of analytics SQL that must pass on both vendors.
+#: (statement, params) of analytics SQL that must pass on every vendor (spelled for it by
+#: :func:`spelled_for`).
 LEGIT: list[tuple[str, dict[str, object]]] = [
     ("SELECT status, count(*) AS n FROM shop_order GROUP BY status ORDER BY n DESC, status", {}),
     ("SELECT * FROM shop_customer ORDER BY id", {}),
@@ -245,3 +278,9 @@ LEGIT: list[tuple[str, dict[str, object]]] = [
         {"since": "2024-02-01"},
     ),
 ]
+
+
+def spelled_for(vendor: str, sql: str) -> str:
+    """``sql`` (a :data:`LEGIT` statement) as written for ``vendor``: MySQL quotes names with
+    backticks (a double-quoted word is a string there)."""
+    return sql.replace('"', "`") if vendor == "mysql" else sql

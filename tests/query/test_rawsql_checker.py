@@ -11,16 +11,16 @@ import pytest
 from prismiq_django.query import Catalog, Column, RowScope, Table
 from prismiq_django.query.rawsql import RawSQLError, check_sql
 from tests.query.catalogs import RELATIONSHIPS, SHOP, tenant_catalog
-from tests.query.rawsql_cases import LEGIT
+from tests.query.rawsql_cases import LEGIT, spelled_for
 
 ROOT = Path(__file__).resolve().parents[2]
-VENDORS = ["postgresql", "sqlite"]
+VENDORS = ["postgresql", "sqlite", "mysql"]
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
 @pytest.mark.parametrize(("sql", "params"), LEGIT)
 def test_legitimate_analytics_sql_passes(sql: str, params: dict[str, object], vendor: str) -> None:
-    checked = check_sql(sql, SHOP, vendor, params=params)
+    checked = check_sql(spelled_for(vendor, sql), SHOP, vendor, params=params)
     assert checked.sql.startswith(("SELECT ", "WITH ", "("))
     assert checked.sql.count("%s") == len(checked.params)
     assert checked.tables <= set(SHOP.tables)
@@ -152,3 +152,19 @@ def test_schema_qualified_names_only_for_the_exposed_schema() -> None:
 def test_the_checker_is_pure() -> None:
     script = "import sys\nimport prismiq_django.query.rawsql\nassert 'django' not in sys.modules\n"
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)  # noqa: S603
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM shop_order WHERE id = 1 /*!UNION SELECT secret FROM api_canary */",
+        "SELECT /*!50000 sleep(5), */ id FROM shop_order",
+    ],
+)
+def test_mysql_executable_comments_never_reach_the_database(sql: str) -> None:
+    """MySQL runs the text of a ``/*! ... */`` comment: the statement sent is rendered from the
+    checked tree without comments, so what one holds is neither checked nor run."""
+    checked = check_sql(sql, SHOP, "mysql")
+    assert "/*" not in checked.sql
+    assert "api_canary" not in checked.sql
+    assert "sleep" not in checked.sql.lower()

@@ -21,6 +21,14 @@ from example_project.shop.models import Customer, Order, OrderItem, Product
 SKU_WIDGET = uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
 
 
+def sql_names(columns: Sequence[str]) -> list[str]:
+    """The names a compiled statement's cursor reports for output ``columns``: the aliases, or
+    ``c0``, ``c1``... on MySQL (``MySQLDialect.output_alias``; the answer uses the aliases)."""
+    if connection.vendor == "mysql":
+        return [f"c{n}" for n in range(len(columns))]
+    return list(columns)
+
+
 def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 

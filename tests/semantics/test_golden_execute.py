@@ -14,6 +14,7 @@ from django.db import connection
 from prismiq_django.query import build, get_dialect
 from tests.query.catalogs import SHOP, tenant_catalog
 from tests.query.golden_cases import GOLDEN
+from tests.semantics.conftest import sql_names
 
 pytestmark = pytest.mark.usefixtures("shop")
 NOW = datetime(2024, 10, 2, 15, 0, tzinfo=UTC)
@@ -53,7 +54,7 @@ def test_golden_definition_executes(case: dict[str, Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, compiled.params)
         cursor.fetchall()
-        assert [d[0] for d in cursor.description] == list(compiled.columns)
+        assert [d[0] for d in cursor.description] == sql_names(compiled.columns)
 
 
 @pytest.mark.parametrize("analyze", [False, True])

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from prismiq_django.query import Catalog, Column, Table, build
-from tests.semantics.conftest import run
+from tests.semantics.conftest import run, sql_names
 
 TABLE = 'we"ird%s tab'
 COLUMNS = (
@@ -62,7 +62,8 @@ def test_hostile_identifiers_execute(hostile_table: Catalog) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, compiled.params)
-        assert [d[0] for d in cursor.description] == ['"%s%%', "50% off", "a%sb"]
+        assert [d[0] for d in cursor.description] == sql_names(['"%s%%', "50% off", "a%sb"])
+        assert list(compiled.columns) == ['"%s%%', "50% off", "a%sb"]
         rows = [tuple(r) for r in cursor.fetchall()]
     assert rows == [("x", 10, 5), ("y", 20, 5)] or rows == [("y", 20, 5), ("x", 10, 5)]
     assert rows[0][1] == 20

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 
 from prismiq_django.query import build
+from prismiq_django.query.errors import QueryValidationError
 from tests.query.catalogs import SHOP, tenant_catalog
 from tests.query.strategies import definitions
+from tests.semantics.conftest import sql_names
+
+
+def _full_join_refused(definition: dict[str, Any]) -> bool:
+    """True when ``definition`` has a FULL join and the database has none (MySQL): then it is
+    refused with the joins' path, before any SQL is made."""
+    full = any(j.get("join_type") == "FULL" for j in definition.get("joins", []))
+    if not full or connection.vendor != "mysql":
+        return False
+    with pytest.raises(QueryValidationError) as refused:
+        build(definition, SHOP, connection.vendor)
+    assert [e.path for e in refused.value.errors] == ["/joins"]
+    return True
 
 
 def _execute(definition: dict[str, Any], scoped: bool) -> None:
@@ -24,7 +39,7 @@ def _execute(definition: dict[str, Any], scoped: bool) -> None:
             cursor.execute("SET LOCAL statement_timeout = 5000")
         cursor.execute(compiled.sql, compiled.params)
         rows = cursor.fetchall()
-        assert [d[0] for d in cursor.description] == list(compiled.columns)
+        assert [d[0] for d in cursor.description] == sql_names(compiled.columns)
     assert len(rows) <= compiled.limit + 1
 
 
@@ -35,6 +50,8 @@ def _execute(definition: dict[str, Any], scoped: bool) -> None:
 )
 @given(definition=definitions())
 def test_random_definitions_execute_without_error(shop: None, definition: dict[str, Any]) -> None:
+    if _full_join_refused(definition):
+        return
     _execute(definition, scoped=False)
 
 
@@ -47,6 +64,8 @@ def test_random_definitions_execute_without_error(shop: None, definition: dict[s
 def test_random_scoped_definitions_execute_and_never_show_other_tenants(
     shop: None, definition: dict[str, Any]
 ) -> None:
+    if _full_join_refused(definition):
+        return
     _execute(definition, scoped=True)
     # Selecting the tenant column of every table shows only tenant 1 (or NULL from outer joins).
     probe = {

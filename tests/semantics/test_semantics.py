@@ -91,6 +91,10 @@ def f(column: str, operator: str, value: Any = None, **kw: Any) -> dict[str, Any
     return {"table_id": "c", "column": column, "operator": operator, "value": value, **kw}
 
 
+def _exact(sql: str, mysql: str) -> dict[str, str]:
+    return {"postgresql": sql, "sqlite": sql, "mysql": mysql}
+
+
 OPERATOR_CASES = [
     (f("name", "eq", "Alice"), "name = 'Alice'"),
     (f("name", "neq", "Alice"), "name <> 'Alice'"),
@@ -98,11 +102,22 @@ OPERATOR_CASES = [
     (f("id", "gte", "3"), "id >= 3"),
     (f("id", "lt", 3.0), "id < 3"),
     (f("id", "lte", 3), "id <= 3"),
-    (f("city", "in_", ["Paris", "Lyon"]), "city IN ('Paris', 'Lyon')"),
+    # Equality compares exactly; hand-written with a binary comparison on MySQL, whose usual
+    # collations ignore case (customer 7 lives in 'PARIS').
+    (
+        f("city", "in_", ["Paris", "Lyon"]),
+        _exact("city IN ('Paris', 'Lyon')", "BINARY city IN ('Paris', 'Lyon')"),
+    ),
     (f("city", "in", []), "1 = 0"),
-    (f("city", "not_in", ["Paris"]), "city NOT IN ('Paris')"),
+    (
+        f("city", "not_in", ["Paris"]),
+        _exact("city NOT IN ('Paris')", "BINARY city NOT IN ('Paris')"),
+    ),
     (f("city", "not_in", []), "1 = 1"),
-    (f("city", "in_or_null", ["Lyon"]), "city IN ('Lyon') OR city IS NULL"),
+    (
+        f("city", "in_or_null", ["Lyon"]),
+        _exact("city IN ('Lyon') OR city IS NULL", "BINARY city IN ('Lyon') OR city IS NULL"),
+    ),
     # Case-sensitive LIKE: hand-written with GLOB on SQLite, whose LIKE ignores ASCII case, and
     # with a binary comparison on MySQL, whose usual collations ignore case.
     (
@@ -494,8 +509,9 @@ def test_boolean_groups() -> None:
         },
         {"all": []},
     )
+    city = "BINARY city" if connection.vendor == "mysql" else "city"  # PARIS is not Paris
     want = ids_where(
-        "(city = 'Paris' AND is_active = %s) OR NOT (country IN ('FR', 'AT') OR id > 5)", (True,)
+        f"({city} = 'Paris' AND is_active = %s) OR NOT (country IN ('FR', 'AT') OR id > 5)", (True,)
     )
     assert got == want
     assert got == [(1,), (2,), (5,)]

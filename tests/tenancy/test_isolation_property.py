@@ -35,6 +35,7 @@ from uuid import UUID
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connection
 from django.test import RequestFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -253,6 +254,10 @@ JOIN_COLUMNS = {
 }
 
 
+#: MySQL/MariaDB have no FULL join (refused with the joins' path: tests/backends/mysql).
+JOIN_TYPES = ["INNER", "LEFT", "RIGHT"] + ([] if connection.vendor == "mysql" else ["FULL"])
+
+
 @st.composite
 def definitions(draw: st.DrawFn) -> dict[str, Any]:
     """A random definition with witness columns (aliases ``w<i>_tenant`` / ``w<i>_id``)."""
@@ -267,7 +272,7 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
                 "from_column": draw(st.sampled_from(JOIN_COLUMNS[refs[j][1]])),
                 "to_table_id": refs[i][0],
                 "to_column": draw(st.sampled_from(JOIN_COLUMNS[refs[i][1]])),
-                "join_type": draw(st.sampled_from(["INNER", "LEFT", "RIGHT", "FULL"])),
+                "join_type": draw(st.sampled_from(JOIN_TYPES)),
             }
         )
     columns: list[dict[str, Any]] = []

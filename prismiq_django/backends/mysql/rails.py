@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -80,6 +80,7 @@ class GuardedCursor:
         self._cursor = cursor
         self._mariadb = mariadb
         self._seconds = seconds
+        self._connection: BaseDatabaseWrapper | None = None  # set on unbuffered cursors
 
     def execute(self, sql: str, params: Sequence[object] | None = None) -> Any:
         check_statement(sql)
@@ -100,6 +101,34 @@ class GuardedCursor:
             return self._cursor.execute(sql, params)
         finally:
             self._cursor.execute("SET @@SESSION.max_execution_time = @prismiq_met")
+
+    def unbuffered(self, connection: BaseDatabaseWrapper) -> GuardedCursor:
+        """A cursor with the same gate and timeout whose rows stay on the server until fetched
+        (mysqlclient's ``SSCursor``): an export reads ``fetchmany`` batches in constant memory
+        where the default cursor receives the whole result in ``execute``. Close it before
+        the transaction ends: closing reads (and drops) the rows not fetched. The server's
+        timeout still bounds the statement, fetching included."""
+        from django.db.backends.mysql.base import CursorWrapper
+        from MySQLdb.cursors import SSCursor  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+        raw = connection.connection.cursor(SSCursor)
+        unbuffered = GuardedCursor(
+            connection.make_cursor(cast(Any, CursorWrapper(raw))),
+            mariadb=self._mariadb,
+            seconds=self._seconds,
+        )
+        unbuffered._connection = connection
+        return unbuffered
+
+    def close(self) -> None:
+        """Close the cursor; an error it raises (an unbuffered cursor reads the rows not fetched,
+        and re-raises a failure among them) is Django's, like the others."""
+        connection = self._connection
+        if connection is None:
+            self._cursor.close()
+            return
+        with connection.wrap_database_errors:
+            self._cursor.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)

@@ -84,6 +84,17 @@ class Dialect:
         """
         raise NotImplementedError
 
+    def output_alias(self, position: int, name: str) -> str:
+        """The SQL name of output column ``position`` (0-based), whose name in the answer is
+        ``name`` (the answer takes its names from :attr:`Compiled.columns`, not the cursor)."""
+        return self.quote(name)
+
+    def exact_text(self, sql: str) -> str:
+        """``sql`` (a string expression) spelled so that comparisons (``=``, ``<``, ``IN``,
+        ``BETWEEN``...) compare it by code point, whatever the column's collation; unchanged
+        where they do."""
+        return sql
+
     def order_suffix(self, descending: bool) -> str:
         if not self.explicit_nulls_order:
             return " DESC" if descending else " ASC"

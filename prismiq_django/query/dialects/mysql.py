@@ -13,6 +13,14 @@
   in ``utf8mb4_bin``; case-insensitive ones compare ``LOWER`` of both sides in ``utf8mb4_bin``
   (so accents count, as with PostgreSQL's ``ILIKE``). Patterns are rewritten to the escape
   character ``!``, which means the same whatever ``NO_BACKSLASH_ESCAPES`` says.
+- Comparisons of strings (``eq``, ``neq``, ``gt``... ``between``, ``in``, ``not_in``,
+  ``in_or_null``, row scopes) compare the UTF-8 bytes, that is code points
+  (:meth:`MySQLDialect.exact_text`): ``'Paris'`` is neither ``'PARIS'`` nor ``'Paris '`` in a
+  ``*_ci`` column, and ``'B' < 'a'``, as with PostgreSQL's ``C`` collation and SQLite. Such a
+  comparison cannot use an index on the column. ``ORDER BY`` and ``GROUP BY`` follow the
+  column's collation (``'Paris'`` and ``'PARIS'`` are one group in a ``*_ci`` column).
+- Output columns are named ``c0``, ``c1``... in the SQL (:meth:`MySQLDialect.output_alias`);
+  the answer names them from the definition.
 - No ``NULLS FIRST/LAST``: PostgreSQL's order (NULLs after every value ascending) is spelled
   with a leading ``x IS NULL`` key (``Dialect.nulls_sort_low``).
 - ``FULL OUTER JOIN`` does not exist (:attr:`MySQLDialect.full_join` is False: refused).
@@ -102,6 +110,17 @@ class MySQLDialect(Dialect):
         else:
             lhs, rhs = f"{text} COLLATE utf8mb4_bin", "%s"
         return f"{lhs} {not_}LIKE {rhs} ESCAPE '{MYSQL_LIKE_ESCAPE}'", mysql_like_pattern(pattern)
+
+    def output_alias(self, position: int, name: str) -> str:
+        # Not the definition's alias: MySQL's names hold only BMP characters (an emoji is
+        # error 1300), at most 256 of them, lose their leading spaces, and ignore case in a
+        # derived table (the row count's SELECT count(*) FROM (...): 'a' and 'A' collide).
+        return self.quote(f"c{position}")
+
+    def exact_text(self, sql: str) -> str:
+        # The bytes of the UTF-8 spelling: neither the collation's case and accent folding nor
+        # its PAD SPACE rule ('a' = 'a ') applies, as with PostgreSQL's and SQLite's ``=``.
+        return f"CAST(CONVERT({sql} USING utf8mb4) AS BINARY)"
 
     def adapt(self, value: object, type_: LogicalType) -> object:
         if isinstance(value, datetime) and value.tzinfo is not None:

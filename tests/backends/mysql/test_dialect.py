@@ -113,7 +113,7 @@ def test_date_buckets_stay_dates(glue_table: str) -> None:
     assert _buckets("day", "day", ZoneInfo("Europe/Paris"))[0] == "2024-03-31"
 
 
-def _ids(column: str, operator: str, value: str) -> list[int]:
+def _ids(column: str, operator: str, value: object) -> list[int]:
     definition = {
         "tables": [{"id": "t", "name": TABLE}],
         "columns": [{"table_id": "t", "column": "id"}],
@@ -136,6 +136,20 @@ def test_matching_does_not_depend_on_the_collation(glue_table: str, column: str)
     assert _ids(column, "like", "_LAN%") == [2]  # _ is one character (É is two bytes)
     assert _ids(column, "contains", "élan") == [2]
     assert _ids(column, "contains", "elan") == []  # accents count, as with ILIKE
+
+
+@pytest.mark.parametrize("column", ["ci", "cs"])
+def test_comparisons_are_by_code_point_whatever_the_collation(glue_table: str, column: str) -> None:
+    assert _ids(column, "eq", "alice") == []  # not the *_ci collation's case folding
+    assert _ids(column, "eq", "Alice") == [1]
+    assert _ids(column, "eq", "Alice ") == []  # nor its PAD SPACE rule
+    assert _ids(column, "eq", "élan 50%_off") == []
+    assert _ids(column, "neq", "ALICE") == [1, 2, 3]
+    assert _ids(column, "in", ["ALICE", "bob"]) == [3]
+    assert _ids(column, "not_in", ["alice", "BOB"]) == [1, 2, 3]
+    assert _ids(column, "in_or_null", ["Bob"]) == []
+    assert _ids(column, "lt", "a") == [1]  # code points: 'A' < 'a' (not 'alice' > 'a')
+    assert _ids(column, "between", ["B", "c"]) == [3]  # 'Alice' < 'B' < 'bob' < 'c' < 'É'
 
 
 def test_nulls_sort_as_on_postgresql(glue_table: str) -> None:

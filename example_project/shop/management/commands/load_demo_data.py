@@ -18,7 +18,8 @@ How it loads: PostgreSQL through ``COPY ... FROM STDIN`` on the psycopg 3 connec
 connection, SQLite through ``executemany`` — all in one transaction, in chunks, with a progress line
 on stderr at every 5%. On PostgreSQL the shop tables' foreign keys and secondary indexes are dropped
 for the load and re-created before the commit (see :func:`postgres_bulk_mode`), and the id
-sequences are reset. Both backends ``ANALYZE`` the tables afterwards.
+sequences are reset (on MySQL/MariaDB each table's AUTO_INCREMENT, after the load commits).
+Every backend ``ANALYZE``-s the tables afterwards.
 When any shop table already holds rows, nothing is loaded unless ``--reset`` (which empties the
 four shop tables first) is given. After a load, cached prismiq_django results that read the shop
 tables are invalidated.
@@ -580,6 +581,10 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:  # statistics for the planner
             analyze = "ANALYZE TABLE" if connection.vendor == "mysql" else "ANALYZE"
             for table in tables:
+                if connection.vendor == "mysql":
+                    # The id counter never moves back by itself (a rolled-back load leaves it
+                    # high): 1 is raised to MAX(id) + 1. DDL, so after the load's commit.
+                    cursor.execute(f"ALTER TABLE {quote(table)} AUTO_INCREMENT = 1")
                 cursor.execute(f"{analyze} {quote(table)}")
                 if connection.vendor == "mysql":
                     cursor.fetchall()  # MySQL answers a status row per table

@@ -15,7 +15,7 @@ REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 .PHONY: venv venv-mysql vendor demo test test-postgres test-mariadb test-browser test-slow lint typecheck migrations-check check \
-	clean bench bench-tools replica replica-stop bouncer bouncer-stop
+	clean bench bench-mariadb bench-tools replica replica-stop bouncer bouncer-stop
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -102,6 +102,10 @@ bench-tools:
 
 bench: venv
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# The same workloads on the local MariaDB, ratios to mysqlclient (benchmarks/README.md).
+bench-mariadb: venv-mysql
+	$(BIN)/python benchmarks/mariadb.py $(BENCH_ARGS)
 
 # A streaming replica of the local PostgreSQL on 127.0.0.1:5433 (scripts/pg-replica; REPLICA_DIR,
 # REPLICA_PORT to change where): created with pg_basebackup -R, started, waited for until it streams.

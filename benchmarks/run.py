@@ -41,6 +41,7 @@ from e2e.measure import (
 from e2e.report import machine, render
 from e2e.schema_scale import SchemaScale
 from e2e.schema_scale import measure as measure_schema_scale
+from e2e.sections import kept_section
 from e2e.stack import (
     Server,
     ensure_database,
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         report += scale.markdown()
     log("measuring parse + compile of the top-10 definition (in process)")
     report += targets_section(results, throughput, measure_compile(top10), scale, rss)
-    args.output.write_text(report)
+    args.output.write_text(report + kept_section(args.output))  # the MariaDB run's section
     log(f"wrote {args.output}")
     print(report)
     return 0

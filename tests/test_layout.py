@@ -282,3 +282,43 @@ def test_the_public_paths_of_the_docs_still_import(path: str, name: str) -> None
     import importlib
 
     assert getattr(importlib.import_module(path), name) is not None
+
+
+def test_tests_reach_no_private_name_of_the_package() -> None:
+    """Tests use the package's public names: no ``from prismiq_django.x import _y``, no
+    ``module._y`` on a name imported from the package, no ``setattr(module, "_y", ...)``."""
+    tests = Path(__file__).resolve().parent
+    private = []
+    for path in sorted(tests.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "prismiq_django"
+            ):
+                for alias in node.names:
+                    imported.add(alias.asname or alias.name)
+                    if alias.name.startswith("_") and alias.name != "__version__":
+                        private.append(f"{path.name}:{node.lineno} imports {alias.name}")
+            elif isinstance(node, ast.Import):
+                imported |= {
+                    alias.asname or alias.name.split(".")[0]
+                    for alias in node.names
+                    if alias.name.startswith("prismiq_django")
+                }
+        for node in ast.walk(tree):
+            owner, name = None, ""
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                owner, name = node.value.id, node.attr
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "setattr"
+                and len(node.args) >= 2
+                and isinstance(node.args[0], ast.Name)
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                owner, name = node.args[0].id, str(node.args[1].value)
+            if owner in imported and name.startswith("_") and not name.startswith("__"):
+                private.append(f"{path.relative_to(tests)}:{node.lineno} {owner}.{name}")
+    assert private == []

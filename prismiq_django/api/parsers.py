@@ -39,7 +39,7 @@ NOT_AN_OBJECT_MESSAGE: Final = "The request body must be a JSON object."
 _ORJSON_INT_RANGE: Final = 2**63
 
 
-def _may_hold_rounded_integer(data: object) -> bool:
+def may_hold_rounded_integer(data: object) -> bool:
     """True when ``data`` holds a float at least as large as orjson's integer range: it may have
     been an integer literal that orjson rounded (iterative; ``data`` as orjson returns it, so
     exact ``dict``/``list``/``float`` types, compared with ``type() is`` for speed)."""
@@ -124,7 +124,7 @@ class PrismiqJSONParser(BaseParser):
             data, MAX_JSON_DEPTH
         ):
             raise ParseError(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
-        if _may_hold_rounded_integer(data):
+        if may_hold_rounded_integer(data):
             # orjson accepted the document (UTF-8, no NaN/Infinity, no lone surrogates, shallow,
             # no number beyond the double range, so no integer too long for int()): the standard
             # library reads the same values, integer literals exactly.
@@ -147,4 +147,5 @@ __all__ = [
     "PrismiqJSONArrayParser",
     "PrismiqJSONParser",
     "json_depth_exceeds",
+    "may_hold_rounded_integer",
 ]

@@ -225,6 +225,21 @@ class EncodedTables(Mapping[str, Table]):
     def __len__(self) -> int:
         return len(self._spans)
 
+    @property
+    def decoded_names(self) -> frozenset[str]:
+        """The tables decoded so far (the rest are still bytes of the cached document)."""
+        return frozenset(self._decoded)
+
+    @property
+    def has_fallback(self) -> bool:
+        """Whether a damaged line can be served from a freshly built catalog."""
+        return self._fallback is not None
+
+    @property
+    def rebuilt(self) -> bool:
+        """Whether that fallback catalog was built (a damaged line was read)."""
+        return self._rebuilt is not None
+
     def __repr__(self) -> str:
         return f"<EncodedTables: {len(self._spans)} tables, {len(self._decoded)} decoded>"
 

@@ -169,7 +169,7 @@ def _model_tables(model: type[Model]) -> set[str]:
     return set().union(*(_names_of(_bare(t)) for t in tables))
 
 
-def _user_model_tables() -> set[str]:
+def user_model_tables() -> set[str]:
     """The user model's tables (see :func:`_model_tables`): the bare name of a ``db_table``
     spelled ``schema"."table`` on PostgreSQL (the catalog names tables without their schema)."""
     try:
@@ -309,7 +309,7 @@ def _protected() -> tuple[frozenset[str], tuple[str, ...]]:
         PROTECTED_TABLES
         | site_names
         | _registry_tables()
-        | _user_model_tables()
+        | user_model_tables()
         | _session_model_tables()
         | _swapped_credential_tables()
         | _cache_tables()
@@ -391,4 +391,5 @@ __all__ = [
     "protected_table_test",
     "protection_key",
     "site_patterns_error",
+    "user_model_tables",
 ]

@@ -61,7 +61,7 @@ SCHEMA_KEY_PREFIX: Final = f"prismiq:schema:f{SCHEMA_FORMAT}:"
 
 
 @dataclass(slots=True)
-class _Memo:
+class ProcessMemo:
     """This process's copy of one catalog version: the catalog (with its tenant tables, so
     that a request need not look through every table for them) and the rendered schema, each
     filled when first needed. ``version`` is "" when it was made while the cache was down.
@@ -74,7 +74,7 @@ class _Memo:
     schema: bytes | None = None
 
 
-_memo: dict[str, _Memo] = {}
+_memo: dict[str, ProcessMemo] = {}
 _memo_lock = threading.Lock()
 
 
@@ -163,7 +163,7 @@ def _cache_version(cache: Any) -> str:
     return stored if isinstance(stored, str) else fresh
 
 
-def current_memo(config_key: str, ttl: int) -> tuple[_Memo, Any | None]:
+def current_memo(config_key: str, ttl: int) -> tuple[ProcessMemo, Any | None]:
     """Return this process's memo of the current catalog version and the Django cache to fill
     (None while the cache is down). One cache read when the memo is fresh."""
     cache_alias = prismiq_settings.CACHE_ALIAS
@@ -182,21 +182,22 @@ def current_memo(config_key: str, ttl: int) -> tuple[_Memo, Any | None]:
             result_cache.breaker.trip(cache_alias)
             logger.warning("prismiq schema cache unavailable", exc_info=True)
         if memo is None or now - memo.built_at >= ttl:
-            memo = _remember(config_key, _Memo("", now))  # no version: refreshed once it is back
+            # No version: refreshed once the cache is back.
+            memo = _remember(config_key, ProcessMemo("", now))
         return memo, None
     if memo is None or memo.version != version or now - memo.built_at >= ttl:
-        memo = _remember(config_key, _Memo(version, now))
+        memo = _remember(config_key, ProcessMemo(version, now))
     return memo, cache
 
 
-def _remember(config_key: str, memo: _Memo) -> _Memo:
+def _remember(config_key: str, memo: ProcessMemo) -> ProcessMemo:
     with _memo_lock:
         _memo[config_key] = memo
     return memo
 
 
 def memo_catalog(
-    memo: _Memo, cache: Any | None, config_key: str, ttl: int, defer: Defer | None = None
+    memo: ProcessMemo, cache: Any | None, config_key: str, ttl: int, defer: Defer | None = None
 ) -> Catalog:
     """Fill ``memo.catalog`` from the Django cache, or build (and store) it."""
     catalog = memo.catalog
@@ -267,6 +268,19 @@ def exposed_with_tenants() -> tuple[Catalog, tuple[tuple[str, str], ...]]:
     return catalog, memo.tenants
 
 
+def process_memos() -> dict[str, ProcessMemo]:
+    """A copy of this process's memos by configuration key (what a worker holds right now)."""
+    with _memo_lock:
+        return dict(_memo)
+
+
+def restore_process_memos(memos: dict[str, ProcessMemo]) -> None:
+    """Put back memos taken with :func:`process_memos`: this process then holds what a worker
+    that never saw a later change itself would hold (the version token must still catch it)."""
+    with _memo_lock:
+        _memo.update(memos)
+
+
 def forget_process_memo() -> None:
     """Forget this process's memo (as a freshly started worker has none); the cache entries and
     the version token stay as they are."""
@@ -315,7 +329,7 @@ def unverified_catalog(request: object) -> tuple[Catalog, str] | None:
     memo = _memo.get(configuration_key())
     if memo is None or not memo.version:
         return None
-    catalog = memo.catalog  # read before its tenant tables (see _Memo)
+    catalog = memo.catalog  # read before its tenant tables (see ProcessMemo)
     if catalog is None or time.monotonic() - memo.built_at >= ttl:
         return None
     return scoped_catalog(request, catalog, memo.tenants), memo.version
@@ -327,6 +341,7 @@ __all__ = [
     "SCHEMA_FORMAT",
     "SCHEMA_KEY_PREFIX",
     "Defer",
+    "ProcessMemo",
     "build_exposed_catalog",
     "configuration_key",
     "current_memo",
@@ -337,6 +352,8 @@ __all__ = [
     "forget_process_memo",
     "invalidate_catalog",
     "memo_catalog",
+    "process_memos",
+    "restore_process_memos",
     "store_entry",
     "unverified_catalog",
 ]

@@ -107,6 +107,11 @@ class QueryResult:
         return self._rows
 
     @property
+    def rows_parsed(self) -> bool:
+        """Whether ``rows`` exists as Python lists (False: only the JSON text, never parsed)."""
+        return self._rows is not None
+
+    @property
     def rows_json(self) -> bytes:
         """The rows as the JSON text of the wire (encoded from ``rows`` on first use)."""
         if self._rows_json is None:

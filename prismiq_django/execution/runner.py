@@ -58,12 +58,12 @@ from prismiq_django.ops.gcpause import gc_paused
 logger = logging.getLogger("prismiq_django.execution")
 
 
-class _Unloadable(Exception):
+class UnloadableValue(Exception):
     """psycopg refused a value of the result while loading it (not a database error)."""
 
 
-def _fetch(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
-    """``cursor.fetchmany(size)``; :class:`_Unloadable` when a loader refuses a value.
+def fetch_rows(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
+    """``cursor.fetchmany(size)``; :class:`UnloadableValue` when a loader refuses a value.
 
     A ``DataError`` raised while fetching comes from psycopg's loaders, never from the server
     (the client-side cursor received every row with the statement): it has no SQLSTATE. On the
@@ -78,7 +78,7 @@ def _fetch(cursor: Any, size: int, *, tolerant: bool) -> list[tuple[Any, ...]]:
         cause = exc.__cause__
         if tolerant or cause is None or getattr(cause, "sqlstate", "") is not None:
             raise
-        raise _Unloadable() from exc
+        raise UnloadableValue() from exc
     return rows
 
 
@@ -186,7 +186,7 @@ def execute_compiled(
         result = _execute_python(
             compiled, alias, timeout, column_types, wall_clock, tolerant=False, prelude=prelude
         )
-    except _Unloadable as exc:
+    except UnloadableValue as exc:
         left = ends_at - time.monotonic()
         if left <= 0:
             logger.warning(
@@ -223,7 +223,7 @@ def _execute_python(
         alias, timeout, compiled.sql, compiled.params, tolerant=tolerant, prelude=prelude
     )
     with statement as (connection, cursor):
-        raw_rows = _fetch(cursor, limit + 1, tolerant=tolerant)
+        raw_rows = fetch_rows(cursor, limit + 1, tolerant=tolerant)
         description = cursor.description or ()
         if connection.vendor == "postgresql":
             pg_type_names(connection, [d[1] for d in description])  # pg_type read in the run
@@ -278,4 +278,4 @@ def _execute_json_rows(
     )
 
 
-__all__ = ["describe_result", "execute_compiled"]
+__all__ = ["UnloadableValue", "describe_result", "execute_compiled", "fetch_rows"]

@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from prismiq_django.api.parsers import (
     MAX_JSON_DEPTH,
     PrismiqJSONParser,
-    _may_hold_rounded_integer,
     json_depth_exceeds,
+    may_hold_rounded_integer,
 )
 from tests.api.conftest import api, definition
 
@@ -252,4 +252,4 @@ def test_a_65_level_body_is_a_400_over_http(client: APIClient) -> None:
     ],
 )
 def test_rounded_integer_detection(body: bytes, expected: bool) -> None:
-    assert _may_hold_rounded_integer(orjson.loads(body)) is expected
+    assert may_hold_rounded_integer(orjson.loads(body)) is expected

@@ -84,7 +84,7 @@ def test_schema_body_is_rendered_once_per_catalog_version(client: APIClient) -> 
     # Another process with an empty memo serves the stored body without building a catalog.
     store.forget_process_memo()
     assert services.schema_json(None) == first.content
-    memo = next(iter(store._memo.values()))
+    memo = next(iter(store.process_memos().values()))
     assert memo.schema == first.content
     assert memo.catalog is None
 
@@ -96,9 +96,9 @@ def test_a_stale_memo_of_the_body_follows_the_version_token(client: APIClient) -
         row = ExposedTable.objects.create(name="shop_customer", is_exposed=True)
         before = client.get("/api/analytics/schema").json()
         assert [t["name"] for t in before["tables"]] == ["shop_customer"]
-        stale = dict(store._memo)
+        stale = store.process_memos()
         ExposedColumn.objects.create(table=row, name="email", is_hidden=True)  # new token
-        store._memo.update(stale)  # as if this process had not seen the change itself
+        store.restore_process_memos(stale)  # as if this process had not seen the change itself
         after = client.get("/api/analytics/schema").json()
         columns = [c["name"] for c in after["tables"][0]["columns"]]
         assert "email" not in columns
@@ -132,7 +132,7 @@ def test_schema_cache_ttl_zero_renders_every_time(client: APIClient) -> None:
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/api/analytics/schema").status_code == 200
         assert captured.captured_queries
-        assert store._memo == {}
+        assert store.process_memos() == {}
 
 
 @pytest.mark.django_db

@@ -59,6 +59,11 @@ def _lazy(catalog: Catalog) -> Catalog:
     return lazy
 
 
+def _decoded(catalog: Catalog) -> frozenset[str]:
+    assert isinstance(catalog.tables, EncodedTables)
+    return catalog.tables.decoded_names
+
+
 @pytest.mark.django_db
 def test_lazy_decoding_gives_the_built_and_the_eager_catalog() -> None:
     with override_settings(PRISMIQ={**CACHED, "SCHEMA_CACHE_TTL": 0}):
@@ -66,7 +71,7 @@ def test_lazy_decoding_gives_the_built_and_the_eager_catalog() -> None:
         built = services.exposed_catalog()
     eager = catalog_from_primitive(catalog_to_primitive(built))
     lazy = _lazy(built)
-    assert lazy.tables._decoded == {}  # type: ignore[attr-defined]
+    assert _decoded(lazy) == set()
     assert list(lazy.tables) == list(built.tables) == list(eager.tables)
     assert len(lazy.tables) == len(built.tables) == 4
     assert "shop_order" in lazy.tables
@@ -76,12 +81,12 @@ def test_lazy_decoding_gives_the_built_and_the_eager_catalog() -> None:
     assert lazy.table("nope") is None
     with pytest.raises(KeyError):
         lazy.tables["nope"]
-    assert lazy.tables._decoded == {}  # type: ignore[attr-defined]
+    assert _decoded(lazy) == set()
     assert lazy.relationships == built.relationships == eager.relationships
     assert built.relationships  # the shop's foreign keys between exposed tables
     assert tenant_columns(lazy) == tenant_columns(built) == tenant_columns(eager)
     assert dict(tenant_columns(lazy)) == {"shop_order": "tenant_id", "shop_customer": "tenant_id"}
-    assert lazy.tables._decoded == {}  # type: ignore[attr-defined]  # all from the index
+    assert _decoded(lazy) == set()  # all from the index
 
     customer = lazy.table("shop_customer")
     assert customer is not None
@@ -91,7 +96,7 @@ def test_lazy_decoding_gives_the_built_and_the_eager_catalog() -> None:
     assert email is not None
     assert email.display_name == "E-mail"
     assert lazy.table("shop_customer") is customer  # decoded once, then kept
-    assert list(lazy.tables._decoded) == ["shop_customer"]  # type: ignore[attr-defined]
+    assert _decoded(lazy) == {"shop_customer"}
     order = lazy.tables["shop_order"]
     assert order.display_name == "Orders"
     assert order.tenant_column == "tenant_id"
@@ -117,7 +122,7 @@ def test_row_scopes_of_a_lazy_catalog_are_those_of_the_built_one() -> None:
         built = services.exposed_catalog()
         lazy = _lazy(built)
         scopes = services.get_row_scopes(request, lazy)
-        assert lazy.tables._decoded == {}  # type: ignore[attr-defined]
+        assert _decoded(lazy) == set()
         assert scopes == services.get_row_scopes(request, built)
         assert {(s.table, s.column, s.values) for s in scopes} == {
             ("shop_order", "tenant_id", (1, 2)),
@@ -158,7 +163,7 @@ def test_a_fresh_worker_decodes_only_the_tables_a_query_names() -> None:
         assert result.rows == []
         tables = services.exposed_catalog().tables
         assert isinstance(tables, EncodedTables)
-        assert sorted(tables._decoded) == ["shop_customer", "shop_order"]
+        assert tables.decoded_names == {"shop_customer", "shop_order"}
 
 
 @pytest.mark.django_db
@@ -172,10 +177,10 @@ def test_an_invalidation_reaches_a_worker_holding_a_lazy_catalog() -> None:
         customer = lazy.table("shop_customer")
         assert customer is not None
         assert customer.column("city") is not None
-        stale = dict(store._memo)
+        stale = store.process_memos()
         row = ExposedTable.objects.get(name="shop_customer")
         ExposedColumn.objects.create(table=row, name="city", is_hidden=True)  # new token
-        store._memo.update(stale)  # as if this worker had not seen the change itself
+        store.restore_process_memos(stale)  # as if this worker had not seen the change itself
         fresh = services.get_catalog(None)
         assert fresh is not lazy
         customer = fresh.table("shop_customer")

@@ -324,14 +324,14 @@ def test_a_catalog_build_looks_the_user_model_up_once(monkeypatch):
     from prismiq_django.query.catalog import Catalog, Column, Table
 
     monkeypatch.setattr(get_user_model()._meta, "db_table", "accounts_member")
-    real = protected._user_model_tables
+    real = protected.user_model_tables
     calls = []
 
     def counted():
         calls.append(1)
         return real()
 
-    monkeypatch.setattr(protected, "_user_model_tables", counted)
+    monkeypatch.setattr(protected, "user_model_tables", counted)
     names = [f"t{i:03d}" for i in range(200)] + ["accounts_member", "auth_user", "django_session"]
     raw = Catalog.build(Table(n, (Column("id", "integer", "integer"),)) for n in names)
     exposed = apply_exposure(raw, ExposureConfig(tuple(names)))

@@ -112,9 +112,9 @@ def test_a_damaged_tenant_table_keeps_its_row_scope_and_the_entry_is_replaced(
     store.forget_process_memo()
     again = services.exposed_catalog()
     assert isinstance(again.tables, EncodedTables)
-    assert again.tables._fallback is not None  # type: ignore[attr-defined]
+    assert again.tables.has_fallback
     assert all(again.tables[name].name == name for name in again.tables)
-    assert again.tables._rebuilt is None  # type: ignore[attr-defined]
+    assert not again.tables.rebuilt
     assert again.tables["shop_customer"].column("email") is None
 
 

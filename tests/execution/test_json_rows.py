@@ -91,7 +91,7 @@ def table() -> Iterator[None]:
 
 def _both(definition: dict[str, Any]) -> tuple[QueryResult, QueryResult]:
     by_db, by_python = both_paths(definition)
-    assert by_db._rows is None  # built by PostgreSQL, never parsed so far
+    assert not by_db.rows_parsed  # built by PostgreSQL, never parsed so far
     return by_db, by_python
 
 
@@ -168,7 +168,7 @@ def test_order_limit_and_truncation_are_kept(table: None) -> None:
 def test_the_services_answer_through_the_json_path(table: None) -> None:
     definition = {"tables": [{"id": "t", "name": TABLE}], "columns": _refs("id", "num")}
     result = services.execute(None, definition)
-    assert result._rows is None
+    assert not result.rows_parsed
     assert sorted(map(tuple, result.rows))[0] == (1, 1.5)
 
 

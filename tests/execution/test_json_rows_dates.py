@@ -80,7 +80,7 @@ def _by_id(*names: str, **extra: Any) -> dict[str, Any]:
 
 def _same_on_both_paths(definition: dict[str, Any]) -> list[list[Any]]:
     by_db, by_python = both_paths(definition)
-    assert by_db._rows is None  # built by PostgreSQL
+    assert not by_db.rows_parsed  # built by PostgreSQL
     assert wire_rows(by_db) == wire_rows(by_python)
     assert by_db.column_types == by_python.column_types
     return wire_rows(by_db)

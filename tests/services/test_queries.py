@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -698,9 +699,17 @@ def test_catalog_cache_key_follows_every_settings_change(settings: Any) -> None:
     """The key is kept between requests, yet every change of what it hashes changes it."""
     base = store.configuration_key()
     assert store.configuration_key() == base
-    record = store._last_config_key
-    store.configuration_key()
-    assert store._last_config_key is record  # not hashed again for the same configuration
+    hashed = []
+    sha256 = hashlib.sha256
+
+    def counted(data: bytes) -> Any:
+        hashed.append(data)
+        return sha256(data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hashlib, "sha256", counted)
+        assert store.configuration_key() == base
+    assert hashed == []  # not hashed again for the same configuration
     with override_settings(PRISMIQ={"EXPOSED_TABLES": list(SHOP)}):
         listed = store.configuration_key()
         assert listed != base

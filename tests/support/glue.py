@@ -114,16 +114,16 @@ def slow_refusal(monkeypatch: Any, seconds: float = 0.6) -> None:
     longer, as loading a large result would: for the tests of the re-run's shared deadline."""
     import time
 
-    fetch = runner._fetch
+    fetch = runner.fetch_rows
 
     def slow_to_refuse(cursor: Any, size: int, *, tolerant: bool) -> Any:
         try:
             return fetch(cursor, size, tolerant=tolerant)
-        except runner._Unloadable:
+        except runner.UnloadableValue:
             time.sleep(seconds)
             raise
 
-    monkeypatch.setattr(runner, "_fetch", slow_to_refuse)
+    monkeypatch.setattr(runner, "fetch_rows", slow_to_refuse)
 
 
 def api_client(username: str) -> Any:

@@ -36,7 +36,7 @@ def instant(value: Any) -> Any:
 
 def wire_rows(result: QueryResult) -> list[list[Any]]:
     """The rows as a reader of the wire sees them (``rows`` must read the JSON path's text)."""
-    if result._rows is None:  # the JSON path: QueryResult.rows parses rows_json
+    if not result.rows_parsed:  # the JSON path: QueryResult.rows parses rows_json
         return result.rows
     return list(orjson.loads(result.rows_json))
 

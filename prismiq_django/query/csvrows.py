@@ -52,7 +52,10 @@ _PADDED: Final = frozenset({"character", "bpchar", '"char"'})
 
 
 def _escaped(name: str) -> str:
-    return f"CASE WHEN left({name}, 1) IN ('=', '+', '-', '@') THEN '''' || {name} ELSE {name} END"
+    """Formula escaping of text ``name``: the code of its first character (``=`` 61, ``+`` 43,
+    ``-`` 45, ``@`` 64; ``ascii('')`` is 0), an integer test that costs less than comparing
+    text."""
+    return f"CASE WHEN ascii({name}) IN (61, 43, 45, 64) THEN '''' || {name} ELSE {name} END"
 
 
 def _text_sql(expr: Expr, name: str, *, escape_formulas: bool) -> str | None:

@@ -117,6 +117,34 @@ def test_hostile_text_is_escaped_in_csv(client: APIClient, shop: Shop) -> None:
     assert '\'-1+1, "quoted"\nline' in names
 
 
+#: First characters around the four formula triggers: only a leading = + - @ is escaped.
+EDGE_NAMES = ["", "=", "+1", "-", "@a", " =x", "a=1", "\t=x", "é=", "😀=", "\uff1dwide", "'=x"]
+
+
+def test_only_text_starting_a_formula_is_escaped_whatever_its_first_character(
+    client: APIClient, shop: Shop
+) -> None:
+    """The CSV of every path (PostgreSQL's COPY, the Python writer elsewhere) escapes exactly
+    the names whose first character is = + - or @ (an empty name is an empty field)."""
+    from example_project.shop.models import Customer
+
+    template = Customer.objects.get(pk=shop.customers["ann"])
+    Customer.objects.all().delete()
+    for name in EDGE_NAMES:
+        template.pk = None
+        template.name = name
+        template.save()
+    query = {
+        "tables": [{"id": "c", "name": "shop_customer"}],
+        "columns": [{"table_id": "c", "column": "id"}, {"table_id": "c", "column": "name"}],
+        "order_by": [{"table_id": "c", "column": "id", "direction": "ASC"}],
+        "limit": len(EDGE_NAMES),
+    }
+    names = [row[1] for row in _csv(_export(client, query))[1:]]
+    expected = [("'" + n if n[:1] in ("=", "+", "-", "@") else n) for n in EDGE_NAMES]
+    assert names == expected
+
+
 def test_the_definitions_limit_then_export_max_rows(
     client: APIClient, shop: Shop, settings: Any
 ) -> None:

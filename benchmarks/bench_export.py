@@ -36,6 +36,21 @@ from e2e.stack import (
     worker_pids,
 )
 
+#: Prints the COPY statement the CSV export runs, its parameters inlined (run in the site).
+COPY_STATEMENT = """
+import sys
+sys.path.insert(0, "benchmarks")
+from psycopg import ClientCursor
+from django.db import connection
+from prismiq_django.query.csvrows import csv_copy_sql
+from prismiq_django.services.exports import prepare
+from e2e.exports import ORDERS_LISTING
+_, query, compiled = prepare(None, {**ORDERS_LISTING, "limit": ROWS})
+sql = csv_copy_sql(query, compiled.sql, escape_formulas=True)
+connection.ensure_connection()
+print(ClientCursor(connection.connection).mogrify(sql, [*compiled.params, compiled.limit]))
+"""
+
 SECTION = re.compile(r"\n## Exports \(issue 18\)\n.*?(?=\n## |\Z)", re.DOTALL)
 
 
@@ -83,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "migrate", "--noinput", "-v0")
         # The dataset of run.py (1,000,000 orders): loaded only when missing.
         ensure_dataset(env, dsn, 1_000_000)
+        copy_statement = (
+            manage(env, "shell", "-c", COPY_STATEMENT.replace("ROWS", str(args.rows)))
+            .strip()
+            .splitlines()[-1]
+        )
         port = free_port()
         server = Server("gthread", 2)
         with gunicorn(env, port, 1, scratch / "gunicorn.log", server=server) as master:
@@ -97,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows=args.rows,
                 xlsx_rows=args.xlsx_rows,
                 rounds=args.rounds,
+                copy_statement=copy_statement if copy_statement.startswith("COPY (") else None,
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -88,7 +88,9 @@ def _copy_possible(alias: str) -> bool:
     )
 
 
-def _prepare(request: object, definition: object) -> tuple[Catalog, Query, Compiled]:
+def prepare(request: object, definition: object) -> tuple[Catalog, Query, Compiled]:
+    """The caller's catalog, ``definition`` parsed with the export's limits, and its statement
+    (``QueryValidationError`` for a bad definition)."""
     catalog = get_catalog(request)
     export_limits = replace(limits(), max_rows=prismiq_settings.EXPORT_MAX_ROWS)
     query = parse(
@@ -165,7 +167,7 @@ def export(
     """
     if file_format not in CONTENT_TYPES:
         raise ValueError(f"unknown export format {file_format!r}")
-    catalog, query, compiled = _prepare(request, definition)
+    catalog, query, compiled = prepare(request, definition)
     alias = prismiq_settings.DATABASE
     timeout = prismiq_settings.EXPORT_TIMEOUT
     escape = prismiq_settings.EXPORT_CSV_ESCAPE_FORMULAS
@@ -246,4 +248,4 @@ def _closing(chunks: Iterator[bytes], close: Any) -> Iterator[bytes]:
         close()
 
 
-__all__ = ["CONTENT_TYPES", "ExportFile", "ExportFormat", "export", "safe_filename"]
+__all__ = ["CONTENT_TYPES", "ExportFile", "ExportFormat", "export", "prepare", "safe_filename"]

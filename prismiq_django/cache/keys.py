@@ -25,8 +25,9 @@ GLOBAL_GENERATION_KEY: Final = "prismiq:gen"
 
 
 #: Part of every key: entries of another layout are never read (they expire on their own).
-#: (4: zstd instead of zlib.)
-_FORMAT_VERSION: Final = 4
+#: (4: zstd instead of zlib; 5: time buckets of instants labelled with the site zone's offset,
+#: so that no cached answer spells them naive.)
+_FORMAT_VERSION: Final = 5
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.$-]{1,120}")

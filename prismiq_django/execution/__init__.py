@@ -2,8 +2,9 @@
 
 ``results`` (:class:`QueryResult`), ``rails`` (the guarded read-only transaction and error
 translation), ``runner`` (:func:`execute_compiled`), ``values`` and ``columns`` (database values to
-JSON-ready values), ``plans`` (:func:`explain_compiled` and plan redaction); and
-:func:`session_settings`, the block within which the rails set ``PG_SESSION_SETTINGS``.
+JSON-ready values), ``buckets`` (labels of time buckets of instants), ``plans``
+(:func:`explain_compiled` and plan redaction); and :func:`session_settings`, the block within
+which the rails set ``PG_SESSION_SETTINGS``.
 """
 
 from __future__ import annotations

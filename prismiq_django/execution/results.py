@@ -19,7 +19,9 @@ from prismiq_django.ops.gcpause import gc_paused
 
 
 class CompiledStatement(Protocol):
-    """What execution needs of :class:`prismiq_django.query.Compiled`."""
+    """What execution needs of :class:`prismiq_django.query.Compiled`. Its ``zoned_buckets``
+    and ``tz_name``, where a statement has them, name the bucket columns labelled with an
+    offset (:func:`prismiq_django.execution.buckets.bucket_zones`)."""
 
     @property
     def sql(self) -> str: ...

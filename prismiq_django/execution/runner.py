@@ -24,7 +24,8 @@ catalog); without them a column's type is inferred from its first non-null value
 ``"unknown"`` when it has none.
 
 Values are converted to JSON-ready form by :mod:`prismiq_django.execution.values` (one precomputed
-converter per column).
+converter per column); the labels of time buckets of instants by
+:mod:`prismiq_django.execution.buckets`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from prismiq_django.backends.postgresql.types import pg_result_type
 from prismiq_django.exceptions import (
     QueryTimeout,
 )
+from prismiq_django.execution.buckets import bucket_labeller, bucket_zones
 from prismiq_django.execution.columns import convert_rows
 from prismiq_django.execution.rails import Prelude, guarded_statement
 from prismiq_django.execution.results import CompiledStatement, QueryResult
@@ -107,6 +109,7 @@ def describe_result(
     )
     types: list[str] = []
     converters: list[Converter | None] = []
+    zones = bucket_zones(compiled)
     for index in range(len(names)):
         hint = hints[index] if hints else None
         logical: str
@@ -125,8 +128,11 @@ def describe_result(
         else:
             logical = hint or infer_type([row[index] for row in rows])
         types.append(logical)
+        zone = zones.get(index)
         converters.append(
-            column_converter(vendor, logical, typname, wall_clock=index in wall_clock)
+            bucket_labeller(vendor, zone)
+            if zone is not None and logical == "datetime"
+            else column_converter(vendor, logical, typname, wall_clock=index in wall_clock)
         )
     return names, types, converters
 
@@ -139,6 +145,7 @@ def execute_compiled(
     column_types: Sequence[str] | None = None,
     wall_clock: Collection[int] = (),
     json_sql: str | None = None,
+    json_params: Sequence[object] = (),
     count: tuple[str, Sequence[object]] | None = None,
 ) -> QueryResult:
     """Run ``compiled`` with the safety rails and return a JSON-ready :class:`QueryResult`.
@@ -149,12 +156,17 @@ def execute_compiled(
     types, and on PostgreSQL only for columns whose database type has no logical mapping.
     ``wall_clock`` lists the output columns holding truncated datetimes (naive wall-clock times
     of the site's zone): on SQLite they are returned without an offset, as PostgreSQL does;
-    other SQLite datetimes are Django's naive UTC and get ``+00:00`` when ``USE_TZ``.
+    other SQLite datetimes are Django's naive UTC and get ``+00:00`` when ``USE_TZ``. The time
+    buckets of instants (``compiled.zoned_buckets``, in the zone ``compiled.tz_name``) are
+    labelled with that zone's offset at their start when ``USE_TZ``
+    (:mod:`prismiq_django.execution.buckets`).
 
     ``json_sql`` (PostgreSQL only, with ``column_types``) is the statement wrapped by
     :func:`prismiq_django.query.jsonrows.json_rows_sql`: it is run instead, each row arrives as the
     JSON text of its values, and the result carries ``rows_json`` built by joining them (no
-    per-value work in Python). On another database it is ignored.
+    per-value work in Python), with ``compiled.params`` followed by ``json_params`` (the zone of
+    its bucket labels: :func:`prismiq_django.query.bucketlabels.zone_params`). On another
+    database it is ignored.
 
     PostgreSQL dates and timestamps Python cannot represent (``infinity``, ``-infinity``, BC,
     after year 9999), times ``24:00:00`` and intervals beyond ``timedelta`` make psycopg refuse
@@ -179,7 +191,10 @@ def execute_compiled(
         and column_types is not None
         and connections[alias].vendor == "postgresql"
     ):
-        result = _execute_json_rows(compiled, json_sql, list(column_types), alias, timeout, prelude)
+        params = (*compiled.params, *json_params)
+        result = _execute_json_rows(
+            compiled, json_sql, params, list(column_types), alias, timeout, prelude
+        )
         return _counted(result, prelude)
     ends_at = time.monotonic() + timeout
     try:
@@ -249,6 +264,7 @@ def _execute_python(
 def _execute_json_rows(
     compiled: CompiledStatement,
     json_sql: str,
+    params: Sequence[object],
     column_types: list[str],
     alias: str,
     timeout: float,
@@ -257,7 +273,7 @@ def _execute_json_rows(
     """Run the JSON-wrapped statement: one ``text`` JSON array per row, joined into rows_json."""
     limit = compiled.limit
     started = time.perf_counter()
-    statement = guarded_statement(alias, timeout, json_sql, compiled.params, prelude=prelude)
+    statement = guarded_statement(alias, timeout, json_sql, params, prelude=prelude)
     with (
         statement as (_, cursor),
         gc_paused(),

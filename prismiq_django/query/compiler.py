@@ -42,7 +42,10 @@ class Compiled:
 
     ``tables`` are the catalog table names it reads (for cache tags); ``columns`` are the output
     column names in order; ``limit`` is the number of rows to return — the SQL fetches one more so
-    the executor can tell that the result was truncated.
+    the executor can tell that the result was truncated. ``zoned_buckets`` are the positions of
+    the output columns that are time buckets of an instant in the zone ``tz_name``
+    (:meth:`~prismiq_django.query.dialects.Dialect.zoned_bucket`): naive wall-clock starts the
+    executor labels with that zone's offset.
     """
 
     sql: str
@@ -50,6 +53,8 @@ class Compiled:
     tables: frozenset[str]
     columns: tuple[str, ...]
     limit: int
+    zoned_buckets: frozenset[int] = frozenset()
+    tz_name: str = "UTC"
 
 
 _COMPARE = {
@@ -278,6 +283,14 @@ class _Compiler:
             tables=frozenset(ref.table.name for ref in q.tables),
             columns=tuple(item.name for item in q.select),
             limit=q.limit,
+            zoned_buckets=frozenset(
+                index
+                for index, item in enumerate(q.select)
+                if item.expr.date_trunc is not None
+                and item.expr.col.column is not None
+                and d.zoned_bucket(item.expr.col.column)
+            ),
+            tz_name=q.tz_name,
         )
 
     def table_source(

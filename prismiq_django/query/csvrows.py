@@ -18,7 +18,9 @@ and timestamps, with the expanded years of the JSON path), null stays null (an e
 - numerics and floats: their text, null where the JSON answer has null (NaN, infinities, beyond
   a double);
 - dates and timestamps: ISO 8601 as the JSON answer (PostgreSQL's ``to_json``) writes them
-  (the session must be in UTC, as for the JSON path); see :func:`_temporal_sql`.
+  (the session must be in UTC, as for the JSON path); see :func:`_temporal_sql`. Time buckets
+  of a ``timestamptz`` carry the site zone's offset, as in the JSON answer
+  (:mod:`prismiq_django.query.bucketlabels`).
 
 Everything else (json, time, interval, bytea, arrays...) returns None: the export then reads the
 rows through a cursor and spells them in Python. No request text reaches this SQL: generated
@@ -32,12 +34,14 @@ from __future__ import annotations
 from typing import Final
 
 from prismiq_django.query.ast import Expr, Query
+from prismiq_django.query.bucketlabels import ZONE_JOIN, label_sql, zoned_bucket
 from prismiq_django.query.jsonrows import (
     ELIGIBLE_TYPES,
     base_type,
     expanded_json_sql,
     in_python_range,
     output_json_sql,
+    zoned_label_sql,
 )
 
 #: Logical types spelled by this module (the others keep the Python path).
@@ -62,6 +66,8 @@ def _text_sql(expr: Expr, name: str, *, escape_formulas: bool) -> str | None:
     """The CSV text of output column ``name`` of the subquery, or None when not spelled here."""
     if expr.aggregation in ("count", "count_distinct"):
         return name
+    if zoned_label_sql(expr, name) is not None:  # an eligible timestamptz's bucket
+        return label_sql(name, _temporal_sql(name, "timestamp", truncated=True))
     part = output_json_sql(expr, name)
     if part is None or expr.type not in _SPELLED:
         return None
@@ -88,7 +94,9 @@ def _temporal_sql(name: str, base: str, *, truncated: bool) -> str:
     Years 1..9999 take PostgreSQL's own ISO text (``DateStyle`` ISO, pinned by the rails) with
     the ``T`` and, for ``timestamptz`` in UTC, the ``+00:00`` of JSON: about half the cost of
     ``to_json`` and a JSON read. Other values (infinities, BC, after 9999) take the JSON path's
-    expanded years. A truncated timestamp is a naive wall-clock time; a truncated date a date.
+    expanded years. A truncated naive timestamp is a naive wall-clock time; a truncated date a
+    date; a truncated ``timestamptz`` that wall-clock time with the site zone's offset
+    (:func:`~prismiq_django.query.bucketlabels.label_sql`).
     """
     if base == "date":
         fast = f"{name}::text"
@@ -105,7 +113,8 @@ def _temporal_sql(name: str, base: str, *, truncated: bool) -> str:
 def csv_copy_sql(query: Query, sql: str, *, escape_formulas: bool = True) -> str | None:
     """The ``COPY ... TO STDOUT`` statement of ``sql`` (compiled from ``query``), or None.
 
-    Its parameters are ``sql``'s followed by the number of rows to export.
+    Its parameters are ``sql``'s, then :func:`~prismiq_django.query.bucketlabels.zone_params`
+    of ``query`` (the zone of its bucket labels, if any), then the number of rows to export.
     """
     if not query.select:
         return None
@@ -117,7 +126,9 @@ def csv_copy_sql(query: Query, sql: str, *, escape_formulas: bool = True) -> str
             return None
         parts.append(part)
     # Only generated names, fixed literals and the compiled statement: no request text.
-    select = f'SELECT {", ".join(parts)} FROM ({sql}) AS "q"({", ".join(names)}) LIMIT %s'  # noqa: S608
+    zone = ZONE_JOIN if any(zoned_bucket(item.expr) for item in query.select) else ""
+    columns = ", ".join(names)
+    select = f'SELECT {", ".join(parts)} FROM ({sql}) AS "q"({columns}){zone} LIMIT %s'  # noqa: S608
     return f"COPY ({select}) TO STDOUT (FORMAT csv)"
 
 

@@ -24,7 +24,10 @@ Eligible output types, by the database type of the column under the expression (
   digits otherwise.
 - ``datetime`` (timestamp with and without time zone): ISO 8601 in the session's time zone, which
   the caller must only allow when it is UTC (the Python path's zone): fractional seconds are
-  written with the digits they need (``.5``) rather than always six.
+  written with the digits they need (``.5``) rather than always six. A time bucket of a
+  ``timestamptz`` is labelled with the site zone's offset at its start, as the Python path
+  labels it (:mod:`prismiq_django.query.bucketlabels`): the zone is then one more parameter,
+  after the compiled statement's (:func:`~prismiq_django.query.bucketlabels.zone_params`).
 - ``date`` and ``datetime`` values outside years 1..9999 (``infinity``, ``-infinity``, BC, after
   9999), which Python cannot represent: rows holding one are built by a second
   ``json_build_array`` that spells them as the Python path does (expanded astronomical years).
@@ -42,6 +45,8 @@ import re
 from typing import Final
 
 from prismiq_django.query.ast import Expr, Query
+from prismiq_django.query.bucketlabels import ZONE_JOIN, label_sql, zoned_bucket
+from prismiq_django.query.dialects.base import zoned_timestamp
 
 #: Eligible database types (``format_type`` spelling, without modifiers, and the ``pg_type`` name)
 #: with the logical type they must carry: a domain or an unexpected mapping keeps the Python path.
@@ -85,6 +90,10 @@ def output_json_sql(expr: Expr, name: str) -> str | None:
     if column is None:
         return None
     if ELIGIBLE_TYPES.get(base_type(column.data_type)) != column.type:
+        return None
+    if expr.date_trunc is not None and zoned_timestamp(column):
+        # Its label carries the site zone's offset (bucketlabels.label_sql, for the callers
+        # that join the zone); the session's zone is UTC here.
         return None
     if expr.type == "decimal":
         # numeric: NaN, the infinities and values beyond a double's range are JSON null, as on
@@ -138,6 +147,8 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
 
     ``sql`` must be the PostgreSQL statement compiled from ``query`` (one output column per select
     item, in order). The caller decides whether the session's time zone allows it (UTC only).
+    Its parameters are ``sql``'s followed by :func:`~prismiq_django.query.bucketlabels.
+    zone_params` of ``query`` (the zone of its bucket labels, if any).
 
     Dates and timestamps outside years 1..9999 (``infinity``, ``-infinity``, BC, after 9999)
     are written as the Python path writes them (:func:`expanded_json_sql`). Rows whose dates are all
@@ -150,7 +161,9 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
     parts = []
     temporal = []
     for item, name in zip(query.select, names, strict=True):
-        part = output_json_sql(item.expr, name)
+        part = zoned_label_sql(item.expr, name)
+        if part is None:
+            part = output_json_sql(item.expr, name)
         if part is None:
             return None
         parts.append(part)
@@ -163,8 +176,20 @@ def json_rows_sql(query: Query, sql: str) -> str | None:
             f"CASE WHEN {' AND '.join(map(in_python_range, temporal))} THEN {row}"
             f" ELSE json_build_array({', '.join(expanded)})::text END"
         )
+    zone = ZONE_JOIN if any(zoned_bucket(item.expr) for item in query.select) else ""
     # Only generated names and the compiled statement: no request text reaches this SQL.
-    return f'SELECT {row} FROM ({sql}) AS "q"({", ".join(names)})'  # noqa: S608
+    return f'SELECT {row} FROM ({sql}) AS "q"({", ".join(names)}){zone}'  # noqa: S608
+
+
+def zoned_label_sql(expr: Expr, name: str) -> str | None:
+    """The label text of output column ``name`` when ``expr`` is the bucket of an eligible
+    ``timestamptz`` (:func:`~prismiq_django.query.bucketlabels.label_sql`), else None."""
+    column = expr.col.column
+    if column is None or not zoned_bucket(expr):
+        return None
+    if not ELIGIBLE_TYPES.get(base_type(column.data_type)) == column.type == "datetime":
+        return None
+    return label_sql(name, f"({expanded_json_sql(name)} #>> '{{}}')")
 
 
 __all__ = [
@@ -174,4 +199,5 @@ __all__ = [
     "in_python_range",
     "json_rows_sql",
     "output_json_sql",
+    "zoned_label_sql",
 ]

@@ -47,6 +47,7 @@ from prismiq_django.query import (
     parse,
 )
 from prismiq_django.query.ast import Query
+from prismiq_django.query.bucketlabels import zone_params
 from prismiq_django.query.dialects import zoned_timestamp
 from prismiq_django.query.errors import pointer
 from prismiq_django.query.jsonrows import json_rows_sql
@@ -163,6 +164,7 @@ def _run(
                 column_types=column_types,
                 wall_clock=wall_clock,
                 json_sql=json_rows_statement(alias, query, compiled),
+                json_params=zone_params(query),
                 count=statements.count if statements is not None else None,
             )
 

@@ -229,15 +229,15 @@ def test_filter_values_python_cannot_hold_are_refused_cleanly(
         (
             "tz",
             "day",
-            [
+            [  # a timestamptz's buckets carry the (UTC) site zone's offset: issue 15 item 13
                 "-infinity",
-                "-004712-01-01T00:00:00",
-                "-000043-03-15T00:00:00",
-                "0000-12-31T00:00:00",
-                "0001-01-01T00:00:00",
-                "2024-05-06T00:00:00",
-                "9999-12-31T00:00:00",
-                "+010000-01-01T00:00:00",
+                "-004712-01-01T00:00:00+00:00",
+                "-000043-03-15T00:00:00+00:00",
+                "0000-12-31T00:00:00+00:00",
+                "0001-01-01T00:00:00+00:00",
+                "2024-05-06T00:00:00+00:00",
+                "9999-12-31T00:00:00+00:00",
+                "+010000-01-01T00:00:00+00:00",
                 "infinity",
                 None,
             ],
@@ -347,13 +347,13 @@ def test_time_series_buckets_match(table: None) -> None:
     rows = _same_on_both_paths(definition)
     assert [row[0] for row in rows] == [
         "-infinity",
-        "-004712-01-01T00:00:00",
-        "-000043-01-01T00:00:00",
-        "0000-01-01T00:00:00",
-        "0001-01-01T00:00:00",
-        "2024-01-01T00:00:00",
-        "9999-01-01T00:00:00",
-        "+010000-01-01T00:00:00",
+        "-004712-01-01T00:00:00+00:00",
+        "-000043-01-01T00:00:00+00:00",
+        "0000-01-01T00:00:00+00:00",
+        "0001-01-01T00:00:00+00:00",
+        "2024-01-01T00:00:00+00:00",
+        "9999-01-01T00:00:00+00:00",
+        "+010000-01-01T00:00:00+00:00",
         "infinity",
         None,
     ]
@@ -405,5 +405,5 @@ def test_buckets_of_the_earliest_values_are_not_an_error(
         "order_by": [{**ref, "direction": "ASC"}, {"table_id": "t", "column": "id"}],
     }
     rows = _same_on_both_paths(definition)
-    suffix = "" if column == "d" else "T00:00:00"
+    suffix = {"d": "", "ts": "T00:00:00", "tz": "T00:00:00+00:00"}[column]  # tz: the site's offset
     assert [row[0] for row in rows] == ["-infinity", *(value + suffix for value in expected)]

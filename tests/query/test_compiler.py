@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,6 +100,36 @@ def test_naive_timestamp_columns_are_truncated_without_time_zone_conversion() ->
     compiled = build(data, Catalog.build([table]), "postgresql")
     assert compiled.sql.startswith('SELECT date_trunc(\'day\', "t0"."at") AS "at"')
     assert compiled.params == (10_001,)
+
+
+def test_zoned_buckets_are_the_buckets_of_each_vendors_instants() -> None:
+    """Issue 15 item 13: the statement names the buckets whose labels carry the zone's offset.
+    PostgreSQL: ``timestamptz`` only; SQLite and MySQL: every datetime (Django's UTC)."""
+    table = Table(
+        "events",
+        (
+            Column("tz", "timestamp with time zone", "datetime"),
+            Column("naive", "timestamp without time zone", "datetime"),
+            Column("day", "date", "date"),
+            Column("ts", "timestamp", "datetime"),  # SQLite's or MySQL's
+        ),
+    )
+    data = _one(
+        table,
+        columns=[{"table_id": "x", "column": c.name, "date_trunc": "month"} for c in table.columns]
+        + [{"table_id": "x", "column": "tz", "alias": "plain"}],  # no bucket
+    )
+    paris = ZoneInfo("Europe/Paris")
+    by_vendor = {
+        vendor: build(data, Catalog.build([table]), vendor, tz=paris)
+        for vendor in ("postgresql", "sqlite", "mysql")
+    }
+    assert by_vendor["postgresql"].zoned_buckets == {0}
+    assert by_vendor["sqlite"].zoned_buckets == {0, 1, 3}
+    assert by_vendor["mysql"].zoned_buckets == {0, 1, 3}
+    assert {c.tz_name for c in by_vendor.values()} == {"Europe/Paris"}
+    plain = build(_one(table), Catalog.build([table]), "postgresql")
+    assert plain.zoned_buckets == frozenset()
 
 
 def test_scopes_on_hidden_columns_and_several_values() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from prismiq_django.query import Catalog, Column, Table, compile_query, get_dialect, parse
+from prismiq_django.query.bucketlabels import zone_params
 from prismiq_django.query.jsonrows import json_rows_sql
 
 ELIGIBLE = [
@@ -114,3 +115,29 @@ def test_the_wrapper_holds_the_compiled_statement_and_only_generated_names() -> 
     assert head == 'SELECT json_build_array("c0", "c1")::text FROM ('
     assert tail == ') AS "q"("c0", "c1")'
     assert hostile not in head + tail
+
+
+_ZONE_JOIN = ' CROSS JOIN (SELECT CAST(%s AS text)) AS "z"("zone")'
+
+
+def test_a_timestamptz_bucket_is_labelled_with_the_zone_one_more_parameter() -> None:
+    """A ``timestamptz`` bucket's label carries the site zone's offset (issue 15 item 13): the
+    wrapper spells it with the zone, its one parameter after the compiled statement's; a naive
+    ``timestamp``'s bucket and a plain ``timestamptz`` need no zone."""
+    bucket = _select({"table_id": "a", "column": "v", "date_trunc": "month"})
+    plain = _select({"table_id": "a", "column": "v"})
+    catalog = _catalog("timestamp with time zone", "datetime")
+    query = parse(bucket, catalog)
+    assert zone_params(query) == ("UTC",)
+    zoned = _wrapped("timestamp with time zone", "datetime", bucket)
+    assert zoned is not None
+    assert zoned.endswith(_ZONE_JOIN)
+    assert "%" not in zoned.replace("%s", "")  # mod(), never a literal percent sign
+    for data_type, definition in [
+        ("timestamp without time zone", bucket),
+        ("timestamp with time zone", plain),
+    ]:
+        wrapped = _wrapped(data_type, "datetime", definition)
+        assert wrapped is not None
+        assert _ZONE_JOIN not in wrapped
+        assert zone_params(parse(definition, _catalog(data_type, "datetime"))) == ()

@@ -652,6 +652,8 @@ def test_names_with_quotes_dots_and_percent_end_to_end() -> None:
 @pytest.mark.django_db
 @override_settings(PRISMIQ=CODE_ONLY)
 def test_time_buckets_are_wall_clock_in_the_site_zone_on_both_backends() -> None:
+    """The bucket is the day in Paris, labelled with Paris's offset at its start (issue 15
+    item 13); the plain value stays in UTC."""
     from django.utils import timezone
 
     ada = Customer.objects.create(
@@ -683,8 +685,8 @@ def test_time_buckets_are_wall_clock_in_the_site_zone_on_both_backends() -> None
         result = services.execute(None, definition)
     assert result.column_types == ["datetime", "integer", "datetime"]
     assert result.rows == [
-        ["2024-03-01T00:00:00", 1, "2024-03-01T22:30:00+00:00"],
-        ["2024-03-02T00:00:00", 1, "2024-03-01T23:30:00+00:00"],
+        ["2024-03-01T00:00:00+01:00", 1, "2024-03-01T22:30:00+00:00"],
+        ["2024-03-02T00:00:00+01:00", 1, "2024-03-01T23:30:00+00:00"],
     ]
 
 

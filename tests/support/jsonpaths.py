@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from prismiq_django.execution import QueryResult, execute_compiled
+from prismiq_django.query.bucketlabels import zone_params
 from prismiq_django.services import queries as query_services
 
 
@@ -22,7 +23,10 @@ def both_paths(
     types = [item.expr.type for item in query.select]
     wall = frozenset(i for i, item in enumerate(query.select) if item.expr.date_trunc)
     common: dict[str, Any] = {"alias": "default", "timeout": 10.0, "wall_clock": wall}
-    by_db = execute_compiled(compiled, column_types=types, json_sql=sql, **common)
+    json_params = zone_params(query)  # the zone of the bucket labels, if any
+    by_db = execute_compiled(
+        compiled, column_types=types, json_sql=sql, json_params=json_params, **common
+    )
     by_python = execute_compiled(compiled, column_types=types, **common)
     return by_db, by_python
 

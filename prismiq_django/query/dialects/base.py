@@ -69,10 +69,23 @@ class Dialect:
     ) -> tuple[str, tuple[object, ...]]:
         """Truncate ``sql`` (a date or datetime column) to ``unit``, weeks starting Monday.
 
-        Datetimes are truncated in the wall-clock time of ``tz_name`` and come back as naive
-        local timestamps; dates come back as dates. ``unit`` is from the closed vocabulary.
+        Datetimes are truncated in the wall-clock time of ``tz_name`` (those of
+        :meth:`zoned_bucket`) and come back as naive local timestamps; dates come back as
+        dates. ``unit`` is from the closed vocabulary.
         """
         raise NotImplementedError
+
+    def zoned_bucket(self, column: Column) -> bool:
+        """Whether :meth:`date_trunc` of ``column`` truncates the wall-clock time, in the
+        site's zone, of an instant: the vendor's "timestamp with time zone". Such a bucket
+        names an instant, and the execution layer spells its label with the zone's offset at
+        the bucket's start when ``USE_TZ`` (``"2023-01-01T00:00:00+01:00"``). False for dates
+        and for timestamps stored without a zone, which are truncated as stored and stay naive.
+
+        The default is PostgreSQL's rule (:func:`zoned_timestamp`: ``timestamptz``, not
+        ``timestamp``); a vendor whose every datetime is Django's UTC overrides it.
+        """
+        return zoned_timestamp(column)
 
     def like(
         self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool

@@ -9,6 +9,9 @@
   reports it). A site in UTC converts nothing. Weeks start on Monday (``WEEKDAY``).
 - ``CONVERT_TZ`` converts only values within the ``TIMESTAMP`` range (1970 to 2038): outside it
   a value is bucketed by its UTC wall-clock time (a documented MySQL/MariaDB limitation).
+- Every ``DATETIME`` and ``TIMESTAMP`` column is an instant (:meth:`MySQLDialect.zoned_bucket`):
+  its buckets are labelled with the site zone's offset, ``+00:00`` outside that range
+  (:mod:`prismiq_django.execution.buckets`).
 - Pattern matching does not depend on the column's collation: case-sensitive matches compare
   in ``utf8mb4_bin``; case-insensitive ones compare ``LOWER`` of both sides in ``utf8mb4_bin``
   (so accents count, as with PostgreSQL's ``ILIKE``). Patterns are rewritten to the escape
@@ -99,6 +102,11 @@ class MySQLDialect(Dialect):
         bucket = _date_bucket(local, unit)
         uses = 1 if unit in ("day", "year") else 2
         return f"CAST({bucket} AS DATETIME)", params * uses
+
+    def zoned_bucket(self, column: Column) -> bool:
+        # DATETIME holds Django's UTC and TIMESTAMP reads as UTC in the rails' session: both
+        # are instants, and date_trunc converts both with CONVERT_TZ.
+        return column.type == "datetime"
 
     def like(
         self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool

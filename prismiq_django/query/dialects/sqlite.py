@@ -38,6 +38,11 @@ class SQLiteDialect(Dialect):
             return f"django_date_trunc('{unit}', {sql}, NULL, NULL)", ()
         return f"django_datetime_trunc('{unit}', {sql}, %s, 'UTC')", (tz_name,)
 
+    def zoned_bucket(self, column: Column) -> bool:
+        # Django stores every aware datetime as naive UTC text (USE_TZ), whatever the declared
+        # type (datetime or timestamp), and date_trunc converts each one from UTC to the zone.
+        return column.type == "datetime"
+
     def like(
         self, sql: str, pattern: str, *, negate: bool, case_insensitive: bool
     ) -> tuple[str, object]:

@@ -36,6 +36,7 @@ from prismiq_django.execution.streaming import ExportBytes, open_copy, open_rows
 from prismiq_django.ops.observability import fingerprint, record_query
 from prismiq_django.query import Catalog, Compiled, compile_query, get_dialect, parse
 from prismiq_django.query.ast import Query
+from prismiq_django.query.bucketlabels import zone_params
 from prismiq_django.query.csvrows import csv_copy_sql
 from prismiq_django.services.catalog import get_catalog
 from prismiq_django.services.exports.csvfile import csv_chunks
@@ -210,7 +211,7 @@ def _start(
         else None
     )
     if copy_sql is not None:
-        params = [*compiled.params, compiled.limit]
+        params = [*compiled.params, *zone_params(query), compiled.limit]
         copied = open_copy(copy_sql, params, alias=alias, timeout=timeout)
         header = b"".join(csv_chunks(columns, [], escape_formulas=escape))
         return _with_header(header, copied, tally)

@@ -13,7 +13,8 @@ Cells, from the JSON-ready values (SPEC section 4) and the columns' logical type
 - booleans are boolean cells;
 - dates, datetimes and times are date cells (formats ``yyyy-mm-dd``, ``yyyy-mm-dd hh:mm:ss``,
   ``hh:mm:ss``); a datetime with an offset is written as its wall-clock time at that offset
-  (the JSON answer's, UTC for aware timestamps), spreadsheets having no time zones. Values a
+  (the JSON answer's: UTC for aware timestamps, the site zone's start for a time bucket of
+  instants), spreadsheets having no time zones. Values a
   spreadsheet cannot hold (before 1900, ``infinity``, expanded years, ``24:00:00``) are text;
 - everything else is a text cell, never a formula nor a link (``write_string``), so no formula
   injection is possible and no escaping is needed (numbers in a column of no known type stay

@@ -77,32 +77,52 @@ def _buckets(column: str, unit: str, tz: Any) -> list[Any]:
 
 
 def test_buckets_are_in_the_site_zone_with_monday_weeks(glue_table: str) -> None:
+    """Labelled with the zone's offset at the bucket's start (issue 15 item 13): a DATETIME
+    holds Django's UTC, an instant."""
     paris = ZoneInfo("Europe/Paris")
     assert _buckets("at", "day", paris) == [
-        "2024-04-01T00:00:00",
-        "2024-04-01T00:00:00",
-        "2024-01-01T00:00:00",
+        "2024-04-01T00:00:00+02:00",
+        "2024-04-01T00:00:00+02:00",
+        "2024-01-01T00:00:00+01:00",
     ]
     assert _buckets("at", "week", paris) == [
-        "2024-04-01T00:00:00",  # Monday 1 April in Paris (still Sunday in UTC)
-        "2024-04-01T00:00:00",
-        "2024-01-01T00:00:00",
+        "2024-04-01T00:00:00+02:00",  # Monday 1 April in Paris (still Sunday in UTC)
+        "2024-04-01T00:00:00+02:00",
+        "2024-01-01T00:00:00+01:00",
     ]
     assert _buckets("at", "week", UTC) == [
-        "2024-03-25T00:00:00",
-        "2024-04-01T00:00:00",
-        "2024-01-01T00:00:00",
+        "2024-03-25T00:00:00+00:00",
+        "2024-04-01T00:00:00+00:00",
+        "2024-01-01T00:00:00+00:00",
     ]
     assert _buckets("at", "hour", paris) == [
-        "2024-04-01T01:00:00",
-        "2024-04-01T10:00:00",
-        "2024-01-01T01:00:00",
+        "2024-04-01T01:00:00+02:00",
+        "2024-04-01T10:00:00+02:00",
+        "2024-01-01T01:00:00+01:00",
     ]
-    assert _buckets("at", "minute", ZoneInfo("Asia/Kolkata"))[0] == "2024-04-01T05:00:00"
-    assert _buckets("at", "month", paris)[0] == "2024-04-01T00:00:00"
-    assert _buckets("at", "quarter", paris)[0] == "2024-04-01T00:00:00"
-    assert _buckets("at", "quarter", UTC)[0] == "2024-01-01T00:00:00"
-    assert _buckets("at", "year", ZoneInfo("America/New_York"))[2] == "2023-01-01T00:00:00"
+    kolkata = _buckets("at", "minute", ZoneInfo("Asia/Kolkata"))[0]
+    assert kolkata == "2024-04-01T05:00:00+05:30"
+    assert _buckets("at", "month", paris)[0] == "2024-04-01T00:00:00+02:00"
+    assert _buckets("at", "quarter", paris)[0] == "2024-04-01T00:00:00+02:00"
+    assert _buckets("at", "quarter", UTC)[0] == "2024-01-01T00:00:00+00:00"
+    new_york = _buckets("at", "year", ZoneInfo("America/New_York"))[2]
+    assert new_york == "2023-01-01T00:00:00-05:00"
+
+
+def test_buckets_outside_convert_tz_range_are_labelled_utc(glue_table: str) -> None:
+    """CONVERT_TZ leaves values outside the TIMESTAMP range (1970 to 2038) as they are: they
+    are bucketed by their UTC wall-clock time, and labelled +00:00, the instant that is."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (id, at) VALUES (4, '1969-12-31 23:30:00'),"
+            " (5, '2040-06-01 12:00:00'), (6, '1970-01-01 00:30:00')"
+        )
+    paris = ZoneInfo("Europe/Paris")
+    assert _buckets("at", "hour", paris)[3:] == [
+        "1969-12-31T23:00:00+00:00",
+        "2040-06-01T12:00:00+00:00",
+        "1970-01-01T01:00:00+01:00",
+    ]
 
 
 def test_date_buckets_stay_dates(glue_table: str) -> None:

@@ -14,6 +14,10 @@ as in UTC:
   earliest value; any bucket after the latest: 294277-01-01 is a Monday) cannot be labelled
   without merging it with another: such a query is refused with HTTP 400 ``invalid_value`` at
   the bucket's path, never a 500.
+
+A label carries the zone's offset at the bucket's start (issue 15 item 13), on both paths: the
+zone's first offset (its LMT) before year 1, the offset of the same day of the 400-year cycle
+after 9999.
 """
 
 from __future__ import annotations
@@ -41,6 +45,25 @@ CREATE = (
     " naive timestamp)"
 )
 EARLIEST = "-004713-11-24T00:00:00"
+#: Each zone's first offset (LMT, before it kept a standard time), that of its earliest values.
+FIRST_OFFSET = {
+    "Pacific/Kiritimati": "-10:29:20",
+    "America/New_York": "-04:56:02",
+    "Asia/Manila": "-15:56:08",
+    "Etc/GMT-14": "+14:00",
+    "Pacific/Pago_Pago": "+12:37:12",
+    "UTC": "+00:00",
+}
+#: Each zone's offset in 2024 at the start of May, April (both summer time in New York) and
+#: January.
+OFFSET_2024 = {
+    "Pacific/Kiritimati": ("+14:00", "+14:00", "+14:00"),
+    "America/New_York": ("-04:00", "-04:00", "-05:00"),
+    "Asia/Manila": ("+08:00", "+08:00", "+08:00"),
+    "Etc/GMT-14": ("+14:00", "+14:00", "+14:00"),
+    "Pacific/Pago_Pago": ("-11:00", "-11:00", "-11:00"),
+    "UTC": ("+00:00", "+00:00", "+00:00"),
+}
 # (id, value): the earliest instants, an ordinary one, the latest instants.
 DATA = [
     (1, "4714-11-24 00:00:00+00 BC"),  # the earliest value
@@ -95,7 +118,7 @@ def _same_on_both_paths(definition: dict[str, Any]) -> dict[int, Any]:
     [
         ("Pacific/Kiritimati", ()),  # -10:29:20 then: the earliest values are before 4714-11-24
         ("America/New_York", ()),  # -04:56:02
-        ("Asia/Manila", ()),  # -15:56:00 (Manila kept the Americas' date until 1844)
+        ("Asia/Manila", ()),  # -15:56:08 (Manila kept the Americas' date until 1844)
         ("Etc/GMT-14", (4,)),  # +14
         ("Pacific/Pago_Pago", (4,)),  # +12:37:12 (west of the date line until 1892)
         ("UTC", ()),
@@ -107,11 +130,14 @@ def test_the_first_month_quarter_and_year_are_labelled_with_the_earliest_value_i
 ) -> None:
     with override_settings(TIME_ZONE=zone):
         buckets = _same_on_both_paths(_buckets(unit, (*LOW, 5, 9, 10, 11)))
-    december_label = "-004713-12-01T00:00:00" if unit == "month" else EARLIEST
+    first = FIRST_OFFSET[zone]
+    december_label = ("-004713-12-01T00:00:00" if unit == "month" else EARLIEST) + first
+    now = dict(zip(("month", "quarter", "year"), OFFSET_2024[zone], strict=True))[unit]
     assert buckets == {
-        **{key: december_label if key in december else EARLIEST for key in LOW},
+        **{key: december_label if key in december else EARLIEST + first for key in LOW},
         5: {"month": "2024-05-01", "quarter": "2024-04-01", "year": "2024-01-01"}[unit]
-        + "T00:00:00",
+        + "T00:00:00"
+        + now,
         9: "-infinity",
         10: "infinity",
         11: None,
@@ -133,6 +159,7 @@ def test_finer_buckets_of_wall_clock_times_after_the_earliest_value_are_their_st
             "day": "-004713-11-24T00:00:00",
             "week": "-004713-11-24T00:00:00",
         }[unit]
+        + "-10:29:20"
     )
     assert (
         buckets[6]
@@ -142,6 +169,7 @@ def test_finer_buckets_of_wall_clock_times_after_the_earliest_value_are_their_st
             "day": "+294276-12-31T00:00:00",
             "week": "+294276-12-25T00:00:00",
         }[unit]
+        + "+14:00"
     )
 
 
@@ -243,9 +271,9 @@ def test_a_time_series_and_column_values_answer_too(client: APIClient) -> None:
         rows = wire_rows(services.execute(None, definition))
         response = client.get(f"/api/analytics/tables/{TABLE}/columns/tz/values")
     assert rows == [
-        [EARLIEST, 4],
-        ["2024-01-01T00:00:00", 1],
-        ["+294276-01-01T00:00:00", 1],
+        [EARLIEST + "-10:29:20", 4],
+        ["2024-01-01T00:00:00+14:00", 1],
+        ["+294276-01-01T00:00:00+14:00", 1],
     ]
     assert response.status_code == 200  # no bucket: the values as they are
     assert len(response.json()["values"]) == 10

@@ -24,12 +24,15 @@ export function columnRoles(result, config = {}) {
   return { x, ys, series };
 }
 
+// A temporal value is shown as its own wall-clock time, without its offset: a time bucket's
+// label is its start in the site's zone with that zone's offset ("2024-03-01T00:00:00+01:00"),
+// shown as "2024-03-01"; plain timestamps are UTC ("+00:00").
 export function label(value, type) {
   if (value === null || value === undefined) return "(empty)";
   if (TEMPORAL.has(type) && typeof value === "string") {
-    const m = /^(\d{4}-\d{2}-\d{2})(?:T00:00:00(?:\.0+)?(?:Z|[+-]00:00)?)?$/.exec(value);
+    const m = /^(\d{4}-\d{2}-\d{2})(?:T00:00:00(?:\.0+)?(?:Z|[+-]\d\d:\d\d(?::\d\d)?)?)?$/.exec(value);
     if (m) return m[1];
-    return value.replace("T", " ").replace(/(:\d\d)(\.\d+)?([+-]\d\d:\d\d|Z)$/, "$1");
+    return value.replace("T", " ").replace(/(:\d\d)(\.\d+)?([+-]\d\d:\d\d(?::\d\d)?|Z)$/, "$1");
   }
   return String(value);
 }

@@ -95,12 +95,14 @@ class _Head:
     converters: list[Converter | None]
 
 
-def _timeouts(cursor: Any, timeout: float) -> None:
-    # A client that stops reading leaves the transaction idle: end it after the same time.
-    cursor.execute(
-        "SELECT set_config('idle_in_transaction_session_timeout', %s, true)",
-        [str(max(1, math.ceil(timeout * 1000)))],
-    )
+def _timeouts(cursor: Any, timeout: float, *, jit: bool = True) -> None:
+    """A client that stops reading leaves the transaction idle: end it after the same time.
+    ``jit=False`` also turns PostgreSQL's JIT off for the transaction (``COPY``: compiling the
+    spelling expressions costs more than it saves, ~0.14 s of a 1,000,000-row export)."""
+    sql = "SELECT set_config('idle_in_transaction_session_timeout', %s, true)"
+    if not jit:
+        sql += ", set_config('jit', 'off', true)"
+    cursor.execute(sql, [str(max(1, math.ceil(timeout * 1000)))])
 
 
 def _row_batches(
@@ -198,7 +200,7 @@ def _copy_chunks(
     from psycopg import ClientCursor
 
     with guarded_cursor(alias, timeout) as (connection, cursor):
-        _timeouts(cursor, timeout)
+        _timeouts(cursor, timeout, jit=False)
         # Client-side binding whatever the site's server_side_binding: COPY takes no parameters.
         copier = ClientCursor(connection.connection)
         try:

@@ -212,3 +212,16 @@ def test_copy_is_read_only() -> None:
     with pytest.raises(QueryExecutionError):
         open_copy(_copy_sql("DELETE FROM shop_customer RETURNING id"), [], alias=ALIAS,
                   timeout=10)  # fmt: skip
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_copy_runs_without_jit_and_the_session_keeps_its_own_setting() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        (before,) = cursor.fetchone()
+    export = open_copy(_copy_sql("SELECT current_setting('jit')"), [], alias=ALIAS, timeout=10)
+    assert b"".join(export.chunks) == b"off\r\n"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == (before,)

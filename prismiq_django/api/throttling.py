@@ -3,10 +3,15 @@
 Policy: ``PRISMIQ["RATE_LIMIT"]`` (django-ratelimit rate syntax, e.g. ``"120/m"``, ``"10/5s"``;
 ``None`` turns limiting off) per caller (:func:`rate_limit_key`: the user, whether the site
 authenticates with sessions or stateless tokens; the client IP when anonymous) and per endpoint
-group (all query endpoints share the group ``"prismiq.query"`` by default). Counters are
-django-ratelimit's, kept in the Django cache named by django-ratelimit's own setting
-``RATELIMIT_USE_CACHE`` (default ``"default"``); point it at the same shared cache as
-``PRISMIQ["CACHE_ALIAS"]`` (Redis in production) so all workers count together.
+group (all query endpoints share the group ``"prismiq.query"`` by default). Counters are kept
+in the Django cache named by django-ratelimit's own setting ``RATELIMIT_USE_CACHE`` (default
+``"default"``); point it at the same shared cache as ``PRISMIQ["CACHE_ALIAS"]`` (Redis in
+production) so all workers count together. On django-redis a request is counted in one round
+trip (:mod:`prismiq_django.cache.counters`: a Lua script, ``INCR`` and the window's expiry
+together; a window starts at the caller's first request), and a ``query/execute`` request
+sends its count in the same round trip as its result-cache read
+(:mod:`prismiq_django.cache.pipeline`), settled before any work is done or anything served.
+On any other cache the counters are django-ratelimit's.
 
 Every response of a limited endpoint carries:
 
@@ -26,9 +31,11 @@ DRF throttle class :class:`PrismiqRateThrottle` to the site's own ``throttle_cla
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 
+from django.conf import settings
 from django.http import HttpResponseBase
 from django_ratelimit.core import get_usage, user_or_ip
 from rest_framework.exceptions import Throttled
@@ -36,6 +43,14 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from prismiq_django.cache.counters import (
+    PendingCount,
+    RateUsage,
+    defer_count,
+    pending_for,
+    redis_counter,
+    unavailable,
+)
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.tenancy.identity import caller_pk
 
@@ -45,23 +60,6 @@ DEFAULT_GROUP: Final = "prismiq.query"
 #: The counter of the export endpoints (``EXPORT_RATE_LIMIT``), apart from the query endpoints'.
 EXPORT_GROUP: Final = "prismiq.export"
 _ATTR: Final = "prismiq_rate_usage"
-
-
-@dataclass(frozen=True, slots=True)
-class RateUsage:
-    """The counter state after counting one request."""
-
-    limit: int
-    count: int
-    reset_seconds: int
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.limit - self.count)
-
-    @property
-    def limited(self) -> bool:
-        return self.count > self.limit
 
 
 class RateLimited(Throttled):
@@ -98,6 +96,16 @@ def rate_limit_key(group: str, request: Any) -> str:
     return key.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _counter_alias() -> str:
+    return str(getattr(settings, "RATELIMIT_USE_CACHE", "default"))
+
+
+def _record(request: Any, usage: RateUsage) -> RateUsage:
+    raw = getattr(request, "_request", request)
+    setattr(raw, _ATTR, usage)
+    return usage
+
+
 def count_request(
     request: Any, group: str = DEFAULT_GROUP, setting: str = "RATE_LIMIT"
 ) -> RateUsage | None:
@@ -105,19 +113,32 @@ def count_request(
     ``EXPORT_RATE_LIMIT``) in the counter ``group``; return the usage (None when not limited).
 
     Stores the usage on the request for :func:`apply_headers`. Returns None when limiting is off
-    or the counter cache failed (logged as a warning).
+    (the setting is None, or django-ratelimit's ``RATELIMIT_ENABLE`` is False) or the counter
+    cache failed (logged as a warning).
     """
     rate = getattr(prismiq_settings, setting)
-    if not rate:
+    if not rate or not getattr(settings, "RATELIMIT_ENABLE", True):
         return None
+    alias = _counter_alias()
+    try:
+        counter = redis_counter(
+            alias, group=group, caller=rate_limit_key(group, request), rate=rate
+        )
+    except Exception as exc:
+        unavailable(exc)
+        return None
+    if counter is not None:
+        usage = counter.count()
+        return None if usage is None else _record(request, usage)
+    return _ratelimit_usage(request, group, rate)
+
+
+def _ratelimit_usage(request: Any, group: str, rate: str) -> RateUsage | None:
+    """The count on a cache that is not django-redis: django-ratelimit's counters."""
     try:
         usage = get_usage(request, group=group, key=rate_limit_key, rate=rate, increment=True)
     except Exception as exc:
-        logger.warning(
-            "Rate limit counters unavailable (%s); request not limited",
-            type(exc).__name__,
-            extra={"event": "ratelimit_unavailable"},
-        )
+        unavailable(exc)
         return None
     if usage is None:  # RATELIMIT_ENABLE = False
         return None
@@ -127,16 +148,64 @@ def count_request(
             extra={"event": "ratelimit_unavailable"},
         )
         return None
-    result = RateUsage(
-        limit=int(usage["limit"]),
-        count=int(usage["count"]),
-        # django-ratelimit counts a window ending at second w until int(now) > w, so the true
-        # reset is up to one second after ``time_left``: round up, clients may trust it.
-        reset_seconds=max(0, int(usage["time_left"])) + 1,
+    return _record(
+        request,
+        RateUsage(
+            limit=int(usage["limit"]),
+            count=int(usage["count"]),
+            # django-ratelimit counts a window ending at second w until int(now) > w, so the
+            # true reset is up to one second after ``time_left``: round up, clients may trust it.
+            reset_seconds=max(0, int(usage["time_left"])) + 1,
+        ),
     )
-    raw = getattr(request, "_request", request)
-    setattr(raw, _ATTR, result)
-    return result
+
+
+def defer_request_count(
+    request: Any, group: str = DEFAULT_GROUP, setting: str = "RATE_LIMIT"
+) -> bool:
+    """Attach ``request``'s count as a :class:`~prismiq_django.cache.counters.PendingCount`
+    instead of sending it: the first result-cache read of the request sends it (see
+    :func:`settled_count`). Returns False (nothing attached) when the count cannot be deferred
+    (limiting off, counters not on django-redis): count it now instead."""
+    rate = getattr(prismiq_settings, setting)
+    if not rate or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return False
+    try:
+        counter = redis_counter(
+            _counter_alias(), group=group, caller=rate_limit_key(group, request), rate=rate
+        )
+    except Exception:
+        return False
+    if counter is None:
+        return False
+
+    def on_counted(usage: RateUsage | None) -> None:
+        if usage is None:
+            return
+        _record(request, usage)
+        if usage.limited:
+            raise RateLimited(wait=usage.reset_seconds)
+
+    defer_count(request, PendingCount(counter, on_counted))
+    return True
+
+
+@contextmanager
+def settled_count(request: Any) -> Iterator[None]:
+    """Run a view's handler whose count may be deferred (:func:`defer_request_count`); when the
+    handler ends without having sent it (an error before the cache read, a path without one),
+    send it then. Over the limit, the answer is the 429, whatever the handler answered or
+    raised: a deferred count refuses exactly the requests an immediate one would."""
+    try:
+        yield
+    except BaseException:
+        pending = pending_for(request)
+        if pending is not None:
+            pending.settle()
+        raise
+    pending = pending_for(request)
+    if pending is not None:
+        pending.settle()
 
 
 def enforce(request: Any, group: str = DEFAULT_GROUP, setting: str = "RATE_LIMIT") -> None:
@@ -181,6 +250,13 @@ class PrismiqRateThrottle(BaseThrottle):
             if applies is not None and not applies(request):
                 return True
             group, setting = getattr(view, "rate_limit_group", DEFAULT_GROUP), "RATE_LIMIT"
+        deferrable = getattr(view, "rate_limit_deferrable", None)
+        if (
+            deferrable is not None
+            and deferrable(request)
+            and defer_request_count(request, group, setting)
+        ):
+            return True
         self.usage = count_request(request, group, setting)
         if self.usage is not None and self.usage.limited:
             raise RateLimited(wait=self.usage.reset_seconds)
@@ -217,6 +293,10 @@ class RateLimitMixin:
             return True
         return getattr(self, "action", None) in self.rate_limit_actions
 
+    def rate_limit_deferrable(self, request: Request) -> bool:
+        """Whether this request's count may wait for its result-cache read (default: no)."""
+        return False
+
     def rate_limit_for(self, request: Request) -> tuple[str, str] | None:
         """``(group, setting)`` this request is counted in, or None when it is not counted."""
         if not self.rate_limit_applies(request):
@@ -239,6 +319,8 @@ __all__ = [
     "RateUsage",
     "apply_headers",
     "count_request",
+    "defer_request_count",
     "enforce",
     "rate_limit_key",
+    "settled_count",
 ]

@@ -50,6 +50,7 @@ from django.core.cache import BaseCache
 
 from prismiq_django.cache.breaker import CacheDown, configured_alias, guarded_call
 from prismiq_django.cache.codec import Snapshot, decode_entry, encode_entry, snapshot
+from prismiq_django.cache.counters import PendingCount
 from prismiq_django.cache.keys import (
     GLOBAL_GENERATION_KEY,
     LOCK_PREFIX,
@@ -59,6 +60,7 @@ from prismiq_django.cache.keys import (
     result_key,
     table_key,
 )
+from prismiq_django.cache.pipeline import read_many
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.execution.results import QueryResult
 from prismiq_django.ops.gcpause import gc_paused
@@ -80,17 +82,19 @@ def _read(
     key: str | None,
     gen_keys: list[str],
     expect: Mapping[str, object] | None = None,
+    pending: PendingCount | None = None,
 ) -> tuple[dict[str, int], Any]:
     """Return the current generations (by key) and the stored payload of ``key`` (or None).
 
     One ``get_many`` in the common case, which also reads the keys of ``expect`` (raising
-    :class:`StaleRead` when one differs); generation keys seen for the first time are seeded
-    with the current time (``add``, so concurrent seeders agree) and read again.
+    :class:`StaleRead` when one differs) and sends the ``pending`` rate count in the same round
+    trip (:func:`~prismiq_django.cache.pipeline.read_many`); generation keys seen for the first
+    time are seeded with the current time (``add``, so concurrent seeders agree) and read again.
     """
     wanted = [*gen_keys, *(expect or ())]
     if key is not None:
         wanted.append(key)
-    found: dict[str, Any] = guarded_call(alias, lambda c: c.get_many(wanted))
+    found = read_many(alias, wanted, pending)
     if expect and any(found.get(k) != v for k, v in expect.items()):
         raise StaleRead(", ".join(k for k, v in expect.items() if found.get(k) != v))
     missing = [k for k in gen_keys if not isinstance(found.get(k), int)]
@@ -156,6 +160,7 @@ def fetch_result(
     bypass: bool,
     defer: Defer | None = None,
     expect: Mapping[str, object] | None = None,
+    pending: PendingCount | None = None,
 ) -> QueryResult:
     """Return the result of ``compiled`` on database ``alias``, from the cache when possible.
 
@@ -166,19 +171,29 @@ def fetch_result(
     never raises. ``expect`` maps cache keys to the values the caller relied on (the services:
     the catalog's version token); they are read in the same round trip as the entry and
     :class:`StaleRead` is raised when one changed, before anything is served or computed. (With
-    the cache off or unreachable nothing can be checked, and nothing is raised.) Exceptions
-    raised by ``compute`` propagate unchanged; cache failures never do.
+    the cache off or unreachable nothing can be checked, and nothing is raised.) ``pending`` is
+    the request's rate count (:class:`~prismiq_django.cache.counters.PendingCount`): sent in the
+    same round trip as the first read, or alone before anything else when there is none (cache
+    off, breaker open), and always before ``compute`` runs or anything is served; what its
+    ``on_counted`` raises (the 429) propagates. Exceptions raised by ``compute`` propagate
+    unchanged; cache failures never do.
     """
     ttl = prismiq_settings.RESULT_CACHE_TTL
     if ttl <= 0:
+        if pending is not None:
+            pending.settle()
         return _fresh(compute())
     cache_alias = configured_alias()
     schedule = defer or _run_now
     key = result_key(alias=alias, compiled=compiled, scopes=scopes)
     gen_keys = generation_keys(compiled.tables)
     try:
-        generations, payload = _read(cache_alias, None if bypass else key, gen_keys, expect)
+        generations, payload = _read(
+            cache_alias, None if bypass else key, gen_keys, expect, pending
+        )
     except CacheDown:
+        if pending is not None:
+            pending.settle()  # sent already on every path that got here; never skipped
         record_cache("error")
         return _fresh(compute())
 

@@ -20,6 +20,7 @@ from django.db import connections
 from django.utils import timezone
 
 from prismiq_django import cache as result_cache
+from prismiq_django.cache.counters import pending_for, settle_pending
 from prismiq_django.catalog.store import CATALOG_VERSION_KEY, database_alias, unverified_catalog
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.exceptions import (
@@ -180,6 +181,7 @@ def _run(
             bypass=bypass,
             defer=defer_for(request),
             expect=expect,
+            pending=pending_for(request),
         )
         status = "ok"
         return result if statements is None else finish(result, statements)
@@ -270,6 +272,8 @@ def _execute(
         if unverified is not None:
             catalog, version = unverified
             expect = {CATALOG_VERSION_KEY: version}
+    if catalog is None:
+        settle_pending(request)  # building the catalog reads the cache or the database: count first
     try:
         catalog, query, compiled, statements = _prepare_run(request, definition, catalog, paging)
     except QueryValidationError:

@@ -32,7 +32,7 @@ from prismiq_django.api.serializers import (
     execute_envelope,
     paging_options,
 )
-from prismiq_django.api.throttling import RateLimitMixin
+from prismiq_django.api.throttling import RateLimitMixin, settled_count
 from prismiq_django.api.views.base import INVALID, QUERY_ERRORS, PrismiqAPIView, result_response
 from prismiq_django.catalog.store import database_alias
 from prismiq_django.execution.plans import explain_analyzes
@@ -92,7 +92,18 @@ class SqlView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
 
 
 class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
-    """Run a definition; the result may come from the result cache."""
+    """Run a definition; the result may come from the result cache.
+
+    Its rate count travels with the result-cache read (one Redis round trip for a hit) unless a
+    subclass replaces ``post`` or ``perform_execute``: then it is counted before the handler,
+    as on every other endpoint.
+    """
+
+    def rate_limit_deferrable(self, request: Request) -> bool:
+        cls = type(self)
+        return (
+            cls.post is ExecuteView.post and cls.perform_execute is PrismiqAPIView.perform_execute
+        )
 
     @extend_schema(
         operation_id="query_execute",
@@ -102,13 +113,14 @@ class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         tags=["query"],
     )
     def post(self, request: Request) -> Response:
-        query, bypass_cache = execute_envelope(request.data)
-        paging = paging_options(request.data)
-        with nested_errors("query"):
-            # paging only when asked: a site's perform_execute override may predate it
-            extra = {"paging": paging} if paging is not None else {}
-            result = self.perform_execute(request, query, bypass_cache=bypass_cache, **extra)
-        return result_response(result)
+        with settled_count(request):
+            query, bypass_cache = execute_envelope(request.data)
+            paging = paging_options(request.data)
+            with nested_errors("query"):
+                # paging only when asked: a site's perform_execute override may predate it
+                extra = {"paging": paging} if paging is not None else {}
+                result = self.perform_execute(request, query, bypass_cache=bypass_cache, **extra)
+            return result_response(result)
 
 
 class PreviewView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]

@@ -1,0 +1,51 @@
+"""Django settings of our side of the peer benchmark (``benchmarks/peer/run.py``).
+
+The example project, served as docs/deployment.md recommends for production: ``DEBUG`` off,
+PostgreSQL with persistent connections, django-redis for the result cache, the schema cache, the
+rate-limit counters and the sessions, stateless JWT (simplejwt) in front. The app's own tables
+live in ``PEER_SITE_DSN`` (default ``prismiq_peer``); the analytics alias ``shop`` is the peer
+dataset (``/work/shared/bench/shop.sql``) with its four tables exposed in code.
+
+Environment: ``PEER_SITE_DSN``, ``PEER_SHOP_DSN``, ``PEER_REDIS_URL`` (database 7 by default, so a
+flush never touches another user's keys), ``PEER_RATE_LIMIT`` (``RATE_LIMIT``; ``off`` turns it
+off; by default on with a rate no benchmark reaches, so the counter's cost is measured).
+"""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DJANGO_SECRET_KEY", "peer-benchmark-only-key-not-a-secret-0123456789")
+
+from example_project.settings import *  # noqa: F403
+from example_project.settings import PRISMIQ as EXAMPLE_PRISMIQ
+
+SITE_DSN = os.environ.get("PEER_SITE_DSN", "postgres://root@127.0.0.1:5432/prismiq_peer")
+SHOP_DSN = os.environ.get("PEER_SHOP_DSN", "postgres://root@127.0.0.1:5432/shop")
+REDIS = os.environ.get("PEER_REDIS_URL", "redis://127.0.0.1:6379/7")
+RATE = os.environ.get("PEER_RATE_LIMIT", "1000000/m")
+
+DATABASES = {
+    "default": {**dj_database_url.parse(SITE_DSN), "CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True},
+    "shop": {**dj_database_url.parse(SHOP_DSN), "CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True},
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 5},
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+RATELIMIT_USE_CACHE = "default"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # Basic auth: a fast hasher
+PRISMIQ = {
+    **EXAMPLE_PRISMIQ,
+    "DATABASE": "shop",
+    "EXPOSED_TABLES": ["customers", "products", "orders", "order_items"],
+    "MAX_ROWS": 100_000,
+    "RATE_LIMIT": None if RATE == "off" else RATE,
+}

@@ -1,0 +1,86 @@
+"""The result cache's read, with the request's rate count in the same Redis round trip.
+
+Contract::
+
+    read_many(alias, keys, pending) -> {key: value}   # like cache.get_many(keys)
+
+- Without a :class:`~prismiq_django.cache.counters.PendingCount` (or one already sent) it is
+  ``get_many`` through :func:`~prismiq_django.cache.breaker.guarded_call`.
+- With one whose counter lives on the same django-redis client as cache ``alias``, the count
+  (``EVALSHA``) and the read (``MGET``) go in one pipeline; the count is reported
+  (``on_counted``, which may raise: the 429) **before** any value is decoded or returned, so
+  nothing is served to a caller over its limit.
+- Otherwise (another cache, not django-redis, the breaker open after a recent failure) the count
+  is sent alone first, then the values are read as without one: a result-cache outage never
+  stops requests from being counted.
+- Failures are the breaker's (:class:`~prismiq_django.cache.breaker.CacheDown`, logged); when
+  the fused round trip itself fails the count is reported as unavailable (None) first, so the
+  request is let through exactly as when the counters alone are down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.cache import BaseCache
+
+from prismiq_django.cache.breaker import CacheDown, breaker, guarded_call
+from prismiq_django.cache.counters import Counter, PendingCount, fusable_client, unavailable
+
+
+def read_many(alias: str, keys: Sequence[str], pending: PendingCount | None) -> dict[str, Any]:
+    """The values of ``keys`` found in cache ``alias``, counting ``pending`` on the way (see the
+    module's contract). Raises CacheDown, or what ``pending``'s ``on_counted`` raises."""
+    if pending is not None and not _fusable(alias, pending):
+        pending.settle()
+        pending = None
+    if pending is None or not pending.claim():
+        return dict(guarded_call(alias, lambda c: c.get_many(keys)))
+    counter = pending.counter
+    try:
+        count_reply, values = guarded_call(alias, lambda c: _send(c, counter, keys))
+    except CacheDown:
+        unavailable(CacheDown("fused read failed"))
+        pending.counted(None)
+        raise
+    try:
+        usage = counter.usage(count_reply)
+    except Exception as exc:
+        unavailable(exc)
+        usage = None
+    pending.counted(usage)  # may raise: nothing below runs for a caller over its limit
+    return dict(guarded_call(alias, lambda c: _decode(c, keys, values)))
+
+
+def _fusable(alias: str, pending: PendingCount) -> bool:
+    return (
+        not pending.done
+        and pending.counter.alias == alias
+        and not breaker.is_open(alias)
+        and fusable_client(alias) is not None
+    )
+
+
+def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any, Any]:
+    client = cache.client  # type: ignore[attr-defined]  # django-redis' DefaultClient
+    made = [client.make_key(key) for key in keys]
+    pipe = client.get_client(write=True).pipeline(transaction=False)
+    counter.queue(pipe)
+    pipe.mget(*made)
+    count_reply, values = pipe.execute(raise_on_error=False)
+    return count_reply, values
+
+
+def _decode(cache: BaseCache, keys: Sequence[str], values: Any) -> dict[str, Any]:
+    if isinstance(values, Exception):
+        raise values
+    client = cache.client  # type: ignore[attr-defined]
+    return {
+        key: client.decode(value)
+        for key, value in zip(keys, values, strict=True)
+        if value is not None
+    }
+
+
+__all__ = ["read_many"]

@@ -185,7 +185,10 @@ class Query:
     ``where`` holds the top-level plain filters, ``having`` the aggregated ones (top level is
     AND). ``group_by`` is final (derived when the request left it empty). ``limit`` is the number
     of rows to return (already capped at ``max_rows``); ``tz_name`` is the IANA time zone used for
-    date truncation.
+    date truncation. ``naive_datetimes`` says that the site stores datetimes naive, as wall-clock
+    time in that zone (Django's ``USE_TZ = False``): where the vendor keeps them as written
+    (:meth:`~prismiq_django.query.dialects.Dialect.stores_wall_clock`), they are truncated as
+    stored and compared with filter values spelled in that zone.
     """
 
     tables: tuple[TableRef, ...]
@@ -198,6 +201,7 @@ class Query:
     limit: int
     offset: int
     tz_name: str
+    naive_datetimes: bool = False
 
 
 #: What :func:`expr_key` returns: (table position, column name or ``"*"``, aggregation, trunc).

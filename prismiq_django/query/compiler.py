@@ -8,6 +8,11 @@ tenants' rows — as a filtered derived table. Plain filters that reference only
 nullable side of an outer join go into that join's ``ON`` clause, unless they hold for its NULL
 row (``is_null``: an anti-join), which keeps them in ``WHERE``.
 
+On a site that stores naive datetimes (:attr:`Query.naive_datetimes`, ``USE_TZ = False``),
+columns the dialect :meth:`~prismiq_django.query.dialects.Dialect.stores_wall_clock` are
+truncated as stored and their filter values (aware instants from the parser) are bound as the
+naive wall-clock time of ``Query.tz_name``.
+
 ``GROUP BY`` and ``ORDER BY`` refer to selected expressions by ordinal, so an expression with a
 bound parameter (the time zone of a truncation) is never repeated with a second parameter.
 """
@@ -28,7 +33,8 @@ from prismiq_django.query.ast import (
     TableRef,
     expr_key,
 )
-from prismiq_django.query.catalog import Catalog, LogicalType, RowScope
+from prismiq_django.query.catalog import Catalog, Column, LogicalType, RowScope
+from prismiq_django.query.dates import wall_clock_value
 from prismiq_django.query.dialects import Dialect, escape_like, get_dialect
 from prismiq_django.query.errors import ErrorDetail, QueryValidationError
 from prismiq_django.query.limits import DEFAULT_LIMITS, Limits
@@ -92,7 +98,10 @@ class _Compiler:
             return "COUNT(*)"
         column = self.aliases[col.ref.position] + "." + self.dialect.quote(col.column.name)
         sql = self.dialect.column_sql(column, col.column)
-        if expr.date_trunc is not None:
+        if expr.date_trunc is not None and self.wall_clock(col.column):
+            sql, params = self.dialect.wall_clock_trunc(sql, expr.date_trunc)
+            self.params.extend(params)
+        elif expr.date_trunc is not None:
             sql, params = self.dialect.date_trunc(
                 sql, expr.date_trunc, col.column, self.query.tz_name
             )
@@ -103,6 +112,12 @@ class _Compiler:
         if agg == "count_distinct":
             return f"COUNT(DISTINCT {sql})"
         return f"{_AGG_SQL[agg]}{sql})"
+
+    def wall_clock(self, column: Column | None) -> bool:
+        """Whether ``column`` holds the site's naive wall-clock times as written."""
+        if not self.query.naive_datetimes or column is None or column.type != "datetime":
+            return False
+        return self.dialect.stores_wall_clock(column)
 
     def value(self, value: object, type_: LogicalType) -> str:
         self.params.append(self.dialect.adapt(value, type_))
@@ -135,6 +150,8 @@ class _Compiler:
         value = node.value
         type_ = node.expr.type
         lhs = self.visit_expr(node.expr)
+        if type_ == "datetime" and self.wall_clock(node.expr.col.column):
+            value = wall_clock_value(value, self.query.tz_name)
         if op == "is_null" or (op == "eq" and value is None):
             return f"{lhs} IS NULL"
         if op == "is_not_null" or (op == "neq" and value is None):
@@ -289,6 +306,7 @@ class _Compiler:
                 if item.expr.date_trunc is not None
                 and item.expr.col.column is not None
                 and d.zoned_bucket(item.expr.col.column)
+                and not self.wall_clock(item.expr.col.column)
             ),
             tz_name=q.tz_name,
         )
@@ -386,9 +404,11 @@ def build(
     limits: Limits = DEFAULT_LIMITS,
     now: datetime | None = None,
     tz: tzinfo = UTC,
+    naive_datetimes: bool = False,
 ) -> Compiled:
     """:func:`parse` then :func:`compile_query`; raises :class:`QueryValidationError`."""
-    return compile_query(parse(data, catalog, limits=limits, now=now, tz=tz), catalog, dialect)
+    query = parse(data, catalog, limits=limits, now=now, tz=tz, naive_datetimes=naive_datetimes)
+    return compile_query(query, catalog, dialect)
 
 
 __all__ = ["Compiled", "build", "compile_query"]

@@ -96,4 +96,25 @@ def local_midnight(day: date, tz: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-__all__ = ["MAX_LAST", "PRESETS", "UNITS", "Unit", "local_midnight", "relative_range", "tz_name"]
+def wall_clock_value(value: object, zone_name: str) -> object:
+    """``value`` as naive wall-clock time in the zone named ``zone_name`` (an IANA name, as
+    :func:`tz_name` gives): an aware datetime converted, each item of a tuple likewise, and
+    anything else (naive datetimes included) unchanged. For sites that store naive local
+    datetimes (``USE_TZ = False``)."""
+    if isinstance(value, tuple):
+        return tuple(wall_clock_value(item, zone_name) for item in value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None)
+    return value
+
+
+__all__ = [
+    "MAX_LAST",
+    "PRESETS",
+    "UNITS",
+    "Unit",
+    "local_midnight",
+    "relative_range",
+    "tz_name",
+    "wall_clock_value",
+]

@@ -102,6 +102,7 @@ def _prepare_run(
         limits=limits() if paging is None else uncapped(limits()),
         now=timezone.now(),
         tz=timezone.get_current_timezone(),
+        naive_datetimes=not settings.USE_TZ,
     )
     dialect = get_dialect(connections[database_alias()].vendor)
     if paging is None:

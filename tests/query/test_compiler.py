@@ -236,3 +236,53 @@ def test_like_pattern_cannot_end_with_the_escape_character() -> None:
         "filters": [{"table_id": "o", "column": "status", "operator": "contains", "value": "a\\"}],
     }
     assert build(data, SHOP, "postgresql").params[0] == "%a\\\\%"
+
+
+_NAIVE_DAY = {
+    "tables": [{"id": "o", "name": "orders"}],
+    "columns": [
+        {"table_id": "o", "column": "ordered_at", "date_trunc": "day", "alias": "d"},
+        {"table_id": "o", "column": "*", "aggregation": "count"},
+    ],
+    "filters": [
+        {"table_id": "o", "column": "ordered_at", "operator": "gte", "value": "2024-01-02"}
+    ],
+}
+
+
+def _orders(data_type: str) -> Catalog:
+    return Catalog.build([Table("orders", (Column("ordered_at", data_type, "datetime"),))])
+
+
+@pytest.mark.parametrize(
+    ("vendor", "data_type", "bucket", "bound"),
+    [
+        # USE_TZ = False: SQLite and MySQL's DATETIME keep the local time as written (no
+        # conversion, the value bound as that wall-clock time); PostgreSQL's timestamptz and
+        # MySQL's TIMESTAMP stay instants.
+        ("sqlite", "datetime", "django_datetime_trunc('day', \"t0\".\"ordered_at\", NULL, NULL)",
+         "2024-01-02 00:00:00"),
+        ("mysql", "datetime(6)", "CAST(DATE(`t0`.`ordered_at`) AS DATETIME)",
+         "2024-01-02 00:00:00"),
+        ("mysql", "timestamp", "CONVERT_TZ(`t0`.`ordered_at`, 'UTC', %s)", "2024-01-01 23:00:00"),
+        ("postgresql", "timestamp with time zone", "AT TIME ZONE %s", "2024-01-01 23:00:00+00:00"),
+    ],
+)  # fmt: skip
+def test_naive_datetimes_are_truncated_and_bound_as_stored_where_the_vendor_keeps_them(
+    vendor: str, data_type: str, bucket: str, bound: str
+) -> None:
+    catalog = _orders(data_type)
+    compiled = build(_NAIVE_DAY, catalog, vendor, tz=ZoneInfo("Europe/Paris"), naive_datetimes=True)
+    assert bucket in compiled.sql
+    converted = "%s" in bucket
+    assert str(compiled.params[-2]) == bound
+    assert ("Europe/Paris" in compiled.params) is converted
+    assert compiled.zoned_buckets == (frozenset({0}) if converted else frozenset())
+
+
+def test_a_dialect_that_keeps_no_wall_clock_times_is_unchanged_by_naive_datetimes() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    dialect = _BacktickDialect()
+    naive = build(_NAIVE_DAY, _orders("datetime"), dialect, tz=paris, naive_datetimes=True)
+    aware = build(_NAIVE_DAY, _orders("datetime"), dialect, tz=paris)
+    assert (naive.sql, naive.params) == (aware.sql, aware.params)

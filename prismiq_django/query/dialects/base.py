@@ -75,6 +75,24 @@ class Dialect:
         """
         raise NotImplementedError
 
+    def stores_wall_clock(self, column: Column) -> bool:
+        """Whether datetime ``column``, on a site that stores naive datetimes
+        (``USE_TZ = False``), holds them as written: the site's wall-clock time, not an
+        instant. Its buckets are then :meth:`wall_clock_trunc` and its filter values are bound
+        as naive wall-clock times of the site's zone
+        (:attr:`~prismiq_django.query.ast.Query.naive_datetimes`).
+
+        False by default: PostgreSQL's ``timestamptz`` is an instant whatever ``USE_TZ`` says
+        (Django sets the session's ``TimeZone`` to ``TIME_ZONE``, which reads and writes it as
+        that wall-clock time), and its naive ``timestamp`` is truncated as stored anyway.
+        """
+        return False
+
+    def wall_clock_trunc(self, sql: str, unit: str) -> tuple[str, tuple[object, ...]]:
+        """Truncate datetime ``sql`` to ``unit`` as stored, with no conversion (a naive
+        timestamp back). Called only for columns :meth:`stores_wall_clock` accepts."""
+        raise NotImplementedError
+
     def zoned_bucket(self, column: Column) -> bool:
         """Whether :meth:`date_trunc` of ``column`` truncates the wall-clock time, in the
         site's zone, of an instant: the vendor's "timestamp with time zone". Such a bucket

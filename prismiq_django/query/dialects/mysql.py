@@ -9,6 +9,10 @@
   reports it). A site in UTC converts nothing. Weeks start on Monday (``WEEKDAY``).
 - ``CONVERT_TZ`` converts only values within the ``TIMESTAMP`` range (1970 to 2038): outside it
   a value is bucketed by its UTC wall-clock time (a documented MySQL/MariaDB limitation).
+- A site with ``USE_TZ = False`` stores naive local times in ``DATETIME`` columns as written:
+  those are truncated as stored, with no ``CONVERT_TZ``, and compared with filter values
+  spelled in the site's zone (:meth:`MySQLDialect.stores_wall_clock`). ``TIMESTAMP`` columns
+  stay instants.
 - Every ``DATETIME`` and ``TIMESTAMP`` column is an instant (:meth:`MySQLDialect.zoned_bucket`):
   its buckets are labelled with the site zone's offset, ``+00:00`` outside that range
   (:mod:`prismiq_django.execution.buckets`).
@@ -74,6 +78,19 @@ def _date_bucket(sql: str, unit: str) -> str:
     return f"DATE({sql})"
 
 
+def _datetime_bucket(
+    local: str, unit: str, params: tuple[object, ...]
+) -> tuple[str, tuple[object, ...]]:
+    """A ``DATETIME``: the start of ``unit`` holding the wall-clock datetime ``local``, whose
+    ``params`` are repeated as often as the expression repeats ``local``."""
+    if unit == "minute":
+        return f"CAST(DATE_FORMAT({local}, '%%Y-%%m-%%d %%H:%%i:00') AS DATETIME)", params
+    if unit == "hour":
+        return f"CAST(DATE_FORMAT({local}, '%%Y-%%m-%%d %%H:00:00') AS DATETIME)", params
+    uses = 1 if unit in ("day", "year") else 2
+    return f"CAST({_date_bucket(local, unit)} AS DATETIME)", params * uses
+
+
 class MySQLDialect(Dialect):
     """MySQL 8 and MariaDB 10.11+ (see the module docstring)."""
 
@@ -90,18 +107,17 @@ class MySQLDialect(Dialect):
     ) -> tuple[str, tuple[object, ...]]:
         if column.type == "date":
             return (sql if unit in ("day", "hour", "minute") else _date_bucket(sql, unit)), ()
-        local = sql
-        params: tuple[object, ...] = ()
-        if tz_name != "UTC":
-            local = f"CONVERT_TZ({sql}, 'UTC', %s)"
-            params = (tz_name,)
-        if unit == "minute":
-            return f"CAST(DATE_FORMAT({local}, '%%Y-%%m-%%d %%H:%%i:00') AS DATETIME)", params
-        if unit == "hour":
-            return f"CAST(DATE_FORMAT({local}, '%%Y-%%m-%%d %%H:00:00') AS DATETIME)", params
-        bucket = _date_bucket(local, unit)
-        uses = 1 if unit in ("day", "year") else 2
-        return f"CAST({bucket} AS DATETIME)", params * uses
+        if tz_name == "UTC":
+            return self.wall_clock_trunc(sql, unit)
+        return _datetime_bucket(f"CONVERT_TZ({sql}, 'UTC', %s)", unit, (tz_name,))
+
+    def wall_clock_trunc(self, sql: str, unit: str) -> tuple[str, tuple[object, ...]]:
+        return _datetime_bucket(sql, unit, ())
+
+    def stores_wall_clock(self, column: Column) -> bool:
+        # USE_TZ = False: Django writes the local time into DATETIME as it is. A TIMESTAMP
+        # stays an instant (read in UTC in the rails' session) and is converted as ever.
+        return column.type == "datetime" and not column.data_type.startswith("timestamp")
 
     def zoned_bucket(self, column: Column) -> bool:
         # DATETIME holds Django's UTC and TIMESTAMP reads as UTC in the rails' session: both

@@ -22,10 +22,12 @@ class SQLiteDialect(Dialect):
 
     Date truncation uses the ``django_date_trunc``/``django_datetime_trunc`` functions Django
     registers on every SQLite connection (so statements must run on a Django connection).
-    Values are adapted to Django's storage format: datetimes as naive UTC text, UUIDs as 32 hex
-    digits, decimals as numbers (SQLite stores them as REAL). ``LIKE`` is case-insensitive for
-    ASCII letters only (``ilike``, ``contains``...: a SQLite limitation); case-sensitive
-    ``like``/``not_like`` are compiled to ``GLOB`` so that they match as on PostgreSQL.
+    Values are adapted to Django's storage format: datetimes as naive UTC text (the compiler
+    binds naive local times when the site stores naive datetimes, ``USE_TZ = False``), UUIDs as
+    32 hex digits, decimals as numbers (SQLite stores them as REAL). ``LIKE`` is
+    case-insensitive for ASCII letters only (``ilike``, ``contains``...: a SQLite limitation);
+    case-sensitive ``like``/``not_like`` are compiled to ``GLOB`` so that they match as on
+    PostgreSQL.
     """
 
     vendor = "sqlite"
@@ -37,6 +39,13 @@ class SQLiteDialect(Dialect):
         if column.type == "date":
             return f"django_date_trunc('{unit}', {sql}, NULL, NULL)", ()
         return f"django_datetime_trunc('{unit}', {sql}, %s, 'UTC')", (tz_name,)
+
+    def stores_wall_clock(self, column: Column) -> bool:
+        # USE_TZ = False: Django stores the local time as written and converts nothing.
+        return column.type == "datetime"
+
+    def wall_clock_trunc(self, sql: str, unit: str) -> tuple[str, tuple[object, ...]]:
+        return f"django_datetime_trunc('{unit}', {sql}, NULL, NULL)", ()
 
     def zoned_bucket(self, column: Column) -> bool:
         # Django stores every aware datetime as naive UTC text (USE_TZ), whatever the declared

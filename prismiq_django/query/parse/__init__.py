@@ -43,11 +43,14 @@ def parse(
     limits: Limits = DEFAULT_LIMITS,
     now: datetime | None = None,
     tz: tzinfo = UTC,
+    naive_datetimes: bool = False,
 ) -> Query:
     """Validate a query definition against ``catalog`` and return its AST.
 
     ``now`` (default: the current time) and ``tz`` (default UTC; a ``ZoneInfo`` or UTC) resolve
     ``date_relative`` filters and naive datetime values, and name the zone of date truncation.
+    ``naive_datetimes`` (``not settings.USE_TZ``): the stored datetimes are naive wall-clock
+    times in ``tz`` (:attr:`Query.naive_datetimes`).
     Raises :class:`QueryValidationError` listing every problem found.
     """
     current = now if now is not None else datetime.now(tz)
@@ -89,6 +92,7 @@ def parse(
         limit=limit,
         offset=offset,
         tz_name=dates.tz_name(tz),
+        naive_datetimes=naive_datetimes,
     )
 
 

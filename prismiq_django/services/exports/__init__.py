@@ -100,6 +100,7 @@ def prepare(request: object, definition: object) -> tuple[Catalog, Query, Compil
         limits=export_limits,
         now=timezone.now(),
         tz=timezone.get_current_timezone(),
+        naive_datetimes=not settings.USE_TZ,
     )
     alias = prismiq_settings.DATABASE
     return catalog, query, compile_query(query, catalog, get_dialect(connections[alias].vendor))

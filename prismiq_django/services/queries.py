@@ -43,7 +43,6 @@ from prismiq_django.query import (
     ErrorDetail,
     Limits,
     QueryValidationError,
-    compile_query,
     get_dialect,
     parse,
 )
@@ -53,6 +52,7 @@ from prismiq_django.query.dialects import zoned_timestamp
 from prismiq_django.query.errors import pointer
 from prismiq_django.query.jsonrows import json_rows_sql
 from prismiq_django.services.catalog import get_catalog
+from prismiq_django.services.memo import compiled_once
 from prismiq_django.services.paging import (
     PagedStatements,
     Paging,
@@ -96,17 +96,17 @@ def _prepare_run(
     :func:`~prismiq_django.services.paging.paged_statements` (the last item)."""
     if catalog is None:
         catalog = get_catalog(request)
-    query = parse(
-        definition,
-        catalog,
-        limits=limits() if paging is None else uncapped(limits()),
-        now=timezone.now(),
-        tz=timezone.get_current_timezone(),
-        naive_datetimes=not settings.USE_TZ,
-    )
-    dialect = get_dialect(connections[database_alias()].vendor)
+    tz = timezone.get_current_timezone()
+    vendor = connections[database_alias()].vendor
+    naive = not settings.USE_TZ
     if paging is None:
-        return catalog, query, compile_query(query, catalog, dialect), None
+        query, compiled = compiled_once(definition, catalog, limits(), tz, vendor, naive)
+        return catalog, query, compiled, None
+    now = timezone.now()
+    query = parse(
+        definition, catalog, limits=uncapped(limits()), now=now, tz=tz, naive_datetimes=naive
+    )
+    dialect = get_dialect(vendor)
     max_rows = prismiq_settings.MAX_ROWS
     statements = paged_statements(definition, query, catalog, dialect, paging, max_rows)
     return catalog, statements.query, statements.compiled, statements

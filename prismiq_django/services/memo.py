@@ -1,0 +1,176 @@
+"""A per-process memo of parsed and compiled definitions: a cached hit skips parse + compile.
+
+Contract::
+
+    compiled_once(definition, catalog, limits, tz, vendor, naive) -> (Query, Compiled)
+
+parses and compiles like ``parse`` + ``compile_query`` (raising the same
+:class:`~prismiq_django.query.QueryValidationError`), from the memo when the same inputs were
+compiled before in this process.
+
+- The key is everything compilation depends on, and nothing is guessed: the definition as
+  canonical JSON (orjson, sorted keys: ``1``, ``1.0``, ``true`` and ``"1"`` stay apart), the
+  catalog's tables and relationships **by identity**, checked again on every read (the entry
+  holds them, so an identity can never be reused while the entry lives; a rebuilt catalog,
+  after any exposure or schema change, is another object and never matches), the row scopes
+  and session settings in force (a tenant, or a user with other scopes, never shares an entry
+  with another), the complexity limits (``MAX_ROWS``...), the time zone object, whether
+  datetimes are naive (``USE_TZ = False``) and the database vendor. Scope values are keyed
+  by ``repr`` (``1``, ``True``, ``1.0`` and ``"1"`` stay apart; they compare equal in Python).
+- Definitions with ``date_relative`` anywhere (their SQL depends on the clock) and definitions
+  that cannot be written as canonical JSON (a non-string key, a value orjson does not know, a
+  scope value that cannot be hashed) are never memoized: :func:`memo_key` returns None.
+- Only successful compilations are stored; refusals are parsed again every time (their errors
+  depend on the same inputs, but are cheap and rare).
+- Bounded (:data:`MEMO_SIZE` entries, least recently used evicted), per process, thread safe.
+  Entries are immutable (frozen dataclasses) and shared between requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Final
+
+import orjson
+from django.utils import timezone
+
+from prismiq_django.query import Catalog, Compiled, Limits, compile_query, get_dialect, parse
+from prismiq_django.query.ast import Query
+
+MEMO_SIZE: Final = 512
+
+
+@dataclass(frozen=True, slots=True)
+class MemoKey:
+    """What a compiled statement depends on (see the module's contract)."""
+
+    definition: bytes
+    tables_id: int
+    relationships_id: int
+    row_scopes: tuple[tuple[str, str], ...]
+    session_settings: tuple[tuple[str, str], ...]
+    limits: Limits
+    tz: tzinfo
+    vendor: str
+    naive_datetimes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    catalog: Catalog  # holds the tables and relationships whose identities are in the key
+    query: Query
+    compiled: Compiled
+
+
+def memo_key(
+    definition: object,
+    catalog: Catalog,
+    limits: Limits,
+    tz: tzinfo,
+    vendor: str,
+    naive_datetimes: bool = False,
+) -> MemoKey | None:
+    """The memo key of compiling ``definition`` on ``catalog``, or None when it must not be
+    memoized."""
+    try:
+        canonical = orjson.dumps(definition, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    if b"date_relative" in canonical:
+        return None
+    scopes = tuple(
+        (table, repr(tuple(catalog.row_scopes[table]))) for table in sorted(catalog.row_scopes)
+    )
+    key = MemoKey(
+        canonical,
+        id(catalog.tables),
+        id(catalog.relationships),
+        scopes,
+        tuple(catalog.session_settings),
+        limits,
+        tz,
+        vendor,
+        naive_datetimes,
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class CompiledMemo:
+    """The bounded LRU of :class:`MemoKey` -> (query, compiled)."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[MemoKey, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: MemoKey, catalog: Catalog) -> tuple[Query, Compiled] | None:
+        """The entry of ``key`` if it was compiled on ``catalog``'s very tables and
+        relationships (checked by identity, on top of the key), else None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if (
+                entry.catalog.tables is not catalog.tables
+                or entry.catalog.relationships is not catalog.relationships
+            ):
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry.query, entry.compiled
+
+    def put(self, key: MemoKey, catalog: Catalog, query: Query, compiled: Compiled) -> None:
+        with self._lock:
+            self._entries[key] = _Entry(catalog, query, compiled)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+compiled_memo: Final = CompiledMemo()
+
+
+def compiled_once(
+    definition: object,
+    catalog: Catalog,
+    limits: Limits,
+    tz: tzinfo,
+    vendor: str,
+    naive_datetimes: bool = False,
+) -> tuple[Query, Compiled]:
+    """``definition`` parsed and compiled on ``catalog`` (see the module's contract);
+    ``naive_datetimes`` is ``parse``'s (True when ``USE_TZ`` is False)."""
+    key = memo_key(definition, catalog, limits, tz, vendor, naive_datetimes)
+    if key is not None:
+        found = compiled_memo.get(key, catalog)
+        if found is not None:
+            return found
+    query = parse(
+        definition,
+        catalog,
+        limits=limits,
+        now=timezone.now(),
+        tz=tz,
+        naive_datetimes=naive_datetimes,
+    )
+    compiled = compile_query(query, catalog, get_dialect(vendor))
+    if key is not None:
+        compiled_memo.put(key, catalog, query, compiled)
+    return query, compiled
+
+
+__all__ = ["MEMO_SIZE", "CompiledMemo", "MemoKey", "compiled_memo", "compiled_once", "memo_key"]

@@ -175,3 +175,23 @@ def test_the_dashboard_at_390_px_is_labelled_and_fits(
     errors = list(page.prismiq_errors)
     page.context.close()
     assert not errors, errors
+
+
+def test_a_date_range_filter_is_labelled_once_by_its_own_label(
+    browser: Any, live_server: Any, demo_user: Any, demo_dashboard: dict[str, Any]
+) -> None:
+    """The preset list of a ``date_range`` filter carries the filter's label ("Order date"),
+    as a select filter's list does; no second, fixed "Period" label under a visible legend."""
+    page = new_page(browser, live_server, demo_user)
+    ready(page, f"/analytics/dashboards/{demo_dashboard['id']}/")
+    _executed(page, 1)
+    presets = page.get_by_label("Order date", exact=True)
+    assert presets.evaluate("el => el.tagName") == "SELECT"
+    assert page.get_by_label("Period", exact=True).count() == 0
+    legend = page.locator("fieldset[data-type=date_range] legend")
+    assert legend.get_attribute("class") == "visually-hidden"
+    presets.select_option("custom")
+    assert page.get_by_label("From", exact=True).is_visible()
+    errors = list(page.prismiq_errors)
+    page.context.close()
+    assert not errors, errors

@@ -19,8 +19,10 @@ from prismiq_django.api.openapi.components import (
 )
 from prismiq_django.api.openapi.examples import (
     DEFINITION_EXAMPLES,
+    ENVELOPE_EXAMPLES,
     EXAMPLE_DEFINITION,
     EXAMPLE_RESULT,
+    EXPORT_EXAMPLES,
     RESULT_EXAMPLES,
     VALIDATION_ERROR_EXAMPLE,
 )
@@ -31,8 +33,10 @@ __all__ = [
     "DEFINITION_COMPONENTS",
     "DEFINITION_EXAMPLES",
     "DIRECTIONS",
+    "ENVELOPE_EXAMPLES",
     "EXAMPLE_DEFINITION",
     "EXAMPLE_RESULT",
+    "EXPORT_EXAMPLES",
     "JOIN_TYPES",
     "LOGICAL_TYPE_SCHEMA",
     "OPERATORS",

@@ -91,6 +91,30 @@ DEFINITION_EXAMPLES: Final = [
     ),
 ]
 
+#: Request bodies of the endpoints that take ``{"query": <definition>, ...}`` (``query/execute``,
+#: ``preview``, ``explain``): what Swagger UI's "Try it out" sends, instead of a
+#: body generated from the schema that no catalog holds ("string" tables and columns).
+ENVELOPE_EXAMPLES: Final = [
+    OpenApiExample(
+        example.name,
+        summary=example.summary,
+        value={"query": example.value},
+        request_only=True,
+    )
+    for example in DEFINITION_EXAMPLES
+]
+
+#: ``query/export``: the envelope with its required ``format``.
+EXPORT_EXAMPLES: Final = [
+    OpenApiExample(
+        example.name,
+        summary=f"{example.summary}, as CSV",
+        value={"query": example.value, "format": "csv"},
+        request_only=True,
+    )
+    for example in DEFINITION_EXAMPLES
+]
+
 RESULT_EXAMPLES: Final = [
     OpenApiExample("Result", value=EXAMPLE_RESULT, response_only=True, status_codes=["200"]),
 ]
@@ -114,8 +138,10 @@ VALIDATION_ERROR_EXAMPLE: Final = OpenApiExample(
 
 __all__ = [
     "DEFINITION_EXAMPLES",
+    "ENVELOPE_EXAMPLES",
     "EXAMPLE_DEFINITION",
     "EXAMPLE_RESULT",
+    "EXPORT_EXAMPLES",
     "RESULT_EXAMPLES",
     "VALIDATION_ERROR_EXAMPLE",
 ]

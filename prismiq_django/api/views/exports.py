@@ -6,6 +6,7 @@ from django.http import StreamingHttpResponse
 from rest_framework.request import Request
 
 from prismiq_django.api.errors import nested_errors
+from prismiq_django.api.openapi import EXPORT_EXAMPLES
 from prismiq_django.api.openapi.decorators import extend_schema
 from prismiq_django.api.renderers import CSVFileRenderer, PrismiqJSONRenderer, XLSXFileRenderer
 from prismiq_django.api.serializers import ExportRequestSerializer
@@ -35,6 +36,7 @@ class ExportView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         operation_id="query_export",
         request=ExportRequestSerializer,
         responses={200: EXPORT_FILE, 429: RATE_LIMITED, **QUERY_ERRORS},
+        examples=EXPORT_EXAMPLES,
         tags=["query"],
     )
     def post(self, request: Request) -> StreamingHttpResponse:

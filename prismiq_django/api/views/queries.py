@@ -15,6 +15,7 @@ from prismiq_django import services
 from prismiq_django.api.errors import nested_errors
 from prismiq_django.api.openapi import (
     DEFINITION_EXAMPLES,
+    ENVELOPE_EXAMPLES,
     RESULT_EXAMPLES,
     VALIDATION_ERROR_EXAMPLE,
 )
@@ -109,7 +110,7 @@ class ExecuteView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         operation_id="query_execute",
         request=ExecuteRequestSerializer,
         responses={200: QueryResultSerializer, **QUERY_ERRORS},
-        examples=[*RESULT_EXAMPLES, VALIDATION_ERROR_EXAMPLE],
+        examples=[*ENVELOPE_EXAMPLES, *RESULT_EXAMPLES, VALIDATION_ERROR_EXAMPLE],
         tags=["query"],
     )
     def post(self, request: Request) -> Response:
@@ -136,7 +137,7 @@ class PreviewView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         ),
         parameters=[PreviewParamsSerializer],
         responses={200: QueryResultSerializer, **QUERY_ERRORS},
-        examples=RESULT_EXAMPLES,
+        examples=[*ENVELOPE_EXAMPLES, *RESULT_EXAMPLES],
         tags=["query"],
     )
     def post(self, request: Request) -> Response:
@@ -162,6 +163,7 @@ class ExplainView(RateLimitMixin, PrismiqAPIView):  # type: ignore[misc]
         operation_id="query_explain",
         request=ExplainRequestSerializer,
         responses={200: ExplainResponseSerializer, **QUERY_ERRORS},
+        examples=ENVELOPE_EXAMPLES,
         tags=["query"],
     )
     def post(self, request: Request) -> Response:

@@ -80,7 +80,9 @@ export async function buildFilters(form, filters, onchange, tableFor = () => nul
       }
       const toggle = () => { custom.hidden = preset.value !== "custom"; };
       toggle();
-      group.append(field("Period", preset), custom);
+      // The preset list carries the filter's own label (not a second "Period" under it).
+      group.append(field(filter.label || filter.id, preset), custom);
+      group.querySelector("legend").className = "visually-hidden";
       readers.push(() => {
         if (preset.value === "") return { filter_id: filter.id, value: null };
         if (preset.value !== "custom") return { filter_id: filter.id, value: preset.value };

@@ -167,9 +167,8 @@ def test_an_open_breaker_never_skips_the_count(limited: None, user: Any) -> None
     assert all(a.json().get("is_from_cache") is not True for a in answers[:3])
 
 
-def test_result_cache_down_counters_up_still_limits(
-    limited: None, user: Any, settings: Any
-) -> None:
+def _result_cache_on_a_dead_redis(settings: Any) -> None:
+    """The result cache on cache ``dead``: a Redis that refuses every connection at once."""
     settings.CACHES = {
         **settings.CACHES,
         "dead": {
@@ -179,6 +178,12 @@ def test_result_cache_down_counters_up_still_limits(
         },
     }
     settings.PRISMIQ = {**settings.PRISMIQ, "CACHE_ALIAS": "dead"}
+
+
+def test_result_cache_down_counters_up_still_limits(
+    limited: None, user: Any, settings: Any
+) -> None:
+    _result_cache_on_a_dead_redis(settings)
     alice = _client(user)
     assert [_execute(alice).status_code for _ in range(4)] == [200, 200, 200, 429]
 
@@ -186,15 +191,7 @@ def test_result_cache_down_counters_up_still_limits(
 def test_one_redis_down_lets_execute_through_with_a_warning(
     limited: None, user: Any, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings.CACHES = {
-        **settings.CACHES,
-        "dead": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": DEAD_REDIS,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        },
-    }
-    settings.PRISMIQ = {**settings.PRISMIQ, "CACHE_ALIAS": "dead"}
+    _result_cache_on_a_dead_redis(settings)
     settings.RATELIMIT_USE_CACHE = "dead"
     alice = _client(user)
     with caplog.at_level(logging.WARNING, logger="prismiq_django.throttling"):

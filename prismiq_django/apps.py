@@ -25,3 +25,12 @@ class PrismiqConfig(AppConfig):
         register(check_zone_tables, Tags.database)  # E009, W005 (MySQL/MariaDB)
         connect()
         setting_changed.connect(forget_openapi_documents, dispatch_uid="prismiq-openapi")
+        setting_changed.connect(_forget_tokens, dispatch_uid="prismiq-jwt-memo")
+
+
+def _forget_tokens(*, setting: str, **_: object) -> None:
+    """Verified tokens are forgotten when the settings that verify them change."""
+    if setting in {"SIMPLE_JWT", "REST_FRAMEWORK", "SECRET_KEY"}:
+        from prismiq_django.api import jwtmemo
+
+        jwtmemo.clear()

@@ -120,6 +120,10 @@ class Counter:
         """Add this count to redis-py pipeline ``pipe`` (``transaction=False``)."""
         pipe.evalsha(COUNT_SCRIPT_SHA, 1, self.key, self.period_ms)
 
+    def command(self) -> tuple[object, ...]:
+        """This count as the arguments of one Redis command (``EVALSHA``)."""
+        return ("EVALSHA", COUNT_SCRIPT_SHA, 1, self.key, self.period_ms)
+
     def usage(self, reply: object) -> RateUsage:
         """The usage from the script's reply; loads the script and counts again on NOSCRIPT;
         raises what redis-py raised for any other error."""

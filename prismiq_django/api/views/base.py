@@ -33,6 +33,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
 )
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer
@@ -43,6 +44,7 @@ from rest_framework.views import APIView
 
 from prismiq_django import services
 from prismiq_django.api.errors import exception_handler
+from prismiq_django.api.jwtmemo import memoized
 from prismiq_django.api.negotiation import PrismiqContentNegotiation
 from prismiq_django.api.parsers import PrismiqJSONParser
 from prismiq_django.api.permissions import configured_permissions
@@ -87,6 +89,11 @@ class PrismiqAPIView(APIView):
     #: HTTP methods of this view an embed token may call (SPEC section 10): none but the
     #: dashboard's read and runs. Elsewhere a token's request is an anonymous one.
     embed_methods: frozenset[str] = frozenset()
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        """The site's authentication classes; simplejwt's verify each token once per process
+        (:mod:`prismiq_django.api.jwtmemo`)."""
+        return [memoized(authenticator) for authenticator in super().get_authenticators()]
 
     def get_permissions(self) -> Sequence[BasePermission]:
         """``PRISMIQ["PERMISSION_CLASSES"]``, instantiated for this request."""

@@ -205,6 +205,23 @@ def prepare_ours(env: dict[str, str]) -> str:
 def ours_command(worker_class: str, workers: int, threads: int) -> list[str]:
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     bind = f"127.0.0.1:{OURS_PORT}"
+    if worker_class == "granian":  # docs/deployment.md's recommendation: Rust HTTP, WSGI threads
+        granian = str(Path(sys.executable).with_name("granian"))
+        return [
+            granian,
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(OURS_PORT),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--no-ws",
+            "example_project.wsgi:application",
+        ]
     if worker_class == "uvicorn":  # ASGI, for comparison: Django's sync views in a thread pool
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
         return [
@@ -253,7 +270,11 @@ def section(table: str, args: argparse.Namespace, runs: list[str]) -> str:
     begin, end = markers("peer")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()
-    threads = f" x {args.threads} threads, keep-alive 5 s" if args.worker_class == "gthread" else ""
+    threads = {
+        "gthread": f" x {args.threads} threads, keep-alive 5 s",
+        "granian": f" x {args.threads} blocking thread(s), WSGI, prismiq's hot path",
+    }.get(args.worker_class, "")
+    server = "granian" if args.worker_class == "granian" else f"gunicorn {args.worker_class}"
     kind = "SMOKE RUN (short phases: not figures to compare)" if args.smoke else "full run"
     return "\n".join([
         begin,
@@ -261,7 +282,7 @@ def section(table: str, args: argparse.Namespace, runs: list[str]) -> str:
         "",
         f"`benchmarks/peer/run.py` ({kind}), {when}; load average before: {load[0]:.2f}. "
         f"Dataset `shop.sql` scale {args.scale}. Prismiq {PRISMIQ_COMMIT}: FastAPI + asyncpg, "
-        f"1 uvicorn worker, header auth, its in-memory cache. Ours: gunicorn {args.worker_class} "
+        f"1 uvicorn worker, header auth, its in-memory cache. Ours: {server} "
         f"({args.workers} workers" + threads
         + "), stateless JWT, PostgreSQL persistent connections, django-redis result cache, "
         f"RATE_LIMIT {'off' if args.rate_limit == 'off' else 'on (' + args.rate_limit + ')'}. "
@@ -281,9 +302,11 @@ def main() -> None:
     )
     parser.add_argument("--scratch", type=Path, default=ROOT / "var" / "peer")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--worker-class", choices=["gthread", "sync", "uvicorn"], default="gthread")
+    parser.add_argument(
+        "--worker-class", choices=["granian", "gthread", "sync", "uvicorn"], default="granian"
+    )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rate-limit", default="1000000/m", help="our RATE_LIMIT ('off': none)")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--phase-seconds", type=float, default=30.0)

@@ -117,10 +117,16 @@ def memoized(authenticator: BaseAuthentication) -> BaseAuthentication:
     return authenticator
 
 
+def is_stateless_jwt(kind: object) -> bool:
+    """True when ``kind`` is exactly simplejwt's ``JWTStatelessUserAuthentication`` class."""
+    classes = _simplejwt_classes()
+    return bool(classes) and kind is classes[1]
+
+
 def remembered_count() -> int:
     """How many tokens the memo holds now (for tests and diagnostics)."""
     with _lock:
         return len(_tokens)
 
 
-__all__ = ["MAX_TOKENS", "clear", "memoized", "remembered_count"]
+__all__ = ["MAX_TOKENS", "clear", "is_stateless_jwt", "memoized", "remembered_count"]

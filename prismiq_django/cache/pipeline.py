@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.cache import BaseCache
+from redis.exceptions import ConnectionError, TimeoutError
 
 from prismiq_django.cache.breaker import CacheDown, breaker, guarded_call
 from prismiq_django.cache.counters import Counter, PendingCount, fusable_client, unavailable
@@ -66,8 +67,8 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
     """``EVALSHA`` (the count) and ``MGET`` (the values) written in one send on one pooled
     connection and both replies read: what a redis-py pipeline does, without its per-command
     bookkeeping (half the client CPU of a hit). Error replies are returned as exception values
-    (the pipeline's ``raise_on_error=False``); a broken connection is dropped and the pair sent
-    again under the connection's own retry policy, as the pipeline would."""
+    (the pipeline's ``raise_on_error=False``); a broken or timed-out connection is dropped and
+    the pair sent once more on a new one (redis-py's default retry for a pipeline)."""
     client = cache.client  # type: ignore[attr-defined]  # django-redis' DefaultClient
     made = [client.make_key(key) for key in keys]
     pool = client.get_client(write=True).connection_pool
@@ -79,15 +80,16 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
         return connection.read_response(), connection.read_response()
 
     try:
-        replies: tuple[Any, Any] = connection.retry.call_with_retry(
-            exchange, lambda _error: connection.disconnect()
-        )
+        try:
+            return exchange()
+        except (ConnectionError, TimeoutError):  # a stale socket: once more on a fresh one
+            connection.disconnect()
+            return exchange()
     except BaseException:
         connection.disconnect()  # a reply may be left unread: never reuse the socket
         raise
     finally:
         pool.release(connection)
-    return replies
 
 
 def _decode(cache: BaseCache, keys: Sequence[str], values: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import Token
 from typing import Any, Final
 
 from django.http import HttpRequest, HttpResponseBase
@@ -91,46 +92,66 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        request_id = _incoming_id(request)
-        setattr(request, _ATTR, request_id)
-        token = current_request_id.set(request_id)
-        started = time.perf_counter()
+        started, token = open_request(request)
         try:
-            response = self.get_response(request)
-            duration_ms = (time.perf_counter() - started) * 1000.0
-            response[REQUEST_ID_HEADER] = request_id
-            timing = f"app;dur={duration_ms:.3f}"
-            earlier = response.get(SERVER_TIMING_HEADER)
-            response[SERVER_TIMING_HEADER] = f"{earlier}, {timing}" if earlier else timing
-            self._log(request, response.status_code, duration_ms)
-            return response
+            return close_request(request, self.get_response(request), started)
         finally:
             current_request_id.reset(token)
 
-    def _log(self, request: HttpRequest, status: int, duration_ms: float) -> None:
-        endpoint = _endpoint(request)
-        if endpoint is not None:
-            record_request(endpoint, status)
-        level = logging.ERROR if status >= 500 else logging.INFO
-        if not request_logger.isEnabledFor(level):  # the record is not built for nobody
-            return
-        request_logger.log(
-            level,
-            "%s %s %s",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "event": "request",
-                "request_id": getattr(request, _ATTR),
-                "user": _user_id(request),
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": round(duration_ms, 3),
-                "endpoint": endpoint,
-            },
-        )
+
+def open_request(request: HttpRequest) -> tuple[float, Token[str | None]]:
+    """What :class:`RequestIdMiddleware` does before the view: the id, on the request and in
+    the log context. Returns the start time and the context token to reset afterwards."""
+    request_id = _incoming_id(request)
+    setattr(request, _ATTR, request_id)
+    return time.perf_counter(), current_request_id.set(request_id)
 
 
-__all__ = ["REQUEST_ID_HEADER", "SERVER_TIMING_HEADER", "RequestIdMiddleware", "get_request_id"]
+def close_request(
+    request: HttpRequest, response: HttpResponseBase, started: float
+) -> HttpResponseBase:
+    """What :class:`RequestIdMiddleware` does after the view: ``X-Request-ID``,
+    ``Server-Timing``, the metric and the log record (see the module)."""
+    duration_ms = (time.perf_counter() - started) * 1000.0
+    response[REQUEST_ID_HEADER] = getattr(request, _ATTR)
+    timing = f"app;dur={duration_ms:.3f}"
+    earlier = response.get(SERVER_TIMING_HEADER)
+    response[SERVER_TIMING_HEADER] = f"{earlier}, {timing}" if earlier else timing
+    _log(request, response.status_code, duration_ms)
+    return response
+
+
+def _log(request: HttpRequest, status: int, duration_ms: float) -> None:
+    endpoint = _endpoint(request)
+    if endpoint is not None:
+        record_request(endpoint, status)
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if not request_logger.isEnabledFor(level):  # the record is not built for nobody
+        return
+    request_logger.log(
+        level,
+        "%s %s %s",
+        request.method,
+        request.path,
+        status,
+        extra={
+            "event": "request",
+            "request_id": getattr(request, _ATTR),
+            "user": _user_id(request),
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "duration_ms": round(duration_ms, 3),
+            "endpoint": endpoint,
+        },
+    )
+
+
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "SERVER_TIMING_HEADER",
+    "RequestIdMiddleware",
+    "close_request",
+    "get_request_id",
+    "open_request",
+]

@@ -1,8 +1,9 @@
-"""The worker model docs/deployment.md recommends serves the app over keep-alive connections.
+"""The servers docs/deployment.md recommends serve the app over keep-alive connections.
 
-The command is read from the docs (the ``gunicorn ... --worker-class gthread`` line of *Worker
-model*), so the docs and this test cannot drift apart. Two requests go over one HTTP/1.1
-connection: with gunicorn's ``sync`` workers the server closes it after the first answer.
+The commands are read from the docs (the ``granian --interface wsgi ...`` and ``gunicorn ...
+--worker-class gthread`` lines of *Worker model*), so the docs and this test cannot drift apart.
+Two requests go over one HTTP/1.1 connection: with gunicorn's ``sync`` workers the server closes
+it after the first answer.
 """
 
 from __future__ import annotations
@@ -20,17 +21,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 DOCS = ROOT / "docs" / "deployment.md"
+#: Each server's line in the docs' *Worker model* section.
+LINES = {
+    "granian": r"^granian --interface wsgi .*$",
+    "gunicorn": r"^gunicorn .*--worker-class gthread.*$",
+}
 
 
-def recommended_command() -> list[str]:
-    """The gunicorn command of docs/deployment.md's *Worker model* section."""
+def recommended_command(server: str = "gunicorn") -> list[str]:
+    """The ``server`` command of docs/deployment.md's *Worker model* section."""
     text = DOCS.read_text()
     section = text[text.index("## Worker model") :]
-    found = re.search(r"^gunicorn .*--worker-class gthread.*$", section, re.M)
-    assert found is not None, "docs/deployment.md lost its recommended gunicorn command"
+    found = re.search(LINES[server], section, re.M)
+    assert found is not None, f"docs/deployment.md lost its recommended {server} command"
     return shlex.split(found.group(0))
+
+
+def test_the_docs_recommend_one_thread_per_granian_worker_and_the_hot_path() -> None:
+    command = recommended_command("granian")
+    assert command[-1] == "example_project.wsgi:application"
+    assert int(command[command.index("--blocking-threads") + 1]) == 1
+    assert "HotPath(get_wsgi_application())" in DOCS.read_text()
 
 
 def _free_port() -> int:
@@ -46,23 +58,27 @@ def test_the_docs_recommend_threads_and_keep_alive() -> None:
     assert int(command[command.index("--keep-alive") + 1]) >= 2
 
 
-@pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is not installed")
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
 def test_the_recommended_server_keeps_the_connection_for_the_next_request(
-    tmp_path: Path,
+    tmp_path: Path, server: str
 ) -> None:
-    command = recommended_command()
-    command[0] = str(GUNICORN)
-    command[command.index("example_project.wsgi")] = "example_project.wsgi:application"
+    command = recommended_command(server)
+    command[0] = str(Path(sys.executable).with_name(server))
     port = _free_port()
+    if server == "gunicorn":
+        command[command.index("example_project.wsgi")] = "example_project.wsgi:application"
+        command += ["--bind", f"127.0.0.1:{port}"]
+    else:
+        command += ["--host", "127.0.0.1", "--port", str(port)]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": str(ROOT),
     }
-    log_path = tmp_path / "gunicorn.log"
+    log_path = tmp_path / f"{server}.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(  # noqa: S603
-            [*command, "--bind", f"127.0.0.1:{port}"],
+            command,
             env=env,
             cwd=ROOT,
             stdout=log,
@@ -76,7 +92,7 @@ def test_the_recommended_server_keeps_the_connection_for_the_next_request(
                     break
             except OSError:
                 assert server.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start"
+                assert time.monotonic() < deadline, f"{server} did not start"
                 time.sleep(0.2)
 
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -3,7 +3,8 @@
 Runs Django's ``WSGIHandler`` of the peer site (``peer_site.py``: PostgreSQL, django-redis,
 stateless JWT) without any server: each request is a WSGI call, so what is measured is the app's
 own cost, from the WSGI environ to the last byte of the body. Prints the CPU time per request
-(``time.process_time``, median of ``--rounds`` rounds of ``--requests`` requests), the Redis
+(``time.process_time``, median of ``--rounds`` rounds of ``--requests`` requests; ``--hot``:
+through the hot path, ``prismiq_django.api.hotpath.HotPath``), the Redis
 commands and round trips per request (counted on redis-py's connection: a pipeline is one round
 trip), and with ``--profile`` the top functions of a cProfile run by cumulative time.
 
@@ -39,6 +40,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from redis.connection import Connection  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
+
+from prismiq_django.api.hotpath import HotPath  # noqa: E402
 
 COMMAND_START = re.compile(rb"(?:^|\r\n)\*\d+\r\n\$")
 PATH = "/api/analytics/query/execute"
@@ -110,8 +113,9 @@ def environ(body: bytes, token: str) -> dict[str, Any]:
     }
 
 
-def make_call(body: bytes, token: str) -> Callable[[], tuple[str, bytes]]:
-    app = WSGIHandler()
+def make_call(body: bytes, token: str, hot: bool = False) -> Callable[[], tuple[str, bytes]]:
+    """One request through Django's ``WSGIHandler``, or through it wrapped in the hot path."""
+    app: Any = HotPath(WSGIHandler()) if hot else WSGIHandler()
 
     def call() -> tuple[str, bytes]:
         status: list[str] = []
@@ -137,11 +141,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one round")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument(
+        "--hot", action="store_true", help="through prismiq_django.api.hotpath.HotPath"
+    )
     args = parser.parse_args()
 
     user, _ = get_user_model().objects.get_or_create(username="peer-profile")
     token = str(AccessToken.for_user(user))
-    call = make_call(json.dumps({"query": TOP_CUSTOMERS}).encode(), token)
+    call = make_call(json.dumps({"query": TOP_CUSTOMERS}).encode(), token, hot=args.hot)
     status, data = call()  # the miss: computes and stores the entry
     assert status.startswith("200"), (status, data[:300])
     for _ in range(50):
@@ -159,10 +166,11 @@ def main() -> None:
             call()
         per_request.append((time.process_time() - started) / args.requests * 1000)
     print(
-        "CPU per hit: median {:.3f} ms (rounds: {}), rate limit {}".format(
+        "CPU per hit: median {:.3f} ms (rounds: {}), rate limit {}, {}".format(
             statistics.median(per_request),
             ", ".join(f"{v:.3f}" for v in per_request),
             os.environ.get("PEER_RATE_LIMIT", "on"),
+            "hot path" if args.hot else "WSGIHandler",
         )
     )
     if args.profile:

@@ -95,3 +95,16 @@ def test_no_percent_sign_but_the_placeholders() -> None:
         sql = _copy(data_type, logical)
         assert sql is not None
         assert sql.replace("%s", "").count("%") == 0
+
+
+def test_zoned_timestamps_are_their_utc_wall_clock_time_and_text_tests_letters_first() -> None:
+    stamp = _copy("timestamp with time zone", "datetime")
+    assert stamp is not None
+    assert "replace((\"c1\" AT TIME ZONE INTERVAL '00:00')::text, ' ', 'T') || '+00:00'" in stamp
+    naive = _copy("timestamp(3) without time zone", "datetime")
+    assert naive is not None
+    assert "AT TIME ZONE" not in naive
+    assert "THEN replace(\"c1\"::text, ' ', 'T') ELSE" in naive
+    escaped = _copy("text", "string")
+    assert escaped is not None
+    assert 'CASE WHEN ascii("c1"::text) > 64 THEN "c1"::text WHEN ascii("c1"::text) IN (' in escaped

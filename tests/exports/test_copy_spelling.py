@@ -245,3 +245,27 @@ def test_text_is_escaped_by_its_first_character_only(
         value = chr(code) + "=1"
         assert texts[10000 + code] == ("'" + value if chr(code) in "=+-@" else value), code
     assert [texts[20000 + n] for n in range(7)] == ["", "😀=", "'@", "A", "?-", "'=x", "\uff1d1"]
+
+
+def test_date_buckets_and_extremes_are_the_json_answer(
+    table: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dates are written from ``date_out``'s cstring: buckets and extremes of a date column are
+    dates too."""
+    day = {"table_id": "t", "column": "d"}
+    definition = {
+        "tables": [{"id": "t", "name": TABLE}],
+        "columns": [
+            {**day, "date_trunc": "year", "alias": "year"},
+            {**day, "aggregation": "max", "alias": "last"},
+            {**day, "aggregation": "min", "alias": "first"},
+        ],
+        "group_by": [{**day, "date_trunc": "year"}],
+        "filters": [{"table_id": "t", "column": "id", "operator": "lt", "value": 1100}],
+        "order_by": [{**day, "date_trunc": "year", "direction": "ASC"}],
+    }
+    rows = _copy_export(definition, monkeypatch)
+    assert rows == _answer(definition)
+    assert rows[:2] == [["-infinity"] * 3, ["-000043-01-01", "-000043-03-15", "-000043-03-15"]]
+    assert ["+010000-01-01", "+010000-01-01", "+010000-01-01"] in rows
+    assert rows[-2:] == [["infinity"] * 3, ["", "", ""]]  # then the null dates' group

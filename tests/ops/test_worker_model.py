@@ -8,10 +8,12 @@ it after the first answer.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -77,12 +79,13 @@ def test_the_recommended_server_keeps_the_connection_for_the_next_request(
     }
     log_path = tmp_path / f"{server}.log"
     with log_path.open("wb") as log:
-        server = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(  # noqa: S603
             command,
             env=env,
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the workers are stopped with it
         )
     try:
         deadline = time.monotonic() + 30
@@ -91,7 +94,7 @@ def test_the_recommended_server_keeps_the_connection_for_the_next_request(
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
-                assert server.poll() is None, log_path.read_text()
+                assert proc.poll() is None, log_path.read_text()
                 assert time.monotonic() < deadline, f"{server} did not start"
                 time.sleep(0.2)
 
@@ -113,9 +116,16 @@ def test_the_recommended_server_keeps_the_connection_for_the_next_request(
         finally:
             conn.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server and every worker it forked (a worker left behind keeps its port)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever outlived its parent
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)

@@ -1,6 +1,7 @@
 """WSGI entry of the example project: Django's application behind prismiq_django's hot path,
-which answers cached ``query/execute`` hits of bearer-token callers before Django's middleware
-stack (see docs/deployment.md, "The hot path"); every other request is Django's."""
+which serves ``query/execute`` and ``GET schema`` for bearer-token callers with the views' own
+code but without Django's middleware chain (docs/deployment.md, "Worker model"); every other
+request is Django's."""
 
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ A WSGI wrapper the site opts into in its ``wsgi.py``::
 Contract:
 
 - It serves ``POST`` requests whose path resolves to :class:`~.views.ExecuteView` itself (not a
-  subclass) that carry ``Authorization: Bearer <token>``, a JSON body of a known length within
-  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` and no query string, when the view's first authentication
+  subclass; a JSON body of a known length within ``DATA_UPLOAD_MAX_MEMORY_SIZE``) and ``GET``
+  requests of :class:`~.views.SchemaView` itself (no body) that carry
+  ``Authorization: Bearer <token>`` and no query string, when the view's first authentication
   class is simplejwt's ``JWTStatelessUserAuthentication`` and it authenticates the caller.
 - It serves them as Django would: the site's middleware run hook by hook in Django's order
   (``process_request``, ``process_view``, ``process_exception``, ``process_template_response``,
@@ -51,6 +52,7 @@ from rest_framework.request import Request
 
 from prismiq_django.api.jwtmemo import is_stateless_jwt, memoized
 from prismiq_django.api.views.queries import ExecuteView
+from prismiq_django.api.views.schema import SchemaView
 from prismiq_django.ops import afterresponse
 from prismiq_django.ops.middleware import close_request, open_request
 from prismiq_django.ops.observability import current_request_id
@@ -67,6 +69,8 @@ _REQUEST_ID: Final = frozenset(
     }
 )
 _JSON: Final = frozenset({"application/json", "application/json; charset=utf-8"})
+#: The views served here (those exact classes, not subclasses), by the method served.
+VIEWS: Final[dict[str, type]] = {"POST": ExecuteView, "GET": SchemaView}
 _ACCEPT: Final = frozenset({"", "*/*", "application/json"})
 _MAX_ROUTES: Final = 64
 _HOOKS: Final = (
@@ -155,34 +159,38 @@ class HotPath:
         """``""`` when the hot path can answer, else why it passes everything through."""
         return self.plan().reason
 
-    def _route(self, path: str) -> ResolverMatch | None:
+    def _route(self, method: str, path: str) -> ResolverMatch | None:
         routes = self._routes
-        if path in routes:
-            return routes[path]
+        key = f"{method} {path}"
+        if key in routes:
+            return routes[key]
         try:
             match: ResolverMatch | None = resolve(path)
         except Resolver404:
             match = None
-        if match is not None and getattr(match.func, "cls", None) is not ExecuteView:
+        if match is not None and getattr(match.func, "cls", None) is not VIEWS[method]:
             match = None
         with self._lock:
             if len(self._routes) < _MAX_ROUTES:
-                self._routes[path] = match
+                self._routes[key] = match
         return match
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
         if (
-            environ.get("REQUEST_METHOD") != "POST"
+            method not in VIEWS
             or environ.get("QUERY_STRING")
             or not str(environ.get("HTTP_AUTHORIZATION", "")).startswith("Bearer ")
-            or environ.get("CONTENT_TYPE", "").lower() not in _JSON
             or environ.get("HTTP_ACCEPT", "") not in _ACCEPT
+            or (method == "POST" and environ.get("CONTENT_TYPE", "").lower() not in _JSON)
         ):
             return self.application(environ, start_response)
         plan = self.plan()
-        match = None if plan.reason else self._route(environ.get("PATH_INFO", ""))
-        body = _read_body(environ, plan.max_body) if match is not None else None
-        if match is None or body is None:
+        match = None if plan.reason else self._route(method, environ.get("PATH_INFO", ""))
+        if match is None:
+            return self.application(environ, start_response)
+        body = _read_body(environ, plan.max_body) if method == "POST" else _no_body(environ)
+        if body is None:
             return self.application(environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
         response = self._answer(environ, match, plan)
@@ -234,6 +242,11 @@ class HotPath:
                 current_request_id.reset(token)
 
 
+def _no_body(environ: dict[str, Any]) -> bytes | None:
+    """``b""`` for a request that declares no body (a GET), None otherwise."""
+    return b"" if environ.get("CONTENT_LENGTH", "") in ("", "0") else None
+
+
 def _read_body(environ: dict[str, Any], limit: int | None) -> bytes | None:
     """The request body when it has a length within ``DATA_UPLOAD_MAX_MEMORY_SIZE``, read whole;
     None (nothing read) otherwise."""
@@ -248,13 +261,13 @@ def _read_body(environ: dict[str, Any], limit: int | None) -> bytes | None:
 
 
 def _run_view(request: WSGIRequest, match: ResolverMatch, plan: _Plan) -> HttpResponseBase | None:
-    """DRF's dispatch of :class:`ExecuteView` for ``request``, with the view's first
+    """DRF's dispatch of the routed view (:data:`VIEWS`) for ``request``, with the view's first
     authentication class only; None (nothing done) when that class does not authenticate the
     caller (Django then tries them all) or is not simplejwt's stateless one.
 
     Everything from the permission check on is the view's own code, errors included (DRF's
     ``handle_exception``; an exception DRF does not handle is Django's 500)."""
-    view = ExecuteView(**getattr(match.func, "initkwargs", {}))
+    view = match.func.cls(**getattr(match.func, "initkwargs", {}))  # type: ignore[attr-defined]
     view.setup(request, *match.args, **match.kwargs)
     first = view.authentication_classes[0] if view.authentication_classes else None
     if first is None or not is_stateless_jwt(first):
@@ -284,7 +297,7 @@ def _run_view(request: WSGIRequest, match: ResolverMatch, plan: _Plan) -> HttpRe
         try:
             view.check_permissions(drf)
             view.check_throttles(drf)
-            response = view.post(drf)
+            response = getattr(view, request.method.lower())(drf)  # type: ignore[union-attr]
         except Exception as exc:
             response = view.handle_exception(exc)
         finalized: Any = view.finalize_response(drf, response)
@@ -294,9 +307,11 @@ def _run_view(request: WSGIRequest, match: ResolverMatch, plan: _Plan) -> HttpRe
             if answer is not None:
                 return answer  # type: ignore[no-any-return]
         return response_for_exception(request, uncaught)
-    for hook in plan.hooks["process_template_response"]:
-        finalized = hook(request, finalized)
-    rendered: HttpResponseBase = finalized.render()  # a DRF Response is a template response
+    if callable(getattr(finalized, "render", None)):  # as Django: template responses only
+        for hook in plan.hooks["process_template_response"]:
+            finalized = hook(request, finalized)
+    render = getattr(finalized, "render", None)  # a DRF Response is a template response
+    rendered: HttpResponseBase = render() if callable(render) else finalized
     return rendered
 
 

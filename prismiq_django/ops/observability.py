@@ -16,6 +16,7 @@ to memory-mapped files in that directory and :func:`render_metrics` aggregates a
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import logging
 import os
@@ -113,8 +114,10 @@ def render_metrics() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
+@functools.lru_cache(maxsize=2048)
 def fingerprint(sql: str) -> str:
-    """A short stable id of a statement's shape: 16 hex digits of SHA-256 of the SQL text.
+    """A short stable id of a statement's shape: 16 hex digits of SHA-256 of the SQL text
+    (remembered for the last 2,048 statements: a cached hit repeats its statement).
 
     Parameter values are not part of it (and the SQL is never logged), so one fingerprint
     groups every execution of the same query definition shape.

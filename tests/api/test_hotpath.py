@@ -70,11 +70,17 @@ class Answer:
 
 
 def call(
-    app: Any, body: object, *, token: str | None = None, path: str = EXECUTE, **extra: Any
+    app: Any,
+    body: object,
+    *,
+    token: str | None = None,
+    path: str = EXECUTE,
+    method: str = "POST",
+    **extra: Any,
 ) -> Answer:
     raw = body if isinstance(body, bytes) else orjson.dumps(body)
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": "POST",
+        "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "SCRIPT_NAME": "",
         "QUERY_STRING": "",
@@ -83,7 +89,7 @@ def call(
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(raw)),
+        "CONTENT_LENGTH": str(len(raw)) if raw else "",
         "HTTP_HOST": "testserver",
         "wsgi.input": io.BytesIO(raw),
         "wsgi.url_scheme": "http",
@@ -353,3 +359,21 @@ def test_bad_tokens_are_never_answered_from_the_cache(apps: Any, alice: User) ->
     good = access_token(alice)
     assert call(hot, {"query": definition()}, token=good).code == 200
     assert call(hot, {"query": definition()}, token=good + "x").code == 401
+
+
+def test_the_schema_is_the_plain_applications_answer(apps: Any, alice: User) -> None:
+    hot, plain = apps
+    token = access_token(alice)
+    schema = api("schema")
+    expected = call(plain, b"", token=token, path=schema, method="GET")
+    got = call(hot, b"", token=token, path=schema, method="GET")
+    assert (got.code, hot.answered) == (200, 1)
+    assert got.comparable() == expected.comparable()
+    assert "shop_order" in {t["name"] for t in got.json()["tables"]}
+    for kwargs in ({"token": None}, {"token": token, "QUERY_STRING": "format=json"}):
+        passed = call(hot, b"", path=schema, method="GET", **kwargs)
+        assert (
+            passed.comparable()
+            == call(plain, b"", path=schema, method="GET", **kwargs).comparable()
+        )
+    assert hot.answered == 1

@@ -13,9 +13,10 @@ What it does, in order:
    ``prismiq-host/app.py`` on 127.0.0.1:8711, 1 worker. Each step is skipped when done.
 3. Ours, as docs/deployment.md recommends: the peer site (``peer_site.py``: PostgreSQL with
    persistent connections, django-redis on Redis database 7, stateless JWT, ``RATE_LIMIT`` on
-   at a rate the run never reaches) migrated into ``prismiq_peer``, served by gunicorn
-   (``--worker-class``, default ``gthread``: 2 workers x 2 threads, keep-alive); a 12-hour
-   access token for a benchmark user.
+   at a rate the run never reaches) migrated into ``prismiq_peer``, served by granian's WSGI
+   interface with the example project's ``wsgi.py`` (the hot path), 2 workers x 1 blocking
+   thread (``--worker-class granian|gthread|sync|uvicorn``, ``--workers``, ``--threads``: pass
+   ``--threads 2`` for gthread); a 12-hour access token for a benchmark user.
 4. ``peer_bench.py`` for both, ``--rounds`` times in alternating order (Prismiq first in odd
    rounds, ours first in even ones), each with ``--server-pid`` so the server's CPU per request
    is measured; then ``peer_bench.py --compare`` of every run, written between
@@ -205,36 +206,14 @@ def prepare_ours(env: dict[str, str]) -> str:
 def ours_command(worker_class: str, workers: int, threads: int) -> list[str]:
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     bind = f"127.0.0.1:{OURS_PORT}"
+    loopback = ["--host", "127.0.0.1", "--port", str(OURS_PORT), "--workers", str(workers)]
     if worker_class == "granian":  # docs/deployment.md's recommendation: Rust HTTP, WSGI threads
         granian = str(Path(sys.executable).with_name("granian"))
-        return [
-            granian,
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(OURS_PORT),
-            "--workers",
-            str(workers),
-            "--blocking-threads",
-            str(threads),
-            "--no-ws",
-            "example_project.wsgi:application",
-        ]
+        return [granian, "--interface", "wsgi", *loopback, "--blocking-threads", str(threads),
+                "--no-ws", "example_project.wsgi:application"]  # fmt: skip
     if worker_class == "uvicorn":  # ASGI, for comparison: Django's sync views in a thread pool
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
-        return [
-            uvicorn,
-            "peer_asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(OURS_PORT),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-        ]
+        return [uvicorn, "peer_asgi:application", *loopback, "--no-access-log"]
     command = [
         gunicorn,
         "example_project.wsgi",

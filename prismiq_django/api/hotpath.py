@@ -19,7 +19,10 @@ Contract:
   ``process_response``), then DRF's dispatch of the view with that one authentication class
   (negotiation, versioning, permission classes, throttles and ``RATE_LIMIT``, the handler, DRF's
   error answers, ``finalize_response``); an exception DRF leaves is Django's 500. Django's
-  ``request_started`` is sent, and ``request_finished`` when the response is closed.
+  ``request_started`` is sent, and ``request_finished`` when the response is closed. (A request
+  handed to Django after its ``process_request`` hooks ran gets ``request_started`` a second
+  time from Django: Django's own receivers, closing stale connections, do nothing the second
+  time.)
   ``tests/api/test_hotpath.py`` compares status, body and headers with the plain application's.
 - Every other request goes to the wrapped application unchanged, body included: another
   endpoint, method or scheme, a token the class refuses (Django then tries every class and
@@ -41,19 +44,18 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.core import signals
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.exception import response_for_exception
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_path_info, get_script_name
 from django.core.signals import setting_changed
 from django.http import HttpResponseBase
 from django.urls import Resolver404, ResolverMatch, resolve, set_script_prefix
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
-from rest_framework.request import Request
 
 from prismiq_django.api.jwtmemo import is_stateless_jwt, memoized
 from prismiq_django.api.views.queries import ExecuteView
 from prismiq_django.api.views.schema import SchemaView
-from prismiq_django.ops import afterresponse
 from prismiq_django.ops.middleware import close_request, open_request
 from prismiq_django.ops.observability import current_request_id
 
@@ -103,7 +105,10 @@ class _Plan:
             if not _hook_style(kind):
                 self.reason = f"MIDDLEWARE has {path}, which is not hook-style (its own __call__)"
                 return
-            middleware = kind(_never_called)
+            try:
+                middleware = kind(_never_called)
+            except MiddlewareNotUsed:  # as Django's handler: left out of the chain
+                continue
             for name in _HOOKS:
                 hook = getattr(middleware, name, None)
                 if hook is None:
@@ -135,11 +140,11 @@ class HotPath:
     def __init__(self, application: WSGIApp) -> None:
         self.application = application
         self._plan: _Plan | None = None
-        self._routes: dict[str, ResolverMatch | None] = {}
+        self._routes: dict[str, ResolverMatch] = {}
         self._lock = threading.Lock()
         #: Requests this wrapper answered itself (the others went to ``application``).
         self.answered = 0
-        setting_changed.connect(self._forget, weak=False)
+        setting_changed.connect(self._forget)  # weakly: a dropped wrapper is not kept alive
 
     def _forget(self, **_: object) -> None:
         with self._lock:
@@ -160,16 +165,19 @@ class HotPath:
         return self.plan().reason
 
     def _route(self, method: str, path: str) -> ResolverMatch | None:
-        routes = self._routes
+        """The match of ``path`` when it is one of :data:`VIEWS` for ``method``. Only those are
+        remembered (a handful of paths): any other path is resolved again, as Django does, so
+        paths a caller makes up cannot crowd the real ones out."""
         key = f"{method} {path}"
-        if key in routes:
-            return routes[key]
+        found = self._routes.get(key)
+        if found is not None:
+            return found
         try:
-            match: ResolverMatch | None = resolve(path)
+            match = resolve(path)
         except Resolver404:
-            match = None
-        if match is not None and getattr(match.func, "cls", None) is not VIEWS[method]:
-            match = None
+            return None
+        if getattr(match.func, "cls", None) is not VIEWS[method]:
+            return None
         with self._lock:
             if len(self._routes) < _MAX_ROUTES:
                 self._routes[key] = match
@@ -186,7 +194,7 @@ class HotPath:
         ):
             return self.application(environ, start_response)
         plan = self.plan()
-        match = None if plan.reason else self._route(method, environ.get("PATH_INFO", ""))
+        match = None if plan.reason else self._route(method, get_path_info(environ))
         if match is None:
             return self.application(environ, start_response)
         body = _read_body(environ, plan.max_body) if method == "POST" else _no_body(environ)
@@ -268,20 +276,12 @@ def _run_view(request: WSGIRequest, match: ResolverMatch, plan: _Plan) -> HttpRe
     Everything from the permission check on is the view's own code, errors included (DRF's
     ``handle_exception``; an exception DRF does not handle is Django's 500)."""
     view = match.func.cls(**getattr(match.func, "initkwargs", {}))  # type: ignore[attr-defined]
-    view.setup(request, *match.args, **match.kwargs)
+    view.setup(request, *match.args, **match.kwargs)  # also sets view.args and view.kwargs
     first = view.authentication_classes[0] if view.authentication_classes else None
     if first is None or not is_stateless_jwt(first):
         return None
-    view.args, view.kwargs = match.args, match.kwargs
-    # DRF's initialize_request, with the one authentication class.
-    drf = Request(
-        request,
-        parsers=view.get_parsers(),
-        authenticators=[memoized(first())],
-        negotiator=view.get_content_negotiator(),
-        parser_context=view.get_parser_context(request),
-    )
-    afterresponse.open_queue(drf)
+    drf = view.initialize_request(request, *match.args, **match.kwargs)
+    drf.authenticators = (memoized(first()),)  # the first class only (see the docstring)
     view.request = drf
     view.headers = view.default_response_headers
     try:  # APIView.initial up to authentication: nothing is counted or run yet

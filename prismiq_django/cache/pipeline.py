@@ -68,7 +68,8 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
     connection and both replies read: what a redis-py pipeline does, without its per-command
     bookkeeping (half the client CPU of a hit). Error replies are returned as exception values
     (the pipeline's ``raise_on_error=False``); a broken or timed-out connection is dropped and
-    the pair sent once more on a new one (redis-py's default retry for a pipeline)."""
+    the pair sent once more on a new one (redis-py's default retry for a pipeline; as there, a
+    reply lost after the server ran the count counts that request twice)."""
     client = cache.client  # type: ignore[attr-defined]  # django-redis' DefaultClient
     made = [client.make_key(key) for key in keys]
     pool = client.get_client(write=True).connection_pool

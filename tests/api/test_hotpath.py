@@ -377,3 +377,68 @@ def test_the_schema_is_the_plain_applications_answer(apps: Any, alice: User) -> 
             == call(plain, b"", path=schema, method="GET", **kwargs).comparable()
         )
     assert hot.answered == 1
+
+
+class Unused(MiddlewareMixin):
+    """A middleware that turns itself off (Django leaves it out of the chain)."""
+
+    def __init__(self, get_response: Any) -> None:
+        from django.core.exceptions import MiddlewareNotUsed
+
+        raise MiddlewareNotUsed
+
+
+def test_a_middleware_that_is_not_used_is_left_out_as_django_does(
+    alice: User, settings: Any
+) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.api.test_hotpath.Unused"]
+    hot, plain = HotPath(WSGIHandler()), WSGIHandler()
+    token = access_token(alice)
+    call(plain, {"query": definition()}, token=token)
+    got = call(hot, {"query": definition()}, token=token)
+    assert (hot.active(), hot.answered, got.code) == ("", 1, 200)
+    assert got.comparable() == call(plain, {"query": definition()}, token=token).comparable()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"CONTENT_LENGTH": "not-a-number"},
+        {"CONTENT_LENGTH": "0"},
+        {"CONTENT_LENGTH": str(10**12)},
+        {"CONTENT_LENGTH": "-5"},
+    ],
+    ids=["garbage", "zero", "huge", "negative"],
+)
+def test_bodies_of_no_usable_length_are_djangos_to_answer(
+    apps: Any, alice: User, extra: dict[str, str]
+) -> None:
+    hot, plain = apps
+    token = access_token(alice)
+    got = call(hot, {"query": definition()}, token=token, **extra)
+    expected = call(plain, {"query": definition()}, token=token, **extra)
+    assert got.status == expected.status
+    assert hot.answered == 0
+
+
+def test_made_up_paths_neither_reach_the_view_nor_crowd_out_the_real_one(
+    apps: Any, alice: User
+) -> None:
+    hot, plain = apps
+    token = access_token(alice)
+    for n in range(100):  # more than the wrapper remembers
+        path = api(f"query/execute/{n}") if n % 2 else f"/api/analytics/qu\u00e9ry/ex\u00e9cute/{n}"
+        got = call(hot, {"query": definition()}, token=token, path=path)
+        assert got.status == call(plain, {"query": definition()}, token=token, path=path).status
+    assert hot.answered == 0
+    assert call(hot, {"query": definition()}, token=token).code == 200
+    assert hot.answered == 1
+
+
+def test_a_unicode_path_is_resolved_as_django_decodes_it(apps: Any, alice: User) -> None:
+    hot, plain = apps
+    token = access_token(alice)
+    raw = "/api/analytics/query/execute/\u00e9".encode().decode("iso-8859-1")  # as WSGI carries it
+    got = call(hot, {"query": definition()}, token=token, path=raw)
+    expected = call(plain, {"query": definition()}, token=token, path=raw)
+    assert (got.status, hot.answered) == (expected.status, 0)

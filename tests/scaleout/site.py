@@ -16,8 +16,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -26,6 +27,7 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 PRIMARY = "postgresql://postgres@127.0.0.1:5432/"
 REPLICA = "postgresql://postgres@127.0.0.1:5433/"
 REDIS = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+T = TypeVar("T")
 
 SETTINGS = """
 from tests.settings import *  # noqa: F403
@@ -115,6 +117,7 @@ class ScaleoutSite:
         }
         self.env.pop("DATABASE_URL", None)
         self.server: subprocess.Popen[bytes] | None = None
+        self.workers = workers
         sql(PRIMARY + "postgres", f'DROP DATABASE IF EXISTS "{self.name}"')
         sql(PRIMARY + "postgres", f'CREATE DATABASE "{self.name}"')
         self._run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"])
@@ -204,6 +207,45 @@ class ScaleoutSite:
             return response.status, data, dict(response.getheaders())
         finally:
             conn.close()
+
+    def on_each_worker(self, call: Callable[[], T]) -> list[T]:
+        """Run ``call`` (one request) once on every gunicorn worker, each on a different one.
+
+        The kernel may hand one worker every connection in a row, so spreading is made certain:
+        a sync worker serves one connection at a time, and a connection that sends nothing keeps
+        the worker that accepted it waiting. With every worker held so, letting one go leaves it
+        the only worker free for ``call``; it is held again before the next one is let go.
+        """
+        held = [self._hold() for _ in range(self.workers)]
+        self._wait_accepted()
+        answers: list[T] = []
+        try:
+            for index in range(self.workers):
+                held[index].close()
+                answers.append(call())
+                held[index] = self._hold()
+                self._wait_accepted()
+        finally:
+            for sock in held:
+                sock.close()
+        return answers
+
+    def _hold(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+    def _wait_accepted(self, timeout: float = 10) -> None:
+        """Wait until no connection waits in the listening socket's accept queue (its rx_queue
+        in ``/proc/net/tcp``: the connections a worker has not accepted yet)."""
+        local = f"0100007F:{self.port:04X}"
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+                fields = line.split()
+                listening = fields[1] == local and fields[3] == "0A"
+                if listening and int(fields[4].split(":")[1], 16) == 0:
+                    return
+            assert time.monotonic() < deadline, "the workers did not accept the held connections"
+            time.sleep(0.01)
 
     def close(self) -> None:
         if self.server is not None:

@@ -104,23 +104,18 @@ def test_a_result_cached_by_one_worker_is_a_hit_on_the_other(
     site: ScaleoutSite, tmp_path: Path
 ) -> None:
     query = {**COUNT, "limit": 7}  # a statement of its own: no other test cached it
-    status, first, _ = site.request("POST", "query/execute", {"query": query}, user="carol")
-    assert status == 200
-    assert first["is_from_cache"] is False
-    asked = 1
-    while True:
+
+    def execute() -> bool:
         status, body, _ = site.request("POST", "query/execute", {"query": query}, user="carol")
-        assert status == 200
-        assert body["is_from_cache"] is True
-        asked += 1
-        counts = _per_worker(
-            site.metrics_dir, tmp_path / str(asked), "prismiq_cache_requests_total", "result"
-        )
-        hitters = [pid for pid, result in counts.items() if result.get("hit", 0) > 0]
-        if len(hitters) >= 2:
-            break
-        assert asked < 200, f"one worker answered every request: {counts}"
-    assert sum(result.get("miss", 0) for result in counts.values()) >= 1
+        assert status == 200, body
+        return bool(body["is_from_cache"])
+
+    assert execute() is False
+    assert site.on_each_worker(execute) == [True, True]
+    counts = _per_worker(site.metrics_dir, tmp_path, "prismiq_cache_requests_total", "result")
+    hitters = [name for name, result in counts.items() if result.get("hit", 0) > 0]
+    assert len(hitters) == 2, counts
+    assert sum(result.get("miss", 0) for result in counts.values()) == 1, counts
 
 
 def _per_worker(
@@ -145,21 +140,17 @@ def _per_worker(
 
 
 def test_rate_limits_count_across_workers(site: ScaleoutSite, tmp_path: Path) -> None:
-    remaining: list[int] = []
-    # The kernel may give one worker many connections in a row: ask (bounded, under the limit of
-    # 300) until at least two workers have counted requests of this caller.
-    while True:
+    def validate() -> int:
         status, _, headers = site.request("POST", "query/validate", COUNT, user="bob")
         assert status == 200
         assert headers["X-RateLimit-Limit"] == "300"
-        remaining.append(int(headers["X-RateLimit-Remaining"]))
-        answered = _per_worker(
-            site.metrics_dir, tmp_path / str(len(remaining)), "prismiq_requests_total", "endpoint"
-        )
-        workers = [c for c in answered.values() if c.get("query-validate", 0) > 0]
-        if len(remaining) >= 30 and len(workers) >= 2:
-            break
-        assert len(remaining) < 250, f"one gunicorn worker answered every request: {answered}"
+        return int(headers["X-RateLimit-Remaining"])
+
+    # Each round asks every worker once, in turn: the workers alternate request by request.
+    remaining = [left for _ in range(10) for left in site.on_each_worker(validate)]
+    answered = _per_worker(site.metrics_dir, tmp_path, "prismiq_requests_total", "endpoint")
+    workers = [c for c in answered.values() if c.get("query-validate", 0) >= 10]
+    assert len(workers) == 2, answered
     # One counter for every worker: each request leaves one fewer (a new window starts at 299).
     for before, after in itertools.pairwise(remaining):
         assert after == before - 1 or after == 299, remaining
@@ -171,8 +162,8 @@ def test_schema_invalidation_reaches_every_worker(site: ScaleoutSite) -> None:
         assert status == 200, body
         return [column["name"] for column in body["columns"]]
 
-    for _ in range(10):  # every worker has the catalog in memory now
-        assert columns() == ["id", "label"]
+    # every worker has the catalog in memory now
+    assert site.on_each_worker(columns) == [["id", "label"]] * site.workers
     sql(site.primary, "ALTER TABLE scale_items ADD COLUMN weight integer")
     site.wait_for_replay()
     done = subprocess.run(
@@ -184,8 +175,7 @@ def test_schema_invalidation_reaches_every_worker(site: ScaleoutSite) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode()
-    for _ in range(10):
-        assert columns() == ["id", "label", "weight"]
+    assert site.on_each_worker(columns) == [["id", "label", "weight"]] * site.workers
 
 
 def test_counts_of_every_worker_add_up(site: ScaleoutSite) -> None:

@@ -142,6 +142,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one round")
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument(
+        "--sort", default="cumulative", help="pstats order of --profile (tottime: own time)"
+    )
+    parser.add_argument(
+        "--callers", default="", help="with --profile: also print the callers of this function"
+    )
+    parser.add_argument(
         "--hot", action="store_true", help="through prismiq_django.api.hotpath.HotPath"
     )
     args = parser.parse_args()
@@ -180,8 +186,10 @@ def main() -> None:
             call()
         profile.disable()
         out = io.StringIO()
-        stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
+        stats = pstats.Stats(profile, stream=out).sort_stats(args.sort)
         stats.print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
         print(out.getvalue())
 
 

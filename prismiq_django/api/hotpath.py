@@ -54,6 +54,7 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
 
 from prismiq_django.api.jwtmemo import is_stateless_jwt, memoized
+from prismiq_django.api.replay import replayed
 from prismiq_django.api.views.queries import ExecuteView
 from prismiq_django.api.views.schema import SchemaView
 from prismiq_django.ops.middleware import close_request, open_request
@@ -201,7 +202,7 @@ class HotPath:
         if body is None:
             return self.application(environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
-        response = self._answer(environ, match, plan)
+        response = self._answer(environ, match, plan, body)
         if response is None:
             environ["wsgi.input"] = io.BytesIO(body)
             return self.application(environ, start_response)
@@ -215,7 +216,7 @@ class HotPath:
         return response  # iterable; its close() ends the request (request_finished)
 
     def _answer(
-        self, environ: dict[str, Any], match: ResolverMatch, plan: _Plan
+        self, environ: dict[str, Any], match: ResolverMatch, plan: _Plan, body: bytes
     ) -> HttpResponseBase | None:
         """The response to send, or None to hand the request to Django (when a middleware's
         ``process_request`` or ``process_view`` answers or raises, or the view's first
@@ -236,7 +237,7 @@ class HotPath:
                         return None
             except Exception:
                 return None
-            response = _run_view(request, match, plan)
+            response = _run_view(request, match, plan, body)
             if response is None:
                 return None
             for step in plan.hooks["process_response"]:
@@ -268,7 +269,9 @@ def _read_body(environ: dict[str, Any], limit: int | None) -> bytes | None:
     return body
 
 
-def _run_view(request: WSGIRequest, match: ResolverMatch, plan: _Plan) -> HttpResponseBase | None:
+def _run_view(
+    request: WSGIRequest, match: ResolverMatch, plan: _Plan, body: bytes
+) -> HttpResponseBase | None:
     """DRF's dispatch of the routed view (:data:`VIEWS`) for ``request``, with the view's first
     authentication class only; None (nothing done) when that class does not authenticate the
     caller (Django then tries them all) or is not simplejwt's stateless one.
@@ -280,8 +283,11 @@ def _run_view(request: WSGIRequest, match: ResolverMatch, plan: _Plan) -> HttpRe
     first = view.authentication_classes[0] if view.authentication_classes else None
     if first is None or not is_stateless_jwt(first):
         return None
+    # A repeated cached run is answered without the handler (prismiq_django.api.replay): the
+    # answer is not a template response, so only where no middleware has that hook.
+    replays = type(view) is ExecuteView and not plan.hooks["process_template_response"]
+    view.get_authenticators = lambda: [memoized(first())]  # the first only (see the docstring)
     drf = view.initialize_request(request, *match.args, **match.kwargs)
-    drf.authenticators = (memoized(first()),)  # the first class only (see the docstring)
     view.request = drf
     view.headers = view.default_response_headers
     try:  # APIView.initial up to authentication: nothing is counted or run yet
@@ -296,8 +302,10 @@ def _run_view(request: WSGIRequest, match: ResolverMatch, plan: _Plan) -> HttpRe
     try:
         try:
             view.check_permissions(drf)
-            view.check_throttles(drf)
-            response = getattr(view, request.method.lower())(drf)  # type: ignore[union-attr]
+            response = replayed(view, drf, body) if replays else None
+            if response is None:
+                view.check_throttles(drf)
+                response = getattr(view, request.method.lower())(drf)  # type: ignore[union-attr]
         except Exception as exc:
             response = view.handle_exception(exc)
         finalized: Any = view.finalize_response(drf, response)

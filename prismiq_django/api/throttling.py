@@ -46,6 +46,7 @@ from rest_framework.throttling import BaseThrottle
 from prismiq_django.cache.counters import (
     PendingCount,
     RateUsage,
+    count_sent,
     defer_count,
     pending_for,
     redis_counter,
@@ -96,6 +97,12 @@ def rate_limit_key(group: str, request: Any) -> str:
     return key.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def limiting(setting: str = "RATE_LIMIT") -> bool:
+    """Whether requests are counted against ``setting`` (``RATE_LIMIT`` or
+    ``EXPORT_RATE_LIMIT``): it holds a rate and django-ratelimit's ``RATELIMIT_ENABLE`` is on."""
+    return bool(getattr(prismiq_settings, setting)) and getattr(settings, "RATELIMIT_ENABLE", True)
+
+
 def _counter_alias() -> str:
     return str(getattr(settings, "RATELIMIT_USE_CACHE", "default"))
 
@@ -116,9 +123,9 @@ def count_request(
     (the setting is None, or django-ratelimit's ``RATELIMIT_ENABLE`` is False) or the counter
     cache failed (logged as a warning).
     """
-    rate = getattr(prismiq_settings, setting)
-    if not rate or not getattr(settings, "RATELIMIT_ENABLE", True):
+    if not limiting(setting):
         return None
+    rate = getattr(prismiq_settings, setting)
     alias = _counter_alias()
     try:
         counter = redis_counter(
@@ -167,9 +174,9 @@ def defer_request_count(
     instead of sending it: the first result-cache read of the request sends it (see
     :func:`settled_count`). Returns False (nothing attached) when the count cannot be deferred
     (limiting off, counters not on django-redis): count it now instead."""
-    rate = getattr(prismiq_settings, setting)
-    if not rate or not getattr(settings, "RATELIMIT_ENABLE", True):
+    if not limiting(setting):
         return False
+    rate = getattr(prismiq_settings, setting)
     try:
         counter = redis_counter(
             _counter_alias(), group=group, caller=rate_limit_key(group, request), rate=rate
@@ -239,6 +246,11 @@ class PrismiqRateThrottle(BaseThrottle):
     usage: RateUsage | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        if count_sent(request):  # counted before the handler (the hot path's replay): once
+            self.usage = getattr(getattr(request, "_request", request), _ATTR, None)
+            if self.usage is not None and self.usage.limited:
+                raise RateLimited(wait=self.usage.reset_seconds)
+            return True
         policy_of = getattr(view, "rate_limit_for", None)
         if policy_of is not None:
             policy = policy_of(request)
@@ -321,6 +333,7 @@ __all__ = [
     "count_request",
     "defer_request_count",
     "enforce",
+    "limiting",
     "rate_limit_key",
     "settled_count",
 ]

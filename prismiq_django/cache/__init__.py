@@ -26,6 +26,7 @@ from prismiq_django.cache.results import (
     fetch_result,
     invalidate,
     invalidate_all,
+    peek_result,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "generation_keys",
     "invalidate",
     "invalidate_all",
+    "peek_result",
     "result_key",
     "table_key",
 ]

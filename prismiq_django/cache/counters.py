@@ -252,6 +252,12 @@ def pending_for(request: object) -> PendingCount | None:
     return None
 
 
+def count_sent(request: object) -> bool:
+    """Whether ``request`` was counted through an attached :class:`PendingCount` already."""
+    pending = getattr(getattr(request, "_request", request), _ATTR, None)
+    return isinstance(pending, PendingCount) and pending.done
+
+
 def settle_pending(request: object) -> None:
     """Send ``request``'s pending count now if it has one (before work that does I/O); raises
     what its ``on_counted`` raises."""
@@ -268,6 +274,7 @@ __all__ = [
     "OnCounted",
     "PendingCount",
     "RateUsage",
+    "count_sent",
     "defer_count",
     "fusable_client",
     "parse_rate",

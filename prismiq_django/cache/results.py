@@ -211,6 +211,40 @@ def fetch_result(
     return _single_flight(cache_alias, key, gen_keys, compute, ttl, schedule)
 
 
+def peek_result(
+    *,
+    key: str,
+    gen_keys: list[str],
+    expect: Mapping[str, object] | None = None,
+    pending: PendingCount | None = None,
+) -> QueryResult | None:
+    """The entry of ``key`` if it can be served now, else None; never computes anything.
+
+    The read :func:`fetch_result` starts with, for a caller that already has the key of the
+    statement (``key`` and ``gen_keys`` as :func:`~prismiq_django.cache.keys.result_key` and
+    :func:`~prismiq_django.cache.keys.generation_keys` give them): the same single round trip
+    (``pending``'s count, ``expect``, the generations and the entry), the same rules for
+    serving. A hit is counted (``prismiq_cache_requests_total{result="hit"}``); None (a miss, an
+    entry of older generations, ``expect`` not met, the cache off or unreachable) counts nothing:
+    the caller then runs :func:`fetch_result`, which counts what it finds. ``pending`` is sent
+    whatever the outcome (alone when the cache is off or down); what its ``on_counted`` raises
+    propagates before anything is decoded.
+    """
+    try:
+        if prismiq_settings.RESULT_CACHE_TTL <= 0:
+            raise CacheDown("the result cache is off")
+        cache_alias = configured_alias()
+        generations, payload = _read(cache_alias, key, gen_keys, expect, pending)
+    except (CacheDown, StaleRead):
+        if pending is not None:
+            pending.settle()  # a no-op when the read sent it
+        return None
+    hit = _usable(cache_alias, key, payload, generations)
+    if hit is not None:
+        record_cache("hit")
+    return hit
+
+
 def _usable(
     cache_alias: str, key: str, payload: object, generations: Mapping[str, int]
 ) -> QueryResult | None:
@@ -347,4 +381,4 @@ def invalidate_all() -> int:
         return 0
 
 
-__all__ = ["Defer", "StaleRead", "fetch_result", "invalidate", "invalidate_all"]
+__all__ = ["Defer", "StaleRead", "fetch_result", "invalidate", "invalidate_all", "peek_result"]

@@ -81,11 +81,24 @@ def memo_key(
         return None
     if b"date_relative" in canonical:
         return None
+    return keyed(canonical, catalog, limits, tz, vendor, naive_datetimes)
+
+
+def keyed(
+    material: bytes,
+    catalog: Catalog,
+    limits: Limits,
+    tz: tzinfo,
+    vendor: str,
+    naive_datetimes: bool = False,
+) -> MemoKey | None:
+    """A :class:`MemoKey` of ``material`` (what stands for the definition: its canonical JSON)
+    with everything else compilation depends on; None when a scope value cannot be hashed."""
     scopes = tuple(
         (table, repr(tuple(catalog.row_scopes[table]))) for table in sorted(catalog.row_scopes)
     )
     key = MemoKey(
-        canonical,
+        material,
         id(catalog.tables),
         id(catalog.relationships),
         scopes,
@@ -173,4 +186,12 @@ def compiled_once(
     return query, compiled
 
 
-__all__ = ["MEMO_SIZE", "CompiledMemo", "MemoKey", "compiled_memo", "compiled_once", "memo_key"]
+__all__ = [
+    "MEMO_SIZE",
+    "CompiledMemo",
+    "MemoKey",
+    "compiled_memo",
+    "compiled_once",
+    "keyed",
+    "memo_key",
+]

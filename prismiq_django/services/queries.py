@@ -41,7 +41,6 @@ from prismiq_django.query import (
     Catalog,
     Compiled,
     ErrorDetail,
-    Limits,
     QueryValidationError,
     get_dialect,
     parse,
@@ -52,6 +51,7 @@ from prismiq_django.query.dialects import zoned_timestamp
 from prismiq_django.query.errors import pointer
 from prismiq_django.query.jsonrows import json_rows_sql
 from prismiq_django.services.catalog import get_catalog
+from prismiq_django.services.hits import compile_inputs, limits, replay_hit
 from prismiq_django.services.memo import compiled_once
 from prismiq_django.services.paging import (
     PagedStatements,
@@ -62,18 +62,6 @@ from prismiq_django.services.paging import (
     uncapped,
 )
 from prismiq_django.tenancy.scopes import cache_scopes
-
-
-def limits() -> Limits:
-    """The complexity limits from settings."""
-    return Limits(
-        max_rows=prismiq_settings.MAX_ROWS,
-        max_tables=prismiq_settings.MAX_TABLES,
-        max_columns=prismiq_settings.MAX_COLUMNS,
-        max_filters=prismiq_settings.MAX_FILTERS,
-        max_depth=prismiq_settings.MAX_DEPTH,
-        max_list_values=prismiq_settings.MAX_LIST_VALUES,
-    )
 
 
 def prepare(
@@ -96,12 +84,11 @@ def _prepare_run(
     :func:`~prismiq_django.services.paging.paged_statements` (the last item)."""
     if catalog is None:
         catalog = get_catalog(request)
-    tz = timezone.get_current_timezone()
-    vendor = connections[database_alias()].vendor
-    naive = not settings.USE_TZ
+    inputs = compile_inputs()
     if paging is None:
-        query, compiled = compiled_once(definition, catalog, limits(), tz, vendor, naive)
+        query, compiled = compiled_once(definition, catalog, *inputs)
         return catalog, query, compiled, None
+    _, tz, vendor, naive = inputs
     now = timezone.now()
     query = parse(
         definition, catalog, limits=uncapped(limits()), now=now, tz=tz, naive_datetimes=naive
@@ -273,6 +260,10 @@ def _execute(
         if unverified is not None:
             catalog, version = unverified
             expect = {CATALOG_VERSION_KEY: version}
+            if paging is None and not bypass_cache:  # a repeated hit: its keys are known
+                hit = replay_hit(request, definition, catalog, version, compile_inputs())
+                if hit is not None:
+                    return hit
     if catalog is None:
         settle_pending(request)  # building the catalog reads the cache or the database: count first
     try:

@@ -266,6 +266,7 @@ def test_hook_style_site_middleware_runs_on_the_hot_path(
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.api.test_hotpath.Tagging"]
     hot, plain = HotPath(WSGIHandler()), WSGIHandler()
     token = access_token(alice)
+    call(plain, {"query": definition()}, token=token)  # cached: both answers below are hits
     got = call(hot, {"query": definition()}, token=token)
     assert (hot.active(), hot.answered) == ("", 1)
     assert got.headers["x-site"] == "request,view,response"

@@ -26,6 +26,7 @@ class PrismiqConfig(AppConfig):
         connect()
         setting_changed.connect(forget_openapi_documents, dispatch_uid="prismiq-openapi")
         setting_changed.connect(_forget_tokens, dispatch_uid="prismiq-jwt-memo")
+        setting_changed.connect(_forget_memos, dispatch_uid="prismiq-memos")
 
 
 def _forget_tokens(*, setting: str, **_: object) -> None:
@@ -34,3 +35,19 @@ def _forget_tokens(*, setting: str, **_: object) -> None:
         from prismiq_django.api import jwtmemo
 
         jwtmemo.clear()
+
+
+def _forget_memos(*, setting: str, **_: object) -> None:
+    """What is remembered per process from settings is forgotten when they change: the primary
+    keys read from token claims (the user model, its pk field's validators), the recipes of
+    repeated cached runs and the packed Redis reads (keys of another cache or database)."""
+    if setting in {"AUTH_USER_MODEL", "DATABASES", "SIMPLE_JWT"}:
+        from prismiq_django.tenancy import identity
+
+        identity.forget_claimed_pks()
+    if setting in {"CACHES", "DATABASES", "PRISMIQ"}:
+        from prismiq_django.cache import pipeline
+        from prismiq_django.services import hits
+
+        hits.recipes.clear()
+        pipeline.forget_packed()

@@ -40,6 +40,8 @@ class _Breaker:
         return f"{alias}@{location}"
 
     def is_open(self, alias: str) -> bool:
+        if not self._open_until:  # the usual case: nothing tripped
+            return False
         until = self._open_until.get(self._key(alias))
         return until is not None and time.monotonic() < until
 

@@ -86,12 +86,16 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[unit] * (int(multiplier) if multiplier else 1)
 
 
+try:
+    from django_redis.client import DefaultClient
+except ImportError:  # pragma: no cover - django-redis is an optional dependency
+    DefaultClient = None
+
+
 def fusable_client(alias: str) -> Any | None:
     """The redis-py client behind cache ``alias`` when it is django-redis with its default
     client (whose keys and values this module knows how to make and read), else None."""
-    try:
-        from django_redis.client import DefaultClient
-    except ImportError:  # pragma: no cover - django-redis is an optional dependency
+    if DefaultClient is None:  # pragma: no cover - django-redis is an optional dependency
         return None
     cache = caches[alias]
     client = getattr(cache, "client", None)

@@ -20,8 +20,10 @@ Contract::
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from django.core.cache import BaseCache
 from redis.exceptions import ConnectionError, TimeoutError
@@ -63,6 +65,37 @@ def _fusable(alias: str, pending: PendingCount) -> bool:
     )
 
 
+_PACKED_SIZE: Final = 1024
+#: (client, counter key, period, keys) -> (the django-redis client it was made for, the bytes of
+#: the pair): a repeated read sends bytes packed once. The client is kept and compared by
+#: identity, so a rebuilt cache (other KEY_PREFIX, VERSION, key function) packs anew.
+_packed: OrderedDict[tuple[int, str, int, tuple[str, ...]], tuple[Any, bytes]] = OrderedDict()
+_packed_lock = threading.Lock()
+
+
+def _packed_pair(client: Any, connection: Any, counter: Counter, keys: Sequence[str]) -> bytes:
+    """The ``EVALSHA`` + ``MGET`` of ``counter`` and ``keys`` as the bytes redis-py writes."""
+    memo = (id(client), counter.key, counter.period_ms, tuple(keys))
+    with _packed_lock:
+        found = _packed.get(memo)
+        if found is not None and found[0] is client:
+            _packed.move_to_end(memo)
+            return found[1]
+    made = [client.make_key(key) for key in keys]
+    data = b"".join(connection.pack_commands([counter.command(), ("MGET", *made)]))
+    with _packed_lock:
+        _packed[memo] = (client, data)
+        while len(_packed) > _PACKED_SIZE:
+            _packed.popitem(last=False)
+    return data
+
+
+def forget_packed() -> None:
+    """Empty the memo of packed reads (settings changed)."""
+    with _packed_lock:
+        _packed.clear()
+
+
 def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any, Any]:
     """``EVALSHA`` (the count) and ``MGET`` (the values) written in one send on one pooled
     connection and both replies read: what a redis-py pipeline does, without its per-command
@@ -71,13 +104,11 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
     the pair sent once more on a new one (redis-py's default retry for a pipeline; as there, a
     reply lost after the server ran the count counts that request twice)."""
     client = cache.client  # type: ignore[attr-defined]  # django-redis' DefaultClient
-    made = [client.make_key(key) for key in keys]
     pool = client.get_client(write=True).connection_pool
     connection = pool.get_connection()
-    commands = [counter.command(), ("MGET", *made)]
 
     def exchange() -> tuple[Any, Any]:
-        connection.send_packed_command(connection.pack_commands(commands))
+        connection.send_packed_command([_packed_pair(client, connection, counter, keys)])
         return connection.read_response(), connection.read_response()
 
     try:
@@ -104,4 +135,4 @@ def _decode(cache: BaseCache, keys: Sequence[str], values: Any) -> dict[str, Any
     }
 
 
-__all__ = ["read_many"]
+__all__ = ["forget_packed", "read_many"]

@@ -156,6 +156,8 @@ def record_query(
             ROWS_RETURNED.observe(max(rows, 0))
     except Exception:  # a metrics failure must never fail a query
         query_logger.exception("prismiq metrics update failed")
+    if not query_logger.isEnabledFor(logging.INFO):  # the record is not built for nobody
+        return
     query_logger.info(
         "query",
         extra={

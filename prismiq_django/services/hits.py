@@ -57,9 +57,19 @@ MAX_BODY_KEY: Final = 16_384
 _BODY: Final = b"body:"  # the key material of a body (canonical JSON never starts so)
 
 
+#: (the ``settings.PRISMIQ`` object, its limits), swapped whole: made again when that object is
+#: replaced, as :mod:`prismiq_django.conf` resolves settings (held, so identity is safe).
+_limits: tuple[object, Limits | None] = (None, None)
+
+
 def limits() -> Limits:
     """The complexity limits from settings."""
-    return Limits(
+    global _limits
+    owner = getattr(settings, "PRISMIQ", None)
+    held, made = _limits
+    if made is not None and held is owner:
+        return made
+    made = Limits(
         max_rows=prismiq_settings.MAX_ROWS,
         max_tables=prismiq_settings.MAX_TABLES,
         max_columns=prismiq_settings.MAX_COLUMNS,
@@ -67,6 +77,8 @@ def limits() -> Limits:
         max_depth=prismiq_settings.MAX_DEPTH,
         max_list_values=prismiq_settings.MAX_LIST_VALUES,
     )
+    _limits = (owner, made)
+    return made
 
 
 class CompileInputs(NamedTuple):

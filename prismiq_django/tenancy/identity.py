@@ -19,6 +19,7 @@ calls.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -50,12 +51,34 @@ def caller_pk(user: object) -> Any | None:
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
+    model = get_user_model()
     if isinstance(user, models.Model):
-        return user.pk if isinstance(user, get_user_model()) else None
+        return user.pk if isinstance(user, model) else None
     raw = getattr(user, "pk", None)
-    if raw is None or isinstance(raw, bool) or not _claims_a_pk(user):
+    if raw is None or isinstance(raw, bool) or not _claims_a_pk(user, model):
         return None
-    field: Any = get_user_model()._meta.pk
+    try:
+        return _claimed_pk(raw, model)
+    except TypeError:  # an unhashable claim (a list): read without the memo
+        return _read_pk(raw, model)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _claimed_pk(raw: Any, model: type[models.Model]) -> Any | None:
+    """:func:`_read_pk`, remembered per claim value and its type (``"1"``, ``1`` and ``1.0``
+    apart) and user model: a pure function of the two."""
+    return _read_pk(raw, model)
+
+
+def forget_claimed_pks() -> None:
+    """Empty the memo of :func:`_claimed_pk` (settings changed: ``AUTH_USER_MODEL``...)."""
+    _claimed_pk.cache_clear()
+    _pk_names_of.cache_clear()
+
+
+def _read_pk(raw: Any, model: type[models.Model]) -> Any | None:
+    """The primary key of ``model`` that ``raw`` spells (see :func:`caller_pk`), or None."""
+    field: Any = model._meta.pk
     while field.remote_field is not None and field.remote_field.parent_link:
         field = field.target_field  # the parent's pk holds the value and its range validators
     try:
@@ -68,19 +91,20 @@ def caller_pk(user: object) -> Any | None:
     return value
 
 
-def _pk_names() -> set[str]:
+@functools.lru_cache(maxsize=8)
+def _pk_names_of(model: type[models.Model]) -> frozenset[str]:
     """The names under which a user's primary key can be read from it: ``pk``, the pk field's
     name and attname, and, along a multi-table-inheritance parent link, the parent's."""
     names = {"pk"}
-    field: Any = get_user_model()._meta.pk
+    field: Any = model._meta.pk
     while field is not None:
         names.update((field.name, field.attname))
         remote = field.remote_field
         field = field.target_field if remote is not None and remote.parent_link else None
-    return names
+    return frozenset(names)
 
 
-def _claims_a_pk(user: object) -> bool:
+def _claims_a_pk(user: object, model: type[models.Model]) -> bool:
     """False for simplejwt's ``TokenUser`` when its ``user_id`` claim holds another field than
     the primary key (``SIMPLE_JWT["USER_ID_FIELD"]``); True for any other stateless user."""
     try:
@@ -91,7 +115,7 @@ def _claims_a_pk(user: object) -> bool:
     if not isinstance(user, TokenUser):
         return True
     # The module attribute, read now: simplejwt rebinds it when SIMPLE_JWT changes.
-    return str(jwt_settings.api_settings.USER_ID_FIELD) in _pk_names()
+    return str(jwt_settings.api_settings.USER_ID_FIELD) in _pk_names_of(model)
 
 
 def caller_has_account(user: object) -> bool:

@@ -23,7 +23,7 @@ from prismiq_django.api import hotpath
 from prismiq_django.cache import invalidate
 from prismiq_django.models import ExposedTable
 from tests.api.conftest import add_second_tenant, configure, definition
-from tests.api.test_hotpath import cached, call, test_transaction_kept
+from tests.api.test_hotpath import EXECUTE, cached, call, test_transaction_kept
 from tests.tokens import access_token
 
 pytestmark = pytest.mark.usefixtures("jwt_auth", "exposed", "shop", "canary", "cached")
@@ -223,3 +223,37 @@ def test_replayed_requests_are_counted_once_and_refused_over_the_limit(
     assert "retry-after" in refused.headers
     django = call(plain, body, token=token)
     assert (refused.status, refused.body) == (django.status, django.body)
+
+
+def test_a_repeated_run_through_django_is_replayed_by_the_service(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the hot path (session, Basic or token callers through Django), the service
+    answers a repeated hit from its recipe: the same answer, computed once."""
+    from prismiq_django.services import queries
+
+    seen: list[bool] = []
+    real = queries.replay_hit
+
+    def spy(*args: Any) -> Any:
+        answer = real(*args)
+        seen.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(queries, "replay_hit", spy)
+    body = {"query": {**COUNT_ORDERS, "limit": 9173}}  # a statement no other test cached
+    answers = [client.post(EXECUTE, body, format="json").json() for _ in range(3)]
+    assert [a["is_from_cache"] for a in answers] == [False, True, True]
+    # The first run computes (its catalog may not be built yet: then no replay is tried).
+    assert seen[-2:] == [True, True]
+    assert not any(seen[:-2])
+    assert {str(a["rows"]) for a in answers} == {"[[10]]"}
+
+
+def test_limits_follow_the_settings(settings: Any) -> None:
+    from prismiq_django.services.hits import limits
+
+    configure(settings, MAX_ROWS=123)
+    assert limits().max_rows == 123
+    configure(settings, MAX_ROWS=456)
+    assert limits().max_rows == 456

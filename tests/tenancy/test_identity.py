@@ -140,3 +140,19 @@ def test_a_claim_beyond_the_range_of_a_parent_linked_pk_is_no_pk(
     user = token_user(claim)
     assert caller_pk(user) is None
     assert list(SavedQuery.objects.visible_to(user)) == []
+
+
+def test_remembered_claims_keep_their_own_answers() -> None:
+    """The per-process memo of claims is keyed by value and type: 7, "7" and 7.0 compare or hash
+    alike in places, yet only the first two are user 7, in any order and any number of times."""
+    for _ in range(2):
+        for claim, expected in [(7, 7), (7.0, None), ("7", 7), ("7.0", None), ("07", None)]:
+            pk = caller_pk(token_user(claim))
+            assert pk == expected, claim
+            assert expected is None or type(pk) is int
+
+
+def test_a_changed_user_id_field_is_seen_at_once(settings: Any) -> None:
+    assert caller_pk(token_user("7")) == 7
+    settings.SIMPLE_JWT = {**getattr(settings, "SIMPLE_JWT", {}), "USER_ID_FIELD": "username"}
+    assert caller_pk(token_user("7")) is None

@@ -210,7 +210,8 @@ def ours_command(worker_class: str, workers: int, threads: int) -> list[str]:
     if worker_class == "granian":  # docs/deployment.md's recommendation: Rust HTTP, WSGI threads
         granian = str(Path(sys.executable).with_name("granian"))
         return [granian, "--interface", "wsgi", *loopback, "--blocking-threads", str(threads),
-                "--no-ws", "example_project.wsgi:application"]  # fmt: skip
+                "--backpressure", str(2 * threads), "--no-ws",
+                "example_project.wsgi:application"]  # fmt: skip
     if worker_class == "uvicorn":  # ASGI, for comparison: Django's sync views in a thread pool
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
         return [uvicorn, "peer_asgi:application", *loopback, "--no-access-log"]

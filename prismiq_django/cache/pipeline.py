@@ -73,7 +73,7 @@ _packed: OrderedDict[tuple[int, str, int, tuple[str, ...]], tuple[Any, bytes]] =
 _packed_lock = threading.Lock()
 
 
-def _packed_pair(client: Any, connection: Any, counter: Counter, keys: Sequence[str]) -> bytes:
+def packed_pair(client: Any, connection: Any, counter: Counter, keys: Sequence[str]) -> bytes:
     """The ``EVALSHA`` + ``MGET`` of ``counter`` and ``keys`` as the bytes redis-py writes."""
     memo = (id(client), counter.key, counter.period_ms, tuple(keys))
     with _packed_lock:
@@ -108,7 +108,7 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
     connection = pool.get_connection()
 
     def exchange() -> tuple[Any, Any]:
-        connection.send_packed_command([_packed_pair(client, connection, counter, keys)])
+        connection.send_packed_command([packed_pair(client, connection, counter, keys)])
         return connection.read_response(), connection.read_response()
 
     try:
@@ -135,4 +135,4 @@ def _decode(cache: BaseCache, keys: Sequence[str], values: Any) -> dict[str, Any
     }
 
 
-__all__ = ["forget_packed", "read_many"]
+__all__ = ["forget_packed", "packed_pair", "read_many"]

@@ -125,14 +125,28 @@ def fingerprint(sql: str) -> str:
     return hashlib.sha256(sql.encode()).hexdigest()[:16]
 
 
+#: (metric, label values) -> the metric's child: every label here takes a bounded set of
+#: values (outcomes, URL names, status codes), so each child is looked up in prometheus-client
+#: (a lock, a validation) once per process.
+_children: dict[tuple[object, ...], Any] = {}
+
+
+def _child(metric: Any, *values: str) -> Any:
+    key = (metric, *values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
+
+
 def record_cache(result: CacheResult) -> None:
     """Count one result-cache lookup."""
-    CACHE_REQUESTS.labels(result=result).inc()
+    _child(CACHE_REQUESTS, result).inc()
 
 
 def record_request(endpoint: str, status: int) -> None:
     """Count one API request (``endpoint`` is the URL name, a bounded set)."""
-    REQUESTS.labels(endpoint=endpoint, status=str(status)).inc()
+    _child(REQUESTS, endpoint, str(status)).inc()
 
 
 def record_query(
@@ -150,7 +164,7 @@ def record_query(
     ``timeout``, ``error``, ``unavailable``. Never raises.
     """
     try:
-        QUERIES.labels(status=status).inc()
+        _child(QUERIES, status).inc()
         QUERY_DURATION.observe(max(duration_s, 0.0))
         if status == "ok":
             ROWS_RETURNED.observe(max(rows, 0))

@@ -20,13 +20,13 @@ def test_packed_once_and_as_redis_py_packs() -> None:
     counter = Counter("default", client, "prismiq:rl:user:1", 10, 60)
     keys = ["prismiq:gen", "prismiq:r:abc"]
     connection = Connection()
-    packed = pipeline._packed_pair(client, connection, counter, keys)
+    packed = pipeline.packed_pair(client, connection, counter, keys)
     expected = b"".join(
         connection.pack_commands([counter.command(), ("MGET", *(client.make_key(k) for k in keys))])
     )
     assert packed == expected
     assert b"site-a" in packed
-    assert pipeline._packed_pair(client, connection, counter, keys) is packed  # remembered
+    assert pipeline.packed_pair(client, connection, counter, keys) is packed  # remembered
 
 
 def test_another_cache_packs_its_own_keys() -> None:
@@ -34,9 +34,9 @@ def test_another_cache_packs_its_own_keys() -> None:
     connection = Connection()
     one, two = _cache("site-a").client, _cache("site-b").client
     counter = Counter("default", one, "prismiq:rl:user:1", 10, 60)
-    first = pipeline._packed_pair(one, connection, counter, keys)
-    second = pipeline._packed_pair(two, connection, counter, keys)
+    first = pipeline.packed_pair(one, connection, counter, keys)
+    second = pipeline.packed_pair(two, connection, counter, keys)
     assert b"site-a" in first
     assert b"site-b" in second
     pipeline.forget_packed()
-    assert pipeline._packed_pair(one, connection, counter, keys) == first
+    assert pipeline.packed_pair(one, connection, counter, keys) == first

@@ -210,8 +210,7 @@ def ours_command(worker_class: str, workers: int, threads: int) -> list[str]:
     if worker_class == "granian":  # docs/deployment.md's recommendation: Rust HTTP, WSGI threads
         granian = str(Path(sys.executable).with_name("granian"))
         return [granian, "--interface", "wsgi", *loopback, "--blocking-threads", str(threads),
-                "--backpressure", str(2 * threads), "--no-ws",
-                "example_project.wsgi:application"]  # fmt: skip
+                "--no-ws", "example_project.wsgi:application"]  # fmt: skip
     if worker_class == "uvicorn":  # ASGI, for comparison: Django's sync views in a thread pool
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
         return [uvicorn, "peer_asgi:application", *loopback, "--no-access-log"]

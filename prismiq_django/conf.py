@@ -15,7 +15,7 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -154,6 +154,18 @@ def import_from_setting(name: str, dotted: object) -> Any:
 # ``setting_changed``; either empties the memo. Errors are never memoised.
 _memo: dict[str, Any] = {}
 _memo_owner: list[object] = [None]
+T = TypeVar("T")
+
+
+def _current() -> bool:
+    """Whether the memo is that of the current ``settings.PRISMIQ`` object (emptied and taken
+    over by it when not)."""
+    raw = getattr(settings, "PRISMIQ", None)
+    if raw is _memo_owner[0]:
+        return True
+    _memo.clear()
+    _memo_owner[0] = raw
+    return False
 
 
 def forget_settings(*, setting: str, **kwargs: Any) -> None:
@@ -172,13 +184,19 @@ class PrismiqSettings:
     def __getattr__(self, name: str) -> Any:
         return self.value(name)
 
+    def derived(self, name: str, make: Callable[[], T]) -> T:
+        """``make()``, a value built from ``PRISMIQ`` settings alone, remembered as the settings
+        are: once per ``settings.PRISMIQ`` object (``name`` tells the values apart)."""
+        key = f"derived:{name}"  # no setting name holds a colon
+        if _current() and key in _memo:
+            return _memo[key]  # type: ignore[no-any-return]
+        value = make()
+        _memo[key] = value
+        return value
+
     def value(self, name: str) -> Any:
         """The resolved value of setting ``name`` (untyped: prefer the typed properties below)."""
-        raw = getattr(settings, "PRISMIQ", None)
-        if raw is not _memo_owner[0]:
-            _memo.clear()
-            _memo_owner[0] = raw
-        elif name in _memo:
+        if _current() and name in _memo:
             value = _memo[name]
             return list(value) if name in _CLASS_LIST_SETTINGS else value
         if name not in DEFAULTS:

@@ -40,3 +40,22 @@ def test_class_lists_are_fresh_copies_and_errors_are_not_memoised() -> None:
                 _ = prismiq_settings.MAX_ROWS
     with pytest.raises(AttributeError):
         _ = prismiq_settings.NOT_A_SETTING
+
+
+def test_derived_values_are_made_once_per_settings_object(settings: object) -> None:
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(prismiq_settings.MAX_ROWS)
+        return prismiq_settings.MAX_ROWS * 2
+
+    settings.PRISMIQ = {"MAX_ROWS": 5}  # type: ignore[attr-defined]  # pytest-django fixture
+    assert [prismiq_settings.derived("double", make) for _ in range(3)] == [10, 10, 10]
+    assert made == [5]
+    with override_settings(PRISMIQ={"MAX_ROWS": 6}):
+        assert prismiq_settings.derived("double", make) == 12
+    assert prismiq_settings.derived("double", make) == 10
+    assert made == [5, 6, 5]
+    # A derived value never shadows a setting, nor a setting a derived value.
+    assert prismiq_settings.MAX_ROWS == 5
+    assert prismiq_settings.derived("MAX_ROWS", lambda: "other") == "other"

@@ -26,8 +26,8 @@ from prismiq_django.query.dashboard_shapes import MAX_WIDGETS, check_layout, che
 from prismiq_django.query.filter_decl import DeclaredFilter, parse_declarations
 from prismiq_django.query.filter_merge import merge_filters
 from prismiq_django.services.catalog import get_catalog
+from prismiq_django.services.memo import limits
 from prismiq_django.services.prepared import prepare_definition
-from prismiq_django.services.queries import limits
 from prismiq_django.tenancy.access import tenant_keys
 
 MAX_NAME = 200

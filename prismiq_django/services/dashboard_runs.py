@@ -40,8 +40,8 @@ from prismiq_django.query.filter_decl import (
 )
 from prismiq_django.query.filter_merge import merge_filters
 from prismiq_django.services.catalog import get_catalog
+from prismiq_django.services.memo import limits
 from prismiq_django.services.prepared import Prepared, prepare_definition, run_prepared
-from prismiq_django.services.queries import limits
 from prismiq_django.services.saved_queries import merged_definition
 
 #: A widget's outcome: its result, or what went wrong.

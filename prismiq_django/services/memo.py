@@ -23,7 +23,10 @@ compiled before in this process.
 - Only successful compilations are stored; refusals are parsed again every time (their errors
   depend on the same inputs, but are cheap and rare).
 - Bounded (:data:`MEMO_SIZE` entries, least recently used evicted), per process, thread safe.
-  Entries are immutable (frozen dataclasses) and shared between requests.
+  Entries are immutable (frozen dataclasses) and shared between requests. The table is a
+  :class:`CatalogLRU`, which the replay of cached runs (:mod:`~prismiq_django.services.hits`)
+  uses for its own entries too.
+- :func:`limits` and :func:`compile_inputs` read those inputs for the current request.
 """
 
 from __future__ import annotations
@@ -32,15 +35,57 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Final
+from typing import Final, Generic, NamedTuple, TypeVar
 
 import orjson
+from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
+from prismiq_django.catalog.store import database_alias
+from prismiq_django.conf import prismiq_settings
 from prismiq_django.query import Catalog, Compiled, Limits, compile_query, get_dialect, parse
 from prismiq_django.query.ast import Query
 
 MEMO_SIZE: Final = 512
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _made_limits() -> Limits:
+    return Limits(
+        max_rows=prismiq_settings.MAX_ROWS,
+        max_tables=prismiq_settings.MAX_TABLES,
+        max_columns=prismiq_settings.MAX_COLUMNS,
+        max_filters=prismiq_settings.MAX_FILTERS,
+        max_depth=prismiq_settings.MAX_DEPTH,
+        max_list_values=prismiq_settings.MAX_LIST_VALUES,
+    )
+
+
+def limits() -> Limits:
+    """The complexity limits from settings (made once per ``settings.PRISMIQ`` object)."""
+    return prismiq_settings.derived("limits", _made_limits)
+
+
+class CompileInputs(NamedTuple):
+    """What compiling a definition depends on besides the definition and the catalog."""
+
+    limits: Limits
+    tz: tzinfo
+    vendor: str
+    naive_datetimes: bool
+
+
+def compile_inputs() -> CompileInputs:
+    """The compile inputs of this request: the limits, the current time zone, the analytics
+    database's vendor, ``not USE_TZ``."""
+    return CompileInputs(
+        limits(),
+        timezone.get_current_timezone(),
+        connections[database_alias()].vendor,
+        not settings.USE_TZ,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +101,6 @@ class MemoKey:
     tz: tzinfo
     vendor: str
     naive_datetimes: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    catalog: Catalog  # holds the tables and relationships whose identities are in the key
-    query: Query
-    compiled: Compiled
 
 
 def memo_key(
@@ -115,33 +153,36 @@ def keyed(
     return key
 
 
-class CompiledMemo:
-    """The bounded LRU of :class:`MemoKey` -> (query, compiled)."""
+class CatalogLRU(Generic[K, V]):
+    """A bounded LRU of ``key -> value`` made on a catalog, thread safe: an entry is served only
+    for a catalog with the very tables and relationships it was made on (checked by identity on
+    top of the key; the entry holds them, so an ``id`` in a key is never reused while it lives).
+    """
 
     def __init__(self, size: int = MEMO_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[MemoKey, _Entry] = OrderedDict()
+        self._entries: OrderedDict[K, tuple[Catalog, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: MemoKey, catalog: Catalog) -> tuple[Query, Compiled] | None:
-        """The entry of ``key`` if it was compiled on ``catalog``'s very tables and
-        relationships (checked by identity, on top of the key), else None."""
+    def get(self, key: K, catalog: Catalog) -> V | None:
+        """The value of ``key`` if it was made on ``catalog``'s tables and relationships."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
+            made_on, value = entry
             if (
-                entry.catalog.tables is not catalog.tables
-                or entry.catalog.relationships is not catalog.relationships
+                made_on.tables is not catalog.tables
+                or made_on.relationships is not catalog.relationships
             ):
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-            return entry.query, entry.compiled
+            return value
 
-    def put(self, key: MemoKey, catalog: Catalog, query: Query, compiled: Compiled) -> None:
+    def put(self, key: K, catalog: Catalog, value: V) -> None:
         with self._lock:
-            self._entries[key] = _Entry(catalog, query, compiled)
+            self._entries[key] = (catalog, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
@@ -152,6 +193,10 @@ class CompiledMemo:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class CompiledMemo(CatalogLRU[MemoKey, tuple[Query, Compiled]]):
+    """The bounded LRU of :class:`MemoKey` -> (query, compiled)."""
 
 
 compiled_memo: Final = CompiledMemo()
@@ -182,16 +227,20 @@ def compiled_once(
     )
     compiled = compile_query(query, catalog, get_dialect(vendor))
     if key is not None:
-        compiled_memo.put(key, catalog, query, compiled)
+        compiled_memo.put(key, catalog, (query, compiled))
     return query, compiled
 
 
 __all__ = [
     "MEMO_SIZE",
+    "CatalogLRU",
+    "CompileInputs",
     "CompiledMemo",
     "MemoKey",
+    "compile_inputs",
     "compiled_memo",
     "compiled_once",
     "keyed",
+    "limits",
     "memo_key",
 ]

@@ -51,8 +51,8 @@ from prismiq_django.query.dialects import zoned_timestamp
 from prismiq_django.query.errors import pointer
 from prismiq_django.query.jsonrows import json_rows_sql
 from prismiq_django.services.catalog import get_catalog
-from prismiq_django.services.hits import compile_inputs, limits, replay_hit
-from prismiq_django.services.memo import compiled_once
+from prismiq_django.services.hits import replay_hit
+from prismiq_django.services.memo import CompileInputs, compile_inputs, compiled_once, limits
 from prismiq_django.services.paging import (
     PagedStatements,
     Paging,
@@ -78,13 +78,16 @@ def _prepare_run(
     definition: object,
     catalog: Catalog | None,
     paging: Paging | None,
+    inputs: CompileInputs | None = None,
 ) -> tuple[Catalog, Query, Compiled, PagedStatements | None]:
     """:func:`prepare`; with ``paging`` the definition is parsed without the row cap and
     compiled into the statements of
-    :func:`~prismiq_django.services.paging.paged_statements` (the last item)."""
+    :func:`~prismiq_django.services.paging.paged_statements` (the last item). ``inputs``: the
+    request's :func:`~prismiq_django.services.memo.compile_inputs` when already read."""
     if catalog is None:
         catalog = get_catalog(request)
-    inputs = compile_inputs()
+    if inputs is None:
+        inputs = compile_inputs()
     if paging is None:
         query, compiled = compiled_once(definition, catalog, *inputs)
         return catalog, query, compiled, None
@@ -255,19 +258,23 @@ def _execute(
     """
     started = time.perf_counter()
     expect: dict[str, object] | None = None
+    inputs: CompileInputs | None = None
     if catalog is None and optimistic:
         unverified = unverified_catalog(request)
         if unverified is not None:
             catalog, version = unverified
             expect = {CATALOG_VERSION_KEY: version}
             if paging is None and not bypass_cache:  # a repeated hit: its keys are known
-                hit = replay_hit(request, definition, catalog, version, compile_inputs())
+                inputs = compile_inputs()
+                hit = replay_hit(request, definition, catalog, version, inputs)
                 if hit is not None:
                     return hit
     if catalog is None:
         settle_pending(request)  # building the catalog reads the cache or the database: count first
     try:
-        catalog, query, compiled, statements = _prepare_run(request, definition, catalog, paging)
+        catalog, query, compiled, statements = _prepare_run(
+            request, definition, catalog, paging, inputs
+        )
     except QueryValidationError:
         if expect is not None:  # perhaps refused by a stale catalog: decide on the current one
             return _execute(

@@ -20,7 +20,7 @@ from prismiq_django.query import Catalog
 from prismiq_django.query.filter_decl import DeclaredFilter, parse_declarations, parse_values
 from prismiq_django.query.filter_merge import merge_filters
 from prismiq_django.services.catalog import get_catalog
-from prismiq_django.services.queries import limits
+from prismiq_django.services.memo import limits
 
 
 def declared_filters(raw: object) -> tuple[DeclaredFilter, ...]:

@@ -252,7 +252,7 @@ def test_a_repeated_run_through_django_is_replayed_by_the_service(
 
 
 def test_limits_follow_the_settings(settings: Any) -> None:
-    from prismiq_django.services.hits import limits
+    from prismiq_django.services.memo import limits
 
     configure(settings, MAX_ROWS=123)
     assert limits().max_rows == 123

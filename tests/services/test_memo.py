@@ -147,7 +147,7 @@ def test_an_entry_of_other_tables_is_refused_even_with_the_same_key(
     key = memo_key(customer_query(), old, services.limits(), UTC, "sqlite")
     assert key is not None
     query, compiled = prepare(alice, customer_query(), old)[1:]
-    table.put(key, old, query, compiled)
+    table.put(key, old, (query, compiled))
     assert table.get(key, new) is None
     assert len(table) == 0
 
@@ -202,5 +202,5 @@ def test_the_memo_is_bounded() -> None:
     for n in range(5):
         key = memo_key({"n": n}, catalog, services.limits(), UTC, "x")  # type: ignore[arg-type]
         assert key is not None
-        table.put(key, catalog, object(), object())  # type: ignore[arg-type]
+        table.put(key, catalog, (object(), object()))  # type: ignore[arg-type]
     assert len(table) == 2

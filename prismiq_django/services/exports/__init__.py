@@ -41,7 +41,8 @@ from prismiq_django.query.csvrows import csv_copy_sql
 from prismiq_django.services.catalog import get_catalog
 from prismiq_django.services.exports.csvfile import csv_chunks
 from prismiq_django.services.exports.xlsxfile import xlsx_chunks
-from prismiq_django.services.queries import failure_status, limits, out_of_range
+from prismiq_django.services.memo import limits
+from prismiq_django.services.queries import failure_status, out_of_range
 
 ExportFormat = Literal["csv", "xlsx"]
 #: The export formats and their media types.

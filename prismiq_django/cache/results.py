@@ -230,16 +230,17 @@ def peek_result(
     whatever the outcome (alone when the cache is off or down); what its ``on_counted`` raises
     propagates before anything is decoded.
     """
+    cache_alias = configured_alias()
     try:
-        if prismiq_settings.RESULT_CACHE_TTL <= 0:
-            raise CacheDown("the result cache is off")
-        cache_alias = configured_alias()
-        generations, payload = _read(cache_alias, key, gen_keys, expect, pending)
+        if prismiq_settings.RESULT_CACHE_TTL > 0:
+            generations, payload = _read(cache_alias, key, gen_keys, expect, pending)
+            hit = _usable(cache_alias, key, payload, generations)
+        else:
+            hit = None
     except (CacheDown, StaleRead):
-        if pending is not None:
-            pending.settle()  # a no-op when the read sent it
-        return None
-    hit = _usable(cache_alias, key, payload, generations)
+        hit = None
+    if pending is not None:
+        pending.settle()  # a no-op when the read sent it
     if hit is not None:
         record_cache("hit")
     return hit

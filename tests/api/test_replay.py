@@ -22,6 +22,7 @@ from prismiq_django import services
 from prismiq_django.api import hotpath
 from prismiq_django.cache import invalidate
 from prismiq_django.models import ExposedTable
+from prismiq_django.services.hits import MAX_BODY_KEY
 from tests.api.conftest import add_second_tenant, configure, definition
 from tests.api.test_hotpath import EXECUTE, cached, call, test_transaction_kept
 from tests.tokens import access_token
@@ -35,19 +36,24 @@ COUNT_ORDERS = {
 }
 
 
-@pytest.fixture
-def replays(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """One entry per request the hot path tried to replay: True when it answered it."""
+def answered(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[bool]:
+    """One entry per call of the replay ``owner.name``: True when it answered."""
     seen: list[bool] = []
-    real = hotpath.replayed
+    real = getattr(owner, name)
 
     def spy(*args: Any) -> Any:
         answer = real(*args)
         seen.append(answer is not None)
         return answer
 
-    monkeypatch.setattr(hotpath, "replayed", spy)
+    monkeypatch.setattr(owner, name, spy)
     return seen
+
+
+@pytest.fixture
+def replays(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per request the hot path tried to replay: True when it answered it."""
+    return answered(monkeypatch, hotpath, "replayed")
 
 
 def test_a_repeated_hit_is_replayed_as_django_answers_it(alice: User, replays: list[bool]) -> None:
@@ -110,15 +116,55 @@ def _rows(answer: Any) -> dict[str, Any]:
     return {k: v for k, v in answer.json().items() if k not in moving}
 
 
-def test_malformed_bodies_get_django_s_answer(alice: User, replays: list[bool]) -> None:
+HOSTILE = [
+    b'{"query": {"tables": []}',  # not JSON
+    b'{"query": null}',
+    b'{"query": 1, "x": [}',
+    b'{"query": {"tables": []}}',  # no table
+    b'{"query": []}',
+    b'{"query": {"tables": [{"id": "o", "name": "shop_order"}]}, "bypass_cache": "false"}',
+    b'{"query": {"tables": [{"id": "o", "name": "shop_order"}]}, "bypass_cache": null}',
+    orjson.dumps(
+        {"query": {**COUNT_ORDERS, "columns": [{"table_id": "o", "column": "id; DROP TABLE x--"}]}}
+    ),
+    orjson.dumps({"query": {"tables": [{"id": "o", "name": "sh\u00f6p_\u00f6rd\u00e9r"}]}}),
+    orjson.dumps({"query": {"tables": [{"id": "\u0000", "name": "shop_order\u202e"}]}}),
+    b'{"query": {"tables": [{"id": "o", "name": "shop_order"}], "limit": 1' + b"0" * 40 + b"}}",
+    orjson.dumps({"query": {**COUNT_ORDERS, "limit": -1}}),
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE)
+def test_malformed_and_hostile_bodies_get_django_s_answer(
+    alice: User, replays: list[bool], body: bytes
+) -> None:
     hot, plain = hotpath.HotPath(WSGIHandler()), WSGIHandler()
     token = access_token(alice)
-    for body in (b'{"query": {"tables": []}', b'{"query": null}', b'{"query": 1, "x": [}'):
-        for _ in range(2):
-            got = call(hot, body, token=token)
-            assert got.code == 400
-            assert got.comparable() == call(plain, body, token=token).comparable()
+    for _ in range(2):
+        got = call(hot, body, token=token)
+        assert got.code == 400, got.body
+        assert got.comparable() == call(plain, body, token=token).comparable()
     assert not any(replays)
+
+
+def test_a_body_read_twice_the_same_way_and_a_huge_one_not_remembered(
+    alice: User, replays: list[bool]
+) -> None:
+    """Duplicate keys: the endpoint's parser keeps the last, and so does a replay of those
+    bytes. A body beyond ``MAX_BODY_KEY`` is answered right every time, never from a recipe."""
+    hot, plain = hotpath.HotPath(WSGIHandler()), WSGIHandler()
+    token = access_token(alice)
+    last = {**COUNT_ORDERS, "limit": 9104}
+    doubled = b'{"query": {"tables": []}, "query": ' + orjson.dumps(last) + b"}"
+    answers = [call(hot, doubled, token=token) for _ in range(3)]
+    assert [a.json()["rows"] for a in answers] == [[[10]]] * 3
+    assert replays == [False, True, True]
+    assert answers[-1].comparable() == call(plain, doubled, token=token).comparable()
+    padded = b'{"query": ' + orjson.dumps(last) + b" " * (MAX_BODY_KEY + 1) + b"}"
+    for _ in range(2):
+        got = call(hot, padded, token=token)
+        assert (got.json()["rows"], got.json()["is_from_cache"]) == ([[10]], True)
+    assert replays[-2:] == [False, False]
 
 
 def tenant_of(request: Any) -> int | None:
@@ -233,15 +279,7 @@ def test_a_repeated_run_through_django_is_replayed_by_the_service(
     answers a repeated hit from its recipe: the same answer, computed once."""
     from prismiq_django.services import queries
 
-    seen: list[bool] = []
-    real = queries.replay_hit
-
-    def spy(*args: Any) -> Any:
-        answer = real(*args)
-        seen.append(answer is not None)
-        return answer
-
-    monkeypatch.setattr(queries, "replay_hit", spy)
+    seen = answered(monkeypatch, queries, "replay_hit")
     body = {"query": {**COUNT_ORDERS, "limit": 9173}}  # a statement no other test cached
     answers = [client.post(EXECUTE, body, format="json").json() for _ in range(3)]
     assert [a["is_from_cache"] for a in answers] == [False, True, True]

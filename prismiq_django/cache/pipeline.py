@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from django.core.cache import BaseCache
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
 from prismiq_django.cache.breaker import CacheDown, breaker, guarded_call
 from prismiq_django.cache.counters import Counter, PendingCount, fusable_client, unavailable
@@ -109,7 +109,7 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
 
     def exchange() -> tuple[Any, Any]:
         connection.send_packed_command([packed_pair(client, connection, counter, keys)])
-        return connection.read_response(), connection.read_response()
+        return _reply(connection), _reply(connection)
 
     try:
         try:
@@ -122,6 +122,16 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
         raise
     finally:
         pool.release(connection)
+
+
+def _reply(connection: Any) -> Any:
+    """The next reply on ``connection``; an error reply (``NOSCRIPT`` from a Redis that lost
+    the counting script, ``WRONGTYPE``...) is returned as its exception, read whole, so the
+    reply after it stays in step and the count's own handling decides (it loads the script)."""
+    try:
+        return connection.read_response()
+    except ResponseError as error:
+        return error
 
 
 def _decode(cache: BaseCache, keys: Sequence[str], values: Any) -> dict[str, Any]:

@@ -272,6 +272,32 @@ def test_replayed_requests_are_counted_once_and_refused_over_the_limit(
     assert (refused.status, refused.body) == (django.status, django.body)
 
 
+@pytest.mark.redis
+def test_a_redis_that_lost_the_counting_script_still_replays_and_counts(
+    settings: Any, replays: list[bool]
+) -> None:
+    """After ``SCRIPT FLUSH`` (a Redis restarted or new) the replay's EVALSHA is refused with
+    NOSCRIPT: the script is loaded again, the request counted and the hit still replayed."""
+    from django.core.cache import caches
+
+    configure(settings, RATE_LIMIT="3/m")
+    user = User.objects.create_user(f"noscript-{id(settings)}", password="x")
+    hot = hotpath.HotPath(WSGIHandler())
+    token = access_token(user)
+    body = {"query": COUNT_ORDERS}
+    redis = caches["default"].client.get_client(write=True)  # type: ignore[attr-defined]
+    assert call(hot, body, token=token).code == 200
+    left = []
+    for _ in range(2):
+        redis.script_flush()
+        got = call(hot, body, token=token)
+        assert got.code == 200
+        left.append(got.headers["x-ratelimit-remaining"])
+    assert left == ["1", "0"]
+    assert replays[1:] == [True, True]
+    assert call(hot, body, token=token).code == 429
+
+
 def test_a_repeated_run_through_django_is_replayed_by_the_service(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

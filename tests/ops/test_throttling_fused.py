@@ -298,3 +298,23 @@ def test_rates_parse_like_django_ratelimit(rate: str, parsed: tuple[int, int]) -
 def test_bad_rates_are_refused(rate: str) -> None:
     with pytest.raises(ValueError, match="not a rate"):
         parse_rate(rate)
+
+
+def test_a_redis_without_the_script_loads_it_and_still_serves_hits(
+    limited: None, user: Any, settings: Any
+) -> None:
+    """A fresh or restarted Redis (or ``SCRIPT FLUSH``) knows no counting script: the fused
+    read's ``EVALSHA`` is refused with NOSCRIPT. The script is loaded, the request counted once
+    and the cached entry served, on the first request as on the next."""
+    settings.PRISMIQ = {**settings.PRISMIQ, "SCHEMA_CACHE_TTL": 300}
+    alice = _client(user)
+    redis = caches["default"].client.get_client(write=True)  # type: ignore[attr-defined]
+    assert _execute(alice).status_code == 200  # the miss stores the entry
+    for remaining in ("1", "0"):
+        redis.script_flush()
+        hit = _execute(alice)
+        assert hit.status_code == 200, hit.content
+        assert hit.json()["is_from_cache"] is True
+        assert hit["X-RateLimit-Remaining"] == remaining
+        assert redis.script_exists(COUNT_SCRIPT_SHA) == [True]
+    assert _execute(alice).status_code == 429

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "rest_framework",
+    "rest_framework.authtoken",  # DRF's database tokens (the hot path's TokenAuthentication)
     "drf_spectacular",
     "prismiq_django",
     "example_project.shop",

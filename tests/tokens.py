@@ -29,13 +29,26 @@ JWT_FIRST = [
     "rest_framework.authentication.BasicAuthentication",
 ]
 
+#: DRF's database-backed tokens first (``Authorization: Token <key>``; the row and its user are
+#: read on every request), then sessions and HTTP Basic.
+TOKEN_FIRST = [
+    "rest_framework.authentication.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+    "rest_framework.authentication.BasicAuthentication",
+]
+
 #: A claim value meaning "remove this claim" in :func:`access_token`.
 DROP = object()
 
 
 @pytest.fixture
 def jwt_auth(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Authenticate with :data:`JWT_FIRST` for this test.
+    """Authenticate with :data:`JWT_FIRST` for this test (see :func:`authenticate_with`)."""
+    authenticate_with(JWT_FIRST, settings, monkeypatch)
+
+
+def authenticate_with(paths: list[str], settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Authenticate with the classes ``paths`` for this test.
 
     ``REST_FRAMEWORK`` is overridden (what drf-spectacular and a site read), and so are the
     ``authentication_classes`` of DRF's ``APIView`` and drf-spectacular's views: DRF copies the
@@ -46,7 +59,7 @@ def jwt_auth(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_AUTHENTICATION_CLASSES": list(JWT_FIRST),
+        "DEFAULT_AUTHENTICATION_CLASSES": list(paths),
     }
     classes = list(api_settings.DEFAULT_AUTHENTICATION_CLASSES)
     for view in (APIView, SpectacularAPIView, SpectacularSwaggerView):
@@ -109,7 +122,9 @@ def bearer(token: str, **defaults: Any) -> APIClient:
 __all__ = [
     "DROP",
     "JWT_FIRST",
+    "TOKEN_FIRST",
     "access_token",
+    "authenticate_with",
     "bearer",
     "expired_token",
     "foreign_token",

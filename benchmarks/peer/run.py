@@ -16,7 +16,10 @@ What it does, in order:
    at a rate the run never reaches) migrated into ``prismiq_peer``, served by granian's WSGI
    interface with the example project's ``wsgi.py`` (the hot path), 2 workers x 1 blocking
    thread (``--worker-class granian|gthread|sync|uvicorn``, ``--workers``, ``--threads``: pass
-   ``--threads 2`` for gthread); a 12-hour access token for a benchmark user.
+   ``--threads 2`` for gthread); a 12-hour access token for a benchmark user. With ``--auth
+   jwt,token`` (the default) a second server of ours on 127.0.0.1:8713 authenticates with DRF's
+   database tokens instead (``PEER_AUTH=token``: the token row and its user read on every
+   request); its runs are labelled ``ours-token-N``, the stateless ones ``ours-N``.
 4. ``peer_bench.py`` for both, ``--rounds`` times in alternating order (Prismiq first in odd
    rounds, ours first in even ones), each with ``--server-pid`` so the server's CPU per request
    is measured; then ``peer_bench.py --compare`` of every run, written between
@@ -30,6 +33,7 @@ machine: its 2 cores are shared by the servers, PostgreSQL and the load generato
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import shutil
@@ -63,6 +67,7 @@ SHOP_DSN = f"{PG}/shop"
 SITE_DSN = f"{PG}/prismiq_peer"
 PRISMIQ_PORT = 8711
 OURS_PORT = 8712
+OURS_TOKEN_PORT = 8713
 OURS_API = "/api/analytics"
 
 
@@ -159,7 +164,7 @@ def server(command: list[str], env: dict[str, str], cwd: Path, logfile: Path) ->
             proc.wait()
 
 
-def ours_env(rate_limit: str) -> dict[str, str]:
+def ours_env(rate_limit: str, auth: str = "jwt") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PYTHONPATH=f"{ROOT}{os.pathsep}{HERE}",
@@ -167,6 +172,7 @@ def ours_env(rate_limit: str) -> dict[str, str]:
         PEER_SITE_DSN=SITE_DSN,
         PEER_SHOP_DSN=SHOP_DSN,
         PEER_RATE_LIMIT=rate_limit,
+        PEER_AUTH=auth,
     )
     return env
 
@@ -178,13 +184,16 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.tokens import AccessToken
 user, _ = get_user_model().objects.get_or_create(username="peer-bench")
+from rest_framework.authtoken.models import Token
 token = AccessToken.for_user(user)
 token.set_exp(lifetime=timedelta(hours=12))
+print(Token.objects.get_or_create(user=user)[0].key)
 print(token)
 """
 
 
-def prepare_ours(env: dict[str, str]) -> str:
+def prepare_ours(env: dict[str, str]) -> tuple[str, str]:
+    """Migrate the peer site; the benchmark user's (access token, database token key)."""
     ensure_database("prismiq_peer")
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
@@ -200,13 +209,14 @@ def prepare_ours(env: dict[str, str]) -> str:
         capture_output=True,
         text=True,
     )
-    return done.stdout.strip().splitlines()[-1]
+    key, token = done.stdout.strip().splitlines()[-2:]
+    return token, key
 
 
-def ours_command(worker_class: str, workers: int, threads: int) -> list[str]:
+def ours_command(worker_class: str, workers: int, threads: int, port: int = OURS_PORT) -> list[str]:
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    bind = f"127.0.0.1:{OURS_PORT}"
-    loopback = ["--host", "127.0.0.1", "--port", str(OURS_PORT), "--workers", str(workers)]
+    bind = f"127.0.0.1:{port}"
+    loopback = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     if worker_class == "granian":  # docs/deployment.md's recommendation: Rust HTTP, WSGI threads
         granian = str(Path(sys.executable).with_name("granian"))
         return [granian, "--interface", "wsgi", *loopback, "--blocking-threads", str(threads),
@@ -263,7 +273,9 @@ def section(table: str, args: argparse.Namespace, runs: list[str]) -> str:
         f"Dataset `shop.sql` scale {args.scale}. Prismiq {PRISMIQ_COMMIT}: FastAPI + asyncpg, "
         f"1 uvicorn worker, header auth, its in-memory cache. Ours: {server} "
         f"({args.workers} workers" + threads
-        + "), stateless JWT, PostgreSQL persistent connections, django-redis result cache, "
+        + "), stateless JWT (`ours-N`) and DRF's database tokens (`ours-token-N`: "
+        "`Authorization: Token`, the token row and its user read on every request), "
+        "PostgreSQL persistent connections, django-redis result cache, "
         f"RATE_LIMIT {'off' if args.rate_limit == 'off' else 'on (' + args.rate_limit + ')'}. "
         f"Runs in order: {', '.join(runs)}.",
         "",
@@ -287,6 +299,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rate-limit", default="1000000/m", help="our RATE_LIMIT ('off': none)")
+    parser.add_argument(
+        "--auth",
+        default="jwt,token",
+        help="our authentications to run, comma-separated: jwt (stateless), token (database)",
+    )
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--phase-seconds", type=float, default=30.0)
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
@@ -309,7 +326,10 @@ def main() -> None:
     ensure_shop(args.scale)
     export, prismiq_python = ensure_prismiq(args.prismiq_git, args.scratch)
     env = ours_env(args.rate_limit)
-    token = prepare_ours(env)
+    token, key = prepare_ours(env)
+    auths = [a for a in args.auth.split(",") if a]
+    if not auths or set(auths) - {"jwt", "token"}:
+        raise SystemExit(f"--auth: jwt and/or token, not {args.auth!r}")
 
     prismiq_env = dict(
         os.environ, PYTHONPATH=str(export / "packages" / "python"), PRISMIQ_BENCH_DSN=SHOP_DSN
@@ -326,39 +346,45 @@ def main() -> None:
         "--workers",
         "1",
     ]
-    ours_cmd = ours_command(args.worker_class, args.workers, args.threads)
+    #: who -> (port, Authorization header) of each server of ours
+    ours = {
+        "ours": (OURS_PORT, f"Bearer {token}"),
+        "ours-token": (OURS_TOKEN_PORT, f"Token {key}"),
+    }
+    kinds = {"jwt": "ours", "token": "ours-token"}
     host = BENCH / "prismiq-host"
-    with (
-        server(prismiq_cmd, prismiq_env, host, args.scratch / "prismiq.log") as prismiq_pid,
-        server(ours_cmd, env, ROOT, args.scratch / "ours.log") as ours_pid,
-    ):
+    with contextlib.ExitStack() as stack:
+        pids = {
+            "prismiq": stack.enter_context(
+                server(prismiq_cmd, prismiq_env, host, args.scratch / "prismiq.log")
+            )
+        }
+        for auth in auths:
+            who = kinds[auth]
+            port = ours[who][0]
+            command = ours_command(args.worker_class, args.workers, args.threads, port)
+            pids[who] = stack.enter_context(
+                server(command, ours_env(args.rate_limit, auth), ROOT, args.scratch / f"{who}.log")
+            )
         wait_for(PRISMIQ_PORT, "/api/schema", {"X-Tenant-ID": "t1"})
-        wait_for(OURS_PORT, f"{OURS_API}/schema", {"Authorization": f"Bearer {token}"})
+        for who in pids:
+            if who != "prismiq":
+                wait_for(ours[who][0], f"{OURS_API}/schema", {"Authorization": ours[who][1]})
         reports: list[Path] = []
         runs: list[str] = []
+        mine = [kinds[auth] for auth in auths]
         for round_ in range(1, args.rounds + 1):
-            order = ["prismiq", "ours"] if round_ % 2 else ["ours", "prismiq"]
+            order = ["prismiq", *mine] if round_ % 2 else [*reversed(mine), "prismiq"]
             for who in order:
                 label = f"{who}-{round_}"
                 out = args.scratch / f"{label}.json"
                 if who == "prismiq":
-                    bench(
-                        label,
-                        f"http://127.0.0.1:{PRISMIQ_PORT}/api",
-                        "X-Tenant-ID: t1",
-                        prismiq_pid,
-                        out,
-                        args,
-                    )
+                    base, header = f"http://127.0.0.1:{PRISMIQ_PORT}/api", "X-Tenant-ID: t1"
                 else:
-                    bench(
-                        label,
-                        f"http://127.0.0.1:{OURS_PORT}{OURS_API}",
-                        f"Authorization: Bearer {token}",
-                        ours_pid,
-                        out,
-                        args,
-                    )
+                    port, credential = ours[who]
+                    base = f"http://127.0.0.1:{port}{OURS_API}"
+                    header = f"Authorization: {credential}"
+                bench(label, base, header, pids[who], out, args)
                 reports.append(out)
                 runs.append(label)
     compared = subprocess.run(

@@ -12,8 +12,11 @@ Contract:
 - It serves ``POST`` requests whose path resolves to :class:`~.views.ExecuteView` itself (not a
   subclass; a JSON body of a known length within ``DATA_UPLOAD_MAX_MEMORY_SIZE``) and ``GET``
   requests of :class:`~.views.SchemaView` itself (no body) that carry
-  ``Authorization: Bearer <token>`` and no query string, when the view's first authentication
-  class is simplejwt's ``JWTStatelessUserAuthentication`` and it authenticates the caller.
+  ``Authorization: Bearer <token>`` or ``Authorization: Token <key>`` and no query string,
+  when the view's first authentication class is simplejwt's
+  ``JWTStatelessUserAuthentication`` or DRF's ``TokenAuthentication`` (exactly those classes:
+  a subclass may read the request differently; the token's row and its user are read from the
+  database on every request, as DRF does) and it authenticates the caller.
 - It serves them as Django would: the site's middleware run hook by hook in Django's order
   (``process_request``, ``process_view``, ``process_exception``, ``process_template_response``,
   ``process_response``), then DRF's dispatch of the view with that one authentication class
@@ -52,6 +55,7 @@ from django.http import HttpResponseBase
 from django.urls import Resolver404, ResolverMatch, resolve, set_script_prefix
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
+from rest_framework.authentication import TokenAuthentication
 
 from prismiq_django.api.jwtmemo import is_stateless_jwt, memoized
 from prismiq_django.api.replay import replayed
@@ -75,6 +79,8 @@ _JSON: Final = frozenset({"application/json", "application/json; charset=utf-8"}
 #: The views served here (those exact classes, not subclasses), by the method served.
 VIEWS: Final[dict[str, type]] = {"POST": ExecuteView, "GET": SchemaView}
 _ACCEPT: Final = frozenset({"", "*/*", "application/json"})
+#: The ``Authorization`` schemes of the first authentication classes served here.
+_SCHEMES: Final = ("Bearer ", f"{TokenAuthentication.keyword} ")
 _MAX_ROUTES: Final = 64
 _HOOKS: Final = (
     "process_request",
@@ -189,7 +195,7 @@ class HotPath:
         if (
             method not in VIEWS
             or environ.get("QUERY_STRING")
-            or not str(environ.get("HTTP_AUTHORIZATION", "")).startswith("Bearer ")
+            or not str(environ.get("HTTP_AUTHORIZATION", "")).startswith(_SCHEMES)
             or environ.get("HTTP_ACCEPT", "") not in _ACCEPT
             or (method == "POST" and environ.get("CONTENT_TYPE", "").lower() not in _JSON)
         ):
@@ -269,19 +275,26 @@ def _read_body(environ: dict[str, Any], limit: int | None) -> bytes | None:
     return body
 
 
+def _served(kind: object) -> bool:
+    """True for the first authentication classes the hot path runs: simplejwt's stateless one
+    and DRF's ``TokenAuthentication`` (that class itself: its ``keyword`` is the scheme the
+    wrapper lets through)."""
+    return is_stateless_jwt(kind) or kind is TokenAuthentication
+
+
 def _run_view(
     request: WSGIRequest, match: ResolverMatch, plan: _Plan, body: bytes
 ) -> HttpResponseBase | None:
     """DRF's dispatch of the routed view (:data:`VIEWS`) for ``request``, with the view's first
     authentication class only; None (nothing done) when that class does not authenticate the
-    caller (Django then tries them all) or is not simplejwt's stateless one.
+    caller (Django then tries them all) or is not one of those served (:func:`_served`).
 
     Everything from the permission check on is the view's own code, errors included (DRF's
     ``handle_exception``; an exception DRF does not handle is Django's 500)."""
     view = match.func.cls(**getattr(match.func, "initkwargs", {}))  # type: ignore[attr-defined]
     view.setup(request, *match.args, **match.kwargs)  # also sets view.args and view.kwargs
     first = view.authentication_classes[0] if view.authentication_classes else None
-    if first is None or not is_stateless_jwt(first):
+    if first is None or not _served(first):
         return None
     # A repeated cached run is answered without the handler (prismiq_django.api.replay): the
     # answer is not a template response, so only where no middleware has that hook.

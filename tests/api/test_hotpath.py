@@ -27,7 +27,7 @@ from prismiq_django import services
 from prismiq_django.api.hotpath import HotPath
 from prismiq_django.models import ExposedTable
 from tests.api.conftest import api, configure, definition
-from tests.tokens import access_token, tampered_token
+from tests.tokens import TOKEN_FIRST, access_token, authenticate_with, tampered_token
 
 pytestmark = pytest.mark.usefixtures("jwt_auth", "exposed", "shop", "canary", "cached")
 
@@ -443,3 +443,76 @@ def test_a_unicode_path_is_resolved_as_django_decodes_it(apps: Any, alice: User)
     got = call(hot, {"query": definition()}, token=token, path=raw)
     expected = call(plain, {"query": definition()}, token=token, path=raw)
     assert (got.status, hot.answered) == (expected.status, 0)
+
+
+def _token_header(user: User) -> dict[str, str]:
+    from rest_framework.authtoken.models import Token
+
+    key = Token.objects.get_or_create(user=user)[0].key
+    return {"HTTP_AUTHORIZATION": f"Token {key}"}
+
+
+def test_database_tokens_are_served_reading_the_token_row_on_every_request(
+    apps: Any, alice: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authenticate_with(TOKEN_FIRST, settings, monkeypatch)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hot, plain = apps
+    header = _token_header(alice)
+    body = {"query": definition()}
+    assert call(plain, body, **header).code == 200
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as seen:
+            got = call(hot, body, **header)
+        assert any("authtoken_token" in query["sql"] for query in seen.captured_queries)
+        expected = call(plain, body, **header)
+        assert got.json()["is_from_cache"] is True
+        assert got.comparable() == expected.comparable()
+    assert hot.answered == 2
+
+
+def test_a_revoked_token_or_an_inactive_user_is_djangos_401_at_once(
+    apps: Any, alice: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authenticate_with(TOKEN_FIRST, settings, monkeypatch)
+    from rest_framework.authtoken.models import Token
+
+    hot, plain = apps
+    header = _token_header(alice)
+    body = {"query": definition()}
+    first = call(hot, body, **header)
+    assert first.code == 200, first.body
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    got, expected = call(hot, body, **header), call(plain, body, **header)
+    assert got.code == 401
+    assert got.comparable() == expected.comparable()
+    alice.is_active = True
+    alice.save(update_fields=["is_active"])
+    Token.objects.filter(user=alice).delete()
+    for bad in (
+        header,
+        {"HTTP_AUTHORIZATION": "Token ' OR 1=1 --"},
+        {"HTTP_AUTHORIZATION": "Token"},
+    ):
+        got, expected = call(hot, body, **bad), call(plain, body, **bad)
+        assert got.code == 401
+        assert got.comparable() == expected.comparable()
+    assert hot.answered == 1
+
+
+def test_a_scheme_the_first_class_does_not_read_goes_to_django(
+    apps: Any, alice: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hot, plain = apps
+    body = {"query": definition()}
+    header = _token_header(alice)  # JWT first: a Token credential is not the first class's
+    got, expected = call(hot, body, **header), call(plain, body, **header)
+    assert got.comparable() == expected.comparable()
+    authenticate_with(TOKEN_FIRST, settings, monkeypatch)  # Token first: a bearer token is not
+    token = access_token(alice)
+    got, expected = call(hot, body, token=token), call(plain, body, token=token)
+    assert got.comparable() == expected.comparable()
+    assert hot.answered == 0

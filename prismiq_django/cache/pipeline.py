@@ -20,6 +20,7 @@ Contract::
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -97,15 +98,15 @@ def forget_packed() -> None:
 
 
 def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any, Any]:
-    """``EVALSHA`` (the count) and ``MGET`` (the values) written in one send on one pooled
-    connection and both replies read: what a redis-py pipeline does, without its per-command
-    bookkeeping (half the client CPU of a hit). Error replies are returned as exception values
-    (the pipeline's ``raise_on_error=False``); a broken or timed-out connection is dropped and
-    the pair sent once more on a new one (redis-py's default retry for a pipeline; as there, a
-    reply lost after the server ran the count counts that request twice)."""
+    """``EVALSHA`` (the count) and ``MGET`` (the values) written in one send on this thread's
+    connection (:func:`_held_connection`) and both replies read: what a redis-py pipeline
+    does, without its per-command bookkeeping (half the client CPU of a hit). Error replies are
+    returned as exception values (the pipeline's ``raise_on_error=False``); a broken or
+    timed-out connection is dropped and the pair sent once more on a new one (redis-py's
+    default retry for a pipeline; as there, a reply lost after the server ran the count counts
+    that request twice)."""
     client = cache.client  # type: ignore[attr-defined]  # django-redis' DefaultClient
-    pool = client.get_client(write=True).connection_pool
-    connection = pool.get_connection()
+    connection = _held_connection(client.get_client(write=True).connection_pool)
 
     def exchange() -> tuple[Any, Any]:
         connection.send_packed_command([packed_pair(client, connection, counter, keys)])
@@ -120,8 +121,33 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
     except BaseException:
         connection.disconnect()  # a reply may be left unread: never reuse the socket
         raise
-    finally:
-        pool.release(connection)
+
+
+class _Held(threading.local):
+    pool: Any = None
+    connection: Any = None
+    pid: int = 0
+
+
+_held = _Held()
+
+
+def _held_connection(pool: Any) -> Any:
+    """This thread's connection of redis-py ``pool``: taken from the pool once and kept for the
+    fused reads of this thread, so a read skips the pool's lock, its bookkeeping and the
+    readiness poll of every checkout. Safe because only :func:`_send` uses it, always reads
+    every reply it asked for, and disconnects it on any failure (redis-py reconnects a
+    disconnected connection on its next send). A new pool (the cache rebuilt) or a forked
+    process takes a new one; the old one goes back to its pool."""
+    held = _held
+    pid = os.getpid()
+    if held.connection is not None and held.pool is pool and held.pid == pid:
+        return held.connection
+    if held.connection is not None and held.pid == pid:
+        held.pool.release(held.connection)
+    held.connection = pool.get_connection()
+    held.pool, held.pid = pool, pid
+    return held.connection
 
 
 def _reply(connection: Any) -> Any:
@@ -138,8 +164,10 @@ def _decode(cache: BaseCache, keys: Sequence[str], values: Any) -> dict[str, Any
     if isinstance(values, Exception):
         raise values
     client = cache.client  # type: ignore[attr-defined]
+    # django-redis stores an int as its digits and decodes with int() first: digits are read
+    # as int() reads them, anything else as django-redis decodes it.
     return {
-        key: client.decode(value)
+        key: int(value) if value.isdigit() else client.decode(value)
         for key, value in zip(keys, values, strict=True)
         if value is not None
     }

@@ -1,11 +1,12 @@
-"""Work that runs after the response has been sent (cache writes of computed results).
+"""Work that runs when the response is closed (cache writes of computed results).
 
 The result cache hands its writes to a *defer* callable (:data:`prismiq_django.cache.Defer`).
 For a request served by a prismiq view, :func:`open_queue` gives the request a queue,
 :func:`defer_for` returns the callable that appends to it, and :func:`attach` moves the queued
-jobs onto the response: Django runs them when the server closes the response, i.e. after the
-last byte of the body was written (WSGI and ASGI servers both call ``close()``; so does the test
-client). Encoding and storing a 100,000-row result therefore never delays the answer.
+jobs onto the response: Django runs them when the server closes the response (WSGI and ASGI
+servers both call ``close()``; so does the test client). gunicorn and the ASGI servers close it
+after the last byte of the body was written, so there encoding and storing a 100,000-row result
+never delays the answer; granian's WSGI worker sends the body only once ``close()`` returned.
 
 Anything that is not such a request (a management command, a site calling the services from its
 own view) gets no queue, and the work runs at once. Jobs never raise into the server: a failure

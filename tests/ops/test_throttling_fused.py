@@ -318,3 +318,25 @@ def test_a_redis_without_the_script_loads_it_and_still_serves_hits(
         assert hit["X-RateLimit-Remaining"] == remaining
         assert redis.script_exists(COUNT_SCRIPT_SHA) == [True]
     assert _execute(alice).status_code == 429
+
+
+def test_a_connection_the_server_closed_is_replaced_and_the_hit_counted_once(
+    limited: None, user: Any, settings: Any
+) -> None:
+    """Each thread keeps one connection for its fused reads; when Redis drops it (a restart,
+    ``timeout``, ``CLIENT KILL``) the next read goes out once more on a fresh socket: the hit
+    is served and counted once."""
+    settings.PRISMIQ = {**settings.PRISMIQ, "SCHEMA_CACHE_TTL": 300}
+    alice = _client(user)
+    redis = caches["default"].client.get_client(write=True)  # type: ignore[attr-defined]
+    assert _execute(alice).status_code == 200  # the miss
+    assert _execute(alice)["X-RateLimit-Remaining"] == "1"  # a hit: the fused read's socket
+    ours = [c for c in redis.client_list() if c.get("cmd") in {"mget", "evalsha"}]
+    assert ours
+    for client in ours:
+        redis.client_kill_filter(_id=client["id"])
+    hit = _execute(alice)
+    assert hit.status_code == 200
+    assert hit.json()["is_from_cache"] is True
+    assert hit["X-RateLimit-Remaining"] == "0"
+    assert _execute(alice).status_code == 429

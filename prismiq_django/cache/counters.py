@@ -97,11 +97,16 @@ def fusable_client(alias: str) -> Any | None:
     client (whose keys and values this module knows how to make and read), else None."""
     if DefaultClient is None:  # pragma: no cover - django-redis is an optional dependency
         return None
-    cache = caches[alias]
-    client = getattr(cache, "client", None)
-    if type(client) is not DefaultClient:
+    return default_client_of(caches[alias])
+
+
+def default_client_of(cache: object) -> Any | None:
+    """``cache``'s django-redis client when it is the default one (``DefaultClient`` itself),
+    else None."""
+    if DefaultClient is None:  # pragma: no cover - django-redis is an optional dependency
         return None
-    return client
+    client = getattr(cache, "client", None)
+    return client if type(client) is DefaultClient else None
 
 
 class Counter:
@@ -279,6 +284,7 @@ __all__ = [
     "PendingCount",
     "RateUsage",
     "count_sent",
+    "default_client_of",
     "defer_count",
     "fusable_client",
     "parse_rate",

@@ -23,14 +23,22 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
 
 from django.core.cache import BaseCache
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
 from prismiq_django.cache.breaker import CacheDown, breaker, guarded_call
-from prismiq_django.cache.counters import Counter, PendingCount, fusable_client, unavailable
+from prismiq_django.cache.counters import (
+    Counter,
+    PendingCount,
+    default_client_of,
+    fusable_client,
+    unavailable,
+)
+
+_T = TypeVar("_T")
 
 
 def read_many(alias: str, keys: Sequence[str], pending: PendingCount | None) -> dict[str, Any]:
@@ -112,6 +120,13 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
         connection.send_packed_command([packed_pair(client, connection, counter, keys)])
         return _reply(connection), _reply(connection)
 
+    return _once_more_on_a_fresh_socket(connection, exchange)
+
+
+def _once_more_on_a_fresh_socket(connection: Any, exchange: Callable[[], _T]) -> _T:
+    """``exchange()`` on ``connection``, once more after a broken or timed-out socket (redis-py
+    reconnects on the next send); on any failure the connection is disconnected, since a reply
+    may be left unread on it."""
     try:
         try:
             return exchange()
@@ -121,6 +136,29 @@ def _send(cache: BaseCache, counter: Counter, keys: Sequence[str]) -> tuple[Any,
     except BaseException:
         connection.disconnect()  # a reply may be left unread: never reuse the socket
         raise
+
+
+def store(cache: BaseCache, key: str, value: object, ttl: int) -> None:
+    """``cache.set(key, value, timeout=ttl)`` (``ttl`` > 0 seconds). On django-redis with its
+    default client: the same key, value bytes and expiry (``SET <key> <value> PX <ms>``) sent
+    on this thread's connection, without redis-py's command path; an error reply is raised.
+    Any other cache: its own ``set``."""
+    client = default_client_of(cache)
+    if client is None or ttl <= 0:
+        cache.set(key, value, timeout=ttl)
+        return
+    connection = _held_connection(client.get_client(write=True).connection_pool)
+    data = connection.pack_command(
+        "SET", client.make_key(key), client.encode(value), "PX", int(ttl * 1000)
+    )
+
+    def exchange() -> None:
+        connection.send_packed_command(data)
+        reply = _reply(connection)
+        if isinstance(reply, Exception):
+            raise reply
+
+    _once_more_on_a_fresh_socket(connection, exchange)
 
 
 class _Held(threading.local):
@@ -173,4 +211,4 @@ def _decode(cache: BaseCache, keys: Sequence[str], values: Any) -> dict[str, Any
     }
 
 
-__all__ = ["forget_packed", "packed_pair", "read_many"]
+__all__ = ["forget_packed", "packed_pair", "read_many", "store"]

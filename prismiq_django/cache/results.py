@@ -60,7 +60,7 @@ from prismiq_django.cache.keys import (
     result_key,
     table_key,
 )
-from prismiq_django.cache.pipeline import read_many
+from prismiq_django.cache.pipeline import read_many, store
 from prismiq_django.conf import prismiq_settings
 from prismiq_django.execution.results import QueryResult
 from prismiq_django.ops.gcpause import gc_paused
@@ -283,7 +283,7 @@ def _store(
         )
         return
     with contextlib.suppress(CacheDown):  # already logged; the answer stays uncached
-        guarded_call(cache_alias, lambda c: c.set(key, payload, timeout=ttl))
+        guarded_call(cache_alias, lambda c: store(c, key, payload, ttl))
 
 
 def _store_job(

@@ -3,6 +3,7 @@ keys, byte for byte what redis-py writes, and never reused for another cache's k
 
 from __future__ import annotations
 
+import pytest
 from django_redis.cache import RedisCache
 from redis import Connection
 
@@ -40,3 +41,32 @@ def test_another_cache_packs_its_own_keys() -> None:
     assert b"site-b" in second
     pipeline.forget_packed()
     assert pipeline.packed_pair(one, connection, counter, keys) == first
+
+
+@pytest.mark.redis
+def test_a_stored_entry_is_what_django_redis_set_stores() -> None:
+    """``pipeline.store`` writes the key, value bytes and expiry ``cache.set`` writes: read back
+    by django-redis itself, expiring after its ttl; a django-redis cache only."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    redis = cache.client.get_client(write=True)  # type: ignore[attr-defined]
+    for value in (b"\x00entry\xff" * 50, {"rows": [[1, "\u00e9", None]]}, 7, -3, True):
+        cache.set("prismiq:test:by-set", value, timeout=30)
+        pipeline.store(cache, "prismiq:test:by-store", value, 30)
+        assert cache.get("prismiq:test:by-store") == value
+        by_set, by_store = (
+            redis.get(cache.make_key(name))  # type: ignore[attr-defined]
+            for name in ("prismiq:test:by-set", "prismiq:test:by-store")
+        )
+        assert by_store == by_set
+        ttl = redis.pttl(cache.make_key("prismiq:test:by-store"))  # type: ignore[attr-defined]
+        assert 29_000 < ttl <= 30_000
+
+
+def test_another_cache_stores_with_its_own_set() -> None:
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = LocMemCache("prismiq-store-test", {})
+    pipeline.store(cache, "k", b"v", 30)
+    assert cache.get("k") == b"v"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
@@ -161,31 +162,42 @@ def store(cache: BaseCache, key: str, value: object, ttl: int) -> None:
     _once_more_on_a_fresh_socket(connection, exchange)
 
 
-class _Held(threading.local):
-    pool: Any = None
-    connection: Any = None
-    pid: int = 0
+class _Holder:
+    """A connection kept by one thread (or greenlet) for its fused reads and writes."""
+
+    __slots__ = ("__weakref__", "connection", "give_back", "pid", "pool")
+
+    def __init__(self, pool: Any, connection: Any, pid: int) -> None:
+        self.pool, self.connection, self.pid = pool, connection, pid
+        self.give_back = weakref.finalize(self, _give_back, pool, connection, pid)
+        self.give_back.atexit = False
 
 
-_held = _Held()
+def _give_back(pool: Any, connection: Any, pid: int) -> None:
+    if os.getpid() == pid:  # a forked child's pool is a copy: nothing to give back
+        pool.release(connection)
+
+
+_held = threading.local()
 
 
 def _held_connection(pool: Any) -> Any:
     """This thread's connection of redis-py ``pool``: taken from the pool once and kept for the
-    fused reads of this thread, so a read skips the pool's lock, its bookkeeping and the
-    readiness poll of every checkout. Safe because only :func:`_send` uses it, always reads
-    every reply it asked for, and disconnects it on any failure (redis-py reconnects a
-    disconnected connection on its next send). A new pool (the cache rebuilt) or a forked
-    process takes a new one; the old one goes back to its pool."""
-    held = _held
+    fused reads and writes of this thread, so a request skips the pool's lock, its bookkeeping
+    and the readiness poll of every checkout. Safe because only this module uses it, always
+    reads every reply it asked for, and disconnects it on any failure (redis-py reconnects a
+    disconnected connection on its next send). It goes back to its pool when the thread (or
+    greenlet) that kept it is gone, when the cache is rebuilt (a new pool), and a forked
+    process takes its own."""
+    holder: _Holder | None = getattr(_held, "holder", None)
     pid = os.getpid()
-    if held.connection is not None and held.pool is pool and held.pid == pid:
-        return held.connection
-    if held.connection is not None and held.pid == pid:
-        held.pool.release(held.connection)
-    held.connection = pool.get_connection()
-    held.pool, held.pid = pool, pid
-    return held.connection
+    if holder is not None and holder.pool is pool and holder.pid == pid:
+        return holder.connection
+    if holder is not None:
+        holder.give_back()
+    holder = _Holder(pool, pool.get_connection(), pid)
+    _held.holder = holder
+    return holder.connection
 
 
 def _reply(connection: Any) -> Any:

@@ -70,3 +70,31 @@ def test_another_cache_stores_with_its_own_set() -> None:
     cache = LocMemCache("prismiq-store-test", {})
     pipeline.store(cache, "k", b"v", 30)
     assert cache.get("k") == b"v"
+
+
+@pytest.mark.redis
+def test_a_thread_gives_its_kept_connection_back_when_it_ends() -> None:
+    """The connection a thread keeps for the fused reads and writes returns to the pool once
+    the thread is gone (greenlets too): many short-lived threads never grow the pool."""
+    import gc
+    import threading
+
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    pool = cache.client.get_client(write=True).connection_pool  # type: ignore[attr-defined]
+
+    def work(i: int) -> None:
+        pipeline.store(caches["default"], f"prismiq:test:thread-{i}", i, 30)
+
+    pipeline.store(cache, "prismiq:test:main", 1, 30)  # this thread keeps one
+    in_use = len(pool._in_use_connections)
+    created = pool._created_connections
+    for i in range(20):
+        thread = threading.Thread(target=work, args=(i,))
+        thread.start()
+        thread.join()
+        gc.collect()
+        assert len(pool._in_use_connections) == in_use
+    assert pool._created_connections <= created + 1  # one socket, handed from thread to thread
+    assert [cache.get(f"prismiq:test:thread-{i}") for i in range(20)] == list(range(20))

@@ -23,6 +23,7 @@ Contract (used by :meth:`~prismiq_django.api.views.base.PrismiqAPIView.get_authe
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -76,8 +77,30 @@ def _remember(raw: bytes, token: Any) -> None:
             _tokens.popitem(last=False)
 
 
+@functools.cache
+def _plainly_copied(kind: type) -> bool:
+    """True when ``copy.copy`` of a ``kind`` instance is a new instance with the same
+    ``__dict__``: no copy, reduce or state hooks of its own, and no slots."""
+    hooks = ("__reduce_ex__", "__reduce__", "__getstate__")
+    return (
+        not hasattr(kind, "__copy__")
+        and not hasattr(kind, "__setstate__")
+        and all(getattr(kind, name) is getattr(object, name) for name in hooks)
+        and "__slots__" not in {key for klass in kind.__mro__ for key in vars(klass)}
+        and hasattr(kind, "__dict__")
+    )
+
+
 def _own_copy(token: Any) -> Any:
-    mine = copy.copy(token)
+    """A shallow copy of ``token`` with its own payload dict (what ``copy.copy`` makes of a
+    simplejwt token, an object with a ``__dict__`` and no copy hooks, without its generic
+    reduce path)."""
+    kind: type = type(token)
+    if not _plainly_copied(kind):
+        mine = copy.copy(token)  # a token class with its own copying: let it copy itself
+    else:
+        mine = object.__new__(kind)
+        mine.__dict__.update(token.__dict__)
     mine.payload = dict(token.payload)
     return mine
 

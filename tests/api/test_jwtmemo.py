@@ -103,6 +103,13 @@ def test_each_request_gets_its_own_copy_of_the_token() -> None:
     assert second.payload["user_id"] == "7"
     assert second is not first
     assert second.payload is not first.payload
+    assert type(second) is type(first)
+    fresh = JWTStatelessUserAuthentication().get_validated_token(raw)  # simplejwt's own
+    assert {k: v for k, v in vars(second).items() if k != "payload"} == {
+        k: v for k, v in vars(fresh).items() if k not in {"payload", "current_time"}
+    } | {"current_time": second.current_time}
+    assert str(second) == str(fresh)
+    assert second.payload == fresh.payload
 
 
 def test_only_instances_of_simplejwt_classes_themselves_are_changed() -> None:

@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import threading
+import uuid
 from typing import Any
 
 import pytest
@@ -31,6 +32,9 @@ def test_a_request_id_is_generated_and_logged(
     response = client.get(API + "health/live", HTTP_X_FORWARDED_FOR="1.2.3.4")
     request_id = response["X-Request-ID"]
     assert HEX32.fullmatch(request_id)
+    parsed = uuid.UUID(hex=request_id)  # a random UUID, as uuid4().hex spells it
+    assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+    assert parsed.hex == request_id
 
     (line,) = _requests(log_lines())
     assert line["request_id"] == request_id
@@ -38,6 +42,8 @@ def test_a_request_id_is_generated_and_logged(
     assert line["path"] == "/api/analytics/health/live"
     assert line["status"] == 200
     assert line["user"] is None
+    others = {client.get(API + "health/live")["X-Request-ID"] for _ in range(20)}
+    assert len(others | {request_id}) == 21
     assert line["endpoint"] == "health-live"
     assert isinstance(line["duration_ms"], float)
     assert line["duration_ms"] >= 0

@@ -295,8 +295,10 @@ class RateLimitMixin:
     @property
     def throttle_classes(self) -> list[type[BaseThrottle]]:
         """The site's ``DEFAULT_THROTTLE_CLASSES`` (read per request), then ours."""
-        # DRF's stubs type the setting as the dotted paths; api_settings hands out the classes.
-        site: list[type[BaseThrottle]] = list(api_settings.DEFAULT_THROTTLE_CLASSES)  # type: ignore[arg-type]
+        # api_settings hands out the classes; DRF's stubs typed the setting as the dotted paths
+        # before 3.18.2 and as the classes since: read untyped, so both check.
+        configured: Any = api_settings.DEFAULT_THROTTLE_CLASSES
+        site: list[type[BaseThrottle]] = list(configured)
         return [*site, PrismiqRateThrottle]
 
     def rate_limit_applies(self, request: Request) -> bool:

@@ -1,8 +1,10 @@
-"""The result cache's read, with the request's rate count in the same Redis round trip.
+"""The result cache's read, with the request's rate count in the same Redis round trip, and
+its write.
 
 Contract::
 
     read_many(alias, keys, pending) -> {key: value}   # like cache.get_many(keys)
+    store(cache, key, value, ttl)                     # like cache.set(key, value, timeout=ttl)
 
 - Without a :class:`~prismiq_django.cache.counters.PendingCount` (or one already sent) it is
   ``get_many`` through :func:`~prismiq_django.cache.breaker.guarded_call`.
@@ -16,6 +18,8 @@ Contract::
 - Failures are the breaker's (:class:`~prismiq_django.cache.breaker.CacheDown`, logged); when
   the fused round trip itself fails the count is reported as unavailable (None) first, so the
   request is let through exactly as when the counters alone are down.
+- On django-redis both go out on a connection each thread keeps (:func:`_held_connection`)
+  as the bytes redis-py would write; ``store`` writes what django-redis' ``set`` writes.
 """
 
 from __future__ import annotations

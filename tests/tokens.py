@@ -66,6 +66,20 @@ def authenticate_with(paths: list[str], settings: Any, monkeypatch: pytest.Monke
         monkeypatch.setattr(view, "authentication_classes", classes)
 
 
+class CopyCountingToken(AccessToken):
+    """A site's own token class with its own copying (``SIMPLE_JWT["AUTH_TOKEN_CLASSES"]``)."""
+
+    copies = 0
+    copied_by_its_hook = False
+
+    def __copy__(self) -> CopyCountingToken:
+        type(self).copies += 1
+        mine = object.__new__(type(self))
+        mine.__dict__.update(self.__dict__)
+        mine.copied_by_its_hook = True
+        return mine
+
+
 def access_token(user: Any = None, **claims: Any) -> str:
     """A signed access token: ``AccessToken.for_user(user)`` (or a token without a user), with
     ``claims`` set on top; a claim given as :data:`DROP` is removed."""
@@ -123,6 +137,7 @@ __all__ = [
     "DROP",
     "JWT_FIRST",
     "TOKEN_FIRST",
+    "CopyCountingToken",
     "access_token",
     "authenticate_with",
     "bearer",

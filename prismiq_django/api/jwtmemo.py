@@ -77,32 +77,26 @@ def _remember(raw: bytes, token: Any) -> None:
             _tokens.popitem(last=False)
 
 
-@functools.cache
-def _plainly_copied(kind: type) -> bool:
-    """True when ``copy.copy`` of a ``kind`` instance is a new instance with the same
-    ``__dict__``: no copy, reduce or state hooks of its own, and no slots."""
-    hooks = ("__reduce_ex__", "__reduce__", "__getstate__")
-    return (
-        not hasattr(kind, "__copy__")
-        and not hasattr(kind, "__setstate__")
-        and all(getattr(kind, name) is getattr(object, name) for name in hooks)
-        and "__slots__" not in {key for klass in kind.__mro__ for key in vars(klass)}
-        and hasattr(kind, "__dict__")
-    )
-
-
 def _own_copy(token: Any) -> Any:
-    """A shallow copy of ``token`` with its own payload dict (what ``copy.copy`` makes of a
-    simplejwt token, an object with a ``__dict__`` and no copy hooks, without its generic
-    reduce path)."""
-    kind: type = type(token)
-    if not _plainly_copied(kind):
-        mine = copy.copy(token)  # a token class with its own copying: let it copy itself
-    else:
+    """A shallow copy of ``token`` with its own payload dict. simplejwt's ``AccessToken`` and
+    ``UntypedToken`` (no slots, no copy hooks) are copied field by field, which is what
+    ``copy.copy`` makes of them without its generic reduce path; any other class by
+    ``copy.copy``."""
+    kind = type(token)
+    if kind in _plain_token_classes():
         mine = object.__new__(kind)
         mine.__dict__.update(token.__dict__)
+    else:
+        mine = copy.copy(token)
     mine.payload = dict(token.payload)
     return mine
+
+
+@functools.cache
+def _plain_token_classes() -> tuple[type, ...]:
+    from rest_framework_simplejwt.tokens import AccessToken, UntypedToken
+
+    return (AccessToken, UntypedToken)
 
 
 def _memo_method(authenticator: Any) -> Any:

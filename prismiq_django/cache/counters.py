@@ -95,8 +95,6 @@ except ImportError:  # pragma: no cover - django-redis is an optional dependency
 def fusable_client(alias: str) -> Any | None:
     """The redis-py client behind cache ``alias`` when it is django-redis with its default
     client (whose keys and values this module knows how to make and read), else None."""
-    if DefaultClient is None:  # pragma: no cover - django-redis is an optional dependency
-        return None
     return default_client_of(caches[alias])
 
 

@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from prismiq_django.api import jwtmemo
 from tests.api.conftest import api, definition
-from tests.tokens import access_token, bearer, tampered_token
+from tests.tokens import CopyCountingToken, access_token, bearer, tampered_token
 
 pytestmark = pytest.mark.usefixtures("jwt_auth", "exposed", "shop")
 
@@ -134,3 +134,29 @@ def test_a_token_without_expiry_is_not_remembered() -> None:
     with pytest.raises(InvalidToken):  # simplejwt refuses a token without "exp"
         authenticator.get_validated_token(str(token).encode())  # type: ignore[attr-defined]
     assert jwtmemo.remembered_count() == 0
+
+
+def test_a_token_class_of_the_site_is_copied_by_its_own_copy_hook(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rest_framework_simplejwt import authentication
+    from rest_framework_simplejwt import settings as jwt_settings
+
+    settings.SIMPLE_JWT = {
+        **getattr(settings, "SIMPLE_JWT", {}),
+        "AUTH_TOKEN_CLASSES": ["tests.tokens.CopyCountingToken"],
+    }
+    # simplejwt rebuilds its settings object on the change, but its authentication module
+    # holds the one it imported: hand it the new one, as a restarted process would have.
+    monkeypatch.setattr(authentication, "api_settings", jwt_settings.api_settings)
+    raw = access_token(None, user_id="7").encode()
+    authenticator = jwtmemo.memoized(JWTStatelessUserAuthentication())
+    before = CopyCountingToken.copies
+    first = authenticator.get_validated_token(raw)  # type: ignore[attr-defined]
+    second = authenticator.get_validated_token(raw)  # type: ignore[attr-defined]
+    assert type(first) is type(second) is CopyCountingToken
+    assert CopyCountingToken.copies - before == 2
+    assert first.copied_by_its_hook
+    assert second.copied_by_its_hook
+    assert first.payload is not second.payload
+    assert first.payload == second.payload

@@ -452,16 +452,21 @@ def _token_header(user: User) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Token {key}"}
 
 
-def test_database_tokens_are_served_reading_the_token_row_on_every_request(
-    apps: Any, alice: User, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def token_first(alice: User, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """DRF's database tokens as the first authentication class; alice's header."""
     authenticate_with(TOKEN_FIRST, settings, monkeypatch)
+    return _token_header(alice)
+
+
+def test_database_tokens_are_served_reading_the_token_row_on_every_request(
+    apps: Any, token_first: dict[str, str]
+) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     hot, plain = apps
-    header = _token_header(alice)
-    body = {"query": definition()}
+    header, body = token_first, {"query": definition()}
     assert call(plain, body, **header).code == 200
     for _ in range(2):
         with CaptureQueriesContext(connection) as seen:
@@ -474,14 +479,12 @@ def test_database_tokens_are_served_reading_the_token_row_on_every_request(
 
 
 def test_a_revoked_token_or_an_inactive_user_is_djangos_401_at_once(
-    apps: Any, alice: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+    apps: Any, alice: User, token_first: dict[str, str]
 ) -> None:
-    authenticate_with(TOKEN_FIRST, settings, monkeypatch)
     from rest_framework.authtoken.models import Token
 
     hot, plain = apps
-    header = _token_header(alice)
-    body = {"query": definition()}
+    header, body = token_first, {"query": definition()}
     first = call(hot, body, **header)
     assert first.code == 200, first.body
     alice.is_active = False
@@ -496,11 +499,29 @@ def test_a_revoked_token_or_an_inactive_user_is_djangos_401_at_once(
         header,
         {"HTTP_AUTHORIZATION": "Token ' OR 1=1 --"},
         {"HTTP_AUTHORIZATION": "Token"},
+        {"HTTP_AUTHORIZATION": "Token \u00e9\u00e8"},  # not ASCII (WSGI's latin-1 text)
+        {"HTTP_AUTHORIZATION": "Token a b"},
+        {"HTTP_AUTHORIZATION": "Token " + "9" * 20_000},
+        {"HTTP_AUTHORIZATION": "Token \x00"},
     ):
         got, expected = call(hot, body, **bad), call(plain, body, **bad)
         assert got.code == 401
         assert got.comparable() == expected.comparable()
     assert hot.answered == 1
+
+
+def test_a_scheme_spelt_in_another_case_gets_djangos_answer(
+    apps: Any, token_first: dict[str, str]
+) -> None:
+    """DRF reads the keyword in any case; the hot path lets only ``Token`` through, so the
+    others are Django's, with the same answer."""
+    hot, plain = apps
+    body = {"query": definition()}
+    lower = {"HTTP_AUTHORIZATION": token_first["HTTP_AUTHORIZATION"].replace("Token", "token")}
+    got, expected = call(hot, body, **lower), call(plain, body, **lower)
+    assert got.code == 200
+    assert (got.status, got.json()["rows"]) == (expected.status, expected.json()["rows"])
+    assert hot.answered == 0
 
 
 def test_a_scheme_the_first_class_does_not_read_goes_to_django(

@@ -68,6 +68,13 @@ SITE_DSN = f"{PG}/prismiq_peer"
 PRISMIQ_PORT = 8711
 OURS_PORT = 8712
 OURS_TOKEN_PORT = 8713
+#: --auth value -> the label of that server's runs, and how the section describes it
+LABELS = {"jwt": "ours", "token": "ours-token"}
+AUTH_TEXT = {
+    "jwt": "stateless JWT (`ours-N`)",
+    "token": "DRF's database tokens (`ours-token-N`: `Authorization: Token`, the token row and "
+    "its user read on every request)",
+}
 OURS_API = "/api/analytics"
 
 
@@ -273,9 +280,8 @@ def section(table: str, args: argparse.Namespace, runs: list[str]) -> str:
         f"Dataset `shop.sql` scale {args.scale}. Prismiq {PRISMIQ_COMMIT}: FastAPI + asyncpg, "
         f"1 uvicorn worker, header auth, its in-memory cache. Ours: {server} "
         f"({args.workers} workers" + threads
-        + "), stateless JWT (`ours-N`) and DRF's database tokens (`ours-token-N`: "
-        "`Authorization: Token`, the token row and its user read on every request), "
-        "PostgreSQL persistent connections, django-redis result cache, "
+        + "), " + " and ".join(AUTH_TEXT[auth] for auth in args.auth.split(",") if auth)
+        + ", PostgreSQL persistent connections, django-redis result cache, "
         f"RATE_LIMIT {'off' if args.rate_limit == 'off' else 'on (' + args.rate_limit + ')'}. "
         f"Runs in order: {', '.join(runs)}.",
         "",
@@ -346,12 +352,15 @@ def main() -> None:
         "--workers",
         "1",
     ]
-    #: who -> (port, Authorization header) of each server of ours
+    #: label -> (port, Authorization header) of each server of ours, in --auth order
     ours = {
-        "ours": (OURS_PORT, f"Bearer {token}"),
-        "ours-token": (OURS_TOKEN_PORT, f"Token {key}"),
+        LABELS[auth]: (port, credential)
+        for auth, port, credential in [
+            ("jwt", OURS_PORT, f"Bearer {token}"),
+            ("token", OURS_TOKEN_PORT, f"Token {key}"),
+        ]
+        if auth in auths
     }
-    kinds = {"jwt": "ours", "token": "ours-token"}
     host = BENCH / "prismiq-host"
     with contextlib.ExitStack() as stack:
         pids = {
@@ -360,21 +369,18 @@ def main() -> None:
             )
         }
         for auth in auths:
-            who = kinds[auth]
-            port = ours[who][0]
-            command = ours_command(args.worker_class, args.workers, args.threads, port)
+            who = LABELS[auth]
+            command = ours_command(args.worker_class, args.workers, args.threads, ours[who][0])
             pids[who] = stack.enter_context(
                 server(command, ours_env(args.rate_limit, auth), ROOT, args.scratch / f"{who}.log")
             )
         wait_for(PRISMIQ_PORT, "/api/schema", {"X-Tenant-ID": "t1"})
-        for who in pids:
-            if who != "prismiq":
-                wait_for(ours[who][0], f"{OURS_API}/schema", {"Authorization": ours[who][1]})
+        for port, credential in ours.values():
+            wait_for(port, f"{OURS_API}/schema", {"Authorization": credential})
         reports: list[Path] = []
         runs: list[str] = []
-        mine = [kinds[auth] for auth in auths]
         for round_ in range(1, args.rounds + 1):
-            order = ["prismiq", *mine] if round_ % 2 else [*reversed(mine), "prismiq"]
+            order = ["prismiq", *ours] if round_ % 2 else [*reversed(ours), "prismiq"]
             for who in order:
                 label = f"{who}-{round_}"
                 out = args.scratch / f"{label}.json"

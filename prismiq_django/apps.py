@@ -40,11 +40,16 @@ def _forget_tokens(*, setting: str, **_: object) -> None:
 def _forget_memos(*, setting: str, **_: object) -> None:
     """What is remembered per process from settings is forgotten when they change: the primary
     keys read from token claims (the user model, its pk field's validators), the recipes of
-    repeated cached runs and the packed Redis reads (keys of another cache or database)."""
+    repeated cached runs, the database-token statements and the packed Redis reads (keys of
+    another cache or database)."""
     if setting in {"AUTH_USER_MODEL", "DATABASES", "SIMPLE_JWT"}:
         from prismiq_django.tenancy import identity
 
         identity.forget_claimed_pks()
+    if setting in {"AUTH_USER_MODEL", "DATABASES", "DATABASE_ROUTERS", "USE_TZ"}:
+        from prismiq_django.api import tokenlookup
+
+        tokenlookup.forget()
     if setting in {"CACHES", "DATABASES", "PRISMIQ"}:
         from prismiq_django.cache import pipeline
         from prismiq_django.services import hits

@@ -12,7 +12,8 @@ trip), and with ``--profile`` the top functions of a cProfile run by cumulative 
         .venv/bin/python benchmarks/peer/profile_hit.py --requests 2000 --profile
 
 Needs the peer site migrated and the ``shop`` database loaded (``benchmarks/peer/run.py`` does
-both). ``PEER_RATE_LIMIT=off`` measures with the rate limit off.
+both). ``PEER_RATE_LIMIT=off`` measures with the rate limit off; ``PEER_AUTH=token`` with DRF's
+database tokens instead of JWT.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class RoundTrips:
 
 
 def environ(body: bytes, token: str) -> dict[str, Any]:
+    """A WSGI environ of a POST to ``query/execute``; ``token`` is the whole Authorization
+    value's credential: a JWT, or ``Token <key>`` for DRF's database tokens."""
     return {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": PATH,
@@ -109,7 +112,7 @@ def environ(body: bytes, token: str) -> dict[str, Any]:
         "REMOTE_ADDR": "127.0.0.1",
         "CONTENT_TYPE": "application/json",
         "CONTENT_LENGTH": str(len(body)),
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_AUTHORIZATION": token if token.startswith("Token ") else f"Bearer {token}",
         "HTTP_HOST": "127.0.0.1:8000",
         "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
@@ -165,7 +168,12 @@ def main() -> None:
     args = parser.parse_args()
 
     user, _ = get_user_model().objects.get_or_create(username="peer-profile")
-    token = str(AccessToken.for_user(user))
+    if os.environ.get("PEER_AUTH") == "token":  # DRF's database tokens (peer_site.py)
+        from rest_framework.authtoken.models import Token
+
+        token = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+    else:
+        token = str(AccessToken.for_user(user))
     body = {"query": QUERIES[args.query], "bypass_cache": args.bypass}
     call = make_call(json.dumps(body).encode(), token, hot=args.hot)
     status, data = call()  # the miss: computes and stores the entry

@@ -31,6 +31,8 @@ from typing import Any, Final
 
 from rest_framework.authentication import BaseAuthentication
 
+from prismiq_django.api.tokenlookup import compiled
+
 #: Tokens remembered per process (an access token is a few hundred bytes).
 MAX_TOKENS: Final = 4096
 
@@ -128,10 +130,13 @@ def _simplejwt_classes() -> tuple[type, ...]:
 def memoized(authenticator: BaseAuthentication) -> BaseAuthentication:
     """``authenticator``; when it is exactly one of simplejwt's classes, with its
     ``get_validated_token`` remembering tokens (set on this instance only: its type, and so
-    ``isinstance`` checks and drf-spectacular's security scheme, are unchanged)."""
+    ``isinstance`` checks and drf-spectacular's security scheme, are unchanged); when it is
+    exactly DRF's ``TokenAuthentication``, with its lookup's statement kept
+    (:func:`prismiq_django.api.tokenlookup.compiled`: nothing remembered about tokens)."""
     if type(authenticator) in _simplejwt_classes():
         authenticator.get_validated_token = _memo_method(authenticator)  # type: ignore[attr-defined]
-    return authenticator
+        return authenticator
+    return compiled(authenticator)
 
 
 def is_stateless_jwt(kind: object) -> bool:

@@ -1,0 +1,138 @@
+"""The database-token lookup with its statement kept (prismiq_django.api.tokenlookup), against
+DRF's own ``TokenAuthentication`` on the same real database: the same SQL, the same objects, the
+same refusals, every request asking the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIRequestFactory
+
+from prismiq_django.api.jwtmemo import memoized
+from prismiq_django.api.tokenlookup import compiled
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token() -> Token:
+    user = User.objects.create_user("tok-ada", email="ada@example.com", first_name="Ada")
+    return Token.objects.create(user=user)
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def _outcome(authenticator: TokenAuthentication, key: str) -> tuple[str, Any]:
+    """What ``authenticate_credentials`` did: the objects' fields, or the refusal."""
+    try:
+        user, found = authenticator.authenticate_credentials(key)
+    except exceptions.AuthenticationFailed as exc:
+        return ("refused", str(exc.detail))
+    except DatabaseError as exc:  # PostgreSQL refuses a NUL in text, for DRF's query too
+        return ("database error", type(exc).__name__)
+    return ("ok", (_fields(user), _fields(found), found.user is user, found._state.db))
+
+
+def test_the_same_statement_and_the_same_objects_as_drfs_own_lookup(token: Token) -> None:
+    with CaptureQueriesContext(connection) as drf:
+        expected = TokenAuthentication().authenticate_credentials(token.key)
+    for _ in range(3):  # the first builds the statement, the others reuse it
+        with CaptureQueriesContext(connection) as ours:
+            user, found = compiled(TokenAuthentication()).authenticate_credentials(token.key)
+        assert [q["sql"] for q in ours.captured_queries] == [q["sql"] for q in drf.captured_queries]
+        assert type(found) is Token
+        assert type(user) is User
+        assert _fields(found) == _fields(expected[1])
+        assert _fields(user) == _fields(expected[0])
+        assert found._state.db == expected[1]._state.db
+        assert not found._state.adding
+        assert not user._state.adding
+        with CaptureQueriesContext(connection) as later:
+            assert found.user is user  # select_related's user: no query
+            user.email  # noqa: B018 - every field loaded
+        assert later.captured_queries == []
+
+
+def test_each_request_asks_the_database_a_revoked_token_or_an_inactive_user_is_refused_at_once(
+    token: Token,
+) -> None:
+    authenticator = compiled(TokenAuthentication())
+    key = token.key
+    assert _outcome(authenticator, key)[0] == "ok"
+    User.objects.filter(pk=token.user_id).update(is_active=False)  # no signal, no save()
+    assert _outcome(authenticator, key) == ("refused", "User inactive or deleted.")
+    assert _outcome(authenticator, key) == _outcome(TokenAuthentication(), key)
+    User.objects.filter(pk=token.user_id).update(is_active=True)
+    assert _outcome(authenticator, key)[0] == "ok"
+    Token.objects.filter(pk=key).delete()
+    assert _outcome(authenticator, key) == ("refused", "Invalid token.")
+    assert _outcome(authenticator, key) == _outcome(TokenAuthentication(), key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "' OR '1'='1",
+        "x'); DROP TABLE authtoken_token; --",
+        "%s%s%(key)s",
+        "ключ-🔑",
+        "a" * 20_000,
+        "key\x00nul",
+        "\\",
+    ],
+)
+def test_hostile_keys_get_drfs_own_answer(token: Token, key: str) -> None:
+    assert _outcome(compiled(TokenAuthentication()), key) == _outcome(TokenAuthentication(), key)
+    assert Token.objects.filter(pk=token.key).exists()
+
+
+def test_the_real_key_after_hostile_ones_and_a_settings_change(token: Token, settings: Any) -> None:
+    authenticator = compiled(TokenAuthentication())
+    assert _outcome(authenticator, "' OR 1=1 --")[0] == "refused"
+    settings.USE_TZ = not settings.USE_TZ  # the statement is built again
+    assert _outcome(authenticator, token.key) == _outcome(TokenAuthentication(), token.key)
+    settings.USE_TZ = not settings.USE_TZ
+    assert _outcome(authenticator, token.key) == _outcome(TokenAuthentication(), token.key)
+
+
+def test_the_whole_header_path_is_drfs(token: Token) -> None:
+    """Header parsing and its refusals are DRF's; only the lookup is changed."""
+    factory = APIRequestFactory()
+    authenticator = compiled(TokenAuthentication())
+    assert type(authenticator) is TokenAuthentication  # isinstance checks, OpenAPI unchanged
+    for header in (f"Token {token.key}", f"token {token.key}"):
+        request = factory.get("/", HTTP_AUTHORIZATION=header)
+        user, found = authenticator.authenticate(request)  # type: ignore[misc]
+        assert (user.pk, found.pk) == (token.user_id, token.key)
+    for header in ("Token", "Token a b", "Bearer x"):
+        request = factory.get("/", HTTP_AUTHORIZATION=header)
+        try:
+            ours: Any = authenticator.authenticate(request)
+        except exceptions.AuthenticationFailed as exc:
+            ours = str(exc.detail)
+        try:
+            theirs: Any = TokenAuthentication().authenticate(request)
+        except exceptions.AuthenticationFailed as exc:
+            theirs = str(exc.detail)
+        assert ours == theirs
+
+
+def test_a_subclass_or_another_class_is_left_as_it_is() -> None:
+    class OwnTokens(TokenAuthentication):
+        keyword = "Key"
+
+    own = OwnTokens()
+    assert memoized(own) is own
+    assert "authenticate_credentials" not in vars(own)
+    plain = TokenAuthentication()
+    assert memoized(plain) is plain
+    assert "authenticate_credentials" in vars(plain)

@@ -56,8 +56,6 @@ class _Key(str):
 
 @dataclass(frozen=True)
 class _Statement:
-    generation: int
-    model: type
     sql: str
     params: tuple[Any, ...]
     at: int  # the key's position in params
@@ -98,8 +96,6 @@ def _build(model: type, db: str, connection: Any) -> _Statement | None:
     except TypeError:  # a Django whose populators take more (fetch modes): DRF's own lookup
         return None
     return _Statement(
-        generation=_current,
-        model=model,
         sql=sql,
         params=tuple(params),
         at=where[0],
@@ -113,12 +109,14 @@ def _build(model: type, db: str, connection: Any) -> _Statement | None:
 
 
 def _statement(model: type, db: str) -> _Statement | None:
+    """The statement kept on this thread's connection to ``db`` (None, kept too: DRF's own
+    lookup for this model, until the settings change)."""
     connection = connections[db]
-    kept: _Statement | None = getattr(connection, _ATTRIBUTE, None)
-    if kept is not None and kept.generation == _current and kept.model is model:
-        return kept
+    kept: tuple[int, type, _Statement | None] | None = getattr(connection, _ATTRIBUTE, None)
+    if kept is not None and kept[0] == _current and kept[1] is model:
+        return kept[2]
     built = _build(model, db, connection)
-    setattr(connection, _ATTRIBUTE, built)
+    setattr(connection, _ATTRIBUTE, (_current, model, built))
     return built
 
 

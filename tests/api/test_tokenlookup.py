@@ -136,3 +136,26 @@ def test_a_subclass_or_another_class_is_left_as_it_is() -> None:
     plain = TokenAuthentication()
     assert memoized(plain) is plain
     assert "authenticate_credentials" in vars(plain)
+
+
+def test_a_django_whose_populators_differ_gets_drfs_own_lookup(
+    token: Token, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where Django's internals are not the ones reproduced, DRF's own method runs (and keeps
+    running: the answer is the same every time, the ORM's query each time)."""
+    from prismiq_django.api import tokenlookup
+
+    def newer(klass_info: Any, select: Any, db: str, fetch_mode: Any) -> list[Any]:
+        raise AssertionError("never called with three arguments")
+
+    monkeypatch.setattr(tokenlookup, "get_related_populators", newer)
+    tokenlookup.forget()
+    authenticator = compiled(TokenAuthentication())
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as seen:
+            assert _outcome(authenticator, token.key) == _outcome(TokenAuthentication(), token.key)
+        assert len(seen.captured_queries) == 2  # ours (DRF's ORM) and DRF's own, one each
+    assert _outcome(authenticator, "missing") == ("refused", "Invalid token.")
+    monkeypatch.undo()
+    tokenlookup.forget()
+    assert _outcome(authenticator, token.key) == _outcome(TokenAuthentication(), token.key)

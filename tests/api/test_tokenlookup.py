@@ -86,13 +86,24 @@ def test_each_request_asks_the_database_a_revoked_token_or_an_inactive_user_is_r
         "%s%s%(key)s",
         "ключ-🔑",
         "a" * 20_000,
-        "key\x00nul",
         "\\",
     ],
 )
 def test_hostile_keys_get_drfs_own_answer(token: Token, key: str) -> None:
     assert _outcome(compiled(TokenAuthentication()), key) == _outcome(TokenAuthentication(), key)
     assert Token.objects.filter(pk=token.key).exists()
+
+
+@pytest.mark.parametrize("key", ["\x00", "key\x00nul", "\x00' OR '1'='1"])
+def test_a_nul_in_the_key_is_refused_without_a_query_on_every_database(
+    token: Token, key: str
+) -> None:
+    """DRF's class sends it, and PostgreSQL refuses NUL in text (DRF's 500 there)."""
+    with CaptureQueriesContext(connection) as seen:
+        assert _outcome(compiled(TokenAuthentication()), key) == ("refused", "Invalid token.")
+    assert seen.captured_queries == []
+    if connection.vendor == "postgresql":
+        assert _outcome(TokenAuthentication(), key) == ("database error", "DataError")
 
 
 def test_the_real_key_after_hostile_ones_and_a_settings_change(token: Token, settings: Any) -> None:

@@ -98,9 +98,8 @@ class RoundTrips:
         Connection.send_packed_command = counted_send  # type: ignore[method-assign]
 
 
-def environ(body: bytes, token: str) -> dict[str, Any]:
-    """A WSGI environ of a POST to ``query/execute``; ``token`` is the whole Authorization
-    value's credential: a JWT, or ``Token <key>`` for DRF's database tokens."""
+def environ(body: bytes, authorization: str) -> dict[str, Any]:
+    """A WSGI environ of a POST of ``body`` to ``query/execute`` with that ``Authorization``."""
     return {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": PATH,
@@ -112,7 +111,7 @@ def environ(body: bytes, token: str) -> dict[str, Any]:
         "REMOTE_ADDR": "127.0.0.1",
         "CONTENT_TYPE": "application/json",
         "CONTENT_LENGTH": str(len(body)),
-        "HTTP_AUTHORIZATION": token if token.startswith("Token ") else f"Bearer {token}",
+        "HTTP_AUTHORIZATION": authorization,
         "HTTP_HOST": "127.0.0.1:8000",
         "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
@@ -124,7 +123,9 @@ def environ(body: bytes, token: str) -> dict[str, Any]:
     }
 
 
-def make_call(body: bytes, token: str, hot: bool = False) -> Callable[[], tuple[str, bytes]]:
+def make_call(
+    body: bytes, authorization: str, hot: bool = False
+) -> Callable[[], tuple[str, bytes]]:
     """One request through Django's ``WSGIHandler``, or through it wrapped in the hot path."""
     app: Any = HotPath(WSGIHandler()) if hot else WSGIHandler()
 
@@ -134,7 +135,7 @@ def make_call(body: bytes, token: str, hot: bool = False) -> Callable[[], tuple[
         def start_response(s: str, headers: Iterable[Any], exc_info: Any = None) -> None:
             status.append(s)
 
-        result = app(environ(body, token), start_response)
+        result = app(environ(body, authorization), start_response)
         try:
             data = b"".join(result)
         finally:
@@ -171,11 +172,11 @@ def main() -> None:
     if os.environ.get("PEER_AUTH") == "token":  # DRF's database tokens (peer_site.py)
         from rest_framework.authtoken.models import Token
 
-        token = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        authorization = f"Token {Token.objects.get_or_create(user=user)[0].key}"
     else:
-        token = str(AccessToken.for_user(user))
+        authorization = f"Bearer {AccessToken.for_user(user)}"
     body = {"query": QUERIES[args.query], "bypass_cache": args.bypass}
-    call = make_call(json.dumps(body).encode(), token, hot=args.hot)
+    call = make_call(json.dumps(body).encode(), authorization, hot=args.hot)
     status, data = call()  # the miss: computes and stores the entry
     assert status.startswith("200"), (status, data[:300])
     for _ in range(50):

@@ -46,7 +46,7 @@ def _forget_memos(*, setting: str, **_: object) -> None:
         from prismiq_django.tenancy import identity
 
         identity.forget_claimed_pks()
-    if setting in {"AUTH_USER_MODEL", "DATABASES", "DATABASE_ROUTERS", "USE_TZ"}:
+    if setting in {"AUTH_USER_MODEL", "DATABASES", "USE_TZ"}:
         from prismiq_django.api import tokenlookup
 
         tokenlookup.forget()

@@ -21,12 +21,12 @@ hot path)::
   to one thread), built again after a settings change or when the token model is another one.
   When Django's compiler makes something this does not reproduce (annotations, composite keys,
   not exactly one bound parameter standing for the key, populators of another Django's
-  signature) DRF's own method runs instead.
+  signature), or the key is not a string (DRF's header parsing always gives one; the ORM would
+  prepare another type), DRF's own method runs instead.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 from dataclasses import dataclass
 from typing import Any, Final
@@ -39,8 +39,8 @@ from rest_framework.authentication import BaseAuthentication, TokenAuthenticatio
 
 #: Where a connection object keeps its statement (see the module docstring).
 _ATTRIBUTE: Final = "_prismiq_token_lookup"
-_generation = itertools.count(1)
-_current = next(_generation)
+#: Bumped by :func:`forget`: a statement kept under another number is built again.
+_current = 0
 _lock = threading.Lock()
 
 
@@ -48,7 +48,7 @@ def forget(**_: object) -> None:
     """Build every statement again on its next use (settings changed)."""
     global _current
     with _lock:
-        _current = next(_generation)
+        _current += 1
 
 
 class _Key(str):
@@ -70,7 +70,7 @@ class _Statement:
     compiler: Any  # its apply_converters; it holds this connection only
 
 
-def _build(model: type, db: str, connection: Any) -> _Statement | None:
+def _build(model: type, db: str) -> _Statement | None:
     """The statement of ``model.objects.select_related("user").get(key=...)`` on ``db``, laid
     out as ModelIterable reads it; None when its shape is not the one reproduced here."""
     stand_in = _Key("prismiq-token-lookup")
@@ -111,30 +111,32 @@ def _build(model: type, db: str, connection: Any) -> _Statement | None:
     )
 
 
-def _statement(model: type, db: str) -> _Statement | None:
-    """The statement kept on this thread's connection to ``db`` (None, kept too: DRF's own
-    lookup for this model, until the settings change)."""
-    connection = connections[db]
+def _statement(model: type, db: str, connection: Any) -> _Statement | None:
+    """The statement kept on ``connection`` (this thread's to ``db``); None, kept too: DRF's
+    own lookup for this model, until the settings change."""
     kept: tuple[int, type, _Statement | None] | None = getattr(connection, _ATTRIBUTE, None)
     if kept is not None and kept[0] == _current and kept[1] is model:
         return kept[2]
-    built = _build(model, db, connection)
+    built = _build(model, db)
     setattr(connection, _ATTRIBUTE, (_current, model, built))
     return built
 
 
-def _credentials(authenticator: TokenAuthentication, key: str) -> tuple[Any, Any]:
+def _credentials(authenticator: TokenAuthentication, key: object) -> tuple[Any, Any]:
     """DRF's ``authenticate_credentials``, with the statement kept (see the module docstring)."""
+    if not isinstance(key, str):  # not from DRF's header parsing: the ORM prepares it
+        return TokenAuthentication.authenticate_credentials(authenticator, key)  # type: ignore[arg-type]
     if "\x00" in key:  # no stored key holds one; PostgreSQL would refuse the query (a 500)
         raise exceptions.AuthenticationFailed(_("Invalid token."))
     model = authenticator.get_model()
     db = router.db_for_read(model)
-    statement = _statement(model, db)
+    connection = connections[db]
+    statement = _statement(model, db, connection)
     if statement is None:
         return TokenAuthentication.authenticate_credentials(authenticator, key)
     params = list(statement.params)
     params[statement.at] = key
-    with connections[db].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
         rows = cursor.fetchmany(MAX_GET_RESULTS)
     if len(rows) != 1:  # none: DoesNotExist; more cannot happen for a primary key
@@ -158,7 +160,7 @@ def compiled(authenticator: BaseAuthentication) -> BaseAuthentication:
     if type(authenticator) is TokenAuthentication:
         instance = authenticator
 
-        def authenticate_credentials(key: str) -> tuple[Any, Any]:
+        def authenticate_credentials(key: object) -> tuple[Any, Any]:
             return _credentials(instance, key)
 
         instance.authenticate_credentials = authenticate_credentials  # type: ignore[method-assign]

@@ -1,10 +1,12 @@
 """Django settings of our side of the peer benchmark (``benchmarks/peer/run.py``).
 
 The example project, served as docs/deployment.md recommends for production: ``DEBUG`` off,
-PostgreSQL with persistent connections, django-redis for the result cache, the schema cache, the
-rate-limit counters and the sessions, stateless JWT (simplejwt) in front. The app's own tables
-live in ``PEER_SITE_DSN`` (default ``prismiq_peer``); the analytics alias ``shop`` is the peer
-dataset (``/work/shared/bench/shop.sql``) with its four tables exposed in code.
+PostgreSQL with persistent connections (and on ``default``, where the token lookup runs,
+server-side binding with psycopg's prepared statements), django-redis for the result cache,
+the schema cache, the rate-limit counters and the sessions, stateless JWT (simplejwt) in
+front. The app's own tables live in ``PEER_SITE_DSN`` (default ``prismiq_peer``); the analytics
+alias ``shop`` is the peer dataset (``/work/shared/bench/shop.sql``) with its four tables
+exposed in code.
 
 Environment: ``PEER_SITE_DSN``, ``PEER_SHOP_DSN``, ``PEER_REDIS_URL`` (database 7 by default, so a
 flush never touches another user's keys), ``PEER_RATE_LIMIT`` (``RATE_LIMIT``; ``off`` turns it
@@ -48,7 +50,12 @@ if AUTH == "token":
     }
 
 DATABASES = {
-    "default": {**dj_database_url.parse(SITE_DSN), "CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True},
+    "default": {
+        **dj_database_url.parse(SITE_DSN),
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5},
+    },
     "shop": {**dj_database_url.parse(SHOP_DSN), "CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True},
 }
 CACHES = {

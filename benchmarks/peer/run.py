@@ -281,7 +281,8 @@ def section(table: str, args: argparse.Namespace, runs: list[str]) -> str:
         f"1 uvicorn worker, header auth, its in-memory cache. Ours: {server} "
         f"({args.workers} workers" + threads
         + "), " + " and ".join(AUTH_TEXT[auth] for auth in args.auth.split(",") if auth)
-        + ", PostgreSQL persistent connections, django-redis result cache, "
+        + ", PostgreSQL persistent connections (prepared statements on the site's own alias), "
+        "django-redis result cache, "
         f"RATE_LIMIT {'off' if args.rate_limit == 'off' else 'on (' + args.rate_limit + ')'}. "
         f"Runs in order: {', '.join(runs)}.",
         "",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework import exceptions
@@ -182,3 +183,153 @@ def test_a_django_whose_populators_differ_gets_drfs_own_lookup(
     monkeypatch.undo()
     tokenlookup.forget()
     assert _outcome(authenticator, token.key) == _outcome(TokenAuthentication(), token.key)
+
+
+@pytest.fixture
+def kept_connection() -> Any:
+    """The default connection as a production site keeps it (``CONN_MAX_AGE``,
+    ``CONN_HEALTH_CHECKS``), between requests as Django's signals leave it."""
+    saved = {k: connection.settings_dict[k] for k in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
+    connection.settings_dict.update(CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=True)
+    connection.close()
+    connection.ensure_connection()
+    connection.health_check_enabled = True  # SQLite's in-memory test database never reconnects
+    yield connection
+    connection.settings_dict.update(saved)
+    connection.close()
+    connection.health_check_enabled = bool(saved["CONN_HEALTH_CHECKS"])
+
+
+def _request(authenticator: TokenAuthentication, key: str) -> tuple[str, Any]:
+    """One request's authentication, between Django's request signals."""
+    request_started.send(sender=__name__)
+    try:
+        return _outcome(authenticator, key)
+    finally:
+        request_finished.send(sender=__name__)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_health_checks_the_lookup_is_the_check_no_select_1_before_it(
+    kept_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = User.objects.create_user("tok-health")
+    key = Token.objects.create(user=user).key
+    checks: list[bool] = []
+    is_usable = kept_connection.is_usable
+
+    def counted() -> bool:
+        checks.append(True)
+        return bool(is_usable())
+
+    monkeypatch.setattr(kept_connection, "is_usable", counted)
+    assert _request(TokenAuthentication(), key)[0] == "ok"
+    assert len(checks) == 1  # DRF's own class: Django's SELECT 1 first
+    authenticator = compiled(TokenAuthentication())
+    for _ in range(3):
+        checks.clear()
+        with CaptureQueriesContext(kept_connection) as seen:
+            assert _request(authenticator, key) == _request(TokenAuthentication(), key)
+        assert len(checks) == 1  # DRF's class's only; none before ours
+        assert len(seen.captured_queries) == 2
+    checks.clear()
+    assert _request(authenticator, "' OR '1'='1") == ("refused", "Invalid token.")
+    assert checks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_between_requests_is_replaced_and_the_lookup_sent_again(
+    kept_connection: Any,
+) -> None:
+    if kept_connection.vendor not in {"postgresql", "mysql"}:
+        pytest.skip("no server to drop a connection on SQLite")
+    user = User.objects.create_user("tok-dropped")
+    key = Token.objects.create(user=user).key
+    authenticator = compiled(TokenAuthentication())
+    assert _request(authenticator, key)[0] == "ok"
+    for _ in range(2):
+        with kept_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_backend_pid()"
+                if kept_connection.vendor == "postgresql"
+                else "SELECT CONNECTION_ID()"
+            )
+            (dropped,) = cursor.fetchone()
+        _drop(kept_connection, dropped)
+        assert _request(authenticator, key)[0] == "ok"
+        with kept_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_backend_pid()"
+                if kept_connection.vendor == "postgresql"
+                else "SELECT CONNECTION_ID()"
+            )
+            assert cursor.fetchone()[0] != dropped
+
+
+def _drop(kept: Any, backend: int) -> None:
+    """End ``backend``'s session from another connection, as a restarted server or a proxy's
+    idle timeout would."""
+    other = kept.copy()
+    try:
+        with other.cursor() as cursor:
+            if kept.vendor == "postgresql":
+                cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+            else:
+                cursor.execute(f"KILL {int(backend)}")
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_lookup_on_a_working_connection_is_raised_once_not_retried(
+    kept_connection: Any,
+) -> None:
+    user = User.objects.create_user("tok-failing")
+    key = Token.objects.create(user=user).key
+    authenticator = compiled(TokenAuthentication())
+    assert _request(authenticator, key)[0] == "ok"
+    table = Token._meta.db_table
+    with kept_connection.schema_editor() as editor:
+        editor.alter_db_table(Token, table, "prismiq_test_moved_tokens")
+    try:
+        with CaptureQueriesContext(kept_connection) as seen:
+            ours = _request(authenticator, key)
+        assert len(seen.captured_queries) == 1
+        assert ours[0] == "database error"
+        assert ours == _request(TokenAuthentication(), key)
+    finally:
+        with kept_connection.schema_editor() as editor:
+            editor.alter_db_table(Token, "prismiq_test_moved_tokens", table)
+    assert _request(authenticator, key)[0] == "ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_connection_that_prepares_statements_the_lookup_is_prepared_once(
+    kept_connection: Any,
+) -> None:
+    """``OPTIONS: {"server_side_binding": True, "prepare_threshold": N}`` (docs/deployment.md's
+    advice for database tokens): psycopg prepares the lookup on the connection; the answers
+    stay DRF's."""
+    if kept_connection.vendor != "postgresql":
+        pytest.skip("prepared statements of psycopg, on PostgreSQL")
+    options = kept_connection.settings_dict.setdefault("OPTIONS", {})
+    saved = dict(options)
+    options.update(server_side_binding=True, prepare_threshold=2)
+    kept_connection.close()
+    try:
+        user = User.objects.create_user("tok-prepared")
+        key = Token.objects.create(user=user).key
+        authenticator = compiled(TokenAuthentication())
+        for _ in range(4):
+            assert _request(authenticator, key) == _request(TokenAuthentication(), key)
+        assert _request(authenticator, "' OR '1'='1") == ("refused", "Invalid token.")
+        with kept_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%authtoken_token%"],
+            )
+            assert cursor.fetchone()[0] == 1  # one statement: ours and DRF's are the same SQL
+    finally:
+        options.clear()
+        options.update(saved)
+        kept_connection.close()

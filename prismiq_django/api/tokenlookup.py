@@ -18,9 +18,8 @@ hot path)::
   the 401) without a query. DRF sends it, and PostgreSQL, whose text cannot hold NUL, refuses
   the statement, so any client could make DRF's class answer 500 there; no stored key has one.
 - With ``CONN_HEALTH_CHECKS``, when the lookup is the request's first query on a kept
-  connection (no transaction open, no pool), the lookup is the health check: Django's
-  ``SELECT 1`` is not sent; if the lookup fails and the connection proves unusable, it is closed
-  and the lookup sent once more on a new one. An error on a working connection is raised, once.
+  connection, the lookup is the health check (:mod:`prismiq_django.backends.health`): Django's
+  ``SELECT 1`` is not sent before it.
 - The statement is kept on the connection object it was made for (a Django connection belongs
   to one thread), built again after a settings change or when the token model is another one.
   When Django's compiler makes something this does not reproduce (annotations, composite keys,
@@ -35,11 +34,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Final
 
-from django.db import DatabaseError, connections, router
+from django.db import connections, router
 from django.db.models.query import MAX_GET_RESULTS, get_related_populators
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, TokenAuthentication
+
+from prismiq_django.backends.health import sent_as_health_check
 
 #: Where a connection object keeps its statement (see the module docstring).
 _ATTRIBUTE: Final = "_prismiq_token_lookup"
@@ -132,34 +133,6 @@ def _fetch(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]
         return cursor.fetchmany(MAX_GET_RESULTS)  # type: ignore[no-any-return]
 
 
-def _rows(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """The lookup's rows; the lookup itself is the connection's health check when one is due.
-
-    With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before a request's first query on a
-    kept connection and reconnects when it fails. When the lookup is that first query (outside
-    any transaction, no pool), it is sent without the ``SELECT 1``: if it fails and the
-    connection then proves unusable, the connection is closed and the lookup (a read) sent once
-    more on a new one, as the health check would have led to. One round trip per request less.
-    """
-    due = (
-        connection.health_check_enabled
-        and not connection.health_check_done
-        and connection.connection is not None
-        and not connection.in_atomic_block
-        and not getattr(connection, "pool", None)
-    )
-    if not due:
-        return _fetch(connection, sql, params)
-    connection.health_check_done = True
-    try:
-        return _fetch(connection, sql, params)
-    except DatabaseError:
-        if connection.is_usable():  # the connection works: the error is the lookup's own
-            raise
-    connection.close()
-    return _fetch(connection, sql, params)  # a new connection: no health check due
-
-
 def _credentials(authenticator: TokenAuthentication, key: object) -> tuple[Any, Any]:
     """DRF's ``authenticate_credentials``, with the statement kept (see the module docstring)."""
     if not isinstance(key, str):  # not from DRF's header parsing: the ORM prepares it
@@ -174,7 +147,7 @@ def _credentials(authenticator: TokenAuthentication, key: object) -> tuple[Any, 
         return TokenAuthentication.authenticate_credentials(authenticator, key)
     params = list(statement.params)
     params[statement.at] = key
-    rows = _rows(connection, statement.sql, params)
+    rows = sent_as_health_check(connection, lambda: _fetch(connection, statement.sql, params))
     if len(rows) != 1:  # none: DoesNotExist; more cannot happen for a primary key
         if rows:
             raise model.MultipleObjectsReturned()  # type: ignore[attr-defined]

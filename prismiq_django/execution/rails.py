@@ -8,8 +8,10 @@ one message on PostgreSQL outside a transaction. Database errors become :class:`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from prismiq_django.backends.base import (
     is_server_timeout,
     value_out_of_range,
 )
+from prismiq_django.backends.health import sent_as_health_check
 from prismiq_django.backends.mysql.rails import mysql_rails
 from prismiq_django.backends.postgresql.loaders import use_fast_loaders
 from prismiq_django.backends.postgresql.rails import postgres_rails
@@ -207,31 +210,37 @@ def guarded_statement(
             yield conn, cursor
         return
     deadline = Deadline(float(timeout))
-    timeout_ms = str(max(1, math.ceil(deadline.seconds * 1000)))
     zone_sql, zone_params = time_zone_sql(connection)
     site_sql, site_params = session_settings_sql(current_session_settings())
     first = f"{prelude.sql}; " if prelude is not None else ""
     message = f"{_MESSAGE_HEAD}{zone_sql}{site_sql}; {first}{sql}; ROLLBACK"
-    try:
-        with connection.cursor() as cursor:
+    rest: list[Any] = [*zone_params, *site_params, *(prelude.params if prelude else ()), *params]
+
+    def send() -> Any:
+        """The message sent, the cursor on the statement's result; nothing left open when it
+        fails. Sent a second time only on a new connection (see sent_as_health_check), with
+        the time the first attempt left."""
+        left = deadline.seconds - (time.monotonic() - deadline.started)
+        timeout_ms = str(max(1, math.ceil(left * 1000)))
+        cursor = connection.cursor()
+        try:
             use_fast_loaders(connection, cursor, tolerant=tolerant)
-            try:
-                bound: list[Any] = [
-                    timeout_ms,
-                    *zone_params,
-                    *site_params,
-                    *(prelude.params if prelude else ()),
-                    *params,
-                ]
-                cursor.execute(message, bound)
-                cursor.cursor.nextset()  # BEGIN -> set_config
-                cursor.cursor.nextset()  # set_config -> the prelude or the statement
-                if prelude is not None:
-                    prelude.value = _first_value(cursor)
-                    cursor.cursor.nextset()  # the prelude -> the statement
-            except DatabaseError:
+            cursor.execute(message, [timeout_ms, *rest])
+            cursor.cursor.nextset()  # BEGIN -> set_config
+            cursor.cursor.nextset()  # set_config -> the prelude or the statement
+            if prelude is not None:
+                prelude.value = _first_value(cursor)
+                cursor.cursor.nextset()  # the prelude -> the statement
+        except BaseException as exc:
+            if isinstance(exc, DatabaseError):
                 _rollback_failed(connection)
-                raise
+            with contextlib.suppress(DatabaseError):
+                cursor.close()
+            raise
+        return cursor
+
+    try:
+        with sent_as_health_check(connection, send) as cursor:
             yield connection, cursor
     except DatabaseError as exc:
         raise _translate(exc, connection, deadline) from exc

@@ -1,0 +1,59 @@
+"""Django's connection health check (``CONN_HEALTH_CHECKS``) done by a request's first statement.
+
+Django sends ``SELECT 1`` before the first query of each request on a kept connection and
+reconnects when it fails: one network round trip on every request. For a statement that only
+reads, and may be sent twice, the statement itself can be the check::
+
+    sent_as_health_check(connection, send) -> send()'s value
+
+- When a check is due (``CONN_HEALTH_CHECKS`` on, not done yet in this request, a connection
+  open, no ``atomic`` block, no pool: the pool checks its own connections), it is marked done and
+  ``send()`` runs without the ``SELECT 1``. If ``send()`` raises a ``DatabaseError`` and the
+  connection then proves unusable (Django's ``is_usable``), the connection is closed and
+  ``send()`` runs once more, on a new connection: what the check would have led to. A failure on
+  a connection that still works is ``send()``'s own and is raised, once.
+- Otherwise ``send()`` runs as it is, under Django's own rules.
+
+``send`` must leave nothing open when it raises (a cursor closed, a failed transaction rolled
+back), so that ``is_usable`` reads the connection and not ``send``'s leftovers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import DatabaseError
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+T = TypeVar("T")
+
+
+def health_check_due(connection: BaseDatabaseWrapper) -> bool:
+    """True when Django would send its ``SELECT 1`` before the next query on ``connection``."""
+    wrapper: Any = connection  # health_check_done is not in django-stubs
+    return bool(
+        wrapper.health_check_enabled
+        and not wrapper.health_check_done
+        and wrapper.connection is not None
+        and not wrapper.in_atomic_block
+        and not getattr(wrapper, "pool", None)
+    )
+
+
+def sent_as_health_check(connection: BaseDatabaseWrapper, send: Callable[[], T]) -> T:
+    """``send()``, standing for the connection's due health check (see the module docstring)."""
+    if not health_check_due(connection):
+        return send()
+    wrapper: Any = connection
+    wrapper.health_check_done = True
+    try:
+        return send()
+    except DatabaseError:
+        if connection.is_usable():  # the connection works: the failure is send()'s own
+            raise
+    connection.close()
+    return send()  # on a new connection, which is healthy by definition (Django's connect())
+
+
+__all__ = ["health_check_due", "sent_as_health_check"]

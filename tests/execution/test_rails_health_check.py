@@ -1,0 +1,128 @@
+"""``CONN_HEALTH_CHECKS`` on the analytics alias: the one-message statement is the health check.
+
+Django sends ``SELECT 1`` before a request's first query on a kept connection; on PostgreSQL's
+one-message path prismiq's statement stands for it (``prismiq_django.backends.health``): no
+``SELECT 1``, a connection dropped between requests replaced and the statement sent again, a
+failure on a working connection raised once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from prismiq_django.exceptions import QueryExecutionError, QueryTimeout
+from prismiq_django.execution import execute_compiled
+from tests.support.glue import Stmt, extra_alias
+
+pytestmark = pytest.mark.postgres
+
+KEPT = {"CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True}
+
+
+@pytest.fixture
+def kept(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """An alias whose connection is kept between requests and checked before each one."""
+    with django_db_blocker.unblock(), extra_alias("kept_checked", KEPT) as alias:
+        yield alias
+
+
+def _checks(alias: str, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The health checks (Django's ``is_usable``) made on ``alias``'s connection."""
+    connection = connections[alias]
+    made: list[bool] = []
+    is_usable = connection.is_usable
+
+    def counted() -> bool:
+        usable = bool(is_usable())
+        made.append(usable)
+        return usable
+
+    monkeypatch.setattr(connection, "is_usable", counted)
+    return made
+
+
+def _request(alias: str, stmt: Stmt, timeout: float = 5) -> Any:
+    """One request's run of ``stmt``, between Django's request signals."""
+    request_started.send(sender=__name__)
+    try:
+        return execute_compiled(stmt, alias=alias, timeout=timeout)
+    finally:
+        request_finished.send(sender=__name__)
+
+
+def _backend(alias: str) -> int:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _terminate(alias: str, pid: int) -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+SUM = Stmt("SELECT %s::int + 1 AS n", params=(41,), columns=("n",))
+
+
+def test_no_select_1_before_the_statement(kept: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _request(kept, SUM).rows == [[42]]  # the connection opened: healthy, nothing checked
+    checks = _checks(kept, monkeypatch)
+    for _ in range(3):
+        with CaptureQueriesContext(connections[kept]) as seen:
+            assert _request(kept, SUM).rows == [[42]]
+        assert len(seen.captured_queries) == 1  # the one message
+    assert checks == []
+    request_started.send(sender=__name__)
+    assert execute_compiled(SUM, alias=kept, timeout=5).rows == [[42]]
+    with connections[kept].cursor() as cursor:  # Django's own query, after ours in the request
+        cursor.execute("SELECT 1")
+    request_finished.send(sender=__name__)
+    assert checks == []
+    request_started.send(sender=__name__)
+    with connections[kept].cursor() as cursor:  # Django's own query first: Django's check
+        cursor.execute("SELECT 1")
+    request_finished.send(sender=__name__)
+    assert checks == [True]
+
+
+def test_a_connection_dropped_between_requests_is_replaced(kept: str) -> None:
+    assert _request(kept, SUM).rows == [[42]]
+    for _ in range(2):
+        dropped = _backend(kept)
+        _terminate(kept, dropped)
+        result = _request(kept, SUM)
+        assert result.rows == [[42]]
+        assert _backend(kept) != dropped
+        with connections[kept].cursor() as cursor:
+            cursor.execute("SELECT current_setting('transaction_read_only')")
+            assert cursor.fetchone() == ("off",)  # the message's transaction was rolled back
+
+
+def test_the_retried_statement_gets_what_is_left_of_the_timeout(kept: str) -> None:
+    """The second sending runs under the same deadline: a sleep longer than the timeout is
+    still cut at the timeout, once."""
+    assert _request(kept, SUM).rows == [[42]]
+    _terminate(kept, _backend(kept))
+    with CaptureQueriesContext(connections[kept]) as seen, pytest.raises(QueryTimeout):
+        _request(kept, Stmt("SELECT pg_sleep(%s)", params=(5,)), timeout=0.3)
+    assert len(seen.captured_queries) == 2  # the dead connection's, then the new one's
+
+
+def test_a_failure_on_a_working_connection_is_raised_once(
+    kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _request(kept, SUM).rows == [[42]]
+    checks = _checks(kept, monkeypatch)
+    with CaptureQueriesContext(connections[kept]) as seen, pytest.raises(QueryExecutionError):
+        _request(kept, Stmt("SELECT 1 / (%s::int - 1)", params=(1,)))
+    assert len(seen.captured_queries) == 1
+    assert checks == [True]  # asked once whether the connection works: it does
+    with pytest.raises(QueryTimeout):
+        _request(kept, Stmt("SELECT pg_sleep(%s)", params=(5,)), timeout=0.2)
+    assert _request(kept, SUM).rows == [[42]]

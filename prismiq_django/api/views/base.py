@@ -22,9 +22,11 @@ so that each stays a JSON pointer into the request body.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
+from django.db import DataError
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.openapi import AutoSchema
@@ -34,12 +36,14 @@ from drf_spectacular.utils import (
     OpenApiResponse,
 )
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.schemas.inspectors import ViewInspector
+from rest_framework.settings import api_settings as drf_settings
 from rest_framework.views import APIView
 
 from prismiq_django import services
@@ -60,6 +64,7 @@ from prismiq_django.services.exports import export as start_export
 from prismiq_django.services.paging import Paging
 from prismiq_django.tenancy.embed import grant_of
 
+logger = logging.getLogger("prismiq_django.api")
 INVALID = OpenApiResponse(ValidationErrorResponseSerializer, "Invalid query or request.")
 NOT_FOUND = OpenApiResponse(ErrorResponseSerializer, "Unknown or unexposed object.")
 TIMEOUT = OpenApiResponse(ErrorResponseSerializer, "Statement timeout (code query_timeout).")
@@ -94,6 +99,22 @@ class PrismiqAPIView(APIView):
         """The site's authentication classes; simplejwt's verify each token once per process
         (:mod:`prismiq_django.api.jwtmemo`)."""
         return [memoized(authenticator) for authenticator in super().get_authenticators()]
+
+    def perform_authentication(self, request: Request) -> None:
+        """DRF's, with one difference: a credential the database cannot even compare (Django's
+        ``DataError`` while an authentication class looks it up: a NUL character, which
+        PostgreSQL's text cannot hold, or a value of the wrong form for the key's column) is
+        refused as a wrong one is (401, DRF's "Incorrect authentication credentials."), where
+        DRF would let the error become a 500. The request is then anonymous."""
+        try:
+            request.user  # noqa: B018 - DRF authenticates on first access
+        except DataError:
+            logger.info("prismiq refused a credential its database could not compare")
+            unauthenticated = drf_settings.UNAUTHENTICATED_USER
+            request.user = unauthenticated() if unauthenticated else None  # type: ignore[assignment]
+            token = drf_settings.UNAUTHENTICATED_TOKEN
+            request.auth = token() if token else None
+            raise AuthenticationFailed() from None
 
     def get_permissions(self) -> Sequence[BasePermission]:
         """``PRISMIQ["PERMISSION_CLASSES"]``, instantiated for this request."""

@@ -76,6 +76,12 @@ AUTH_TEXT = {
     "its user read on every request)",
 }
 OURS_API = "/api/analytics"
+WORKER_SPLIT = (
+    "Each run's server CPU split between its worker processes, in percent, the busiest first "
+    "(the whole peer_bench run; the throughput phase is most of it): a split far from even "
+    "means the 4 connections of the throughput phase landed unevenly on the workers, and its "
+    "req/s is then that of fewer workers: "
+)
 
 
 def log(message: str) -> None:
@@ -169,6 +175,30 @@ def server(command: list[str], env: dict[str, str], cwd: Path, logfile: Path) ->
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
             proc.wait()
+
+
+def worker_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each child process of ``pid`` (its workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        children += [int(child) for child in task.read_text().split()]
+    spent: dict[int, float] = {}
+    for child in children:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            spent[child] = (int(fields[11]) + int(fields[12])) / ticks
+    return spent
+
+
+def split(before: dict[int, float], after: dict[int, float]) -> str:
+    """Each worker's share of the workers' CPU between two :func:`worker_cpu` readings, the
+    largest first ("61/39"); empty with fewer than two workers."""
+    used = sorted((after[pid] - before.get(pid, 0.0) for pid in after), reverse=True)
+    total = sum(used)
+    if len(used) < 2 or total <= 0:
+        return ""
+    return "/".join(f"{100 * share / total:.0f}" for share in used)
 
 
 def ours_env(rate_limit: str, auth: str = "jwt") -> dict[str, str]:
@@ -380,6 +410,7 @@ def main() -> None:
             wait_for(port, f"{OURS_API}/schema", {"Authorization": credential})
         reports: list[Path] = []
         runs: list[str] = []
+        balance: list[str] = []  # each multi-worker run's CPU split between its workers
         for round_ in range(1, args.rounds + 1):
             order = ["prismiq", *ours] if round_ % 2 else [*reversed(ours), "prismiq"]
             for who in order:
@@ -391,14 +422,21 @@ def main() -> None:
                     port, credential = ours[who]
                     base = f"http://127.0.0.1:{port}{OURS_API}"
                     header = f"Authorization: {credential}"
+                before = worker_cpu(pids[who])
                 bench(label, base, header, pids[who], out, args)
+                shares = split(before, worker_cpu(pids[who]))
+                if shares:
+                    balance.append(f"{label} {shares}")
                 reports.append(out)
                 runs.append(label)
     compared = subprocess.run(
         [sys.executable, str(BENCH / "peer_bench.py"), "--compare", *map(str, reports)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
-    write_section(args.output, section(compared.stdout, args, runs), "peer")
+    table = compared.stdout
+    if balance:
+        table = table.rstrip() + "\n\n" + WORKER_SPLIT + "; ".join(balance) + ".\n"
+    write_section(args.output, section(table, args, runs), "peer")
     print(compared.stdout)
     log(f"wrote the peer section of {args.output}")
 

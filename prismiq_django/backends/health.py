@@ -8,10 +8,13 @@ reads, and may be sent twice, the statement itself can be the check::
 
 - When a check is due (``CONN_HEALTH_CHECKS`` on, not done yet in this request, a connection
   open, no ``atomic`` block, no pool: the pool checks its own connections), it is marked done and
-  ``send()`` runs without the ``SELECT 1``. If ``send()`` raises a ``DatabaseError`` and the
-  connection then proves unusable (Django's ``is_usable``), the connection is closed and
-  ``send()`` runs once more, on a new connection: what the check would have led to. A failure on
-  a connection that still works is ``send()``'s own and is raised, once.
+  ``send()`` runs without the ``SELECT 1``. If ``send()`` raises a ``DatabaseError`` within
+  :data:`STALE_WITHIN` seconds and the connection then proves unusable (Django's
+  ``is_usable``), the connection was dead before it was used: it is closed and ``send()`` runs
+  once more, on a new connection, what the check would have led to. A failure on a connection
+  that still works is ``send()``'s own, and a connection lost later in ``send()`` (a statement
+  running for a while, then its backend terminated) is lost as it would be without the check:
+  both are raised, once.
 - Otherwise ``send()`` runs as it is, under Django's own rules.
 
 ``send`` must leave nothing open when it raises (a cursor closed, a failed transaction rolled
@@ -20,13 +23,18 @@ back), so that ``is_usable`` reads the connection and not ``send``'s leftovers.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 T = TypeVar("T")
+
+#: A connection found dead this soon after ``send()`` started was dead before it (a statement
+#: that got as far as running is not sent again).
+STALE_WITHIN: Final = 0.5
 
 
 def health_check_due(connection: BaseDatabaseWrapper) -> bool:
@@ -47,13 +55,14 @@ def sent_as_health_check(connection: BaseDatabaseWrapper, send: Callable[[], T])
         return send()
     wrapper: Any = connection
     wrapper.health_check_done = True
+    started = time.monotonic()
     try:
         return send()
     except DatabaseError:
-        if connection.is_usable():  # the connection works: the failure is send()'s own
-            raise
+        if time.monotonic() - started > STALE_WITHIN or connection.is_usable():
+            raise  # lost while running, or the connection works: the failure is send()'s own
     connection.close()
     return send()  # on a new connection, which is healthy by definition (Django's connect())
 
 
-__all__ = ["health_check_due", "sent_as_health_check"]
+__all__ = ["STALE_WITHIN", "health_check_due", "sent_as_health_check"]

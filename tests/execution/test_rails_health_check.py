@@ -8,6 +8,7 @@ failure on a working connection raised once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.core.signals import request_finished, request_started
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from prismiq_django.exceptions import QueryExecutionError, QueryTimeout
+from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError, QueryTimeout
 from prismiq_django.execution import execute_compiled
 from tests.support.glue import Stmt, extra_alias
 
@@ -126,3 +127,28 @@ def test_a_failure_on_a_working_connection_is_raised_once(
     with pytest.raises(QueryTimeout):
         _request(kept, Stmt("SELECT pg_sleep(%s)", params=(5,)), timeout=0.2)
     assert _request(kept, SUM).rows == [[42]]
+
+
+def test_a_statement_whose_backend_is_terminated_while_it_runs_is_not_sent_again(
+    kept: str,
+) -> None:
+    """Only a connection dead before the statement is replaced: a running query ended by the
+    server (an operator's ``pg_terminate_backend``) is lost, as without the check."""
+    assert _request(kept, SUM).rows == [[42]]
+    pid = _backend(kept)
+
+    def terminate_from_another_thread() -> None:
+        try:
+            _terminate(kept, pid)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    killer = threading.Timer(1.5, terminate_from_another_thread)  # well after STALE_WITHIN
+    killer.start()
+    try:
+        with CaptureQueriesContext(connections[kept]) as seen, pytest.raises(DatabaseUnavailable):
+            _request(kept, Stmt("SELECT pg_sleep(%s)", params=(4,)), timeout=6)
+    finally:
+        killer.join()
+    assert len(seen.captured_queries) == 1
+    assert _request(kept, SUM).rows == [[42]]  # the next request: a new connection

@@ -171,10 +171,16 @@ def execute_widget(
 
 
 def widget_definition(
-    request: Any, dashboard: Dashboard, widget: Widget, *, filter_values: object = None
+    request: Any,
+    dashboard: Dashboard,
+    widget: Widget,
+    *,
+    filter_values: object = None,
+    catalog: Catalog | None = None,
 ) -> object:
     """The definition ``execute_widget`` would run for ``widget``: its own query or its saved
-    query's, with the dashboard filters and ``filter_values`` merged in (for exports).
+    query's, with the dashboard filters and ``filter_values`` merged in (for exports; on
+    ``catalog`` when the caller built it for ``request``).
 
     Raises ``ObjectNotFound`` for a widget without a query (``text``, or its saved query gone)
     and ``QueryValidationError`` for a bad ``filter_values`` entry (paths
@@ -186,7 +192,7 @@ def widget_definition(
     definition = _definitions(dashboard, [widget]).get(widget.pk)
     if definition is None:
         raise ObjectNotFound(SAVED_QUERY_GONE)
-    return merged_definition(definition, declared, filter_values, request=request)
+    return merged_definition(definition, declared, filter_values, request=request, catalog=catalog)
 
 
 def _selected(widgets: list[Widget], dashboard: Dashboard, raw: object) -> list[Widget]:

@@ -53,11 +53,18 @@ def merged_definition(
 
 
 def saved_query_definition(
-    request: object, query: object, filters: object, values: object
+    request: object,
+    query: object,
+    filters: object,
+    values: object,
+    *,
+    catalog: Catalog | None = None,
 ) -> object:
     """What ``saved-queries/{id}/execute`` runs: the stored ``query`` with its declared
-    ``filters`` valued by ``values``."""
-    return merged_definition(query, declared_filters(filters), values, request=request)
+    ``filters`` valued by ``values`` (on ``catalog`` when the caller built it for ``request``)."""
+    return merged_definition(
+        query, declared_filters(filters), values, request=request, catalog=catalog
+    )
 
 
 __all__ = ["declared_filters", "merged_definition", "saved_query_definition"]

@@ -16,6 +16,8 @@ covers them (:func:`cache_scopes`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from prismiq_django.catalog.codec import (
     tenant_columns,
 )
@@ -28,13 +30,20 @@ from prismiq_django.tenancy.embed import grant_of
 
 #: What the callback returns for several tenants.
 _MANY = (list, tuple, set, frozenset)
+#: Where a request object keeps its tenant value: (callback, user, value).
+_KEPT = "_prismiq_tenant_value"
 
 
 def tenant_value(request: object) -> object | None:
     """The caller's tenant value as ``TENANT_CALLBACK`` returns it (a value, a list, or None);
     None with no request or no callback. For a request authenticated by an embed token, the
     token's tenant value: the callback is not called (the token's holder is nobody the site
-    knows)."""
+    knows).
+
+    The callback is called once per request object: its answer is kept on that object (with
+    the callback and the request's user it was computed for) and reused by every later need
+    of the same request (the catalog, saved-object access, filter merges). A request whose
+    user is replaced, or a changed setting, calls it again."""
     if request is None:
         return None
     grant = grant_of(request)
@@ -44,7 +53,17 @@ def tenant_value(request: object) -> object | None:
     callback = prismiq_settings.tenant_callback
     if callback is None:
         return None
-    return callback(request)
+    # The object's own attributes: a DRF Request's, not those of the HttpRequest it wraps.
+    own: dict[str, Any] | None = getattr(request, "__dict__", None)
+    user = getattr(request, "user", None)
+    kept = own.get(_KEPT) if own is not None else None
+    if kept is not None and kept[0] is callback and kept[1] is user:
+        known: object | None = kept[2]
+        return known
+    value = callback(request)
+    if own is not None:
+        own[_KEPT] = (callback, user, value)
+    return value
 
 
 def get_row_scopes(request: object, catalog: Catalog) -> list[RowScope]:

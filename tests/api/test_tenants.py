@@ -143,3 +143,34 @@ def test_one_request_resolves_its_tenant_once(
     if "values" in path:
         assert set(response.json()["values"]) <= {"refunded", "paid"}
         assert response.json()["values"]
+
+
+def test_an_export_with_declared_filters_resolves_its_tenant_once(
+    client_for: Any, bob: User, scoped: None, settings: Any
+) -> None:
+    """A saved query's and a dashboard widget's export: the filters are merged on the same
+    catalog the export runs on (one TENANT_CALLBACK call, not one for each)."""
+    from tests.api.test_dashboards import body as dashboard_body
+    from tests.api.test_saved_query_parameters import FILTERS, ORDERS
+
+    configure(settings, TENANT_CALLBACK="tests.api.test_tenants.counting_tenant_of")
+    calls: list[str] = import_module("tests.api.test_tenants").TENANT_CALLS
+    bob_client = client_for(bob)
+    saved = bob_client.post(
+        api("saved-queries"), {"name": "n", "query": ORDERS, "filters": FILTERS}, format="json"
+    )
+    assert saved.status_code == 201, saved.content
+    board = bob_client.post(api("dashboards"), dashboard_body(), format="json")
+    assert board.status_code == 201, board.content
+    widget = board.json()["widgets"][0]["id"]
+    country = [{"filter_id": "country", "value": "DE"}]
+    for method, path, payload in [
+        ("get", f"saved-queries/{saved.json()['id']}/export?format=csv", None),
+        ("post", f"dashboards/{board.json()['id']}/widgets/{widget}/export",
+         {"format": "csv", "filter_values": country}),
+    ]:  # fmt: skip
+        calls.clear()
+        response = getattr(bob_client, method)(api(path), payload, format="json")
+        assert response.status_code == 200, response.content
+        assert b"".join(response.streaming_content)
+        assert calls == ["bob"]

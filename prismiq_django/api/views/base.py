@@ -59,6 +59,7 @@ from prismiq_django.api.serializers import (
 )
 from prismiq_django.execution import QueryResult
 from prismiq_django.ops import afterresponse
+from prismiq_django.query import Catalog
 from prismiq_django.services.exports import ExportFile, ExportFormat
 from prismiq_django.services.exports import export as start_export
 from prismiq_django.services.paging import Paging
@@ -175,15 +176,18 @@ class PrismiqAPIView(APIView):
         file_format: str,
         filename: object,
         default_name: str = "export",
+        catalog: Catalog | None = None,
     ) -> ExportFile:
         """Start the export of ``definition`` (``query/export``, saved-query and widget
-        ``export``); ``default_name`` names the file when the caller did not."""
+        ``export``); ``default_name`` names the file when the caller did not; ``catalog``: the
+        request's catalog when the view built it already (filters merged)."""
         return start_export(
             request,
             definition,
             file_format=cast(ExportFormat, file_format),
             filename=filename,
             default_name=default_name,
+            catalog=catalog,
         )
 
     def perform_preview(self, request: Request, definition: object, *, limit: int) -> QueryResult:

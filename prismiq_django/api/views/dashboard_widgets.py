@@ -50,7 +50,7 @@ from prismiq_django.api.views.dashboards import (
 )
 from prismiq_django.models import Dashboard, Widget
 from prismiq_django.query import ErrorDetail, QueryValidationError
-from prismiq_django.services import dashboard_runs
+from prismiq_django.services import dashboard_runs, get_catalog
 from prismiq_django.services import dashboards as service
 from prismiq_django.services.embed import lock_filter_values
 from prismiq_django.tenancy.embed import grant_of
@@ -231,8 +231,9 @@ class WidgetExportView(RateLimitMixin, WidgetAPIView):  # type: ignore[misc]
         envelope.is_valid(raise_exception=True)
         values = envelope.validated_data
         raw_values = data.get("filter_values") if isinstance(data, Mapping) else None
+        catalog = get_catalog(request)  # for the filters and the export: one callback
         definition = dashboard_runs.widget_definition(
-            request, dashboard, widget, filter_values=raw_values
+            request, dashboard, widget, filter_values=raw_values, catalog=catalog
         )
         with nested_errors("query"):
             started = self.perform_export(
@@ -241,6 +242,7 @@ class WidgetExportView(RateLimitMixin, WidgetAPIView):  # type: ignore[misc]
                 file_format=values["format"],
                 filename=values.get("filename"),
                 default_name=widget.title or dashboard.name or "widget",
+                catalog=catalog,
             )
         return file_response(started)
 

@@ -46,6 +46,7 @@ from prismiq_django.api.views.base import (
     result_response,
 )
 from prismiq_django.models import SavedQuery
+from prismiq_django.services import get_catalog
 from prismiq_django.services.saved_queries import saved_query_definition
 from prismiq_django.tenancy.access import AMBIGUOUS_QUERY_TENANT, single_tenant, tenant_keys
 from prismiq_django.tenancy.identity import caller_pk
@@ -159,13 +160,17 @@ class SavedQueryViewSet(RateLimitMixin, PrismiqAPIView, viewsets.ModelViewSet[Sa
         params = ExportParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         # Declared filters with their defaults (a GET carries no filter_values).
-        definition = saved_query_definition(request, saved.query, saved.filters, None)
+        catalog = get_catalog(request)  # for the filters and the export: one callback
+        definition = saved_query_definition(
+            request, saved.query, saved.filters, None, catalog=catalog
+        )
         with nested_errors("query"):
             started = self.perform_export(
                 request,
                 definition,
                 file_format=params.validated_data["format"],
                 filename=saved.name,
+                catalog=catalog,
             )
         return file_response(started)
 

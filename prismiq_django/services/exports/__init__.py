@@ -90,10 +90,14 @@ def _copy_possible(alias: str) -> bool:
     )
 
 
-def prepare(request: object, definition: object) -> tuple[Catalog, Query, Compiled]:
-    """The caller's catalog, ``definition`` parsed with the export's limits, and its statement
-    (``QueryValidationError`` for a bad definition)."""
-    catalog = get_catalog(request)
+def prepare(
+    request: object, definition: object, catalog: Catalog | None = None
+) -> tuple[Catalog, Query, Compiled]:
+    """The caller's catalog (``catalog`` when the caller built it already for ``request``),
+    ``definition`` parsed with the export's limits, and its statement (``QueryValidationError``
+    for a bad definition)."""
+    if catalog is None:
+        catalog = get_catalog(request)
     export_limits = replace(limits(), max_rows=prismiq_settings.EXPORT_MAX_ROWS)
     query = parse(
         definition,
@@ -160,17 +164,20 @@ def export(
     file_format: ExportFormat,
     filename: object = None,
     default_name: str = "export",
+    catalog: Catalog | None = None,
 ) -> ExportFile:
     """Start the export of ``definition`` as ``file_format`` (see the module docstring).
 
     ``filename`` is the caller's wish (made safe by :func:`safe_filename`), else
-    ``default_name``. Raises ``QueryValidationError`` (invalid definition, or a time bucket the
-    database cannot represent), ``ObjectNotFound``, ``QueryTimeout``, ``DatabaseUnavailable``,
-    ``QueryExecutionError`` before any byte.
+    ``default_name``. ``catalog``: the caller's catalog when it was built already for
+    ``request`` (to merge a saved query's or a dashboard's filters), so that the row scopes,
+    i.e. ``TENANT_CALLBACK``, are resolved once. Raises ``QueryValidationError`` (invalid
+    definition, or a time bucket the database cannot represent), ``ObjectNotFound``,
+    ``QueryTimeout``, ``DatabaseUnavailable``, ``QueryExecutionError`` before any byte.
     """
     if file_format not in CONTENT_TYPES:
         raise ValueError(f"unknown export format {file_format!r}")
-    catalog, query, compiled = prepare(request, definition)
+    catalog, query, compiled = prepare(request, definition, catalog)
     alias = prismiq_settings.DATABASE
     timeout = prismiq_settings.EXPORT_TIMEOUT
     escape = prismiq_settings.EXPORT_CSV_ESCAPE_FORMULAS

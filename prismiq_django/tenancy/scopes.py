@@ -30,7 +30,7 @@ from prismiq_django.tenancy.embed import grant_of
 
 #: What the callback returns for several tenants.
 _MANY = (list, tuple, set, frozenset)
-#: Where a request object keeps its tenant value: (callback, user, value).
+#: Where a request object keeps its tenant value: (callback, user, auth, value).
 _KEPT = "_prismiq_tenant_value"
 
 
@@ -41,9 +41,9 @@ def tenant_value(request: object) -> object | None:
     knows).
 
     The callback is called once per request object: its answer is kept on that object (with
-    the callback and the request's user it was computed for) and reused by every later need
-    of the same request (the catalog, saved-object access, filter merges). A request whose
-    user is replaced, or a changed setting, calls it again."""
+    the callback and the request's user and ``auth`` it was computed for) and reused by every
+    later need of the same request (the catalog, saved-object access, filter merges). A
+    request whose user or ``auth`` is replaced, or a changed setting, calls it again."""
     if request is None:
         return None
     grant = grant_of(request)
@@ -55,14 +55,14 @@ def tenant_value(request: object) -> object | None:
         return None
     # The object's own attributes: a DRF Request's, not those of the HttpRequest it wraps.
     own: dict[str, Any] | None = getattr(request, "__dict__", None)
-    user = getattr(request, "user", None)
+    user, auth = getattr(request, "user", None), getattr(request, "auth", None)
     kept = own.get(_KEPT) if own is not None else None
-    if kept is not None and kept[0] is callback and kept[1] is user:
-        known: object | None = kept[2]
+    if kept is not None and kept[0] is callback and kept[1] is user and kept[2] is auth:
+        known: object | None = kept[3]
         return known
     value = callback(request)
     if own is not None:
-        own[_KEPT] = (callback, user, value)
+        own[_KEPT] = (callback, user, auth, value)
     return value
 
 

@@ -79,3 +79,15 @@ def test_a_drf_request_keeps_its_own_value_not_its_http_requests(counted: list[A
     assert tenant_value(http) == 7
     assert tenant_value(drf) == 3
     assert len(counted) == 3
+
+
+def test_a_replaced_auth_calls_it_again(counted: list[Any]) -> None:
+    """A callback may read ``request.auth`` (a token's claims): a request whose ``auth`` is
+    replaced (an embed grant dropped by a view's check) is asked again."""
+    drf = Request(_request(7))
+    drf.user = SimpleNamespace(tenant=7, is_authenticated=True)
+    drf.auth = "a token"
+    assert tenant_value(drf) == 7
+    drf.auth = None
+    assert tenant_value(drf) == 7
+    assert len(counted) == 2

@@ -8,17 +8,17 @@ reads, and may be sent twice, the statement itself can be the check::
 
 - When a check is due (``CONN_HEALTH_CHECKS`` on, not done yet in this request, a connection
   open, no ``atomic`` block, no pool: the pool checks its own connections), it is marked done and
-  ``send()`` runs without the ``SELECT 1``. If ``send()`` raises a ``DatabaseError`` within
-  :data:`STALE_WITHIN` seconds and the connection then proves unusable (Django's
-  ``is_usable``), the connection was dead before it was used: it is closed and ``send()`` runs
-  once more, on a new connection, what the check would have led to. A failure on a connection
-  that still works is ``send()``'s own, and a connection lost later in ``send()`` (a statement
-  running for a while, then its backend terminated) is lost as it would be without the check:
-  both are raised, once.
+  ``send()`` runs without the ``SELECT 1``. If ``send()`` raises, within :data:`STALE_WITHIN`
+  seconds, an error that says the connection is lost
+  (:func:`~prismiq_django.backends.base.connection_lost`, as the rails read it), the connection
+  was dead before it was used: it is closed and ``send()`` runs once more, on a new connection,
+  what the check would have led to. Any other failure is ``send()``'s own, and a connection lost
+  later in ``send()`` (a statement running for a while, then its backend terminated) is lost as
+  it would be without the check: both are raised, once, with no further round trip.
 - Otherwise ``send()`` runs as it is, under Django's own rules.
 
 ``send`` must leave nothing open when it raises (a cursor closed, a failed transaction rolled
-back), so that ``is_usable`` reads the connection and not ``send``'s leftovers.
+back).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from typing import Any, Final, TypeVar
 
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from prismiq_django.backends.base import connection_lost
 
 T = TypeVar("T")
 
@@ -58,9 +60,9 @@ def sent_as_health_check(connection: BaseDatabaseWrapper, send: Callable[[], T])
     started = time.monotonic()
     try:
         return send()
-    except DatabaseError:
-        if time.monotonic() - started > STALE_WITHIN or connection.is_usable():
-            raise  # lost while running, or the connection works: the failure is send()'s own
+    except DatabaseError as exc:
+        if time.monotonic() - started > STALE_WITHIN or not connection_lost(exc, connection):
+            raise  # lost while running, or not lost: the failure is send()'s own
     connection.close()
     return send()  # on a new connection, which is healthy by definition (Django's connect())
 

@@ -28,8 +28,12 @@ KEY_FIRST = [
     "rest_framework.authentication.SessionAuthentication",
     "rest_framework.authentication.BasicAuthentication",
 ]
-BODY = {"query": {"tables": [{"id": "c", "name": "shop_customer"}], "columns": [
-    {"table_id": "c", "column": "name"}]}}  # fmt: skip
+BODY = {
+    "query": {
+        "tables": [{"id": "c", "name": "shop_customer"}],
+        "columns": [{"table_id": "c", "column": "name"}],
+    }
+}
 NUL_KEYS = ["\x00", "abc\x00def", "\x00' OR '1'='1", "x" * 39 + "\x00"]
 
 

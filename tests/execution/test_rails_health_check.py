@@ -18,7 +18,8 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from prismiq_django.exceptions import DatabaseUnavailable, QueryExecutionError, QueryTimeout
-from prismiq_django.execution import execute_compiled
+from prismiq_django.execution import execute_compiled, guarded_statement
+from prismiq_django.execution.rails import Prelude
 from tests.support.glue import Stmt, extra_alias
 
 pytestmark = pytest.mark.postgres
@@ -152,3 +153,23 @@ def test_a_statement_whose_backend_is_terminated_while_it_runs_is_not_sent_again
         killer.join()
     assert len(seen.captured_queries) == 1
     assert _request(kept, SUM).rows == [[42]]  # the next request: a new connection
+
+
+def test_a_statement_with_a_prelude_sent_again_answers_both(kept: str) -> None:
+    """``count_total``'s prelude travels in the same message: sent again on the new
+    connection, it holds the new connection's answer, and the statement's rows follow it."""
+    assert _request(kept, SUM).rows == [[42]]
+    dropped = _backend(kept)
+    _terminate(kept, dropped)
+    prelude = Prelude("SELECT count(*) FROM generate_series(1, %s)", [7])
+    request_started.send(sender=__name__)
+    try:
+        statement = guarded_statement(
+            kept, 5, "SELECT pg_backend_pid(), %s::text", ["é'; --"], prelude=prelude
+        )
+        with statement as (_, cursor):
+            (pid, text), *rest = cursor.fetchall()
+    finally:
+        request_finished.send(sender=__name__)
+    assert (prelude.value, text, rest) == (7, "é'; --", [])
+    assert pid != dropped
